@@ -1,0 +1,105 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode } from './error-codes';
+import { ServiceErrorBody, ServiceException } from './service-error';
+
+/** HTTP statuses raised by Nest/Fastify themselves, mapped to our codes. */
+const STATUS_TO_CODE: Record<number, ErrorCode> = {
+  400: 'CONNECT_011',
+  401: 'CONNECT_020',
+  403: 'CONNECT_021',
+  404: 'CONNECT_030',
+  405: 'CONNECT_031',
+  408: 'CONNECT_071',
+  409: 'CONNECT_040',
+  413: 'CONNECT_012',
+  415: 'CONNECT_013',
+  422: 'CONNECT_010',
+  429: 'CONNECT_050',
+  503: 'CONNECT_070',
+};
+
+/** PostgreSQL / driver signs that the database, not the request, is the problem: answer 503 so callers retry. */
+const DB_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+
+function isDatabaseUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { code?: unknown; message?: unknown; driverError?: unknown };
+  if (typeof e.code === 'string' && (DB_UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return true;
+  if (typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(e.message)) {
+    return true;
+  }
+  return e.driverError !== undefined && e.driverError !== err && isDatabaseUnavailable(e.driverError);
+}
+
+/** Turns any thrown value into a ServiceError body. Exported for places outside Nest's pipeline. */
+export function toServiceError(err: unknown): { body: ServiceErrorBody; unexpected: boolean } {
+  if (err instanceof ServiceException) return { body: err.toBody(), unexpected: false };
+
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const response = err.getResponse();
+    const raw = typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? err.message);
+    let message = Array.isArray(raw) ? raw.join('; ') : String(raw);
+    let code: ErrorCode = STATUS_TO_CODE[status] ?? (status >= 500 ? 'CONNECT_099' : 'CONNECT_010');
+    if (status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)/.test(message)) {
+      code = 'CONNECT_031';
+      message = `${message.replace(/^Cannot /, 'No route ')}`;
+    }
+    if (status === 429) message = 'Too many requests';
+    if (status >= 500) return { body: unexpectedBody(), unexpected: true };
+    return { body: { code, message, http_status: status }, unexpected: false };
+  }
+
+  // Errors from Fastify's own lifecycle (content-type parsing, body limit) carry a statusCode.
+  const fe = err as { statusCode?: unknown; code?: unknown; message?: unknown };
+  if (fe && typeof fe === 'object' && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const status = fe.statusCode;
+    const code = STATUS_TO_CODE[status] ?? 'CONNECT_011';
+    const message =
+      status === 413
+        ? 'Request body is too large'
+        : status === 415
+          ? 'Unsupported Content-Type'
+          : fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+            ? 'Body cannot be empty when Content-Type is application/json'
+            : 'Malformed request body';
+    return { body: { code, message, http_status: status }, unexpected: false };
+  }
+
+  if (isDatabaseUnavailable(err)) {
+    return {
+      body: { code: 'CONNECT_070', message: 'A backing service is unavailable; retry later', http_status: 503 },
+      unexpected: false,
+    };
+  }
+  return { body: unexpectedBody(), unexpected: true };
+}
+
+function unexpectedBody(): ServiceErrorBody {
+  return { code: 'CONNECT_099', message: 'Internal error', http_status: 500, error_id: randomUUID() };
+}
+
+@Catch()
+export class ServiceExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const { body, unexpected } = toServiceError(exception);
+    const where = { method: request?.method, route: request?.routeOptions?.url ?? request?.url?.split('?')[0] };
+    if (unexpected) {
+      this.logger.error({ ...where, error_id: body.error_id, err: exception }, 'Unexpected error');
+    } else if (body.http_status >= 500) {
+      this.logger.warn({ ...where, code: body.code, err: exception }, body.message);
+    } else {
+      // Never log the request body here: it may hold secrets. The code and route are enough to debug.
+      this.logger.log({ ...where, code: body.code, status: body.http_status }, body.message);
+    }
+    if (reply.sent) return;
+    void reply.status(body.http_status).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+}

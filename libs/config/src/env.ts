@@ -1,0 +1,131 @@
+/**
+ * Reads and validates every environment variable once (DESIGN §4). `validateEnvironment` collects every
+ * problem before failing, so a misconfigured deployment learns all of them from one boot.
+ */
+export type Env = Record<string, string | undefined>;
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+type Check = (env: Env) => string | null;
+
+const isSet = (v: string | undefined): v is string => v !== undefined && v.trim() !== '';
+
+const int =
+  (name: string, min: number, max: number): Check =>
+  (env) => {
+    const v = env[name];
+    if (!isSet(v)) return null;
+    return /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max
+      ? null
+      : `${name}=${JSON.stringify(v)} must be an integer from ${min} to ${max}`;
+  };
+
+const url =
+  (name: string, protocols: string[]): Check =>
+  (env) => {
+    const v = env[name];
+    if (!isSet(v)) return null;
+    try {
+      const u = new URL(v);
+      return protocols.includes(u.protocol) ? null : `${name} must be a URL with protocol ${protocols.join(' or ')}`;
+    } catch {
+      // Never echo a URL that may carry a password.
+      return `${name} is not a valid URL`;
+    }
+  };
+
+const oneOf =
+  (name: string, values: string[]): Check =>
+  (env) => {
+    const v = env[name];
+    if (!isSet(v)) return null;
+    return values.includes(v) ? null : `${name}=${JSON.stringify(v)} must be one of ${values.join(', ')}`;
+  };
+
+const prefixed =
+  (name: string, prefixes: string[], list = false): Check =>
+  (env) => {
+    const v = env[name];
+    if (!isSet(v)) return null;
+    const items = list ? v.split(',').map((s) => s.trim()) : [v];
+    return items.every((i) => prefixes.some((p) => i.startsWith(p)) && i.length > 8)
+      ? null
+      : `${name} must ${list ? 'be a comma-separated list of values that each start' : 'start'} with ${prefixes.join(' or ')}`;
+  };
+
+const base64Key: Check = (env) => {
+  const v = env.ENCRYPTION_KEY;
+  if (!isSet(v)) return null;
+  const keys = v.split(',').map((s) => s.trim());
+  return keys.every((k) => {
+    const raw = k.includes(':') ? k.slice(k.indexOf(':') + 1) : k;
+    return Buffer.from(raw, 'base64').length === 32;
+  })
+    ? null
+    : 'ENCRYPTION_KEY must be 32 random bytes in base64 (optionally "keyid:base64", comma-separated for rotation)';
+};
+
+const production: Check = (env) => {
+  if (env.NODE_ENV !== 'production') return null;
+  const missing = ['DATABASE_URL', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'ENCRYPTION_KEY'].filter((n) => !isSet(env[n]));
+  if (!isSet(env.JWT_SECRET) && !isSet(env.JWT_PUBLIC_KEY) && !isSet(env.JWT_JWKS_URL)) missing.push('JWT_SECRET');
+  return missing.length
+    ? `NODE_ENV=production refuses the development defaults: set ${missing.join(', ')}`
+    : null;
+};
+
+const jwtSecret: Check = (env) =>
+  isSet(env.JWT_SECRET) && env.JWT_SECRET.length < 32 ? 'JWT_SECRET must be at least 32 characters' : null;
+
+const CHECKS: Check[] = [
+  int('PORT', 1, 65535),
+  int('STRIPE_EMULATOR_PORT', 1, 65535),
+  int('REQUEST_TIMEOUT_MS', 100, 600_000),
+  int('DATABASE_POOL_SIZE', 1, 500),
+  int('REDIS_TTL', 1, 86_400),
+  int('BODY_LIMIT_BYTES', 1024, 50 * 1024 * 1024),
+  url('DATABASE_URL', ['postgres:', 'postgresql:']),
+  url('REDIS_URL', ['redis:', 'rediss:']),
+  url('STRIPE_API_BASE', ['http:', 'https:']),
+  url('OAUTH_REDIRECT_URI', ['http:', 'https:']),
+  url('OAUTH_SUCCESS_URL', ['http:', 'https:']),
+  url('OAUTH_FAILURE_URL', ['http:', 'https:']),
+  url('JWT_JWKS_URL', ['http:', 'https:']),
+  oneOf('NODE_ENV', ['development', 'production', 'test']),
+  oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  prefixed('STRIPE_SECRET_KEY', ['sk_test_', 'sk_live_', 'rk_test_', 'rk_live_']),
+  prefixed('STRIPE_CONNECT_CLIENT_ID', ['ca_']),
+  prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_'], true),
+  prefixed('STRIPE_CONNECT_WEBHOOK_SECRET', ['whsec_'], true),
+  base64Key,
+  jwtSecret,
+  production,
+];
+
+export function validateEnvironment(env: Env = process.env): Env {
+  const problems = CHECKS.map((c) => c(env)).filter((p): p is string => p !== null);
+  if (problems.length) throw new ConfigValidationError(problems);
+  return env;
+}
+
+export function str(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return isSet(v) ? v.trim() : undefined;
+}
+
+export function num(env: Env, name: string, fallback: number): number {
+  const v = str(env, name);
+  return v === undefined ? fallback : Number(v);
+}
+
+export function list(env: Env, name: string): string[] {
+  return (str(env, name) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

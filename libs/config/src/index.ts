@@ -1,0 +1,3 @@
+export * from './env';
+export * from './namespaces';
+export * from './config.module';

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { registerAs } from '@nestjs/config';
+import { list, num, str } from './env';
+
+/**
+ * The seed's ServiceConfig as typed namespaces. Inject one with
+ * `@Inject(stripeConfig.KEY) cfg: ConfigType<typeof stripeConfig>`.
+ */
+export const serviceConfig = registerAs('service', () => {
+  const env = process.env;
+  const port = num(env, 'PORT', 3000);
+  return {
+    nodeEnv: (str(env, 'NODE_ENV') ?? 'development') as 'development' | 'production' | 'test',
+    port,
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    requestTimeoutMs: num(env, 'REQUEST_TIMEOUT_MS', 30_000),
+    bodyLimitBytes: num(env, 'BODY_LIMIT_BYTES', 1024 * 1024),
+    logLevel: str(env, 'LOG_LEVEL') ?? 'info',
+    corsOrigins: list(env, 'CORS_ORIGINS'),
+    /** The public base URL of this service (used for the OAuth callback and the emulator's webhook endpoint). */
+    publicUrl: str(env, 'PUBLIC_URL') ?? `http://localhost:${port}`,
+  };
+});
+
+export const databaseConfig = registerAs('database', () => ({
+  /** Undefined means: start the embedded PostgreSQL (development only). */
+  url: str(process.env, 'DATABASE_URL'),
+  poolSize: num(process.env, 'DATABASE_POOL_SIZE', 10),
+  embeddedDataDir: str(process.env, 'EMBEDDED_DATA_DIR') ?? './.data/postgres',
+  embeddedPort: num(process.env, 'EMBEDDED_DATABASE_PORT', 54329),
+}));
+
+export const redisConfig = registerAs('redis', () => ({
+  /** Undefined means: in-process cache and rate limits. */
+  url: str(process.env, 'REDIS_URL'),
+  ttlSeconds: num(process.env, 'REDIS_TTL', 60),
+}));
+
+export const stripeConfig = registerAs('stripe', () => {
+  const env = process.env;
+  return {
+    /** Undefined means: start the bundled emulator in-process and use a generated test key. */
+    secretKey: str(env, 'STRIPE_SECRET_KEY'),
+    connectClientId: str(env, 'STRIPE_CONNECT_CLIENT_ID'),
+    webhookSecrets: list(env, 'STRIPE_WEBHOOK_SECRET'),
+    connectWebhookSecrets: list(env, 'STRIPE_CONNECT_WEBHOOK_SECRET'),
+    /** e.g. http://127.0.0.1:12111: every Stripe call (OAuth included) goes there instead of Stripe. */
+    apiBase: str(env, 'STRIPE_API_BASE'),
+    emulatorPort: num(env, 'STRIPE_EMULATOR_PORT', 12111),
+    timeoutMs: num(env, 'STRIPE_TIMEOUT_MS', 10_000),
+  };
+});
+
+export const oauthConfig = registerAs('oauth', () => {
+  const env = process.env;
+  const port = num(env, 'PORT', 3000);
+  return {
+    redirectUri: str(env, 'OAUTH_REDIRECT_URI') ?? `http://localhost:${port}/connect/oauth/callback`,
+    successUrl: str(env, 'OAUTH_SUCCESS_URL'),
+    failureUrl: str(env, 'OAUTH_FAILURE_URL'),
+    stateTtlSeconds: num(env, 'OAUTH_STATE_TTL_SECONDS', 600),
+  };
+});
+
+export const authConfig = registerAs('auth', () => {
+  const env = process.env;
+  const secret = str(env, 'JWT_SECRET');
+  const publicKey = str(env, 'JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n');
+  const jwksUrl = str(env, 'JWT_JWKS_URL');
+  const generated = !secret && !publicKey && !jwksUrl;
+  return {
+    /** HS256 secret; generated per boot in development when nothing is configured. */
+    secret: secret ?? (generated ? randomBytes(32).toString('base64url') : undefined),
+    generatedSecret: generated,
+    publicKey,
+    jwksUrl,
+    issuer: str(env, 'JWT_ISSUER'),
+    audience: str(env, 'JWT_AUDIENCE'),
+  };
+});
+
+export const securityConfig = registerAs('security', () => ({
+  /** "keyid:base64,..." or one base64 key; the first encrypts, all decrypt. Undefined: generated (dev). */
+  encryptionKeys: list(process.env, 'ENCRYPTION_KEY'),
+}));
+
+export const ALL_CONFIG_NAMESPACES = [
+  serviceConfig,
+  databaseConfig,
+  redisConfig,
+  stripeConfig,
+  oauthConfig,
+  authConfig,
+  securityConfig,
+];
