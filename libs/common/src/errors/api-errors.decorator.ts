@@ -1,7 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import { ERROR_CODES, ErrorCode } from './error-codes';
-import { ServiceErrorBody } from './service-error';
 
 /**
  * Documents the ServiceError bodies an endpoint can answer, one Swagger response per status, each with an
@@ -17,7 +16,9 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
     ...[...byStatus.entries()].map(([status, list]) =>
       ApiResponse({
         status,
-        description: list.map((c) => `${c} ${ERROR_CODES[c].name}: ${ERROR_CODES[c].description}`).join('\n\n'),
+        description: list
+          .map((c) => `${c} ${ERROR_CODES[c].name}: ${ERROR_CODES[c].description}`)
+          .join('\n\n'),
         content: {
           'application/json': {
             schema: { $ref: '#/components/schemas/ServiceErrorBody' },

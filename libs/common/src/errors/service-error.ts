@@ -19,7 +19,10 @@ export class ServiceErrorBody {
   @ApiProperty({ example: 400 })
   http_status!: number;
 
-  @ApiPropertyOptional({ example: '0b6c3f0e-8a43-4c55-9d0c-3f4a1e2b7c11', description: 'Only on CONNECT_099; also logged.' })
+  @ApiPropertyOptional({
+    example: '0b6c3f0e-8a43-4c55-9d0c-3f4a1e2b7c11',
+    description: 'Only on CONNECT_099; also logged.',
+  })
   error_id?: string;
 }
 

@@ -21,13 +21,28 @@ const STATUS_TO_CODE: Record<number, ErrorCode> = {
 };
 
 /** PostgreSQL / driver signs that the database, not the request, is the problem: answer 503 so callers retry. */
-const DB_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+const DB_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
 
 function isDatabaseUnavailable(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   const e = err as { code?: unknown; message?: unknown; driverError?: unknown };
-  if (typeof e.code === 'string' && (DB_UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return true;
-  if (typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(e.message)) {
+  if (typeof e.code === 'string' && (DB_UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08')))
+    return true;
+  if (
+    typeof e.message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(
+      e.message,
+    )
+  ) {
     return true;
   }
   return e.driverError !== undefined && e.driverError !== err && isDatabaseUnavailable(e.driverError);
@@ -40,7 +55,8 @@ export function toServiceError(err: unknown): { body: ServiceErrorBody; unexpect
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const response = err.getResponse();
-    const raw = typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? err.message);
+    const raw =
+      typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? err.message);
     let message = Array.isArray(raw) ? raw.join('; ') : String(raw);
     let code: ErrorCode = STATUS_TO_CODE[status] ?? (status >= 500 ? 'CONNECT_099' : 'CONNECT_010');
     if (status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)/.test(message)) {
@@ -48,13 +64,32 @@ export function toServiceError(err: unknown): { body: ServiceErrorBody; unexpect
       message = `${message.replace(/^Cannot /, 'No route ')}`;
     }
     if (status === 429) message = 'Too many requests';
+    if (status === 503) {
+      // e.g. a failing readiness probe: say which dependency is down (Terminus puts it in the response).
+      const details = typeof response === 'object' ? (response as Record<string, unknown>) : undefined;
+      return {
+        body: {
+          code: 'CONNECT_070',
+          message: 'Service unavailable',
+          http_status: 503,
+          ...(details ? { details } : {}),
+        },
+        unexpected: false,
+      };
+    }
     if (status >= 500) return { body: unexpectedBody(), unexpected: true };
     return { body: { code, message, http_status: status }, unexpected: false };
   }
 
   // Errors from Fastify's own lifecycle (content-type parsing, body limit) carry a statusCode.
   const fe = err as { statusCode?: unknown; code?: unknown; message?: unknown };
-  if (fe && typeof fe === 'object' && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+  if (
+    fe &&
+    typeof fe === 'object' &&
+    typeof fe.statusCode === 'number' &&
+    fe.statusCode >= 400 &&
+    fe.statusCode < 500
+  ) {
     const status = fe.statusCode;
     const code = STATUS_TO_CODE[status] ?? 'CONNECT_011';
     const message =
@@ -70,7 +105,11 @@ export function toServiceError(err: unknown): { body: ServiceErrorBody; unexpect
 
   if (isDatabaseUnavailable(err)) {
     return {
-      body: { code: 'CONNECT_070', message: 'A backing service is unavailable; retry later', http_status: 503 },
+      body: {
+        code: 'CONNECT_070',
+        message: 'A backing service is unavailable; retry later',
+        http_status: 503,
+      },
       unexpected: false,
     };
   }
@@ -90,7 +129,10 @@ export class ServiceExceptionFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const { body, unexpected } = toServiceError(exception);
-    const where = { method: request?.method, route: request?.routeOptions?.url ?? request?.url?.split('?')[0] };
+    const where = {
+      method: request?.method,
+      route: request?.routeOptions?.url ?? request?.url?.split('?')[0],
+    };
     if (unexpected) {
       this.logger.error({ ...where, error_id: body.error_id, err: exception }, 'Unexpected error');
     } else if (body.http_status >= 500) {

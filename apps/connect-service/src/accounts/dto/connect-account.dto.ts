@@ -1,0 +1,82 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ConnectAccountEntity, ConnectAccountStatus, OnboardingMethod } from '@app/database';
+
+export class AccountRequirementsDto {
+  @ApiProperty({ example: '2026-12-31T00:00:00.000Z', nullable: true, type: String })
+  current_deadline!: string | null;
+
+  @ApiProperty({ example: ['external_account'], type: [String] })
+  currently_due!: string[];
+
+  @ApiProperty({ example: ['external_account', 'individual.id_number'], type: [String] })
+  eventually_due!: string[];
+}
+
+/** The seed's ConnectAccount plus live status fields. Tokens and other secrets never appear here. */
+export class ConnectAccountDto {
+  @ApiProperty({ example: '3f1c2b9e-8d4a-4e7b-9c1d-2a5f6e7d8c90', format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'tenant_acme' })
+  tenant_id!: string;
+
+  @ApiProperty({ example: 'acct_1PqRsTuVwXyZ0123' })
+  stripe_account_id!: string;
+
+  @ApiProperty({ enum: ConnectAccountStatus, example: ConnectAccountStatus.Active })
+  status!: ConnectAccountStatus;
+
+  @ApiProperty({ example: { card_payments: 'active', transfers: 'active' }, type: 'object', additionalProperties: { type: 'string' } })
+  capabilities!: Record<string, string>;
+
+  @ApiProperty({ type: AccountRequirementsDto })
+  requirements!: AccountRequirementsDto;
+
+  @ApiProperty({ example: true })
+  charges_enabled!: boolean;
+
+  @ApiProperty({ example: true })
+  payouts_enabled!: boolean;
+
+  @ApiProperty({ example: [], type: [String], description: 'Requirements past their deadline (the account is or will be restricted).' })
+  past_due!: string[];
+
+  @ApiProperty({ example: null, nullable: true, type: String, description: "Stripe's requirements.disabled_reason" })
+  disabled_reason!: string | null;
+
+  @ApiProperty({ enum: OnboardingMethod, example: OnboardingMethod.OAuth })
+  onboarding_method!: OnboardingMethod;
+
+  @ApiPropertyOptional({ example: null, nullable: true, type: String, format: 'date-time' })
+  disconnected_at!: string | null;
+
+  @ApiProperty({ example: '2026-11-26T04:15:27.000Z', format: 'date-time' })
+  created_at!: string;
+
+  @ApiProperty({ example: '2026-11-26T04:15:27.000Z', format: 'date-time' })
+  updated_at!: string;
+
+  static from(a: ConnectAccountEntity): ConnectAccountDto {
+    const r = a.requirements ?? {};
+    return {
+      id: a.id,
+      tenant_id: a.tenant_id,
+      stripe_account_id: a.stripe_account_id,
+      status: a.status,
+      capabilities: a.capabilities ?? {},
+      requirements: {
+        current_deadline: r.current_deadline ?? null,
+        currently_due: r.currently_due ?? [],
+        eventually_due: r.eventually_due ?? [],
+      },
+      charges_enabled: a.charges_enabled,
+      payouts_enabled: a.payouts_enabled,
+      past_due: r.past_due ?? [],
+      disabled_reason: r.disabled_reason ?? null,
+      onboarding_method: a.onboarding_method,
+      disconnected_at: a.disconnected_at ? a.disconnected_at.toISOString() : null,
+      created_at: a.created_at.toISOString(),
+      updated_at: a.updated_at.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import { Logger as NestLogger, Type } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import helmet from '@fastify/helmet';
+import { Logger } from 'nestjs-pino';
+import { ERROR_CODES, ServiceErrorBody, ServiceExceptionFilter, createValidationPipe } from '@app/common';
+import { serviceConfig } from '@app/config';
+import { AppModule } from './app.module';
+import { registerHttpMetrics } from './metrics/http-metrics';
+
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Connect Service')
+    .setDescription(
+      'Stripe Connect middleware for multi-tenant platforms. Every error body is a ServiceError ' +
+        '`{code, message, details?, http_status}`; codes: ' +
+        Object.entries(ERROR_CODES)
+          .map(([code, e]) => `${code} (${e.status} ${e.name})`)
+          .join(', ') +
+        '.',
+    )
+    .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'JWT with sub, tenant_id, roles, scope, exp' })
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api_key')
+    .build();
+  return SwaggerModule.createDocument(app, config, { extraModels: [ServiceErrorBody] });
+}
+
+/**
+ * Builds the Fastify application exactly as production runs it; main.ts and the e2e suites both use this
+ * (so tests exercise the real pipes, filters, body limits and hooks).
+ */
+export async function createApp(
+  options: { logger?: boolean; module?: Type<unknown> } = {},
+): Promise<NestFastifyApplication> {
+  const bodyLimit = Number(process.env.BODY_LIMIT_BYTES ?? 1024 * 1024);
+  const requestTimeout = Number(process.env.REQUEST_TIMEOUT_MS ?? 30_000);
+  const adapter = new FastifyAdapter({
+    bodyLimit,
+    requestTimeout,
+    // Stripe signs the exact bytes; Nest keeps them in request.rawBody (rawBody: true below).
+    trustProxy: true,
+    logger: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(options.module ?? AppModule, adapter, {
+    rawBody: true,
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  if (options.logger !== false) app.useLogger(app.get(Logger));
+  else app.useLogger(false);
+
+  const svc = app.get<ConfigType<typeof serviceConfig>>(serviceConfig.KEY);
+  const fastify = app.getHttpAdapter().getInstance();
+  registerHttpMetrics(fastify);
+  await app.register(helmet, {
+    // Swagger UI needs inline scripts and styles; everything else keeps helmet's defaults.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+      },
+    },
+  });
+  app.enableCors({ origin: svc.corsOrigins.length ? svc.corsOrigins : false });
+  app.useGlobalFilters(new ServiceExceptionFilter());
+  app.useGlobalPipes(createValidationPipe());
+
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+  NestLogger.flush();
+  return app;
+}

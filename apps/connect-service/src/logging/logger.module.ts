@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
+import { Module } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { LoggerModule as PinoLoggerModule } from 'nestjs-pino';
+import { serviceConfig } from '@app/config';
+
+/**
+ * Everything that may hold a secret is redacted before a log line is written: auth headers, cookies, API keys,
+ * tokens, secrets, client secrets (issue 2 §6, issue 7 "Masking").
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["stripe-signature"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.client_secret',
+  '*.api_key',
+  '*.secretKey',
+  '*.authorization',
+];
+
+@Module({
+  imports: [
+    PinoLoggerModule.forRootAsync({
+      inject: [serviceConfig.KEY],
+      useFactory: (svc: ConfigType<typeof serviceConfig>) => ({
+        pinoHttp: {
+          level: svc.logLevel,
+          redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+          // Honour a caller's request id so one id follows a request across services.
+          genReqId: (req: IncomingMessage) => {
+            const given = req.headers['x-request-id'];
+            return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+          },
+          customProps: () => ({ service: 'connect-service' }),
+          // Only method and path of a request: query strings can carry OAuth codes and states.
+          serializers: {
+            req: (req: { id: string; method: string; url: string }) => ({
+              id: req.id,
+              method: req.method,
+              path: req.url.split('?')[0],
+            }),
+            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+          },
+          autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health/live' || req.url === '/metrics' },
+        },
+      }),
+    }),
+  ],
+})
+export class LoggingModule {}

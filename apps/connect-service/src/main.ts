@@ -1,0 +1,50 @@
+import { Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { authConfig, ConfigValidationError, serviceConfig, validateEnvironment } from '@app/config';
+import { signAccessToken } from '@app/auth';
+import { stopEmbeddedPostgres } from '@app/database';
+import { createApp } from './create-app';
+
+async function bootstrap(): Promise<void> {
+  const started = Date.now();
+  // Validate before anything starts, so one message names every bad variable and nothing half-boots.
+  validateEnvironment(process.env);
+  const app = await createApp();
+  const logger = new Logger('Bootstrap');
+  const svc = app.get<ConfigType<typeof serviceConfig>>(serviceConfig.KEY);
+  await app.listen({ port: svc.port, host: svc.host });
+  logger.log(`Connect Service listening on ${svc.publicUrl} (Swagger UI at ${svc.publicUrl}/docs) in ${Date.now() - started} ms`);
+
+  const auth = app.get<ConfigType<typeof authConfig>>(authConfig.KEY);
+  if (auth.generatedSecret && auth.secret && svc.nodeEnv !== 'production') {
+    const token = signAccessToken(
+      { sub: 'dev-platform', roles: ['platform'], scope: 'accounts:read accounts:write payments:read payments:write events:read events:write webhooks:read webhooks:write' },
+      { secret: auth.secret, expiresIn: '12h', issuer: auth.issuer, audience: auth.audience },
+    );
+    logger.warn(
+      'JWT_SECRET is not set: generated one for this run (development only). A platform token, valid 12 h, ' +
+        'for Swagger UI "Authorize":',
+    );
+    // Printed on its own line so it can be copied; it dies with this process's generated secret.
+    process.stdout.write(`\n  ${token}\n\n`);
+  }
+
+  const shutdown = async (signal: string) => {
+    logger.log(`${signal}: draining in-flight requests and closing pools`);
+    await app.close();
+    await stopEmbeddedPostgres();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+bootstrap().catch(async (err: unknown) => {
+  if (err instanceof ConfigValidationError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    process.stderr.write(`Boot failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  await stopEmbeddedPostgres().catch(() => undefined);
+  process.exit(1);
+});

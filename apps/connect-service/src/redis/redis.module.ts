@@ -1,0 +1,69 @@
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { CacheModule, CacheModuleOptions } from '@nestjs/cache-manager';
+import { ConfigType } from '@nestjs/config';
+import { KeyvAdapter } from 'cache-manager';
+import { redisInsStore } from 'cache-manager-ioredis-yet';
+import Redis from 'ioredis';
+import Keyv from 'keyv';
+import { redisConfig } from '@app/config';
+
+/** The shared ioredis client, or null when REDIS_URL is not set (then cache and rate limits are in-process). */
+export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
+
+const logger = new Logger('Redis');
+
+@Global()
+@Module({
+  imports: [
+    CacheModule.registerAsync({
+      isGlobal: true,
+      inject: [REDIS_CLIENT, redisConfig.KEY],
+      useFactory: (client: Redis | null, cfg: ConfigType<typeof redisConfig>): CacheModuleOptions => {
+        const ttl = cfg.ttlSeconds * 1000;
+        if (!client) return { ttl };
+        // cache-manager 7 speaks Keyv; the ioredis-yet store speaks the cache-manager 5 store API, hence the
+        // adapter. Its typings still name cache-manager 5's Store, so the runtime-compatible store is cast.
+        const store = redisInsStore(client, { ttl }) as unknown as ConstructorParameters<typeof KeyvAdapter>[0];
+        return { ttl, stores: [new Keyv({ store: new KeyvAdapter(store), namespace: 'connect' })] };
+      },
+    }),
+  ],
+})
+class CacheWiringModule {}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS_CLIENT,
+      inject: [redisConfig.KEY],
+      useFactory: (cfg: ConfigType<typeof redisConfig>): Redis | null => {
+        if (!cfg.url) {
+          logger.warn('REDIS_URL is not set: cache and rate limits are IN-PROCESS (not shared between replicas).');
+          return null;
+        }
+        logger.log('Cache and rate limits: Redis from REDIS_URL');
+        const client = new Redis(cfg.url, {
+          // Redis is an accelerator (DESIGN §1): fail fast instead of queueing commands forever when it is down.
+          maxRetriesPerRequest: 1,
+          enableOfflineQueue: false,
+          lazyConnect: false,
+        });
+        client.on('error', (err: Error) => logger.warn(`Redis error: ${err.message}`));
+        return client;
+      },
+    },
+  ],
+  exports: [REDIS_CLIENT],
+})
+class RedisClientModule {}
+
+@Global()
+@Module({ imports: [RedisClientModule, CacheWiringModule], exports: [RedisClientModule] })
+export class RedisModule implements OnApplicationShutdown {
+  constructor(@Inject(REDIS_CLIENT) private readonly client: Redis | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.client && this.client.status !== 'end') await this.client.quit().catch(() => this.client?.disconnect());
+  }
+}

@@ -1,0 +1,40 @@
+import { FactoryProvider, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { serviceConfig, stripeConfig } from '@app/config';
+import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
+import { startStripeEmulator } from '@app/stripe-emulator';
+
+/** The emulator's key: any `sk_test_` key is accepted by it, and this one can never work on real Stripe. */
+export const EMULATOR_SECRET_KEY = 'sk_test_emulator';
+
+/**
+ * STRIPE_CONNECTION for the service (DESIGN §4): STRIPE_SECRET_KEY (+ STRIPE_API_BASE) when set; otherwise,
+ * outside production, the bundled emulator started in this process on STRIPE_EMULATOR_PORT (0 = ephemeral,
+ * for tests) and closed with the application. Production without a key refuses to boot.
+ */
+export const stripeConnectionProvider: FactoryProvider<StripeConnection> = {
+  provide: STRIPE_CONNECTION,
+  inject: [stripeConfig.KEY, serviceConfig.KEY],
+  useFactory: async (
+    stripe: ConfigType<typeof stripeConfig>,
+    service: ConfigType<typeof serviceConfig>,
+  ): Promise<StripeConnection> => {
+    if (stripe.secretKey) return { secretKey: stripe.secretKey, apiBase: stripe.apiBase, emulated: false };
+    if (service.nodeEnv === 'production') {
+      // Config validation already refuses this; kept so the provider is safe on its own.
+      throw new Error('STRIPE_SECRET_KEY is required in production');
+    }
+    const emulator = await startStripeEmulator({ port: stripe.emulatorPort, host: '127.0.0.1' });
+    new Logger('Stripe').warn(
+      `Stripe is EMULATED at ${emulator.url} (no STRIPE_SECRET_KEY): no real money moves; set STRIPE_SECRET_KEY to use Stripe`,
+    );
+    const connection: StripeConnection & OnModuleDestroy = {
+      secretKey: EMULATOR_SECRET_KEY,
+      apiBase: emulator.url,
+      emulated: true,
+      // Nest calls lifecycle hooks on factory-provided values too, so the emulator closes with the app.
+      onModuleDestroy: () => emulator.close(),
+    };
+    return connection;
+  },
+};

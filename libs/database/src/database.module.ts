@@ -1,0 +1,46 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { databaseConfig, serviceConfig } from '@app/config';
+import { dataSourceOptions } from './data-source-options';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import { runMigrationsLocked } from './migrate';
+
+const logger = new Logger('Database');
+
+/** Resolves DATABASE_URL, or starts the embedded PostgreSQL in development (DESIGN §4). */
+export async function resolveDatabaseUrl(
+  db: ConfigType<typeof databaseConfig>,
+  svc: ConfigType<typeof serviceConfig>,
+): Promise<string> {
+  if (db.url) {
+    logger.log('Database: PostgreSQL from DATABASE_URL');
+    return db.url;
+  }
+  // Validation already refuses production without DATABASE_URL; this is the development default.
+  logger.warn(
+    `DATABASE_URL is not set: starting an EMBEDDED PostgreSQL (data in ${db.embeddedDataDir}, port ${db.embeddedPort}). ` +
+      'Development only; NODE_ENV=production refuses this default.',
+  );
+  if (svc.nodeEnv === 'production') throw new Error('NODE_ENV=production requires DATABASE_URL');
+  return startEmbeddedPostgres({ dataDir: db.embeddedDataDir, port: db.embeddedPort, database: 'connect' });
+}
+
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [databaseConfig.KEY, serviceConfig.KEY],
+      useFactory: async (db: ConfigType<typeof databaseConfig>, svc: ConfigType<typeof serviceConfig>) =>
+        dataSourceOptions(await resolveDatabaseUrl(db, svc), db.poolSize),
+      dataSourceFactory: async (options) => {
+        const ds = await new DataSource(options!).initialize();
+        const applied = await runMigrationsLocked(ds);
+        if (applied.length) logger.log(`Applied migrations: ${applied.join(', ')}`);
+        return ds;
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

@@ -1,0 +1,133 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+  VersionColumn,
+} from 'typeorm';
+
+export enum ConnectAccountStatus {
+  Pending = 'pending',
+  Active = 'active',
+  Restricted = 'restricted',
+  Disabled = 'disabled',
+}
+
+export enum OnboardingMethod {
+  OAuth = 'oauth',
+  AccountLink = 'account_link',
+}
+
+export enum StripeAccountType {
+  Standard = 'standard',
+  Express = 'express',
+  Custom = 'custom',
+}
+
+/** What Stripe still needs (STRIPE.md §5), kept so callers can warn before a restriction. */
+export interface AccountRequirements {
+  currently_due: string[];
+  eventually_due: string[];
+  past_due: string[];
+  pending_verification: string[];
+  /** ISO-8601, or null when Stripe set no deadline. */
+  current_deadline: string | null;
+  disabled_reason: string | null;
+}
+
+/** A fee schedule in integer minor units: basis points plus a fixed amount per currency, with bounds. */
+export interface FeeSchedule {
+  basis_points: number;
+  fixed?: Record<string, number>;
+  minimum?: Record<string, number>;
+  maximum?: Record<string, number>;
+}
+
+/** The seed's ConnectAccount: one Stripe account per tenant. */
+@Entity({ name: 'connect_accounts' })
+export class ConnectAccountEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Index('uq_connect_accounts_tenant_id', { unique: true })
+  @Column({ name: 'tenant_id', type: 'varchar', length: 128 })
+  tenant_id!: string;
+
+  /** Unique: a Stripe account connected to one tenant is never silently moved to another. */
+  @Index('uq_connect_accounts_stripe_account_id', { unique: true })
+  @Column({ name: 'stripe_account_id', type: 'varchar', length: 255 })
+  stripe_account_id!: string;
+
+  @Column({ type: 'enum', enum: ConnectAccountStatus, enumName: 'connect_account_status', default: ConnectAccountStatus.Pending })
+  status!: ConnectAccountStatus;
+
+  @Column({ name: 'onboarding_method', type: 'enum', enum: OnboardingMethod, enumName: 'onboarding_method' })
+  onboarding_method!: OnboardingMethod;
+
+  @Column({ name: 'account_type', type: 'enum', enum: StripeAccountType, enumName: 'stripe_account_type' })
+  account_type!: StripeAccountType;
+
+  @Column({ name: 'charges_enabled', type: 'boolean', default: false })
+  charges_enabled!: boolean;
+
+  @Column({ name: 'payouts_enabled', type: 'boolean', default: false })
+  payouts_enabled!: boolean;
+
+  @Column({ name: 'details_submitted', type: 'boolean', default: false })
+  details_submitted!: boolean;
+
+  /** Capability name → `active | inactive | pending`. */
+  @Column({ type: 'jsonb', default: {} })
+  capabilities!: Record<string, string>;
+
+  @Column({ type: 'jsonb', default: {} })
+  requirements!: AccountRequirements;
+
+  @Column({ type: 'boolean', default: false })
+  livemode!: boolean;
+
+  /** OAuth tokens: ciphertext only (AES-256-GCM with a key id), erased on disconnect. */
+  @Column({ name: 'access_token_enc', type: 'text', nullable: true })
+  access_token_enc!: string | null;
+
+  @Column({ name: 'refresh_token_enc', type: 'text', nullable: true })
+  refresh_token_enc!: string | null;
+
+  @Column({ name: 'oauth_scope', type: 'varchar', length: 32, nullable: true })
+  oauth_scope!: string | null;
+
+  /** This tenant's platform fee override; null means the platform default from configuration. */
+  @Column({ name: 'fee_schedule', type: 'jsonb', nullable: true })
+  fee_schedule!: FeeSchedule | null;
+
+  @Column({ type: 'jsonb', default: {} })
+  metadata!: Record<string, string>;
+
+  /**
+   * `created` of the newest Stripe event applied to this account (unix seconds) and its id as a tie-break:
+   * an older event never rolls state back (STRIPE.md §8.4).
+   */
+  @Column({ name: 'last_event_created', type: 'bigint', nullable: true, transformer: { to: (v) => v, from: (v) => (v === null ? null : Number(v)) } })
+  last_event_created!: number | null;
+
+  @Column({ name: 'last_event_id', type: 'varchar', length: 255, nullable: true })
+  last_event_id!: string | null;
+
+  /** When the state above was last read from Stripe. */
+  @Column({ name: 'synced_at', type: 'timestamptz', nullable: true })
+  synced_at!: Date | null;
+
+  @Column({ name: 'disconnected_at', type: 'timestamptz', nullable: true })
+  disconnected_at!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  created_at!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updated_at!: Date;
+
+  @VersionColumn({ default: 1 })
+  version!: number;
+}

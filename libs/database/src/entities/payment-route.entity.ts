@@ -1,0 +1,103 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
+
+export enum PaymentRouteType {
+  Payment = 'payment',
+  Refund = 'refund',
+  Subscription = 'subscription',
+}
+
+export enum PaymentRouteStatus {
+  Pending = 'pending',
+  RequiresAction = 'requires_action',
+  Processing = 'processing',
+  Completed = 'completed',
+  Failed = 'failed',
+  Canceled = 'canceled',
+}
+
+export enum ChargeType {
+  Direct = 'direct',
+  Destination = 'destination',
+}
+
+/** The seed's PaymentRoute: one payment, refund or subscription routed to a tenant's Stripe account. */
+@Entity({ name: 'payment_routes' })
+@Index('ix_payment_routes_tenant_created', ['tenant_id', 'created_at', 'id'])
+export class PaymentRouteEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 128 })
+  tenant_id!: string;
+
+  @Index('ix_payment_routes_stripe_account_id')
+  @Column({ name: 'stripe_account_id', type: 'varchar', length: 255 })
+  stripe_account_id!: string;
+
+  @Column({ type: 'enum', enum: PaymentRouteType, enumName: 'payment_route_type' })
+  type!: PaymentRouteType;
+
+  @Column({ type: 'enum', enum: PaymentRouteStatus, enumName: 'payment_route_status', default: PaymentRouteStatus.Pending })
+  status!: PaymentRouteStatus;
+
+  @Column({ name: 'charge_type', type: 'enum', enum: ChargeType, enumName: 'charge_type', nullable: true })
+  charge_type!: ChargeType | null;
+
+  /** Integer minor units of `currency` (STRIPE.md §7); at most 99 999 999. */
+  @Column({ type: 'integer' })
+  amount!: number;
+
+  /** The platform's application fee, in minor units of `currency`. */
+  @Column({ type: 'integer', default: 0 })
+  fee!: number;
+
+  /** ISO 4217, lower case as Stripe sends it. */
+  @Column({ type: 'char', length: 3 })
+  currency!: string;
+
+  /** For a refund: the payment it refunds. */
+  @Index('ix_payment_routes_parent_id')
+  @Column({ name: 'parent_id', type: 'uuid', nullable: true })
+  parent_id!: string | null;
+
+  @Index('uq_payment_routes_payment_intent', { unique: true, where: 'stripe_payment_intent_id IS NOT NULL AND type = \'payment\'' })
+  @Column({ name: 'stripe_payment_intent_id', type: 'varchar', length: 255, nullable: true })
+  stripe_payment_intent_id!: string | null;
+
+  @Index('uq_payment_routes_stripe_object', { unique: true, where: 'stripe_object_id IS NOT NULL' })
+  @Column({ name: 'stripe_object_id', type: 'varchar', length: 255, nullable: true })
+  stripe_object_id!: string | null;
+
+  /** The key sent to Stripe: derived from this route, so a retry can never create a second object. */
+  @Index('uq_payment_routes_stripe_idempotency_key', { unique: true })
+  @Column({ name: 'stripe_idempotency_key', type: 'varchar', length: 255 })
+  stripe_idempotency_key!: string;
+
+  @Column({ name: 'failure_code', type: 'varchar', length: 128, nullable: true })
+  failure_code!: string | null;
+
+  @Column({ name: 'failure_message', type: 'text', nullable: true })
+  failure_message!: string | null;
+
+  @Column({ type: 'varchar', length: 1000, nullable: true })
+  description!: string | null;
+
+  @Column({ type: 'jsonb', default: {} })
+  metadata!: Record<string, string>;
+
+  /** Newest Stripe event applied (unix seconds + id), so older events never roll state back. */
+  @Column({ name: 'last_event_created', type: 'bigint', nullable: true, transformer: { to: (v) => v, from: (v) => (v === null ? null : Number(v)) } })
+  last_event_created!: number | null;
+
+  @Column({ name: 'last_event_id', type: 'varchar', length: 255, nullable: true })
+  last_event_id!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  created_at!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updated_at!: Date;
+
+  @VersionColumn({ default: 1 })
+  version!: number;
+}
