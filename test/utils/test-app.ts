@@ -2,6 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Type } from '@nestjs/common';
 import { Client } from 'pg';
 import { signAccessToken, Role } from '@app/auth';
+import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
 import { createApp } from '../../apps/connect-service/src/create-app';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { TEST_DB_MARKER } = require('../setup/test-db-marker') as { TEST_DB_MARKER: string };
@@ -30,6 +31,10 @@ export async function assertTestDatabase(url = process.env.DATABASE_URL): Promis
 
 export interface TestApp {
   app: NestFastifyApplication;
+  /** Set when booted with `listen: true`: the service's real HTTP address (the emulator delivers webhooks here). */
+  baseUrl?: string;
+  /** The in-process Stripe emulator's base URL (its control API is under /_emulator/). */
+  emulatorUrl?: string;
   token(claims: { sub?: string; tenant_id?: string; roles: Role[]; scope?: string }, expiresIn?: number | string): string;
   close(): Promise<void>;
 }
@@ -44,6 +49,7 @@ export const ALL_SCOPES =
 export async function bootTestApp(
   env: Record<string, string | undefined> = {},
   module?: Type<unknown>,
+  opts: { listen?: boolean } = {},
 ): Promise<TestApp> {
   await assertTestDatabase();
   const saved = { ...process.env };
@@ -52,15 +58,28 @@ export async function bootTestApp(
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     STRIPE_EMULATOR_PORT: '0',
+    // One pg-boss schema per app: suites share the run's database but never each other's jobs.
+    JOB_QUEUE_SCHEMA: `jobs_${Math.random().toString(36).slice(2, 10)}`,
     ...env,
   });
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
   const app = await createApp({ module });
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
+  let baseUrl: string | undefined;
+  if (opts.listen) {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    baseUrl = await app.getUrl();
+    baseUrl = baseUrl.replace('[::1]', '127.0.0.1');
+  } else {
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  }
+  const connection = app.get<StripeConnection>(STRIPE_CONNECTION);
+  const emulatorUrl = connection.emulated ? connection.apiBase : undefined;
   const secret = process.env.JWT_SECRET ?? TEST_JWT_SECRET;
   return {
     app,
+    baseUrl,
+    emulatorUrl,
     token: (claims, expiresIn = '10m') =>
       signAccessToken(
         { sub: claims.sub ?? 'test-user', tenant_id: claims.tenant_id, roles: claims.roles, scope: claims.scope ?? ALL_SCOPES },
@@ -76,4 +95,15 @@ export async function bootTestApp(
 /** A unique tenant id per test, so suites sharing the run's database never collide. */
 export function uniqueTenant(prefix = 'tenant'): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Calls the emulator's control API (`/_emulator/...`). */
+export async function emulatorControl<T = unknown>(emulatorUrl: string, path: string, body?: unknown, method = 'POST'): Promise<T> {
+  const res = await fetch(`${emulatorUrl}/_emulator/${path.replace(/^\//, '')}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`emulator control ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
 }

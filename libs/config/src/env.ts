@@ -101,6 +101,15 @@ const CHECKS: Check[] = [
   url('OAUTH_SUCCESS_URL', ['http:', 'https:']),
   url('OAUTH_FAILURE_URL', ['http:', 'https:']),
   url('JWT_JWKS_URL', ['http:', 'https:']),
+  oneOf('WORKERS_ENABLED', ['true', 'false']),
+  (env) =>
+    isSet(env.JOB_POLL_INTERVAL_SECONDS) && !(Number(env.JOB_POLL_INTERVAL_SECONDS) >= 0.5)
+      ? 'JOB_POLL_INTERVAL_SECONDS must be a number >= 0.5'
+      : null,
+  (env) =>
+    isSet(env.JOB_QUEUE_SCHEMA) && !/^[a-z_][a-z0-9_]{0,62}$/.test(env.JOB_QUEUE_SCHEMA)
+      ? 'JOB_QUEUE_SCHEMA must be a lower-case SQL identifier'
+      : null,
   oneOf('NODE_ENV', ['development', 'production', 'test']),
   oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   prefixed('STRIPE_SECRET_KEY', ['sk_test_', 'sk_live_', 'rk_test_', 'rk_live_']),

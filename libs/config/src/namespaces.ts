@@ -84,7 +84,16 @@ export const securityConfig = registerAs('security', () => ({
   encryptionKeys: list(process.env, 'ENCRYPTION_KEY'),
 }));
 
+export const queueConfig = registerAs('queue', () => ({
+  /** pg-boss schema (tests use one per app so parallel suites keep their jobs apart). */
+  schema: str(process.env, 'JOB_QUEUE_SCHEMA') ?? 'pgboss',
+  /** false: this process only enqueues (e.g. a CLI); workers run in the service replicas. */
+  workersEnabled: str(process.env, 'WORKERS_ENABLED') !== 'false',
+  pollingIntervalSeconds: num(process.env, 'JOB_POLL_INTERVAL_SECONDS', 0.5),
+}));
+
 export const ALL_CONFIG_NAMESPACES = [
+  queueConfig,
   serviceConfig,
   databaseConfig,
   redisConfig,

@@ -1,0 +1,122 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import PgBoss from 'pg-boss';
+import type { Pool } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+
+export const JOB_QUEUE_OPTIONS = Symbol('JOB_QUEUE_OPTIONS');
+
+export interface JobQueueOptions {
+  /** pg-boss schema; tests give each app its own so suites sharing one database do not steal each other's jobs. */
+  schema: string;
+  /** false: enqueue only (e.g. CLI scripts); workers run elsewhere. */
+  workersEnabled: boolean;
+  pollingIntervalSeconds: number;
+}
+
+export interface QueueDefinition {
+  name: string;
+  /** Attempts after the first before the job goes to `${name}.dead`. */
+  retryLimit: number;
+  retryDelaySeconds: number;
+  retryBackoff: boolean;
+  expireInSeconds?: number;
+}
+
+export type JobHandler<T> = (job: { id: string; data: T; retryCount: number }) => Promise<void>;
+
+/**
+ * The PostgreSQL job queue (pg-boss; DESIGN §3): transactional enqueue, retries with backoff, dead letters, and
+ * any number of workers across replicas (pg-boss fetches with SKIP LOCKED). It runs on TypeORM's own pool, so
+ * the embedded database and DATABASE_URL work alike and no second pool is opened.
+ */
+@Injectable()
+export class JobQueue implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('JobQueue');
+  private boss!: PgBoss;
+  private readonly defined = new Set<string>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(JOB_QUEUE_OPTIONS) private readonly options: JobQueueOptions,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
+    this.boss = new PgBoss({
+      db: { executeSql: (text: string, values: unknown[]) => pool.query(text, values) },
+      schema: this.options.schema,
+      // Completed jobs are kept a day for inspection; the inbox and outbox tables are the durable record.
+      deleteAfterDays: 1,
+      archiveCompletedAfterSeconds: 3600,
+      monitorStateIntervalSeconds: 30,
+    });
+    this.boss.on('error', (err: Error) => this.logger.warn(`pg-boss: ${err.message}`));
+    await this.boss.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // graceful: let active jobs finish (up to the timeout) before the pool closes. The pool is TypeORM's.
+    await this.boss?.stop({ graceful: true, close: false, timeout: 10_000, wait: true }).catch(() => undefined);
+  }
+
+  get workersEnabled(): boolean {
+    return this.options.workersEnabled;
+  }
+
+  /** Creates the queue and its dead-letter queue (idempotent, safe on every replica). */
+  async define(def: QueueDefinition): Promise<void> {
+    if (this.defined.has(def.name)) return;
+    const dead = `${def.name}.dead`;
+    await this.boss.createQueue(dead, { name: dead, retentionDays: 14 });
+    await this.boss.createQueue(def.name, {
+      name: def.name,
+      retryLimit: def.retryLimit,
+      retryDelay: def.retryDelaySeconds,
+      retryBackoff: def.retryBackoff,
+      expireInSeconds: def.expireInSeconds ?? 300,
+      deadLetter: dead,
+    });
+    this.defined.add(def.name);
+  }
+
+  /**
+   * Enqueues a job. With `manager` (inside a TypeORM transaction) the job commits or rolls back with the
+   * caller's state change: this is what makes "stored" and "will be processed" one fact.
+   */
+  async send<T extends object>(
+    name: string,
+    data: T,
+    opts: { manager?: EntityManager; startAfterSeconds?: number; singletonKey?: string } = {},
+  ): Promise<string | null> {
+    const sendOptions: PgBoss.SendOptions = {};
+    if (opts.startAfterSeconds) sendOptions.startAfter = opts.startAfterSeconds;
+    if (opts.singletonKey) sendOptions.singletonKey = opts.singletonKey;
+    if (opts.manager) {
+      const manager = opts.manager;
+      sendOptions.db = { executeSql: async (text, values) => ({ rows: (await manager.query(text, values)) as unknown[] }) };
+    }
+    return this.boss.send(name, data, sendOptions);
+  }
+
+  /** Starts workers for a queue on this replica (no-op when workers are disabled). */
+  async work<T>(name: string, opts: { batchSize?: number; concurrency?: number }, handler: JobHandler<T>): Promise<void> {
+    if (!this.options.workersEnabled) return;
+    const workers = Math.max(1, opts.concurrency ?? 1);
+    for (let i = 0; i < workers; i++) {
+      await this.boss.work<T>(
+        name,
+        { batchSize: opts.batchSize ?? 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds, includeMetadata: true },
+        async (jobs) => {
+          // One job at a time within a batch; a failing job throws so pg-boss retries it (then dead-letters it).
+          for (const job of jobs) await handler({ id: job.id, data: job.data, retryCount: job.retryCount });
+        },
+      );
+    }
+  }
+
+  async queueSize(name: string): Promise<number> {
+    return this.boss.getQueueSize(name);
+  }
+}

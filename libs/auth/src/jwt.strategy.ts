@@ -1,0 +1,85 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { PassportStrategy } from '@nestjs/passport';
+import { authConfig } from '@app/config';
+import { ServiceException } from '@app/common';
+import { passportJwtSecret } from 'jwks-rsa';
+import { ExtractJwt, Strategy, StrategyOptionsWithoutRequest } from 'passport-jwt';
+import { Caller } from './caller';
+import { callerFromJwtPayload } from './claims';
+
+export const JWT_STRATEGY_NAME = 'jwt';
+
+export type JwtVerificationMode =
+  | { kind: 'hs256-secret'; algorithm: 'HS256'; secret: string }
+  | { kind: 'rs256-public-key'; algorithm: 'RS256'; publicKey: string }
+  | { kind: 'rs256-jwks'; algorithm: 'RS256'; jwksUrl: string };
+
+/**
+ * Exactly one key source and one algorithm. Accepting several algorithms at once is what makes the
+ * RS256→HS256 key-confusion attack possible, so an asymmetric setting wins over a secret rather than both
+ * being honoured.
+ */
+export function jwtVerificationMode(
+  cfg: Pick<ConfigType<typeof authConfig>, 'secret' | 'publicKey' | 'jwksUrl'>,
+): JwtVerificationMode {
+  if (cfg.jwksUrl) return { kind: 'rs256-jwks', algorithm: 'RS256', jwksUrl: cfg.jwksUrl };
+  if (cfg.publicKey) return { kind: 'rs256-public-key', algorithm: 'RS256', publicKey: cfg.publicKey };
+  if (cfg.secret) return { kind: 'hs256-secret', algorithm: 'HS256', secret: cfg.secret };
+  throw new Error('No JWT verification key: set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL');
+}
+
+function strategyOptions(
+  cfg: ConfigType<typeof authConfig>,
+  mode: JwtVerificationMode,
+): StrategyOptionsWithoutRequest {
+  const base = {
+    jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+    algorithms: [mode.algorithm],
+    issuer: cfg.issuer,
+    audience: cfg.audience,
+    ignoreExpiration: false,
+  };
+  switch (mode.kind) {
+    case 'hs256-secret':
+      return { ...base, secretOrKey: mode.secret };
+    case 'rs256-public-key':
+      return { ...base, secretOrKey: mode.publicKey };
+    case 'rs256-jwks':
+      return {
+        ...base,
+        // Cached and rate-limited so a flood of tokens with made-up `kid`s cannot hammer the identity provider.
+        secretOrKeyProvider: passportJwtSecret({
+          jwksUri: mode.jwksUrl,
+          cache: true,
+          cacheMaxEntries: 10,
+          cacheMaxAge: 10 * 60_000,
+          rateLimit: true,
+          jwksRequestsPerMinute: 10,
+          timeout: 5_000,
+        }),
+      };
+  }
+}
+
+/** Verifies `Authorization: Bearer` tokens (DESIGN §4) and turns their claims into a Caller. */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY_NAME) {
+  constructor(@Inject(authConfig.KEY) cfg: ConfigType<typeof authConfig>) {
+    const mode = jwtVerificationMode(cfg);
+    super(strategyOptions(cfg, mode));
+    const logger = new Logger(JwtStrategy.name);
+    if (mode.kind !== 'hs256-secret' && cfg.secret && !cfg.generatedSecret) {
+      logger.warn(`JWT_SECRET is ignored: tokens are verified with RS256 (${mode.kind})`);
+    }
+  }
+
+  validate(payload: unknown): Caller {
+    // jsonwebtoken only checks `exp` when present; the contract makes it mandatory so no token lives forever.
+    const exp = (payload as { exp?: unknown } | null)?.exp;
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) {
+      throw new ServiceException('CONNECT_020', 'Invalid token: exp is required');
+    }
+    return callerFromJwtPayload(payload);
+  }
+}
