@@ -1,0 +1,129 @@
+import { FaultRegistry } from './control/faults';
+import { newId } from './ids';
+import { Params } from './params';
+import { BoundedMap, RingBuffer, Store, StripeObject } from './store';
+import { RetryPolicy, WebhookDelivery } from './webhooks/delivery';
+import { buildPlatformAccount } from './resources/account-objects';
+
+export interface ResolvedOptions {
+  webhookRetry: RetryPolicy;
+  logger: (msg: string) => void;
+}
+
+export interface OAuthGrant {
+  account: string;
+  used: boolean;
+  tokens: string[];
+  scope: string;
+}
+
+export interface OAuthToken {
+  account: string;
+  kind: 'access' | 'refresh';
+  revoked: boolean;
+  scope: string;
+}
+
+export interface AccountLinkGrant {
+  account: string;
+  refreshUrl: string;
+  returnUrl: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+export interface IdempotencyEntry {
+  fingerprint: string;
+  done: boolean;
+  status: number;
+  body: unknown;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  idempotency_key: string | null;
+  stripe_account: string | null;
+  at: number;
+}
+
+/** Everything `POST /_emulator/reset` drops: reset replaces the whole object. */
+export class EmulatorState {
+  readonly store = new Store();
+  readonly platform: StripeObject = buildPlatformAccount();
+  readonly platformId = this.platform.id;
+  readonly oauthCodes = new BoundedMap<string, OAuthGrant>(10_000);
+  readonly oauthTokens = new BoundedMap<string, OAuthToken>(20_000);
+  nextOAuth: { action: 'approve' | 'deny'; account?: Record<string, unknown> } | null = null;
+  readonly accountLinks = new BoundedMap<string, AccountLinkGrant>(10_000);
+  /** Accounts that deauthorized the platform: invisible to it from then on. */
+  readonly deauthorized = new BoundedMap<string, true>(20_000);
+  readonly idempotency = new BoundedMap<string, IdempotencyEntry>(50_000);
+  readonly faults = new FaultRegistry();
+  readonly requests = new RingBuffer<RequestLogEntry>(1000);
+  readonly webhooks: WebhookDelivery;
+  readonly clientId = `ca_${newId('x').slice(2)}`;
+
+  constructor(readonly options: ResolvedOptions) {
+    this.webhooks = new WebhookDelivery(this.store, this.platformId, options.webhookRetry, options.logger);
+  }
+
+  /** A connected account of this platform that it may still act on. */
+  connectedAccount(id: string): StripeObject | undefined {
+    if (this.deauthorized.has(id)) return undefined;
+    return this.store.find('account', id, this.platformId);
+  }
+
+  close(): void {
+    this.webhooks.close();
+  }
+}
+
+export interface RequestContext {
+  emu: EmulatorState;
+  method: string;
+  path: string;
+  /** Form body for POST, query for GET and DELETE, parsed by qs. */
+  params: Params;
+  pathParams: Record<string, string>;
+  /** The account the request acts as: the Stripe-Account header, an OAuth token's account, or the platform. */
+  owner: string;
+  isPlatform: boolean;
+  stripeAccount: string | null;
+  requestId: string;
+  idempotencyKey: string | null;
+  apiVersion: string | null;
+  baseUrl: string;
+}
+
+export interface HandlerResult {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  /** 'none' for browser-facing redirects (OAuth authorize). */
+  auth?: 'secret' | 'none';
+  handler(ctx: RequestContext): HandlerResult | Promise<HandlerResult>;
+}
+
+/** Shorthand for handlers: emit an event carrying this request's id and idempotency key. */
+export function emitEvent(
+  ctx: RequestContext,
+  type: string,
+  object: StripeObject,
+  owner: string = ctx.owner,
+  previousAttributes?: Record<string, unknown>,
+): void {
+  ctx.emu.webhooks.emit(
+    type,
+    object,
+    owner,
+    { requestId: ctx.requestId, idempotencyKey: ctx.idempotencyKey, apiVersion: ctx.apiVersion },
+    previousAttributes,
+  );
+}

@@ -1,0 +1,49 @@
+import { RequestContext, Route } from '../context';
+import { resourceMissing } from '../errors';
+import { createdFilter, optString } from '../params';
+import { paginate } from '../pagination';
+import { CollectionName, StripeObject } from '../store';
+
+/** Fetches an object of the request's account, or Stripe's 404 `resource_missing`. */
+export function findOwned(
+  ctx: RequestContext,
+  collection: CollectionName,
+  id: string,
+  param?: string,
+): StripeObject {
+  const obj = ctx.emu.store.find(collection, id, ctx.owner);
+  if (!obj) throw resourceMissing(collection, id, param);
+  return obj;
+}
+
+export function retrieveRoute(collection: CollectionName, path: string, param: string): Route {
+  return {
+    method: 'GET',
+    path,
+    handler: (ctx) => ({ body: findOwned(ctx, collection, ctx.pathParams.id, param) }),
+  };
+}
+
+/** A list endpoint with `created` range filters and equality filters on the named string fields. */
+export function listRoute(collection: CollectionName, path: string, fields: string[] = []): Route {
+  return {
+    method: 'GET',
+    path,
+    handler: (ctx) => {
+      const created = createdFilter(ctx.params);
+      const equals = fields
+        .map((f) => [f, optString(ctx.params, f)] as const)
+        .filter((pair): pair is readonly [string, string] => pair[1] !== undefined);
+      const items = ctx.emu.store.list(
+        collection,
+        ctx.owner,
+        (o) => created(o.created as number) && equals.every(([f, v]) => o[f] === v),
+      );
+      return { body: paginate(items, ctx.params, path) };
+    },
+  };
+}
+
+export function listOf(url: string, data: StripeObject[] = []): Record<string, unknown> {
+  return { object: 'list', data, has_more: false, total_count: data.length, url };
+}

@@ -1,0 +1,579 @@
+import { emitEvent, RequestContext, Route } from '../context';
+import { invalidRequest, resourceMissing, StripeApiError, unexpectedState } from '../errors';
+import { newId, nowSeconds, randomToken } from '../ids';
+import { processingFee, validateAmount, validateCurrency } from '../money';
+import {
+  createdFilter,
+  isRecord,
+  mergeMetadata,
+  optArray,
+  optBool,
+  optInt,
+  optObject,
+  optString,
+  Params,
+  reqString,
+} from '../params';
+import { paginate } from '../pagination';
+import { StripeObject } from '../store';
+import { recordBalanceTransaction } from './balance.resource';
+import { findOwned, listOf } from './crud-helpers';
+
+/**
+ * Payment intents and the charges, fees and transfers they imply.
+ * Test payment methods: https://docs.stripe.com/testing#cards and #declined-payments
+ */
+const DECLINES: Record<string, { code: string; decline_code: string; message: string }> = {
+  pm_card_chargeDeclined: {
+    code: 'card_declined',
+    decline_code: 'generic_decline',
+    message: 'Your card was declined.',
+  },
+  pm_card_chargeDeclinedInsufficientFunds: {
+    code: 'card_declined',
+    decline_code: 'insufficient_funds',
+    message: 'Your card has insufficient funds.',
+  },
+  pm_card_chargeDeclinedFraudulent: {
+    code: 'card_declined',
+    decline_code: 'fraudulent',
+    message: 'Your card was declined.',
+  },
+  pm_card_chargeDeclinedExpiredCard: {
+    code: 'expired_card',
+    decline_code: 'expired_card',
+    message: 'Your card has expired.',
+  },
+};
+const NEEDS_ACTION = [
+  'pm_card_authenticationRequired',
+  'pm_card_threeDSecure2Required',
+  'pm_card_threeDSecureRequired',
+];
+
+const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+const CANCELABLE = [
+  'requires_payment_method',
+  'requires_capture',
+  'requires_confirmation',
+  'requires_action',
+  'processing',
+];
+const CAPTURE_METHODS = ['automatic', 'automatic_async', 'manual'];
+
+function cardDetails(pm: string): Record<string, unknown> {
+  const brand = pm.includes('mastercard') ? 'mastercard' : pm.includes('amex') ? 'amex' : 'visa';
+  return {
+    card: {
+      brand,
+      checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'pass' },
+      country: 'US',
+      exp_month: 12,
+      exp_year: new Date().getUTCFullYear() + 3,
+      fingerprint: 'emulatorFinger01',
+      funding: 'credit',
+      last4: DECLINES[pm] ? '0002' : NEEDS_ACTION.includes(pm) ? '3184' : brand === 'amex' ? '8431' : '4242',
+      network: brand,
+    },
+    type: 'card',
+  };
+}
+
+function checkPaymentMethod(pm: string): void {
+  if (!pm.startsWith('pm_')) throw resourceMissing('PaymentMethod', pm, 'payment_method');
+}
+
+function connectedParam(ctx: RequestContext, id: string, param: string): void {
+  if (!ctx.isPlatform || !ctx.emu.connectedAccount(id)) {
+    throw invalidRequest(`No such destination: '${id}'`, { param, code: 'resource_missing' });
+  }
+}
+
+/** Validations shared by create and update (https://docs.stripe.com/api/payment_intents/create). */
+function applyMoneyParams(ctx: RequestContext, pi: StripeObject, params: Params): void {
+  const currency = optString(params, 'currency');
+  if (currency !== undefined) {
+    validateCurrency(currency);
+    pi.currency = currency;
+  }
+  const amount = optInt(params, 'amount');
+  if (amount !== undefined) pi.amount = amount;
+  validateAmount(pi.amount as number, pi.currency as string);
+  const fee = optInt(params, 'application_fee_amount');
+  if (fee !== undefined) pi.application_fee_amount = fee;
+  const transferData = optObject(params, 'transfer_data');
+  if (transferData) {
+    const destination = reqString(transferData, 'destination');
+    connectedParam(ctx, destination, 'transfer_data[destination]');
+    const transferAmount = optInt(transferData, 'amount', 'transfer_data[amount]');
+    if (transferAmount !== undefined && (transferAmount < 1 || transferAmount > (pi.amount as number))) {
+      throw invalidRequest('transfer_data[amount] must be between 1 and the amount.', {
+        param: 'transfer_data[amount]',
+      });
+    }
+    pi.transfer_data = { destination, ...(transferAmount !== undefined ? { amount: transferAmount } : {}) };
+  }
+  const onBehalfOf = optString(params, 'on_behalf_of');
+  if (onBehalfOf !== undefined) {
+    connectedParam(ctx, onBehalfOf, 'on_behalf_of');
+    pi.on_behalf_of = onBehalfOf;
+  }
+  const appFee = pi.application_fee_amount as number | null;
+  if (appFee !== null) {
+    if (appFee < 0 || appFee > (pi.amount as number)) {
+      throw invalidRequest('The application fee amount must be less than or equal to the amount.', {
+        param: 'application_fee_amount',
+      });
+    }
+    if (ctx.isPlatform && !pi.transfer_data && !pi.on_behalf_of) {
+      throw invalidRequest(
+        'Can only apply an application_fee_amount when the PaymentIntent is attempting a direct payment (using an OAuth key or Stripe-Account header) or destination payment (using `transfer_data[destination]`).',
+        { param: 'application_fee_amount' },
+      );
+    }
+  }
+  for (const field of [
+    'description',
+    'receipt_email',
+    'statement_descriptor',
+    'statement_descriptor_suffix',
+    'transfer_group',
+  ]) {
+    const value = optString(params, field);
+    if (value !== undefined) pi[field] = value || null;
+  }
+  const customer = optString(params, 'customer');
+  if (customer !== undefined) {
+    findOwned(ctx, 'customer', customer, 'customer');
+    pi.customer = customer;
+  }
+  const pm = optString(params, 'payment_method');
+  if (pm !== undefined) {
+    checkPaymentMethod(pm);
+    pi.payment_method = pm;
+  }
+  if (params.metadata !== undefined) pi.metadata = mergeMetadata(pi.metadata, params.metadata);
+}
+
+function newCharge(ctx: RequestContext, pi: StripeObject, pm: string, captured: boolean): StripeObject {
+  const id = newId('ch');
+  const transferData = pi.transfer_data as Record<string, unknown> | null;
+  return {
+    id,
+    object: 'charge',
+    amount: pi.amount,
+    amount_captured: captured ? pi.amount : 0,
+    amount_refunded: 0,
+    application: !ctx.isPlatform && pi.application_fee_amount !== null ? ctx.emu.clientId : null,
+    application_fee: null,
+    application_fee_amount: pi.application_fee_amount,
+    balance_transaction: null,
+    billing_details: { address: null, email: null, name: null, phone: null },
+    calculated_statement_descriptor: 'EMULATED',
+    captured,
+    created: nowSeconds(),
+    currency: pi.currency,
+    customer: pi.customer,
+    description: pi.description,
+    destination: transferData?.destination ?? null,
+    disputed: false,
+    failure_balance_transaction: null,
+    failure_code: null,
+    failure_message: null,
+    fraud_details: {},
+    livemode: false,
+    metadata: { ...(pi.metadata as Record<string, string>) },
+    on_behalf_of: pi.on_behalf_of,
+    outcome: {
+      network_status: 'approved_by_network',
+      reason: null,
+      risk_level: 'normal',
+      risk_score: 20,
+      seller_message: 'Payment complete.',
+      type: 'authorized',
+    },
+    paid: true,
+    payment_intent: pi.id,
+    payment_method: pm,
+    payment_method_details: cardDetails(pm),
+    receipt_email: pi.receipt_email,
+    receipt_url: `${ctx.baseUrl}/_emulator/receipts/${id}`,
+    refunded: false,
+    refunds: listOf(`/v1/charges/${id}/refunds`),
+    review: null,
+    source_transfer: null,
+    statement_descriptor: pi.statement_descriptor,
+    statement_descriptor_suffix: pi.statement_descriptor_suffix,
+    status: 'succeeded',
+    transfer: null,
+    transfer_data: transferData,
+    transfer_group: pi.transfer_group,
+  };
+}
+
+/** Money movement once funds are captured: balance transaction, application fee, destination transfer. */
+function settle(ctx: RequestContext, pi: StripeObject, charge: StripeObject, captured: number): void {
+  const { store, platformId } = ctx.emu;
+  const currency = charge.currency as string;
+  const txn = recordBalanceTransaction(store, ctx.owner, {
+    amount: captured,
+    currency,
+    fee: processingFee(captured),
+    type: 'charge',
+    source: charge.id,
+    description: charge.description as string | null,
+  });
+  charge.balance_transaction = txn.id;
+  const transferData = pi.transfer_data as { destination: string; amount?: number } | null;
+  const appFee = pi.application_fee_amount as number | null;
+  if (appFee) {
+    const feeId = newId('fee');
+    const feeTxn = recordBalanceTransaction(store, platformId, {
+      amount: appFee,
+      currency,
+      type: 'application_fee',
+      source: feeId,
+    });
+    const fee = store.put('application_fee', platformId, {
+      id: feeId,
+      object: 'application_fee',
+      account: transferData?.destination ?? ctx.owner,
+      amount: appFee,
+      amount_refunded: 0,
+      application: ctx.emu.clientId,
+      balance_transaction: feeTxn.id,
+      charge: charge.id,
+      created: nowSeconds(),
+      currency,
+      livemode: false,
+      originating_transaction: null,
+      refunded: false,
+      refunds: listOf(`/v1/application_fees/${feeId}/refunds`),
+    });
+    charge.application_fee = fee.id;
+    emitEvent(ctx, 'application_fee.created', fee, platformId);
+  }
+  if (transferData) {
+    const amount = transferData.amount ?? captured - (appFee ?? 0);
+    const transferId = newId('tr');
+    const paymentId = newId('py');
+    const transferTxn = recordBalanceTransaction(store, platformId, {
+      amount: -amount,
+      currency,
+      type: 'transfer',
+      source: transferId,
+    });
+    const payment = newCharge(ctx, pi, String(charge.payment_method), true);
+    Object.assign(payment, {
+      id: paymentId,
+      amount,
+      amount_captured: amount,
+      application_fee_amount: null,
+      destination: null,
+      payment_intent: null,
+      source_transfer: transferId,
+      transfer_data: null,
+      refunds: listOf(`/v1/charges/${paymentId}/refunds`),
+    });
+    payment.balance_transaction = recordBalanceTransaction(store, transferData.destination, {
+      amount,
+      currency,
+      type: 'payment',
+      source: paymentId,
+    }).id;
+    store.put('charge', transferData.destination, payment);
+    const transfer = store.put('transfer', platformId, {
+      id: transferId,
+      object: 'transfer',
+      amount,
+      amount_reversed: 0,
+      balance_transaction: transferTxn.id,
+      created: nowSeconds(),
+      currency,
+      description: null,
+      destination: transferData.destination,
+      destination_payment: paymentId,
+      livemode: false,
+      metadata: {},
+      reversals: listOf(`/v1/transfers/${transferId}/reversals`),
+      reversed: false,
+      source_transaction: charge.id,
+      source_type: 'card',
+      transfer_group: pi.transfer_group ?? `group_${pi.id}`,
+    });
+    charge.transfer = transfer.id;
+    emitEvent(ctx, 'transfer.created', transfer, platformId);
+  }
+}
+
+function cardError(ctx: RequestContext, pi: StripeObject, pm: string): StripeApiError {
+  const decline = DECLINES[pm];
+  const charge = newCharge(ctx, pi, pm, false);
+  Object.assign(charge, {
+    paid: false,
+    status: 'failed',
+    failure_code: decline.code,
+    failure_message: decline.message,
+    outcome: {
+      network_status: 'declined_by_network',
+      reason: decline.decline_code,
+      risk_level: 'normal',
+      seller_message: 'The bank did not return any further details with this decline.',
+      type: 'issuer_declined',
+    },
+  });
+  ctx.emu.store.put('charge', ctx.owner, charge);
+  const error = {
+    charge: charge.id,
+    code: decline.code,
+    decline_code: decline.decline_code,
+    doc_url: `https://stripe.com/docs/error-codes/${decline.code.replace(/_/g, '-')}`,
+    message: decline.message,
+    payment_method: { id: pm, object: 'payment_method', type: 'card', card: cardDetails(pm).card },
+    type: 'card_error',
+  };
+  Object.assign(pi, {
+    status: 'requires_payment_method',
+    latest_charge: charge.id,
+    last_payment_error: error,
+    payment_method: null,
+  });
+  emitEvent(ctx, 'charge.failed', charge);
+  emitEvent(ctx, 'payment_intent.payment_failed', pi);
+  return new StripeApiError(402, { error: { ...error, payment_intent: structuredClone(pi) } });
+}
+
+function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeObject {
+  if (!CONFIRMABLE.includes(pi.status as string)) {
+    throw unexpectedState(
+      'payment_intent',
+      `You cannot confirm this PaymentIntent because it has a status of ${String(pi.status)}.`,
+    );
+  }
+  const given = optString(params, 'payment_method');
+  if (given !== undefined) checkPaymentMethod(given);
+  const pm = given ?? (pi.payment_method as string | null);
+  if (!pm) {
+    throw invalidRequest(
+      "You cannot confirm this PaymentIntent because it's missing a payment method. Update the PaymentIntent with a payment method and then confirm it again.",
+      { code: 'payment_intent_unexpected_state', param: 'payment_method' },
+    );
+  }
+  pi.payment_method = pm;
+  pi.last_payment_error = null;
+  if (DECLINES[pm]) throw cardError(ctx, pi, pm);
+  if (NEEDS_ACTION.includes(pm) && pi.status !== 'requires_action') {
+    Object.assign(pi, {
+      status: 'requires_action',
+      next_action: {
+        type: 'use_stripe_sdk',
+        use_stripe_sdk: {
+          type: 'three_d_secure_redirect',
+          stripe_js: `${ctx.baseUrl}/_emulator/3ds/${pi.id}`,
+          source: newId('src'),
+        },
+      },
+    });
+    emitEvent(ctx, 'payment_intent.requires_action', pi);
+    return pi;
+  }
+  pi.next_action = null;
+  const manual = pi.capture_method === 'manual';
+  const charge = newCharge(ctx, pi, pm, !manual);
+  pi.latest_charge = charge.id;
+  if (manual) {
+    Object.assign(pi, { status: 'requires_capture', amount_capturable: pi.amount });
+    ctx.emu.store.put('charge', ctx.owner, charge);
+    emitEvent(ctx, 'charge.succeeded', charge);
+    emitEvent(ctx, 'payment_intent.amount_capturable_updated', pi);
+    return pi;
+  }
+  settle(ctx, pi, charge, pi.amount as number);
+  Object.assign(pi, { status: 'succeeded', amount_received: pi.amount });
+  ctx.emu.store.put('charge', ctx.owner, charge);
+  emitEvent(ctx, 'charge.succeeded', charge);
+  emitEvent(ctx, 'payment_intent.succeeded', pi);
+  return pi;
+}
+
+function findIntent(ctx: RequestContext): StripeObject {
+  return findOwned(ctx, 'payment_intent', ctx.pathParams.id, 'intent');
+}
+
+export function paymentIntentsRoutes(): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/v1/payment_intents',
+      handler: (ctx) => {
+        const p = ctx.params;
+        if (p.amount === undefined)
+          throw invalidRequest('Missing required param: amount.', {
+            param: 'amount',
+            code: 'parameter_missing',
+          });
+        const currency = reqString(p, 'currency');
+        const captureMethod = optString(p, 'capture_method') ?? 'automatic';
+        if (!CAPTURE_METHODS.includes(captureMethod)) {
+          throw invalidRequest(`Invalid capture_method: ${captureMethod}`, { param: 'capture_method' });
+        }
+        const id = newId('pi');
+        const types = optArray(p, 'payment_method_types') ?? ['card'];
+        const pi: StripeObject = {
+          id,
+          object: 'payment_intent',
+          amount: 0,
+          amount_capturable: 0,
+          amount_details: { tip: {} },
+          amount_received: 0,
+          application: ctx.isPlatform ? null : ctx.emu.clientId,
+          application_fee_amount: null,
+          automatic_payment_methods: isRecord(p.automatic_payment_methods)
+            ? { enabled: p.automatic_payment_methods.enabled === 'true' }
+            : null,
+          canceled_at: null,
+          cancellation_reason: null,
+          capture_method: captureMethod,
+          client_secret: `${id}_secret_${randomToken(25)}`,
+          confirmation_method: optString(p, 'confirmation_method') ?? 'automatic',
+          created: nowSeconds(),
+          currency,
+          customer: null,
+          description: null,
+          invoice: null,
+          last_payment_error: null,
+          latest_charge: null,
+          livemode: false,
+          metadata: {},
+          next_action: null,
+          on_behalf_of: null,
+          payment_method: null,
+          payment_method_options: {},
+          payment_method_types: types,
+          processing: null,
+          receipt_email: null,
+          review: null,
+          setup_future_usage: null,
+          shipping: null,
+          statement_descriptor: null,
+          statement_descriptor_suffix: null,
+          status: 'requires_payment_method',
+          transfer_data: null,
+          transfer_group: null,
+        };
+        applyMoneyParams(ctx, pi, p);
+        if (pi.payment_method) pi.status = 'requires_confirmation';
+        ctx.emu.store.put('payment_intent', ctx.owner, pi);
+        emitEvent(ctx, 'payment_intent.created', pi);
+        if (optBool(p, 'confirm')) confirm(ctx, pi, {});
+        return { body: pi };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/payment_intents',
+      handler: (ctx) => {
+        const created = createdFilter(ctx.params);
+        const customer = optString(ctx.params, 'customer');
+        const items = ctx.emu.store.list(
+          'payment_intent',
+          ctx.owner,
+          (pi) => created(pi.created as number) && (customer === undefined || pi.customer === customer),
+        );
+        return { body: paginate(items, ctx.params, '/v1/payment_intents') };
+      },
+    },
+    { method: 'GET', path: '/v1/payment_intents/:id', handler: (ctx) => ({ body: findIntent(ctx) }) },
+    {
+      method: 'POST',
+      path: '/v1/payment_intents/:id',
+      handler: (ctx) => {
+        const pi = findIntent(ctx);
+        if (['succeeded', 'canceled', 'processing', 'requires_capture'].includes(pi.status as string)) {
+          throw unexpectedState(
+            'payment_intent',
+            `You cannot update this PaymentIntent because it has a status of ${String(pi.status)}.`,
+          );
+        }
+        applyMoneyParams(ctx, pi, ctx.params);
+        if (pi.payment_method && pi.status === 'requires_payment_method') pi.status = 'requires_confirmation';
+        return { body: pi };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/payment_intents/:id/confirm',
+      handler: (ctx) => ({ body: confirm(ctx, findIntent(ctx), ctx.params) }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/payment_intents/:id/capture',
+      handler: (ctx) => {
+        const pi = findIntent(ctx);
+        if (pi.status !== 'requires_capture') {
+          throw unexpectedState(
+            'payment_intent',
+            `This PaymentIntent could not be captured because it has a status of ${String(pi.status)}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.`,
+          );
+        }
+        const capturable = pi.amount_capturable as number;
+        const amount = optInt(ctx.params, 'amount_to_capture') ?? capturable;
+        if (amount < 1 || amount > capturable) {
+          throw invalidRequest('The amount to capture must be between 1 and the capturable amount.', {
+            param: 'amount_to_capture',
+            code: 'amount_too_large',
+          });
+        }
+        const fee = optInt(ctx.params, 'application_fee_amount');
+        if (fee !== undefined) {
+          if (fee > amount) {
+            throw invalidRequest('The application fee amount must be less than or equal to the amount.', {
+              param: 'application_fee_amount',
+            });
+          }
+          pi.application_fee_amount = fee;
+        }
+        const charge = findOwned(ctx, 'charge', pi.latest_charge as string);
+        // Stripe releases the uncaptured remainder and reports it as refunded on the charge.
+        Object.assign(charge, {
+          captured: true,
+          amount_captured: amount,
+          amount_refunded: (charge.amount as number) - amount,
+          application_fee_amount: pi.application_fee_amount,
+        });
+        settle(ctx, pi, charge, amount);
+        Object.assign(pi, { status: 'succeeded', amount_capturable: 0, amount_received: amount });
+        emitEvent(ctx, 'charge.captured', charge);
+        emitEvent(ctx, 'payment_intent.succeeded', pi);
+        return { body: pi };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/payment_intents/:id/cancel',
+      handler: (ctx) => {
+        const pi = findIntent(ctx);
+        if (!CANCELABLE.includes(pi.status as string)) {
+          throw unexpectedState(
+            'payment_intent',
+            `You cannot cancel this PaymentIntent because it has a status of ${String(pi.status)}. Only a PaymentIntent with one of the following statuses may be canceled: ${CANCELABLE.join(', ')}.`,
+          );
+        }
+        const reason = optString(ctx.params, 'cancellation_reason') ?? null;
+        if (pi.status === 'requires_capture' && pi.latest_charge) {
+          const charge = findOwned(ctx, 'charge', pi.latest_charge as string);
+          Object.assign(charge, { refunded: true, amount_refunded: charge.amount });
+        }
+        Object.assign(pi, {
+          status: 'canceled',
+          canceled_at: nowSeconds(),
+          cancellation_reason: reason,
+          amount_capturable: 0,
+          next_action: null,
+        });
+        emitEvent(ctx, 'payment_intent.canceled', pi);
+        return { body: pi };
+      },
+    },
+  ];
+}

@@ -1,0 +1,326 @@
+import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parse as parseQs } from 'qs';
+import { defaultFaultBody, FaultSpec } from './control/faults';
+import { registerControlRoutes } from './control/control.routes';
+import { EmulatorState, HandlerResult, RequestContext, ResolvedOptions, Route } from './context';
+import { invalidRequest, StripeApiError } from './errors';
+import { newId } from './ids';
+import { Params } from './params';
+import { accountLinksRoutes } from './resources/account-links.resource';
+import { accountsRoutes } from './resources/accounts.resource';
+import { balanceRoutes } from './resources/balance.resource';
+import { billingRoutes } from './resources/billing.resource';
+import { eventsRoutes } from './resources/events.resource';
+import { oauthRoutes } from './resources/oauth.resource';
+import { paymentIntentsRoutes } from './resources/payment-intents.resource';
+import { refundsRoutes } from './resources/refunds.resource';
+import { webhookEndpointsRoutes } from './resources/webhook-endpoints.resource';
+import { SpecValidator } from './spec-validator';
+
+/** `POST /_emulator/reset` swaps the state object; everything reads it through this holder. */
+export interface StateHolder {
+  state: EmulatorState;
+  readonly options: ResolvedOptions;
+  reset(): void;
+}
+
+const QS_OPTIONS = { arrayLimit: 1000, depth: 10, parameterLimit: 10_000 };
+
+export function allRoutes(): Route[] {
+  return [
+    ...accountsRoutes(),
+    ...oauthRoutes(),
+    ...accountLinksRoutes(),
+    ...webhookEndpointsRoutes(),
+    ...paymentIntentsRoutes(),
+    ...refundsRoutes(),
+    ...balanceRoutes(),
+    ...eventsRoutes(),
+    ...billingRoutes(),
+  ];
+}
+
+/** Stripe masks keys in errors: the prefix and the last four characters. */
+export function maskKey(key: string): string {
+  if (key.length <= 12) return '*'.repeat(key.length);
+  return `${key.slice(0, 8)}${'*'.repeat(key.length - 12)}${key.slice(-4)}`;
+}
+
+function unauthorized(message: string): StripeApiError {
+  return new StripeApiError(401, { error: { type: 'invalid_request_error', message } });
+}
+
+/** Bearer or Basic (key as user) auth with a test secret key; returns the key. https://docs.stripe.com/api/authentication */
+function apiKeyOf(req: FastifyRequest): string {
+  const header = req.headers.authorization;
+  if (!header) {
+    throw unauthorized(
+      "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+    );
+  }
+  const [scheme, value = ''] = header.split(' ', 2);
+  let key = value.trim();
+  if (/^basic$/i.test(scheme)) key = Buffer.from(key, 'base64').toString('utf8').split(':')[0];
+  else if (!/^bearer$/i.test(scheme)) throw unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
+  if (!/^(sk|rk)_test_[A-Za-z0-9_]+$/.test(key))
+    throw unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
+  return key;
+}
+
+function header(req: FastifyRequest, name: string): string | null {
+  const v = req.headers[name];
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createServer(holder: StateHolder, validator: SpecValidator | null): FastifyInstance {
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+
+  // Keep the raw form body: qs parses Stripe's brackets, and idempotency compares the exact parameters.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  );
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (!body) return done(null, {});
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (e) {
+      (e as Error & { statusCode?: number }).statusCode = 400;
+      done(e as Error);
+    }
+  });
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  for (const route of allRoutes()) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: (req, reply) => handle(holder, validator, route, req, reply),
+    });
+  }
+  registerControlRoutes(app, holder);
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    holder.state.requests.push({
+      method: req.method,
+      path,
+      status: 404,
+      idempotency_key: header(req, 'idempotency-key'),
+      stripe_account: header(req, 'stripe-account'),
+      at: Date.now(),
+    });
+    void reply.code(404).send({
+      error: {
+        type: 'invalid_request_error',
+        message: `Unrecognized request URL (${req.method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+      },
+    });
+  });
+  return app;
+}
+
+function faultResult(fault: FaultSpec): HandlerResult {
+  const status = fault.status as number;
+  return { status, body: fault.body ?? defaultFaultBody(status), headers: fault.headers };
+}
+
+async function handle(
+  holder: StateHolder,
+  validator: SpecValidator | null,
+  route: Route,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const emu = holder.state;
+  const [path, query = ''] = req.url.split('?', 2);
+  const requestId = newId('req', 14);
+  const idempotencyKey = header(req, 'idempotency-key');
+  const stripeAccount = header(req, 'stripe-account');
+
+  const fault = emu.faults.take(req.method, path);
+  let result: HandlerResult;
+  if (fault && fault.mode === 'before') {
+    if (fault.delay_ms) await sleep(fault.delay_ms);
+    result = fault.status
+      ? faultResult(fault)
+      : await processRequest(emu, validator, route, req, path, query, requestId, async () => undefined);
+  } else {
+    // The delay runs inside processing so an idempotency key stays "in flight" (409) until the answer leaves.
+    const hold = fault?.delay_ms ? () => sleep(fault.delay_ms as number) : async () => undefined;
+    result = await processRequest(emu, validator, route, req, path, query, requestId, hold);
+    if (fault?.status) result = faultResult(fault);
+  }
+  const status = result.status ?? 200;
+  emu.requests.push({
+    method: req.method,
+    path,
+    status,
+    idempotency_key: idempotencyKey,
+    stripe_account: stripeAccount,
+    at: Date.now(),
+  });
+  if (reply.raw.destroyed) return;
+  void reply.code(status).header('request-id', requestId);
+  if (idempotencyKey) void reply.header('idempotency-key', idempotencyKey);
+  for (const [k, v] of Object.entries(result.headers ?? {})) void reply.header(k, v);
+  if (result.body === undefined) await reply.send();
+  else await reply.type('application/json').send(JSON.stringify(result.body));
+}
+
+async function processRequest(
+  emu: EmulatorState,
+  validator: SpecValidator | null,
+  route: Route,
+  req: FastifyRequest,
+  path: string,
+  query: string,
+  requestId: string,
+  hold: () => Promise<void>,
+): Promise<HandlerResult> {
+  try {
+    const ctx = buildContext(emu, route, req, path, query, requestId);
+    if (validator && path.startsWith('/v1/')) validator.validate(req.method, path, ctx.params);
+    if (req.method !== 'POST' || !ctx.idempotencyKey) {
+      const result = await run(route, ctx);
+      await hold();
+      return result;
+    }
+    return await runIdempotent(
+      route,
+      ctx,
+      apiKeyOrNone(req),
+      typeof req.body === 'string' ? req.body : '',
+      hold,
+    );
+  } catch (e) {
+    return errorResult(e, emu);
+  }
+}
+
+function apiKeyOrNone(req: FastifyRequest): string {
+  try {
+    return apiKeyOf(req);
+  } catch {
+    return '';
+  }
+}
+
+function errorResult(e: unknown, emu: EmulatorState): HandlerResult {
+  if (e instanceof StripeApiError) return { status: e.status, body: e.body, headers: e.headers };
+  emu.options.logger(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  return {
+    status: 500,
+    body: { error: { type: 'api_error', message: 'An unknown error occurred in the emulator.' } },
+  };
+}
+
+async function run(route: Route, ctx: RequestContext): Promise<HandlerResult> {
+  try {
+    return await route.handler(ctx);
+  } catch (e) {
+    return errorResult(e, ctx.emu);
+  }
+}
+
+/**
+ * Stripe's idempotency: scope (api key, Stripe-Account, key); the first result (even an error) is replayed;
+ * other parameters → 400 idempotency_error; a concurrent twin → 409. Only requests that reached the endpoint
+ * are saved (not auth or validation failures). https://docs.stripe.com/api/idempotent_requests
+ */
+async function runIdempotent(
+  route: Route,
+  ctx: RequestContext,
+  apiKey: string,
+  rawBody: string,
+  hold: () => Promise<void>,
+): Promise<HandlerResult> {
+  const key = ctx.idempotencyKey as string;
+  if (key.length > 255) {
+    throw invalidRequest('Idempotency-Key must be at most 255 characters long.', {
+      param: 'Idempotency-Key',
+    });
+  }
+  const scope = `${apiKey}\u0000${ctx.stripeAccount ?? ''}\u0000${key}`;
+  const fingerprint = `${ctx.method} ${ctx.path}\u0000${rawBody}`;
+  const existing = ctx.emu.idempotency.get(scope);
+  if (existing) {
+    if (existing.fingerprint !== fingerprint) {
+      throw new StripeApiError(400, {
+        error: {
+          type: 'idempotency_error',
+          message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+        },
+      });
+    }
+    if (!existing.done) {
+      throw new StripeApiError(409, {
+        error: {
+          type: 'invalid_request_error',
+          code: 'idempotency_key_in_use',
+          message:
+            'There is currently another in-progress request using this Stripe-Account + Idempotency-Key. Retry this request later.',
+        },
+      });
+    }
+    return { status: existing.status, body: existing.body, headers: { 'idempotent-replayed': 'true' } };
+  }
+  const entry = { fingerprint, done: false, status: 0, body: undefined as unknown };
+  ctx.emu.idempotency.set(scope, entry);
+  const result = await run(route, ctx);
+  await hold();
+  Object.assign(entry, { done: true, status: result.status ?? 200, body: result.body });
+  return result;
+}
+
+function buildContext(
+  emu: EmulatorState,
+  route: Route,
+  req: FastifyRequest,
+  path: string,
+  query: string,
+  requestId: string,
+): RequestContext {
+  const raw = req.method === 'POST' && typeof req.body === 'string' ? req.body : query;
+  const params = parseQs(raw, QS_OPTIONS) as Params;
+  const stripeAccount = header(req, 'stripe-account');
+  let owner = emu.platformId;
+  if (route.auth !== 'none') {
+    const key = apiKeyOf(req);
+    const token = emu.oauthTokens.get(key);
+    if (token) {
+      if (token.revoked || token.kind !== 'access' || emu.deauthorized.has(token.account)) {
+        throw unauthorized(`Expired API Key provided: ${maskKey(key)}`);
+      }
+      owner = token.account;
+    }
+    if (stripeAccount && stripeAccount !== owner) {
+      if (owner !== emu.platformId || !emu.connectedAccount(stripeAccount)) {
+        throw new StripeApiError(403, {
+          error: {
+            type: 'invalid_request_error',
+            code: 'account_invalid',
+            message: `The provided key '${maskKey(key)}' does not have access to account '${stripeAccount}' (or that account does not exist). Application access may have been revoked.`,
+          },
+        });
+      }
+      owner = stripeAccount;
+    }
+  }
+  return {
+    emu,
+    method: req.method,
+    path,
+    params,
+    pathParams: (req.params ?? {}) as Record<string, string>,
+    owner,
+    isPlatform: owner === emu.platformId,
+    stripeAccount,
+    requestId,
+    idempotencyKey: header(req, 'idempotency-key'),
+    apiVersion: header(req, 'stripe-version'),
+    baseUrl: `${req.protocol}://${req.headers.host ?? 'localhost'}`,
+  };
+}
