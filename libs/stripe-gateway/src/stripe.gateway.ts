@@ -1,0 +1,163 @@
+import type {
+  CircuitStateName,
+  ListEventsQuery,
+  OAuthAuthorizeUrlInput,
+  OperationFamily,
+  StripeAccount,
+  StripeAccountCreateParams,
+  StripeAccountLink,
+  StripeAccountLinkCreateParams,
+  StripeAccountUpdateParams,
+  StripeApplicationFee,
+  StripeApplicationFeeListParams,
+  StripeBalanceTransaction,
+  StripeBalanceTransactionListParams,
+  StripeCallOptions,
+  StripeCustomer,
+  StripeCustomerCreateParams,
+  StripeDeletedAccount,
+  StripeEvent,
+  StripeList,
+  StripeOAuthDeauthorization,
+  StripeOAuthToken,
+  StripePaymentIntent,
+  StripePaymentIntentCancelParams,
+  StripePaymentIntentConfirmParams,
+  StripePaymentIntentCreateParams,
+  StripePaymentIntentListParams,
+  StripePrice,
+  StripePriceCreateParams,
+  StripeReadOptions,
+  StripeRefund,
+  StripeRefundCreateParams,
+  StripeSubscription,
+  StripeSubscriptionCancelParams,
+  StripeSubscriptionCreateParams,
+  StripeTransfer,
+  StripeTransferListParams,
+  StripeWebhookEndpoint,
+  StripeWebhookEndpointCreateParams,
+} from './stripe-gateway.types';
+
+/**
+ * The only way the service talks to Stripe, and the injection token for it. Every method either returns
+ * Stripe's object or throws a ServiceException (CONNECT_002 OAuth, CONNECT_004 webhook, CONNECT_060 Stripe
+ * unavailable, CONNECT_061 Stripe rejected the request, CONNECT_062 card declined) whose `details.stripe`
+ * carries Stripe's type, code, decline_code, param, request_id and status.
+ */
+export abstract class StripeGateway {
+  /** A URL to send the user to; pure, never calls Stripe. https://docs.stripe.com/connect/oauth-reference */
+  abstract oauthAuthorizeUrl(input: OAuthAuthorizeUrlInput): string;
+  /** Exchanges a single-use code. Never retried once it may have reached Stripe: a reused code revokes the grant. */
+  abstract oauthToken(code: string): Promise<StripeOAuthToken>;
+  abstract oauthDeauthorize(stripeUserId: string): Promise<StripeOAuthDeauthorization>;
+
+  abstract createAccount(
+    params: StripeAccountCreateParams,
+    options?: StripeCallOptions,
+  ): Promise<StripeAccount>;
+  abstract retrieveAccount(id: string): Promise<StripeAccount>;
+  abstract updateAccount(
+    id: string,
+    params: StripeAccountUpdateParams,
+    options?: StripeCallOptions,
+  ): Promise<StripeAccount>;
+  abstract rejectAccount(id: string, reason: string, options?: StripeCallOptions): Promise<StripeAccount>;
+  abstract deleteAccount(id: string): Promise<StripeDeletedAccount>;
+  abstract createAccountLink(
+    params: StripeAccountLinkCreateParams,
+    options?: StripeCallOptions,
+  ): Promise<StripeAccountLink>;
+
+  abstract createPaymentIntent(
+    params: StripePaymentIntentCreateParams,
+    options: StripeCallOptions,
+  ): Promise<StripePaymentIntent>;
+  abstract retrievePaymentIntent(id: string, options?: StripeReadOptions): Promise<StripePaymentIntent>;
+  abstract confirmPaymentIntent(
+    id: string,
+    params?: StripePaymentIntentConfirmParams,
+    options?: StripeCallOptions,
+  ): Promise<StripePaymentIntent>;
+  abstract cancelPaymentIntent(
+    id: string,
+    params?: StripePaymentIntentCancelParams,
+    options?: StripeCallOptions,
+  ): Promise<StripePaymentIntent>;
+  /** Used to resolve an unknown outcome (e.g. search by `created` after a timeout the caller gave up on). */
+  abstract listPaymentIntents(
+    params?: StripePaymentIntentListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripePaymentIntent>>;
+
+  abstract createRefund(params: StripeRefundCreateParams, options: StripeCallOptions): Promise<StripeRefund>;
+  abstract retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund>;
+
+  abstract createCustomer(
+    params: StripeCustomerCreateParams,
+    options?: StripeCallOptions,
+  ): Promise<StripeCustomer>;
+  abstract createPrice(params: StripePriceCreateParams, options?: StripeCallOptions): Promise<StripePrice>;
+  abstract createSubscription(
+    params: StripeSubscriptionCreateParams,
+    options?: StripeCallOptions,
+  ): Promise<StripeSubscription>;
+  abstract cancelSubscription(
+    id: string,
+    params?: StripeSubscriptionCancelParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeSubscription>;
+
+  abstract listEvents(query?: ListEventsQuery): Promise<StripeList<StripeEvent>>;
+  abstract listApplicationFees(
+    params?: StripeApplicationFeeListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeApplicationFee>>;
+  abstract listTransfers(
+    params?: StripeTransferListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeTransfer>>;
+  abstract listBalanceTransactions(
+    params?: StripeBalanceTransactionListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeBalanceTransaction>>;
+
+  /** Registers a webhook endpoint; the answer carries the `whsec_` secret, once. */
+  abstract createWebhookEndpoint(
+    params: StripeWebhookEndpointCreateParams,
+    options?: StripeCallOptions,
+  ): Promise<StripeWebhookEndpoint>;
+
+  /**
+   * Verifies a `Stripe-Signature` against every secret (rotation: old and new are both valid for a while)
+   * and returns the event. Throws CONNECT_004 with `details.reason` = missing_signature | malformed |
+   * no_matching_signature | timestamp_out_of_tolerance | no_secret_configured.
+   */
+  abstract verifyWebhook(
+    rawBody: Buffer,
+    signatureHeader: string | undefined,
+    secrets: string[],
+    toleranceSeconds?: number,
+  ): StripeEvent;
+
+  /** The state of each family's circuit breaker (for readiness probes and dashboards). */
+  abstract circuitStates(): Record<OperationFamily, CircuitStateName>;
+
+  /**
+   * Pages through `GET /v1/events` (newest first, as Stripe lists them) until exhausted or `maxPages`.
+   * Each page goes through the same resilience as any other call.
+   */
+  async *iterateEvents(
+    query: ListEventsQuery = {},
+    maxPages = Number.POSITIVE_INFINITY,
+  ): AsyncGenerator<StripeEvent> {
+    let startingAfter = query.startingAfter;
+    for (let page = 0; page < maxPages; page++) {
+      const list = await this.listEvents({ ...query, startingAfter, limit: query.limit ?? 100 });
+      for (const event of list.data) yield event;
+      const last = list.data[list.data.length - 1];
+      if (!list.has_more || !last) return;
+      startingAfter = last.id;
+    }
+  }
+}
