@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger as NestLogger, Type } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
@@ -43,6 +44,10 @@ export async function createApp(
     // Stripe signs the exact bytes; Nest keeps them in request.rawBody (rawBody: true below).
     trustProxy: true,
     logger: false,
+    // One id per request, taken from the caller's X-Request-Id when it is sane, echoed back, and put on every
+    // log line by nestjs-pino (pino-http reuses request.id).
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
   });
   const app = await NestFactory.create<NestFastifyApplication>(options.module ?? AppModule, adapter, {
     rawBody: true,
@@ -55,6 +60,11 @@ export async function createApp(
   const svc = app.get<ConfigType<typeof serviceConfig>>(serviceConfig.KEY);
   const fastify = app.getHttpAdapter().getInstance();
   registerHttpMetrics(fastify);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!/^[\w.-]{1,128}$/.test(request.id)) request.id = randomUUID();
+    void reply.header('x-request-id', request.id);
+    done();
+  });
   await app.register(helmet, {
     // Swagger UI needs inline scripts and styles; everything else keeps helmet's defaults.
     contentSecurityPolicy: {

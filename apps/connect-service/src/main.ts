@@ -21,12 +21,11 @@ async function bootstrap(): Promise<void> {
       { sub: 'dev-platform', roles: ['platform'], scope: 'accounts:read accounts:write payments:read payments:write events:read events:write webhooks:read webhooks:write' },
       { secret: auth.secret, expiresIn: '12h', issuer: auth.issuer, audience: auth.audience },
     );
-    logger.warn(
-      'JWT_SECRET is not set: generated one for this run (development only). A platform token, valid 12 h, ' +
-        'for Swagger UI "Authorize":',
+    logger.warn('JWT_SECRET is not set: generated one for this run (development only); platform token printed below');
+    // Printed as plain text so it can be copied; it dies with this process's generated secret.
+    process.stdout.write(
+      `\nA platform token for Swagger UI "Authorize" (${svc.publicUrl}/docs), valid 12 h:\n\n  ${token}\n\n`,
     );
-    // Printed on its own line so it can be copied; it dies with this process's generated secret.
-    process.stdout.write(`\n  ${token}\n\n`);
   }
 
   const shutdown = async (signal: string) => {

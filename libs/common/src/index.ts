@@ -5,3 +5,4 @@ export * from './errors/api-errors.decorator';
 export * from './validation/validation.pipe';
 export * from './crypto/secret-box';
 export * from './crypto/crypto.module';
+export * from './money';

@@ -60,6 +60,20 @@ const prefixed =
       : `${name} must ${list ? 'be a comma-separated list of values that each start' : 'start'} with ${prefixes.join(' or ')}`;
   };
 
+const currencyAmounts =
+  (name: string): Check =>
+  (env) => {
+    const v = env[name];
+    if (!isSet(v)) return null;
+    const bad = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((e) => e && !/^[a-zA-Z]{3}:\d+$/.test(e));
+    return bad.length
+      ? `${name} must be "currency:minor_units" pairs like usd:30,eur:25 (bad: ${bad.join(', ')})`
+      : null;
+  };
+
 const base64Key: Check = (env) => {
   const v = env.ENCRYPTION_KEY;
   if (!isSet(v)) return null;
@@ -91,6 +105,9 @@ const CHECKS: Check[] = [
   int('PORT', 1, 65535),
   int('STRIPE_EMULATOR_PORT', 0, 65535),
   int('REQUEST_TIMEOUT_MS', 100, 600_000),
+  int('STRIPE_TIMEOUT_MS', 100, 120_000),
+  int('OAUTH_STATE_TTL_SECONDS', 30, 86_400),
+  int('EMBEDDED_DATABASE_PORT', 1, 65535),
   int('DATABASE_POOL_SIZE', 1, 500),
   int('REDIS_TTL', 1, 86_400),
   int('BODY_LIMIT_BYTES', 1024, 50 * 1024 * 1024),
@@ -116,6 +133,20 @@ const CHECKS: Check[] = [
   prefixed('STRIPE_CONNECT_CLIENT_ID', ['ca_']),
   prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_'], true),
   prefixed('STRIPE_CONNECT_WEBHOOK_SECRET', ['whsec_'], true),
+  int('PLATFORM_FEE_BASIS_POINTS', 0, 10_000),
+  int('PAYMENTS_RECONCILE_DELAY_SECONDS', 1, 3600),
+  currencyAmounts('PLATFORM_FEE_FIXED'),
+  currencyAmounts('PLATFORM_FEE_MINIMUM'),
+  currencyAmounts('PLATFORM_FEE_MAXIMUM'),
+  (env) =>
+    isSet(env.EVENT_DELIVERY_RETRY_SCHEDULE) &&
+    !env.EVENT_DELIVERY_RETRY_SCHEDULE.split(',').every(
+      (s) => /^\d+$/.test(s.trim()) && Number(s) <= 7 * 86_400,
+    )
+      ? 'EVENT_DELIVERY_RETRY_SCHEDULE must be a comma-separated list of whole seconds (each at most 7 days)'
+      : null,
+  int('EVENT_DELIVERY_TIMEOUT_MS', 100, 60_000),
+  int('EVENT_SUBSCRIPTION_DISABLE_AFTER', 1, 100_000),
   base64Key,
   jwtSecret,
   production,

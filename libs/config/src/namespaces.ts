@@ -47,7 +47,8 @@ export const stripeConfig = registerAs('stripe', () => {
     /** e.g. http://127.0.0.1:12111: every Stripe call (OAuth included) goes there instead of Stripe. */
     apiBase: str(env, 'STRIPE_API_BASE'),
     emulatorPort: num(env, 'STRIPE_EMULATOR_PORT', 12111),
-    timeoutMs: num(env, 'STRIPE_TIMEOUT_MS', 10_000),
+    // Per attempt; with the gateway's 3 retries a call stays under REQUEST_TIMEOUT_MS (30 s).
+    timeoutMs: num(env, 'STRIPE_TIMEOUT_MS', 5_000),
   };
 });
 
@@ -59,6 +60,16 @@ export const oauthConfig = registerAs('oauth', () => {
     successUrl: str(env, 'OAUTH_SUCCESS_URL'),
     failureUrl: str(env, 'OAUTH_FAILURE_URL'),
     stateTtlSeconds: num(env, 'OAUTH_STATE_TTL_SECONDS', 600),
+    /** Further callback URLs a caller may ask for (each must also be registered with Stripe); never arbitrary. */
+    allowedRedirectUris: list(env, 'OAUTH_REDIRECT_URI_ALLOWLIST'),
+  };
+});
+
+export const accountsConfig = registerAs('accounts', () => {
+  const required = list(process.env, 'CONNECT_REQUIRED_CAPABILITIES');
+  return {
+    /** Capabilities that must be `active` for an account to count as active (STRIPE.md §5). */
+    requiredCapabilities: required.length ? required : ['card_payments', 'transfers'],
   };
 });
 
@@ -92,13 +103,49 @@ export const queueConfig = registerAs('queue', () => ({
   pollingIntervalSeconds: num(process.env, 'JOB_POLL_INTERVAL_SECONDS', 0.5),
 }));
 
+/** The platform's default fee (a tenant's `fee_schedule` overrides it); amounts in minor units per currency. */
+export const paymentsConfig = registerAs('payments', () => {
+  const env = process.env;
+  const amounts = (name: string): Record<string, number> =>
+    Object.fromEntries(
+      list(env, name)
+        .map((e) => /^([a-zA-Z]{3}):(\d+)$/.exec(e))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1].toLowerCase(), Number(m[2])]),
+    );
+  return {
+    feeBasisPoints: num(env, 'PLATFORM_FEE_BASIS_POINTS', 0),
+    /** e.g. `usd:30,eur:25`. */
+    feeFixed: amounts('PLATFORM_FEE_FIXED'),
+    feeMinimum: amounts('PLATFORM_FEE_MINIMUM'),
+    feeMaximum: amounts('PLATFORM_FEE_MAXIMUM'),
+    /** Delay before an unknown-outcome payment is resolved from Stripe by its idempotency key. */
+    reconcileDelaySeconds: num(env, 'PAYMENTS_RECONCILE_DELAY_SECONDS', 5),
+  };
+});
+
+export const eventsConfig = registerAs('events', () => {
+  const env = process.env;
+  const schedule = list(env, 'EVENT_DELIVERY_RETRY_SCHEDULE').map(Number);
+  return {
+    /** Seconds to wait before each retry of an outbound ConnectEvent delivery (issue 4: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h). */
+    retryScheduleSeconds: schedule.length ? schedule : [5, 300, 1800, 7200, 18000, 36000],
+    timeoutMs: num(env, 'EVENT_DELIVERY_TIMEOUT_MS', 10_000),
+    /** Consecutive deliveries that exhausted every attempt before a subscription is disabled. */
+    disableAfterFailures: num(env, 'EVENT_SUBSCRIPTION_DISABLE_AFTER', 20),
+  };
+});
+
 export const ALL_CONFIG_NAMESPACES = [
+  paymentsConfig,
   queueConfig,
   serviceConfig,
   databaseConfig,
   redisConfig,
   stripeConfig,
   oauthConfig,
+  accountsConfig,
   authConfig,
   securityConfig,
+  eventsConfig,
 ];

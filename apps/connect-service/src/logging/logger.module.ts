@@ -34,11 +34,8 @@ export const REDACT_PATHS = [
         pinoHttp: {
           level: svc.logLevel,
           redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-          // Honour a caller's request id so one id follows a request across services.
-          genReqId: (req: IncomingMessage) => {
-            const given = req.headers['x-request-id'];
-            return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
-          },
+          // Fastify assigns request.id (from X-Request-Id when sane, see create-app.ts); pino-http reuses it.
+          genReqId: (req: IncomingMessage) => String((req as IncomingMessage & { id?: unknown }).id ?? randomUUID()),
           customProps: () => ({ service: 'connect-service' }),
           // Only method and path of a request: query strings can carry OAuth codes and states.
           serializers: {

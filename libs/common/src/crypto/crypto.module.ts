@@ -22,12 +22,15 @@ const DEV_KEY_FILE = './.data/encryption.key';
         if (sec.encryptionKeys.length) return new SecretBox(parseEncryptionKeys(sec.encryptionKeys));
         if (svc.nodeEnv === 'production') throw new Error('NODE_ENV=production requires ENCRYPTION_KEY');
         const logger = new Logger('Encryption');
-        if (svc.nodeEnv === 'test') return new SecretBox(parseEncryptionKeys([`test:${randomBytes(32).toString('base64')}`]));
+        if (svc.nodeEnv === 'test')
+          return new SecretBox(parseEncryptionKeys([`test:${randomBytes(32).toString('base64')}`]));
         if (!existsSync(DEV_KEY_FILE)) {
           mkdirSync(dirname(DEV_KEY_FILE), { recursive: true });
           writeFileSync(DEV_KEY_FILE, `dev:${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
         }
-        logger.warn(`ENCRYPTION_KEY is not set: using a GENERATED development key from ${DEV_KEY_FILE}. Never in production.`);
+        logger.warn(
+          `ENCRYPTION_KEY is not set: using a GENERATED development key from ${DEV_KEY_FILE}. Never in production.`,
+        );
         return new SecretBox(parseEncryptionKeys([readFileSync(DEV_KEY_FILE, 'utf8').trim()]));
       },
     },

@@ -23,7 +23,9 @@ describe('SecretBox', () => {
     const parts = sealed.split('.');
     parts[4] = Buffer.from('tampered').toString('base64url');
     expect(() => box.open(parts.join('.'), 'tenant-a')).toThrow(/failed authentication/);
-    expect(() => new SecretBox(parseEncryptionKeys([k2])).open(sealed, 'tenant-a')).toThrow(/cannot be decrypted/);
+    expect(() => new SecretBox(parseEncryptionKeys([k2])).open(sealed, 'tenant-a')).toThrow(
+      /cannot be decrypted/,
+    );
   });
 
   it('rotates: the new key seals, the old one still opens', () => {

@@ -44,22 +44,36 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, id, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
+    return [
+      VERSION,
+      id,
+      iv.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+      ct.toString('base64url'),
+    ].join('.');
   }
 
   open(sealed: string, context: string): string {
     const [version, keyId, iv, tag, ct] = sealed.split('.');
     const key = keyId ? this.byId.get(keyId) : undefined;
     if (version !== VERSION || !key || !iv || !tag || ct === undefined) {
-      throw new ServiceException('CONNECT_099', 'A stored secret cannot be decrypted with the configured keys');
+      throw new ServiceException(
+        'CONNECT_099',
+        'A stored secret cannot be decrypted with the configured keys',
+      );
     }
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(Buffer.from(context, 'utf8'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString(
+        'utf8',
+      );
     } catch {
-      throw new ServiceException('CONNECT_099', 'A stored secret failed authentication (wrong key or context)');
+      throw new ServiceException(
+        'CONNECT_099',
+        'A stored secret failed authentication (wrong key or context)',
+      );
     }
   }
 

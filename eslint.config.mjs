@@ -1,0 +1,62 @@
+// ESLint 9 flat config with typed linting (typescript-eslint 8). Formatting is Prettier's job
+// (`prettier --check` in `npm run lint`), so no stylistic rules live here.
+import eslint from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig(
+  // Plain JS (this file, jest.config.js, test/setup/*.js, bench scripts) is not part of the TS program,
+  // so typed rules cannot run on it.
+  globalIgnores([
+    'dist/',
+    'node_modules/',
+    'coverage/',
+    '.data/',
+    'bench-results/',
+    '**/*.js',
+    '**/*.cjs',
+    '**/*.mjs',
+    'test/**/*.js',
+  ]),
+  {
+    files: ['apps/**/*.ts', 'libs/**/*.ts', 'test/**/*.ts'],
+    extends: [eslint.configs.recommended, tseslint.configs.recommended],
+    languageOptions: {
+      parserOptions: {
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      // An un-awaited promise in a payment or webhook path loses its error and its ordering.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      // A switch over a union without `default` must name every member, so a new Stripe event type or
+      // status added to a union fails the lint where it is not handled. An explicit `default` is the
+      // deliberate opt-out (Stripe's event-type union has hundreds of members we ignore on purpose).
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
+    },
+  },
+  {
+    // Tests poke at untyped JSON bodies and private internals; `any` there is tolerated but visible.
+    files: ['test/**/*.ts', '**/*.spec.ts', '**/*.e2e-spec.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'warn',
+    },
+  },
+);
