@@ -1,0 +1,45 @@
+/**
+ * Every ConnectEvent type this service emits to the platform, in one place (issue 4, "The event system").
+ * The README lists the same table; subscriptions accept these names or '*'.
+ */
+export const CONNECT_EVENT_TYPES = [
+  'connect.account.connected',
+  'connect.account.updated',
+  'connect.account.disconnected',
+  'connect.payment.routed',
+  'connect.payment.completed',
+  'connect.payment.failed',
+  'connect.refund.completed',
+  'connect.refund.failed',
+  'connect.subscription.created',
+  'connect.subscription.canceled',
+  'connect.dispute.created',
+  'connect.webhook.received',
+] as const;
+
+export type ConnectEventType = (typeof CONNECT_EVENT_TYPES)[number];
+
+export const CONNECT_EVENT_TYPE_DESCRIPTIONS: Record<ConnectEventType, string> = {
+  'connect.account.connected':
+    "A tenant's Stripe account was connected (OAuth or Account Link onboarding finished).",
+  'connect.account.updated': "A connected account's status, capabilities or requirements changed.",
+  'connect.account.disconnected':
+    'A connected account was deauthorized (by the tenant, the platform or Stripe).',
+  'connect.payment.routed':
+    'A payment was routed to a tenant: the PaymentIntent exists and the fee is fixed.',
+  'connect.payment.completed': 'A routed payment succeeded.',
+  'connect.payment.failed': 'A routed payment failed or was canceled.',
+  'connect.refund.completed': 'A refund of a routed payment succeeded.',
+  'connect.refund.failed': 'A refund of a routed payment failed.',
+  'connect.subscription.created': 'A subscription was created on a connected account.',
+  'connect.subscription.canceled': 'A subscription on a connected account was canceled.',
+  'connect.dispute.created': 'A customer disputed a charge of a connected account.',
+  'connect.webhook.received': 'A Stripe webhook concerning the tenant was received and processed.',
+};
+
+/** Subscriptions may name this instead of a list of types. */
+export const ALL_EVENT_TYPES_WILDCARD = '*';
+
+export function isConnectEventType(value: unknown): value is ConnectEventType {
+  return typeof value === 'string' && (CONNECT_EVENT_TYPES as readonly string[]).includes(value);
+}

@@ -1,0 +1,79 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
+import { ApiErrors, ServiceException } from '@app/common';
+import { ConnectEventDto, ConnectEventListDto, ListConnectEventsQueryDto } from './dto/connect-event.dto';
+import { EventDeliveryListDto, RedeliverEventDto } from './dto/event-delivery.dto';
+import { EventsService } from './events.service';
+
+/** An unparseable id answers like a missing one (404), never as a validation detail about ids. */
+const uuidPipe = new ParseUUIDPipe({
+  exceptionFactory: () => new ServiceException('CONNECT_030', 'Not found'),
+});
+
+@ApiTags('events')
+@Controller('connect/events')
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Get()
+  @ApiAuth('viewer', 'events:read')
+  @ApiOperation({
+    summary: 'ConnectEvents, newest first (for polling)',
+    description:
+      "A tenant caller sees its own tenant's events; the platform sees every tenant's or filters by `tenant_id`.",
+  })
+  @ApiOkResponse({ type: ConnectEventListDto })
+  @ApiErrors('CONNECT_010')
+  list(
+    @CurrentCaller() caller: Caller,
+    @Query() query: ListConnectEventsQueryDto,
+  ): Promise<ConnectEventListDto> {
+    return this.events.list(caller, query);
+  }
+
+  @Get(':id')
+  @ApiAuth('viewer', 'events:read')
+  @ApiOperation({ summary: 'One ConnectEvent' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: ConnectEventDto })
+  @ApiErrors('CONNECT_030')
+  async get(@CurrentCaller() caller: Caller, @Param('id', uuidPipe) id: string): Promise<ConnectEventDto> {
+    return ConnectEventDto.from(await this.events.get(caller, id));
+  }
+
+  @Get(':id/deliveries')
+  @ApiAuth('admin', 'events:read')
+  @ApiOperation({
+    summary: "The event's deliveries to subscriptions, each with its attempt log",
+    description: 'Tenant admins see deliveries to their own subscriptions; the platform sees all.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: EventDeliveryListDto })
+  @ApiErrors('CONNECT_030')
+  async deliveries(
+    @CurrentCaller() caller: Caller,
+    @Param('id', uuidPipe) id: string,
+  ): Promise<EventDeliveryListDto> {
+    return { data: await this.events.deliveries(caller, id) };
+  }
+
+  @Post(':id/redeliver')
+  @HttpCode(202)
+  @ApiAuth('admin', 'events:write')
+  @ApiOperation({
+    summary: 'Deliver the event again (a fresh round of the retry schedule)',
+    description:
+      'To one `subscription_id`, or to every active subscription the event matches (for a tenant admin: its own subscriptions).',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiAcceptedResponse({ type: EventDeliveryListDto, description: 'The deliveries scheduled' })
+  @ApiErrors('CONNECT_010', 'CONNECT_030', 'CONNECT_040')
+  async redeliver(
+    @CurrentCaller() caller: Caller,
+    @Param('id', uuidPipe) id: string,
+    @Body() body: RedeliverEventDto,
+  ): Promise<EventDeliveryListDto> {
+    return { data: await this.events.redeliver(caller, id, body.subscription_id) };
+  }
+}

@@ -1,0 +1,197 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { ServiceException } from '@app/common';
+import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventStatus } from '@app/database';
+import type { StripeEvent } from '@app/stripe-gateway';
+import { JobQueue } from '../queue/job-queue.service';
+import { WebhookMetrics } from './webhook-metrics';
+import { WebhookSecrets } from './webhook-secrets.service';
+import { decodeInboxCursor, encodeInboxCursor } from './webhook-cursor.util';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const WEBHOOK_PROCESS_QUEUE = 'stripe-webhook.process';
+
+export interface WebhookProcessJob {
+  inboxId: string;
+}
+
+export interface InboxAcceptResult {
+  /** The inbox row created, or null for a duplicate. */
+  inboxId: string | null;
+  duplicate: boolean;
+}
+
+export interface InboxListFilter {
+  /** Null: every tenant (platform callers). */
+  tenantScope: string | null;
+  tenantId?: string;
+  status?: StripeWebhookEventStatus;
+  type?: string;
+  createdGte?: Date;
+  createdLte?: Date;
+  limit: number;
+  cursor?: string;
+}
+
+/*
+ * One statement: the unique key decides "new or duplicate" atomically, so concurrent deliveries of one event
+ * (Stripe retries, two replicas) end in one row and one job without locks. The payload goes in as the text
+ * Stripe signed and PostgreSQL parses it: no re-serialisation on the hot path.
+ */
+const INSERT_SQL = `INSERT INTO stripe_webhook_events
+  (stripe_event_id, type, stripe_account_id, livemode, api_version, event_created, payload, status, outcome, source)
+  VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
+  ON CONFLICT (stripe_event_id) DO NOTHING
+  RETURNING id`;
+
+/** The webhook inbox: the one path every event takes in (delivery, backfill) and the operators' view of it. */
+@Injectable()
+export class WebhookInboxService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly jobs: JobQueue,
+    private readonly secrets: WebhookSecrets,
+    private readonly metrics: WebhookMetrics,
+  ) {}
+
+  /**
+   * Stores a verified event and, in the same transaction, enqueues its processing; a duplicate does neither.
+   * An event of the other mode than the configured key is stored as `ignored` with no job. Throws when the
+   * database is unavailable, so the caller answers 5xx and Stripe retries.
+   */
+  async accept(
+    event: StripeEvent,
+    payloadJson: string,
+    source: StripeWebhookEventSource,
+  ): Promise<InboxAcceptResult> {
+    const modeMatches = event.livemode === this.secrets.livemode;
+    const params = [
+      event.id,
+      event.type,
+      event.account ?? null,
+      event.livemode,
+      event.api_version ?? null,
+      event.created,
+      payloadJson,
+      modeMatches ? StripeWebhookEventStatus.Received : StripeWebhookEventStatus.Ignored,
+      modeMatches ? null : 'livemode_mismatch',
+      source,
+    ];
+    let inboxId: string | null;
+    if (!modeMatches) {
+      // Nothing to enqueue, so no transaction either.
+      const rows: Array<{ id: string }> = await this.dataSource.query(INSERT_SQL, params);
+      inboxId = rows[0]?.id ?? null;
+      if (inboxId) this.metrics.events.inc({ type: event.type, outcome: 'livemode_mismatch' });
+    } else {
+      inboxId = await this.dataSource.transaction(async (manager) => {
+        const rows: Array<{ id: string }> = await manager.query(INSERT_SQL, params);
+        const id = rows[0]?.id ?? null;
+        if (id) await this.enqueue(manager, id);
+        return id;
+      });
+      // Committed: wake this replica's idle worker now instead of at its next poll.
+      if (inboxId) this.jobs.notify(WEBHOOK_PROCESS_QUEUE);
+    }
+    if (!inboxId) this.metrics.events.inc({ type: event.type, outcome: 'duplicate' });
+    return { inboxId, duplicate: inboxId === null };
+  }
+
+  async enqueue(manager: EntityManager, inboxId: string): Promise<void> {
+    await this.jobs.send<WebhookProcessJob>(WEBHOOK_PROCESS_QUEUE, { inboxId }, { manager });
+  }
+
+  /**
+   * Re-enqueues an inbox row. A processed event runs its handlers again, which is safe because handlers are
+   * stale-checked (a repeat of the event applied last is stale); the `connect.webhook.received` event is not
+   * emitted twice. Unmatched events resolve their tenant again (the account may be connected by now).
+   */
+  async replay(id: string, tenantScope: string | null): Promise<StripeWebhookEventEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const row = await this.findVisible(manager, id, tenantScope, true);
+      await manager.update(StripeWebhookEventEntity, row.id, {
+        status: StripeWebhookEventStatus.Received,
+        source: StripeWebhookEventSource.Replay,
+        outcome: null,
+        last_error: null,
+      });
+      await this.enqueue(manager, row.id);
+      return manager.findOneByOrFail(StripeWebhookEventEntity, { id: row.id });
+    });
+  }
+
+  async get(id: string, tenantScope: string | null): Promise<StripeWebhookEventEntity> {
+    return this.findVisible(this.dataSource.manager, id, tenantScope, false);
+  }
+
+  async list(
+    filter: InboxListFilter,
+  ): Promise<{ rows: StripeWebhookEventEntity[]; has_more: boolean; next_cursor: string | null }> {
+    const qb = this.dataSource
+      .getRepository(StripeWebhookEventEntity)
+      .createQueryBuilder('e')
+      .select([
+        'e.id',
+        'e.stripe_event_id',
+        'e.type',
+        'e.stripe_account_id',
+        'e.tenant_id',
+        'e.livemode',
+        'e.api_version',
+        'e.event_created',
+        'e.status',
+        'e.outcome',
+        'e.attempts',
+        'e.last_error',
+        'e.source',
+        'e.received_at',
+        'e.processed_at',
+      ])
+      .orderBy('e.received_at', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .limit(filter.limit + 1);
+    if (filter.tenantScope !== null) {
+      if (filter.tenantId !== undefined && filter.tenantId !== filter.tenantScope) {
+        throw new ServiceException('CONNECT_021', 'The caller cannot act for this tenant');
+      }
+      qb.andWhere('e.tenant_id = :scope', { scope: filter.tenantScope });
+    } else if (filter.tenantId !== undefined) {
+      qb.andWhere('e.tenant_id = :tenantId', { tenantId: filter.tenantId });
+    }
+    if (filter.status) qb.andWhere('e.status = :status', { status: filter.status });
+    if (filter.type) qb.andWhere('e.type = :type', { type: filter.type });
+    if (filter.createdGte) qb.andWhere('e.received_at >= :gte', { gte: filter.createdGte });
+    if (filter.createdLte) qb.andWhere('e.received_at <= :lte', { lte: filter.createdLte });
+    if (filter.cursor) {
+      const c = decodeInboxCursor(filter.cursor);
+      qb.andWhere('(e.received_at, e.id) < (:at, :cid)', { at: c.receivedAt, cid: c.id });
+    }
+    const rows = await qb.getMany();
+    const has_more = rows.length > filter.limit;
+    const page = has_more ? rows.slice(0, filter.limit) : rows;
+    return { rows: page, has_more, next_cursor: has_more ? encodeInboxCursor(page[page.length - 1]) : null };
+  }
+
+  /** Rows of other tenants, and unattributed rows for tenant-scoped callers, answer like missing rows. */
+  private async findVisible(
+    manager: EntityManager,
+    id: string,
+    tenantScope: string | null,
+    lock: boolean,
+  ): Promise<StripeWebhookEventEntity> {
+    // Operators may use either the inbox id or Stripe's event id (what Stripe's dashboard shows).
+    const where = UUID.test(id) ? { id } : id.startsWith('evt_') ? { stripe_event_id: id } : null;
+    const row = where
+      ? await manager.findOne(StripeWebhookEventEntity, {
+          where,
+          ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+        })
+      : null;
+    if (!row || (tenantScope !== null && row.tenant_id !== tenantScope)) {
+      throw new ServiceException('CONNECT_030', 'Webhook event not found');
+    }
+    return row;
+  }
+}

@@ -1,0 +1,161 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Logger,
+  Param,
+  Post,
+  Query,
+  RawBodyRequest,
+  Req,
+} from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { ApiAuth, Caller, CurrentCaller, Public, tenantScopeOf } from '@app/auth';
+import { ApiErrors, ServiceException } from '@app/common';
+import { StripeWebhookEventSource } from '@app/database';
+import { StripeEvent, StripeGateway } from '@app/stripe-gateway';
+import { WebhookBackfillRequestDto, WebhookBackfillResultDto } from './dto/webhook-backfill.dto';
+import { ListWebhookEventsQueryDto, WebhookEventDto, WebhookEventListDto } from './dto/webhook-event.dto';
+import { WebhookReceiptDto } from './dto/webhook-receipt.dto';
+import { WebhookBackfillService } from './webhook-backfill.service';
+import { WebhookInboxService } from './webhook-inbox.service';
+import { WebhookMetrics } from './webhook-metrics';
+import { WebhookSecrets } from './webhook-secrets.service';
+
+const EMPTY = Buffer.alloc(0);
+
+@ApiTags('webhooks')
+@Controller('connect/webhooks')
+export class WebhooksController {
+  private readonly logger = new Logger('Webhooks');
+
+  constructor(
+    private readonly gateway: StripeGateway,
+    private readonly secrets: WebhookSecrets,
+    private readonly inbox: WebhookInboxService,
+    private readonly backfillService: WebhookBackfillService,
+    private readonly metrics: WebhookMetrics,
+  ) {}
+
+  @Public()
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Stripe's webhook deliveries (account and Connect endpoints)",
+    description:
+      'Public, protected by the `Stripe-Signature` header (HMAC of the raw body, 300 s tolerance). Answers 200 only ' +
+      'once the event is durably in the inbox with its processing job; 5xx makes Stripe retry.',
+  })
+  @ApiHeader({ name: 'stripe-signature', required: true, example: 't=1764130000,v1=5257a869e7ec...' })
+  @ApiBody({
+    description: 'A Stripe Event, exactly as Stripe signed it',
+    schema: { type: 'object', additionalProperties: true },
+  })
+  @ApiOkResponse({ type: WebhookReceiptDto })
+  @ApiErrors('CONNECT_004', 'CONNECT_011', 'CONNECT_012', 'CONNECT_070')
+  async receive(
+    @Req() req: RawBodyRequest<FastifyRequest>,
+    @Headers('stripe-signature') signature: string | undefined,
+  ): Promise<WebhookReceiptDto> {
+    const raw = req.rawBody ?? EMPTY;
+    let event: StripeEvent;
+    try {
+      // The gateway parses the verified bytes once; Fastify's own parse of the body is not used.
+      event = this.gateway.verifyWebhook(raw, signature, this.secrets.all());
+    } catch (err) {
+      if (err instanceof ServiceException && err.code === 'CONNECT_004') {
+        const reason = String(err.details?.reason ?? 'unknown');
+        this.metrics.signatureFailures.inc({ reason });
+        // Never the body: it is unauthenticated input and may carry personal data.
+        this.logger.warn({ reason, ip: req.ip, bytes: raw.length }, 'Webhook refused: invalid signature');
+      }
+      throw err;
+    }
+    const { duplicate } = await this.inbox.accept(
+      event,
+      raw.toString('utf8'),
+      StripeWebhookEventSource.Webhook,
+    );
+    return { received: true, duplicate };
+  }
+
+  @Get('events')
+  @ApiAuth('admin', 'webhooks:read')
+  @ApiOperation({
+    summary: 'The webhook inbox: events with their status, attempts and last error (newest first)',
+  })
+  @ApiOkResponse({ type: WebhookEventListDto })
+  @ApiErrors('CONNECT_010')
+  async list(
+    @CurrentCaller() caller: Caller,
+    @Query() query: ListWebhookEventsQueryDto,
+  ): Promise<WebhookEventListDto> {
+    const page = await this.inbox.list({
+      tenantScope: tenantScopeOf(caller),
+      tenantId: query.tenant_id,
+      status: query.status,
+      type: query.type,
+      createdGte: query.created_gte ? new Date(query.created_gte) : undefined,
+      createdLte: query.created_lte ? new Date(query.created_lte) : undefined,
+      limit: query.limit ?? 20,
+      cursor: query.cursor,
+    });
+    return {
+      data: page.rows.map((r) => WebhookEventDto.from(r)),
+      has_more: page.has_more,
+      next_cursor: page.next_cursor,
+    };
+  }
+
+  @Get('events/:id')
+  @ApiAuth('admin', 'webhooks:read')
+  @ApiOperation({ summary: 'One inbox event with its payload' })
+  @ApiParam({
+    name: 'id',
+    description: 'The inbox id or the Stripe event id',
+    example: 'evt_1QxYz2AbCdEfGhIj',
+  })
+  @ApiOkResponse({ type: WebhookEventDto })
+  @ApiErrors('CONNECT_030')
+  async get(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<WebhookEventDto> {
+    return WebhookEventDto.from(await this.inbox.get(id, tenantScopeOf(caller)), true);
+  }
+
+  @Post('events/:id/replay')
+  @HttpCode(200)
+  @ApiAuth('admin', 'webhooks:write')
+  @ApiOperation({
+    summary: 'Processes an inbox event again',
+    description:
+      'Re-enqueues the event (source becomes `replay`). Handlers are stale-checked, so replaying a processed ' +
+      'event cannot apply its effect twice; an unmatched event gets its tenant resolved again.',
+  })
+  @ApiParam({
+    name: 'id',
+    description: 'The inbox id or the Stripe event id',
+    example: 'evt_1QxYz2AbCdEfGhIj',
+  })
+  @ApiOkResponse({ type: WebhookEventDto })
+  @ApiErrors('CONNECT_030')
+  async replay(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<WebhookEventDto> {
+    return WebhookEventDto.from(await this.inbox.replay(id, tenantScopeOf(caller)));
+  }
+
+  @Post('backfill')
+  @HttpCode(200)
+  @ApiAuth('platform', 'webhooks:write')
+  @ApiOperation({
+    summary: "Fetches missed events from Stripe's Events API into the inbox",
+    description:
+      'Lists events since `since` (at most 30 days ago) for the platform and every connected account and feeds ' +
+      'the missing ones through the inbox. Also `npm run webhooks:backfill -- --since <ISO date>`.',
+  })
+  @ApiOkResponse({ type: WebhookBackfillResultDto })
+  @ApiErrors('CONNECT_010', 'CONNECT_060', 'CONNECT_061')
+  async backfill(@Body() body: WebhookBackfillRequestDto): Promise<WebhookBackfillResultDto> {
+    return this.backfillService.backfill(new Date(body.since), body.until ? new Date(body.until) : undefined);
+  }
+}

@@ -1,0 +1,35 @@
+import { Global, Module } from '@nestjs/common';
+import { WebhookBackfillService } from './webhook-backfill.service';
+import { WebhookHandlerRegistry } from './webhook-handler.registry';
+import { WebhookInboxService } from './webhook-inbox.service';
+import { WebhookMetrics } from './webhook-metrics';
+import { WebhookProcessor } from './webhook-processor.service';
+import { WebhookSecrets } from './webhook-secrets.service';
+import { WebhookTenantResolver } from './webhook-tenant-resolver.service';
+import { WebhooksController } from './webhooks.controller';
+
+/**
+ * Stripe webhook intake (verify, store in the inbox, enqueue) and processing (tenant, handlers, exactly once).
+ * Global so feature modules inject `WebhookHandlerRegistry` and register their handlers in `onModuleInit`.
+ */
+@Global()
+@Module({
+  controllers: [WebhooksController],
+  providers: [
+    WebhookSecrets,
+    WebhookMetrics,
+    WebhookHandlerRegistry,
+    WebhookTenantResolver,
+    WebhookInboxService,
+    WebhookProcessor,
+    WebhookBackfillService,
+  ],
+  exports: [
+    WebhookHandlerRegistry,
+    WebhookSecrets,
+    WebhookInboxService,
+    WebhookBackfillService,
+    WebhookProcessor,
+  ],
+})
+export class WebhooksModule {}

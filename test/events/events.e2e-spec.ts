@@ -1,0 +1,445 @@
+import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { DataSource } from 'typeorm';
+import { EventsService } from '../../apps/connect-service/src/events/events.service';
+import { ConnectEventType } from '../../apps/connect-service/src/events/connect-event-types';
+import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+  verified: unknown;
+}
+
+/**
+ * A platform endpoint: verifies every delivery with the standardwebhooks library (as an integrator would) and
+ * answers the status `answer(n)` gives for the n-th request (1-based).
+ */
+class Receiver {
+  readonly received: Received[] = [];
+  readonly rejected: string[] = [];
+  secret = '';
+  private server!: Server;
+  url = '';
+
+  constructor(private readonly answer: (n: number) => number = () => 200) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        try {
+          const verified = new Webhook(this.secret).verify(body, req.headers as Record<string, string>);
+          this.received.push({ headers: req.headers, body, verified });
+        } catch (err) {
+          this.rejected.push((err as Error).message);
+        }
+        const status = this.answer(this.received.length);
+        res
+          .writeHead(status, { 'content-type': 'text/plain' })
+          .end(status >= 300 ? 'receiver says no' : 'ok');
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)', () => {
+  let t: TestApp;
+  let ds: DataSource;
+  let events: EventsService;
+  const receivers: Receiver[] = [];
+  const tenantA = uniqueTenant('ev_a');
+  const tenantB = uniqueTenant('ev_b');
+
+  beforeAll(async () => {
+    t = await bootTestApp({ EVENT_DELIVERY_RETRY_SCHEDULE: '1,1', EVENT_SUBSCRIPTION_DISABLE_AFTER: '2' });
+    ds = t.app.get(DataSource);
+    events = t.app.get(EventsService);
+  });
+  afterAll(async () => {
+    await t?.close();
+    for (const r of receivers) await r.stop();
+  });
+
+  const bearer = (claims: Parameters<TestApp['token']>[0]) => ({
+    authorization: `Bearer ${t.token(claims)}`,
+  });
+  const platform = () => bearer({ roles: ['platform'] });
+  const admin = (tenant: string) => bearer({ tenant_id: tenant, roles: ['admin'] });
+  const viewer = (tenant: string) => bearer({ tenant_id: tenant, roles: ['viewer'], scope: 'events:read' });
+
+  async function receiver(answer?: (n: number) => number): Promise<Receiver> {
+    const r = await new Receiver(answer).start();
+    receivers.push(r);
+    return r;
+  }
+
+  async function subscribe(
+    r: Receiver,
+    headers: Record<string, string>,
+    body: { event_types: string[]; tenant_id?: string },
+  ): Promise<{ id: string; secret: string }> {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/connect/event-subscriptions',
+      headers,
+      payload: { url: r.url, ...body },
+    });
+    expect(res.statusCode).toBe(201);
+    const json = res.json<{ id: string; secret: string }>();
+    r.secret = json.secret;
+    return json;
+  }
+
+  function emit(
+    type: ConnectEventType,
+    tenant_id: string,
+    data: Record<string, unknown> = {},
+  ): Promise<{ id: string }> {
+    return ds.transaction((manager) => events.emit(manager, { type, tenant_id, data }));
+  }
+
+  const deliveriesOf = async (eventId: string) => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/connect/events/${eventId}/deliveries`,
+      headers: platform(),
+    });
+    expect(res.statusCode).toBe(200);
+    return res.json<{
+      data: {
+        status: string;
+        attempts: number;
+        subscription_id: string;
+        attempt_log: { attempt_no: number; status_code: number | null; duration_ms: number }[];
+      }[];
+    }>().data;
+  };
+
+  it('delivers each emitted event, signed per Standard Webhooks, and a rolled-back transaction emits nothing', async () => {
+    const r = await receiver();
+    const sub = await subscribe(r, admin(tenantA), { event_types: ['*'] });
+    expect(sub.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+
+    const first = await emit('connect.payment.completed', tenantA, {
+      payment_route_id: 'pr_1',
+      amount: 5000,
+    });
+    const second = await emit('connect.account.updated', tenantA, { charges_enabled: true });
+    const rolledBack = await ds
+      .transaction(async (manager) => {
+        await events.emit(manager, { type: 'connect.payment.failed', tenant_id: tenantA, data: {} });
+        throw new Error('the state change failed');
+      })
+      .catch((e: Error) => e.message);
+    expect(rolledBack).toBe('the state change failed');
+
+    await waitFor('two deliveries', () => r.received.length >= 2);
+    expect(r.rejected).toEqual([]);
+    const byId = new Map(r.received.map((x) => [x.headers['webhook-id'], x]));
+    for (const [ev, type] of [
+      [first, 'connect.payment.completed'],
+      [second, 'connect.account.updated'],
+    ] as const) {
+      const got = byId.get(ev.id);
+      expect(got).toBeDefined();
+      expect(got!.verified).toMatchObject({
+        id: ev.id,
+        type,
+        tenant_id: tenantA,
+        created_at: expect.any(String),
+      });
+      expect(Object.keys(got!.verified as object).sort()).toEqual([
+        'created_at',
+        'data',
+        'id',
+        'tenant_id',
+        'type',
+      ]);
+    }
+    expect((byId.get(first.id)!.verified as { data: unknown }).data).toEqual({
+      payment_route_id: 'pr_1',
+      amount: 5000,
+    });
+
+    // Nothing of the rolled-back transaction exists or is delivered.
+    const stored = await ds.query(`SELECT type FROM connect_events WHERE tenant_id = $1`, [tenantA]);
+    expect(stored.map((s: { type: string }) => s.type).sort()).toEqual([
+      'connect.account.updated',
+      'connect.payment.completed',
+    ]);
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(r.received).toHaveLength(2);
+
+    const [delivery] = await deliveriesOf(first.id);
+    expect(delivery).toMatchObject({ status: 'succeeded', attempts: 1, subscription_id: sub.id });
+    expect(delivery.attempt_log).toEqual([expect.objectContaining({ attempt_no: 1, status_code: 200 })]);
+
+    // Manual redelivery: same webhook-id (receivers dedupe on it), a second attempt in the log.
+    const redeliver = await t.app.inject({
+      method: 'POST',
+      url: `/connect/events/${first.id}/redeliver`,
+      headers: admin(tenantA),
+      payload: { subscription_id: sub.id },
+    });
+    expect(redeliver.statusCode).toBe(202);
+    await waitFor('the redelivery', () => r.received.length >= 3);
+    expect(r.received[2].headers['webhook-id']).toBe(first.id);
+    await waitFor('the redelivery logged', async () => (await deliveriesOf(first.id))[0].attempts === 2);
+  });
+
+  it('retries a failing receiver on the schedule: 500, 500, then 200 on the third attempt, all in the attempt log', async () => {
+    const tenantC = uniqueTenant('ev_c');
+    const r = await receiver((n) => (n <= 2 ? 500 : 200));
+    await subscribe(r, platform(), { event_types: ['connect.payment.routed'], tenant_id: tenantC });
+    await emit('connect.payment.completed', tenantC); // another type: not for this subscription
+    const ev = await emit('connect.payment.routed', tenantC, { amount: 1200 });
+
+    const delivery = await waitFor('the third attempt to succeed', async () => {
+      const [d] = await deliveriesOf(ev.id);
+      return d?.status === 'succeeded' ? d : undefined;
+    });
+    expect(delivery.attempts).toBe(3);
+    expect(delivery.attempt_log.map((a) => [a.attempt_no, a.status_code])).toEqual([
+      [1, 500],
+      [2, 500],
+      [3, 200],
+    ]);
+    expect(delivery.attempt_log.every((a) => a.duration_ms >= 0)).toBe(true);
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual([ev.id, ev.id, ev.id]);
+    // Each retry is signed afresh (new timestamp), and every one verifies.
+    expect(r.rejected).toEqual([]);
+  });
+
+  it('keeps the secret encrypted at rest and out of every GET', async () => {
+    const r = await receiver();
+    const sub = await subscribe(r, platform(), {
+      event_types: ['connect.dispute.created'],
+      tenant_id: tenantB,
+    });
+    const [row] = await ds.query(`SELECT secret_enc FROM event_subscriptions WHERE id = $1`, [sub.id]);
+    expect(row.secret_enc).toMatch(/^v1\./);
+    expect(row.secret_enc).not.toContain(sub.secret);
+    expect(row.secret_enc).not.toContain(sub.secret.slice('whsec_'.length));
+
+    for (const url of [
+      '/connect/event-subscriptions',
+      `/connect/event-subscriptions/${sub.id}`,
+      `/connect/event-subscriptions?tenant_id=${tenantB}`,
+    ]) {
+      const res = await t.app.inject({ method: 'GET', url, headers: platform() });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).not.toContain(sub.secret.slice('whsec_'.length));
+      expect(res.body).not.toContain('secret');
+    }
+    const own = await t.app.inject({
+      method: 'GET',
+      url: `/connect/event-subscriptions/${sub.id}`,
+      headers: admin(tenantB),
+    });
+    expect(own.statusCode).toBe(200);
+    const foreign = await t.app.inject({
+      method: 'GET',
+      url: `/connect/event-subscriptions/${sub.id}`,
+      headers: admin(tenantA),
+    });
+    expect(foreign.statusCode).toBe(404);
+
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: `/connect/event-subscriptions/${sub.id}`,
+      headers: admin(tenantB),
+    });
+    expect(del.statusCode).toBe(204);
+    const gone = await t.app.inject({
+      method: 'GET',
+      url: `/connect/event-subscriptions/${sub.id}`,
+      headers: platform(),
+    });
+    expect(gone.statusCode).toBe(404);
+  });
+
+  it('refuses bad subscriptions: plain http to a public host, unknown types, an admin subscribing for another tenant', async () => {
+    const cases: [Record<string, unknown>, Record<string, string>, number, string][] = [
+      [{ url: 'http://platform.example.com/hook', event_types: ['*'] }, platform(), 400, 'CONNECT_010'],
+      [
+        { url: 'https://platform.example.com/hook', event_types: ['connect.nope'] },
+        platform(),
+        400,
+        'CONNECT_010',
+      ],
+      [{ url: 'https://platform.example.com/hook', event_types: [] }, platform(), 400, 'CONNECT_010'],
+      [
+        { url: 'https://platform.example.com/hook', event_types: ['*'], tenant_id: tenantB },
+        admin(tenantA),
+        403,
+        'CONNECT_021',
+      ],
+      [{ url: 'https://platform.example.com/hook', event_types: ['*'] }, viewer(tenantA), 403, 'CONNECT_021'],
+    ];
+    for (const [payload, headers, status, code] of cases) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/connect/event-subscriptions',
+        headers,
+        payload,
+      });
+      expect({ payload, status: res.statusCode, code: res.json().code }).toEqual({ payload, status, code });
+    }
+  });
+
+  it('scopes GET /connect/events to the caller’s tenant, with filters and cursor pagination', async () => {
+    const tenantE = uniqueTenant('ev_e');
+    const tenantF = uniqueTenant('ev_f');
+    const mine: string[] = [];
+    for (let i = 0; i < 5; i++) mine.push((await emit('connect.payment.completed', tenantE, { i })).id);
+    const other = await emit('connect.payment.completed', tenantF);
+
+    const pages: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/connect/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await t.app.inject({ method: 'GET', url, headers: viewer(tenantE) });
+      expect(res.statusCode).toBe(200);
+      const body = res.json<{
+        data: { id: string; tenant_id: string }[];
+        has_more: boolean;
+        next_cursor: string | null;
+      }>();
+      expect(body.data.every((e) => e.tenant_id === tenantE)).toBe(true);
+      pages.push(...body.data.map((e) => e.id));
+      cursor = body.next_cursor;
+      expect(body.has_more).toBe(cursor !== null);
+    } while (cursor);
+    expect(pages).toEqual([...mine].reverse());
+
+    const foreign = await t.app.inject({
+      method: 'GET',
+      url: `/connect/events/${other.id}`,
+      headers: viewer(tenantE),
+    });
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.json().code).toBe('CONNECT_030');
+    const own = await t.app.inject({
+      method: 'GET',
+      url: `/connect/events/${mine[0]}`,
+      headers: viewer(tenantE),
+    });
+    expect(own.json()).toMatchObject({
+      id: mine[0],
+      tenant_id: tenantE,
+      type: 'connect.payment.completed',
+      data: { i: 0 },
+    });
+    const asked = await t.app.inject({
+      method: 'GET',
+      url: `/connect/events?tenant_id=${tenantF}`,
+      headers: viewer(tenantE),
+    });
+    expect(asked.statusCode).toBe(403);
+
+    const byPlatform = await t.app.inject({
+      method: 'GET',
+      url: `/connect/events?tenant_id=${tenantF}`,
+      headers: platform(),
+    });
+    expect(byPlatform.json().data.map((e: { id: string }) => e.id)).toEqual([other.id]);
+    const filtered = await t.app.inject({
+      method: 'GET',
+      url: `/connect/events?tenant_id=${tenantE}&type=connect.payment.failed&created_gte=2000-01-01T00:00:00Z`,
+      headers: platform(),
+    });
+    expect(filtered.json().data).toEqual([]);
+    const future = await t.app.inject({
+      method: 'GET',
+      url: `/connect/events?created_lt=2000-01-01T00:00:00Z`,
+      headers: viewer(tenantE),
+    });
+    expect(future.json().data).toEqual([]);
+    const badCursor = await t.app.inject({
+      method: 'GET',
+      url: '/connect/events?cursor=nope',
+      headers: viewer(tenantE),
+    });
+    expect(badCursor.statusCode).toBe(400);
+  });
+
+  it('disables a subscription after persistent failures: new events no longer go to it until it is enabled', async () => {
+    const tenantD = uniqueTenant('ev_d');
+    let healthy = false;
+    const r = await receiver(() => (healthy ? 200 : 503));
+    const sub = await subscribe(r, admin(tenantD), { event_types: ['*'] });
+
+    // Threshold 2 (EVENT_SUBSCRIPTION_DISABLE_AFTER): two events that fail all 3 attempts each.
+    const failed = [
+      await emit('connect.refund.failed', tenantD),
+      await emit('connect.refund.failed', tenantD),
+    ];
+    const disabled = await waitFor('the subscription to be disabled', async () => {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/connect/event-subscriptions/${sub.id}`,
+        headers: admin(tenantD),
+      });
+      const body = res.json<{ status: string; disabled_reason: string | null }>();
+      return body.status === 'disabled' ? body : undefined;
+    });
+    expect(disabled.disabled_reason).toContain('consecutive failed deliveries');
+    for (const ev of failed)
+      expect((await deliveriesOf(ev.id))[0]).toMatchObject({ status: 'failed', attempts: 3 });
+    const seen = r.received.length;
+    expect(seen).toBe(6);
+
+    const ignored = await emit('connect.refund.completed', tenantD);
+    await new Promise((res) => setTimeout(res, 2000));
+    expect(r.received).toHaveLength(seen);
+    expect(await deliveriesOf(ignored.id)).toEqual([]);
+
+    healthy = true;
+    const enabled = await t.app.inject({
+      method: 'POST',
+      url: `/connect/event-subscriptions/${sub.id}/enable`,
+      headers: admin(tenantD),
+    });
+    expect(enabled.json()).toMatchObject({
+      status: 'active',
+      consecutive_failures: 0,
+      disabled_reason: null,
+    });
+    const after = await emit('connect.refund.completed', tenantD);
+    await waitFor('delivery after re-enabling', () =>
+      r.received.some((x) => x.headers['webhook-id'] === after.id),
+    );
+  });
+
+  it('exposes the delivery metrics', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.body).toMatch(/connect_events_emitted_total\{type="connect.payment.completed"\} \d+/);
+    expect(res.body).toMatch(/connect_event_delivery_attempts_total\{outcome="http_error"\} \d+/);
+    expect(res.body).toMatch(/connect_event_outbox_backlog \d+/);
+  });
+});
