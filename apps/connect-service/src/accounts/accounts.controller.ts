@@ -1,9 +1,12 @@
-import { Controller, Get, Param } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiAuth, Roles, Scopes } from '@app/auth';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiAuth } from '@app/auth';
 import { ApiErrors } from '@app/common';
 import { ConnectAccountDto } from './dto/connect-account.dto';
+import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-link.dto';
+import { UpdateAccountDto } from './dto/update-account.dto';
 import { AccountsService } from './accounts.service';
+import { Audit } from '../audit/audit.decorator';
 
 @ApiTags('accounts')
 @Controller('connect/accounts')
@@ -11,14 +14,69 @@ export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
   @Get(':tenantId')
-  @Roles('viewer')
-  @Scopes('accounts:read')
   @ApiAuth('viewer', 'accounts:read')
-  @ApiOperation({ summary: "The tenant's connected Stripe account with its status and requirements" })
+  @ApiOperation({
+    summary: "The tenant's connected Stripe account with its status and requirements",
+    description:
+      'Served from the cache for REDIS_TTL, refreshed from Stripe when older. When Stripe is unavailable the last ' +
+      'known state is answered with `stale: true` instead of an error.',
+  })
   @ApiParam({ name: 'tenantId', example: 'tenant_acme' })
   @ApiOkResponse({ type: ConnectAccountDto })
   @ApiErrors('CONNECT_030')
-  async get(@Param('tenantId') tenantId: string): Promise<ConnectAccountDto> {
-    return ConnectAccountDto.from(await this.accounts.getByTenant(tenantId));
+  get(@Param('tenantId') tenantId: string): Promise<ConnectAccountDto> {
+    return this.accounts.getView(tenantId);
+  }
+
+  @Post(':tenantId/onboarding')
+  @Audit('account.connect', 'connect_account')
+  @ApiAuth('admin', 'accounts:write')
+  @ApiOperation({
+    summary:
+      'Account Links onboarding: creates the Stripe account once, then answers a fresh onboarding link',
+  })
+  @ApiParam({ name: 'tenantId', example: 'tenant_acme' })
+  @ApiCreatedResponse({ type: OnboardingLinkDto })
+  @ApiErrors('CONNECT_010', 'CONNECT_030', 'CONNECT_040', 'CONNECT_060', 'CONNECT_061')
+  onboarding(
+    @Param('tenantId') tenantId: string,
+    @Body() body: CreateOnboardingLinkDto,
+  ): Promise<OnboardingLinkDto> {
+    return this.accounts.createOnboardingLink(tenantId, body);
+  }
+
+  @Put(':tenantId')
+  @Audit('account.update', 'connect_account')
+  @ApiAuth('admin', 'accounts:write')
+  @ApiOperation({
+    summary:
+      'Update the business profile, metadata, capabilities, payout schedule (Stripe first) or fee schedule',
+    description:
+      'Standard (OAuth) accounts: only `metadata` and `fee_schedule`; Stripe does not let a platform change the rest. ' +
+      'Emits `connect.account.updated`.',
+  })
+  @ApiParam({ name: 'tenantId', example: 'tenant_acme' })
+  @ApiBody({ type: UpdateAccountDto })
+  @ApiOkResponse({ type: ConnectAccountDto })
+  @ApiErrors('CONNECT_010', 'CONNECT_030', 'CONNECT_040', 'CONNECT_060', 'CONNECT_061')
+  update(@Param('tenantId') tenantId: string, @Body() body: UpdateAccountDto): Promise<ConnectAccountDto> {
+    return this.accounts.update(tenantId, body);
+  }
+
+  @Delete(':tenantId')
+  @Audit('account.disconnect', 'connect_account')
+  @HttpCode(200)
+  @ApiAuth('admin', 'accounts:write')
+  @ApiOperation({
+    summary: 'Disconnect: OAuth accounts are deauthorized, platform-created accounts rejected; idempotent',
+    description:
+      'The record stays with status `disabled`, tokens erased and `disconnected_at`; `connect.account.disconnected` ' +
+      'is emitted once. Payments for the tenant are refused from then on.',
+  })
+  @ApiParam({ name: 'tenantId', example: 'tenant_acme' })
+  @ApiOkResponse({ type: ConnectAccountDto })
+  @ApiErrors('CONNECT_030', 'CONNECT_060', 'CONNECT_061')
+  disconnect(@Param('tenantId') tenantId: string): Promise<ConnectAccountDto> {
+    return this.accounts.disconnect(tenantId);
   }
 }

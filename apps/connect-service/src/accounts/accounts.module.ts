@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConnectAccountEntity } from '@app/database';
+import { AccountCacheService } from './account-cache.service';
+import { AccountWebhookHandlers } from './account-webhook.handlers';
 import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ConnectAccountEntity])],
   controllers: [AccountsController],
-  providers: [AccountsService],
+  providers: [AccountsService, AccountCacheService, AccountWebhookHandlers],
   exports: [AccountsService],
 })
 export class AccountsModule {}

@@ -1,16 +1,438 @@
-import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { ServiceException } from '@app/common';
-import { ConnectAccountEntity } from '@app/database';
+import { accountsConfig } from '@app/config';
+import {
+  ConnectAccountEntity,
+  ConnectAccountStatus,
+  OnboardingMethod,
+  StripeAccountType,
+} from '@app/database';
+import {
+  StripeAccount,
+  StripeAccountUpdateParams,
+  StripeErrorDetails,
+  StripeGateway,
+} from '@app/stripe-gateway';
+import { EventsService } from '../events/events.service';
+import { AccountCacheService } from './account-cache.service';
+import { accountStateChanged, AccountState, mapAccountStatus } from './account-status.util';
+import { ConnectAccountDto } from './dto/connect-account.dto';
+import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-link.dto';
+import { UpdateAccountDto } from './dto/update-account.dto';
+import { feeScheduleProblems, FieldProblem, toFeeSchedule } from './fee-schedule.util';
+
+/** The Stripe event being applied, for the per-account freshness check (STRIPE.md §8.4). */
+export interface AppliedEvent {
+  id: string;
+  created: number;
+}
+
+const METADATA_KEY_MAX = 40;
+const METADATA_VALUE_MAX = 500;
 
 @Injectable()
 export class AccountsService {
-  constructor(@InjectRepository(ConnectAccountEntity) private readonly accounts: Repository<ConnectAccountEntity>) {}
+  private readonly logger = new Logger(AccountsService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly gateway: StripeGateway,
+    private readonly events: EventsService,
+    private readonly cache: AccountCacheService,
+    @Inject(accountsConfig.KEY) private readonly cfg: ConfigType<typeof accountsConfig>,
+  ) {}
+
+  private get repo() {
+    return this.dataSource.getRepository(ConnectAccountEntity);
+  }
+
+  mapState(account: StripeAccount, lostAccess = false): AccountState {
+    return mapAccountStatus(account, { requiredCapabilities: this.cfg.requiredCapabilities, lostAccess });
+  }
+
+  async invalidateCache(tenantId: string): Promise<void> {
+    await this.cache.invalidate(tenantId);
+  }
 
   async getByTenant(tenantId: string): Promise<ConnectAccountEntity> {
-    const account = await this.accounts.findOneBy({ tenant_id: tenantId });
+    const account = await this.repo.findOneBy({ tenant_id: tenantId });
     if (!account) throw new ServiceException('CONNECT_030', `No connected account for tenant ${tenantId}`);
     return account;
   }
+
+  /**
+   * The hot read: cache first (no database query on a hit), else the row, refreshed from Stripe when it is older
+   * than the TTL. Stripe failing never fails the read: the last known state is served with `stale: true`.
+   */
+  async getView(tenantId: string): Promise<ConnectAccountDto> {
+    const cached = await this.cache.get(tenantId);
+    if (cached) return cached;
+
+    const row = await this.getByTenant(tenantId);
+    const ttl = this.cache.ttlMilliseconds;
+    const age = row.synced_at ? Date.now() - row.synced_at.getTime() : Number.POSITIVE_INFINITY;
+    // After a deauthorization the account can no longer be read (STRIPE.md §3): the local row is final.
+    if (row.disconnected_at || age < ttl) {
+      const dto = ConnectAccountDto.from(row);
+      await this.cache.set(tenantId, dto, row.disconnected_at ? ttl : ttl - age);
+      return dto;
+    }
+
+    let account: StripeAccount;
+    try {
+      account = await this.gateway.retrieveAccount(row.stripe_account_id);
+    } catch (err) {
+      if (err instanceof ServiceException && (err.code === 'CONNECT_060' || err.code === 'CONNECT_061')) {
+        this.logger.warn(`serving the last known state of ${tenantId}'s account: ${err.code} ${err.message}`);
+        return ConnectAccountDto.from(row, true);
+      }
+      throw err;
+    }
+    const fresh = await this.dataSource.transaction((m) => this.applyStripeAccount(m, tenantId, account));
+    const dto = ConnectAccountDto.from(fresh ?? row);
+    await this.cache.set(tenantId, dto);
+    return dto;
+  }
+
+  /**
+   * Writes a freshly retrieved Stripe account onto the tenant's row (locked), and emits `connect.account.updated`
+   * when the status or requirements changed, plus `connect.account.connected` when Account Link onboarding
+   * finished. With `event`, an event older than the last applied one is refused (returns null: stale).
+   * The caller owns the transaction; the cache is invalidated by the caller after commit (or here, best effort).
+   */
+  async applyStripeAccount(
+    manager: EntityManager,
+    tenantId: string,
+    account: StripeAccount,
+    event?: AppliedEvent,
+    isStale?: (last: { created: number | null; id: string | null }, e: AppliedEvent) => boolean,
+  ): Promise<ConnectAccountEntity | null> {
+    const repo = manager.getRepository(ConnectAccountEntity);
+    const row = await repo.findOne({
+      where: { tenant_id: tenantId, stripe_account_id: account.id },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!row || row.disconnected_at) return null;
+    if (event && isStale?.({ created: row.last_event_created, id: row.last_event_id }, event)) return null;
+
+    const before = { ...row };
+    const state = this.mapState(account);
+    Object.assign(row, state, { synced_at: new Date() });
+    if (event) {
+      row.last_event_created = event.created;
+      row.last_event_id = event.id;
+    }
+    const saved = await repo.save(row);
+
+    if (accountStateChanged(before, state)) {
+      await this.events.emit(manager, {
+        type: 'connect.account.updated',
+        tenant_id: tenantId,
+        data: {
+          stripe_account_id: row.stripe_account_id,
+          status: state.status,
+          previous_status: before.status,
+          charges_enabled: state.charges_enabled,
+          payouts_enabled: state.payouts_enabled,
+          capabilities: state.capabilities,
+          requirements: state.requirements,
+          ...(event ? { stripe_event_id: event.id } : {}),
+        },
+      });
+    }
+    if (
+      row.onboarding_method === OnboardingMethod.AccountLink &&
+      !before.details_submitted &&
+      state.details_submitted
+    ) {
+      await this.events.emit(manager, {
+        type: 'connect.account.connected',
+        tenant_id: tenantId,
+        data: {
+          stripe_account_id: row.stripe_account_id,
+          onboarding_method: row.onboarding_method,
+          status: state.status,
+        },
+      });
+    }
+    await this.cache.invalidate(tenantId);
+    return saved;
+  }
+
+  /**
+   * Account Links onboarding (https://docs.stripe.com/connect/hosted-onboarding): creates the Stripe account once
+   * per tenant (the idempotency key is derived from the tenant, so a double click cannot create two), then a
+   * fresh single-use link on every call.
+   */
+  async createOnboardingLink(tenantId: string, dto: CreateOnboardingLinkDto): Promise<OnboardingLinkDto> {
+    let row = await this.repo.findOneBy({ tenant_id: tenantId });
+    if (row && !row.disconnected_at && row.onboarding_method === OnboardingMethod.OAuth) {
+      throw new ServiceException(
+        'CONNECT_040',
+        'This tenant is connected through OAuth (a Standard account it manages on Stripe): Account Links do not apply',
+      );
+    }
+    if (!row || row.disconnected_at) row = await this.createStripeAccount(tenantId, dto, row);
+
+    const link = await this.gateway.createAccountLink({
+      account: row.stripe_account_id,
+      refresh_url: dto.refresh_url,
+      return_url: dto.return_url,
+      type: 'account_onboarding',
+    });
+    return {
+      url: link.url,
+      expires_at: new Date(link.expires_at * 1000).toISOString(),
+      stripe_account_id: row.stripe_account_id,
+    };
+  }
+
+  private async createStripeAccount(
+    tenantId: string,
+    dto: CreateOnboardingLinkDto,
+    previous: ConnectAccountEntity | null,
+  ): Promise<ConnectAccountEntity> {
+    const type = dto.type ?? 'express';
+    // A disconnected tenant onboards again with a new account: the key changes with each disconnection.
+    const generation = previous?.disconnected_at ? previous.disconnected_at.getTime() : 0;
+    const account = await this.gateway.createAccount(
+      {
+        type,
+        ...(dto.country ? { country: dto.country } : {}),
+        ...(dto.email ? { email: dto.email } : {}),
+        metadata: { tenant_id: tenantId },
+        capabilities: Object.fromEntries(this.cfg.requiredCapabilities.map((c) => [c, { requested: true }])),
+      },
+      { idempotencyKey: `connect-onboarding-account:${tenantId}:${generation}` },
+    );
+    const state = this.mapState(account);
+    const values = {
+      tenant_id: tenantId,
+      stripe_account_id: account.id,
+      onboarding_method: OnboardingMethod.AccountLink,
+      account_type: type === 'custom' ? StripeAccountType.Custom : StripeAccountType.Express,
+      ...state,
+      access_token_enc: null,
+      refresh_token_enc: null,
+      oauth_scope: null,
+      metadata: { ...(account.metadata ?? {}) } as Record<string, string>,
+      last_event_created: null,
+      last_event_id: null,
+      synced_at: new Date(),
+      disconnected_at: null,
+      connected_at: new Date(),
+    };
+    await this.dataSource.transaction(async (m) => {
+      if (previous) {
+        await m.getRepository(ConnectAccountEntity).update({ id: previous.id }, values);
+      } else {
+        // A concurrent double click got the same account (same idempotency key): the first insert wins.
+        await m.createQueryBuilder().insert().into(ConnectAccountEntity).values(values).orIgnore().execute();
+      }
+    });
+    await this.cache.invalidate(tenantId);
+    const row = await this.getByTenant(tenantId);
+    if (row.stripe_account_id !== account.id) {
+      throw new ServiceException('CONNECT_040', 'The tenant got another Stripe account concurrently; retry');
+    }
+    return row;
+  }
+
+  /**
+   * Stripe first, then locally. For OAuth (Standard) accounts the platform may change only `metadata` (Stripe:
+   * "for other accounts ... some parameters can no longer be changed", https://docs.stripe.com/api/accounts/update),
+   * so the rest is refused before calling Stripe; a refusal by Stripe itself becomes a CONNECT_010/040.
+   */
+  async update(tenantId: string, dto: UpdateAccountDto): Promise<ConnectAccountDto> {
+    const row = await this.getByTenant(tenantId);
+    if (row.disconnected_at) throw new ServiceException('CONNECT_040', 'The account is disconnected');
+
+    const problems: FieldProblem[] = [];
+    if (dto.fee_schedule !== undefined && dto.fee_schedule !== null)
+      problems.push(...feeScheduleProblems(dto.fee_schedule));
+    if (dto.metadata !== undefined) problems.push(...metadataProblems(dto.metadata));
+    if (row.account_type === StripeAccountType.Standard) {
+      for (const field of ['business_profile', 'requested_capabilities', 'payout_schedule'] as const) {
+        if (dto[field] !== undefined) {
+          problems.push({
+            field,
+            errors: ['cannot be changed by the platform on a Standard (OAuth) account'],
+          });
+        }
+      }
+    }
+    if (problems.length) throw new ServiceException('CONNECT_010', 'Validation failed', { fields: problems });
+
+    const params: StripeAccountUpdateParams = {};
+    if (dto.business_profile) params.business_profile = { ...dto.business_profile };
+    if (dto.metadata) params.metadata = { ...dto.metadata };
+    if (dto.requested_capabilities?.length) {
+      params.capabilities = Object.fromEntries(
+        dto.requested_capabilities.map((c) => [c, { requested: true }]),
+      );
+    }
+    if (dto.payout_schedule) params.settings = { payouts: { schedule: { ...dto.payout_schedule } } };
+
+    let account: StripeAccount | undefined;
+    if (Object.keys(params).length) {
+      try {
+        account = await this.gateway.updateAccount(row.stripe_account_id, params);
+      } catch (err) {
+        throw mapUpdateRefusal(err);
+      }
+    }
+
+    const changed = Object.keys(dto).filter((k) => dto[k as keyof UpdateAccountDto] !== undefined);
+    const saved = await this.dataSource.transaction(async (m) => {
+      const repo = m.getRepository(ConnectAccountEntity);
+      const locked = await repo.findOne({ where: { id: row.id }, lock: { mode: 'pessimistic_write' } });
+      if (!locked || locked.disconnected_at)
+        throw new ServiceException('CONNECT_040', 'The account is disconnected');
+      if (account) {
+        Object.assign(locked, this.mapState(account), {
+          synced_at: new Date(),
+          metadata: { ...(account.metadata ?? {}) },
+        });
+      }
+      if (dto.fee_schedule !== undefined) {
+        locked.fee_schedule = dto.fee_schedule === null ? null : toFeeSchedule(dto.fee_schedule);
+      }
+      const result = await repo.save(locked);
+      await this.events.emit(m, {
+        type: 'connect.account.updated',
+        tenant_id: tenantId,
+        data: {
+          stripe_account_id: result.stripe_account_id,
+          status: result.status,
+          changed,
+          fee_schedule: result.fee_schedule,
+          requirements: result.requirements,
+        },
+      });
+      return result;
+    });
+    await this.cache.invalidate(tenantId);
+    return ConnectAccountDto.from(saved);
+  }
+
+  /**
+   * Disconnect. OAuth accounts are deauthorized (https://docs.stripe.com/connect/oauth-reference#post-deauthorize);
+   * accounts the platform created (Express/Custom) are rejected with reason `other`
+   * (https://docs.stripe.com/api/accounts/reject: allowed for accounts where the platform is liable for losses),
+   * which disables them for good. The row stays (status disabled, tokens erased); a second call answers the same.
+   */
+  async disconnect(tenantId: string): Promise<ConnectAccountDto> {
+    const row = await this.getByTenant(tenantId);
+    if (row.disconnected_at) return ConnectAccountDto.from(row);
+
+    if (row.onboarding_method === OnboardingMethod.OAuth) {
+      try {
+        await this.gateway.oauthDeauthorize(row.stripe_account_id);
+      } catch (err) {
+        // Already disconnected on Stripe's side (by the user, or a concurrent DELETE): the goal is reached.
+        if (!isNotConnected(err)) throw err;
+      }
+    } else {
+      await this.gateway.rejectAccount(row.stripe_account_id, 'other', {
+        idempotencyKey: `connect-disconnect:${tenantId}:${row.stripe_account_id}`,
+      });
+    }
+    await this.dataSource.transaction((m) =>
+      this.markDisconnected(m, tenantId, row.stripe_account_id, 'platform'),
+    );
+    await this.cache.invalidate(tenantId);
+    return ConnectAccountDto.from(await this.getByTenant(tenantId));
+  }
+
+  /** One conditional UPDATE, so two disconnections (DELETE and the deauthorized webhook) emit one event. */
+  async markDisconnected(
+    manager: EntityManager,
+    tenantId: string,
+    stripeAccountId: string,
+    by: 'platform' | 'stripe',
+  ): Promise<boolean> {
+    const result = await manager
+      .getRepository(ConnectAccountEntity)
+      .createQueryBuilder()
+      .update()
+      .set({
+        status: ConnectAccountStatus.Disabled,
+        charges_enabled: false,
+        payouts_enabled: false,
+        access_token_enc: null,
+        refresh_token_enc: null,
+        disconnected_at: () => 'now()',
+      })
+      .where({ tenant_id: tenantId, stripe_account_id: stripeAccountId, disconnected_at: IsNull() })
+      .execute();
+    if (!result.affected) return false;
+    await this.events.emit(manager, {
+      type: 'connect.account.disconnected',
+      tenant_id: tenantId,
+      data: { stripe_account_id: stripeAccountId, disconnected_by: by },
+    });
+    await this.cache.invalidate(tenantId);
+    return true;
+  }
+}
+
+function metadataProblems(metadata: Record<string, unknown>): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const [key, value] of Object.entries(metadata)) {
+    // Stripe's limits: https://docs.stripe.com/api/metadata
+    if (key.length === 0 || key.length > METADATA_KEY_MAX || key.includes('[')) {
+      problems.push({
+        field: `metadata.${key}`,
+        errors: [`keys must be 1..${METADATA_KEY_MAX} characters without "["`],
+      });
+    } else if (key === 'tenant_id') {
+      problems.push({
+        field: 'metadata.tenant_id',
+        errors: ['is reserved: it binds the Stripe account to the tenant'],
+      });
+    }
+    if (typeof value !== 'string' || value.length > METADATA_VALUE_MAX) {
+      problems.push({
+        field: `metadata.${key}`,
+        errors: [`must be a string of at most ${METADATA_VALUE_MAX} characters`],
+      });
+    }
+  }
+  if (Object.keys(metadata).length > 50) problems.push({ field: 'metadata', errors: ['at most 50 keys'] });
+  return problems;
+}
+
+function stripeDetailsOf(err: ServiceException): StripeErrorDetails | undefined {
+  return (err.details as { stripe?: StripeErrorDetails } | undefined)?.stripe;
+}
+
+/** Stripe's refusal of an update is the caller's problem (a field it may not change), not a gateway failure. */
+function mapUpdateRefusal(err: unknown): unknown {
+  if (!(err instanceof ServiceException) || err.code !== 'CONNECT_061') return err;
+  const stripe = stripeDetailsOf(err);
+  if (stripe?.status === 400 || stripe?.status === 404) {
+    return new ServiceException('CONNECT_010', `Stripe refused the update: ${err.message}`, {
+      fields: [{ field: stripe.param ?? 'body', errors: ['refused by Stripe for this account'] }],
+      stripe,
+    });
+  }
+  if (stripe?.status === 403) {
+    return new ServiceException('CONNECT_040', 'Stripe does not let the platform change this account', {
+      stripe,
+    });
+  }
+  return err;
+}
+
+function isNotConnected(err: unknown): boolean {
+  if (!(err instanceof ServiceException) || err.code !== 'CONNECT_002') return false;
+  const stripe = stripeDetailsOf(err);
+  return (
+    stripe?.type === 'invalid_client' ||
+    stripe?.code === 'invalid_client' ||
+    /not connected/i.test(err.message)
+  );
 }

@@ -60,7 +60,12 @@ export class ConnectAccountEntity {
   @Column({ name: 'stripe_account_id', type: 'varchar', length: 255 })
   stripe_account_id!: string;
 
-  @Column({ type: 'enum', enum: ConnectAccountStatus, enumName: 'connect_account_status', default: ConnectAccountStatus.Pending })
+  @Column({
+    type: 'enum',
+    enum: ConnectAccountStatus,
+    enumName: 'connect_account_status',
+    default: ConnectAccountStatus.Pending,
+  })
   status!: ConnectAccountStatus;
 
   @Column({ name: 'onboarding_method', type: 'enum', enum: OnboardingMethod, enumName: 'onboarding_method' })
@@ -109,7 +114,12 @@ export class ConnectAccountEntity {
    * `created` of the newest Stripe event applied to this account (unix seconds) and its id as a tie-break:
    * an older event never rolls state back (STRIPE.md §8.4).
    */
-  @Column({ name: 'last_event_created', type: 'bigint', nullable: true, transformer: { to: (v) => v, from: (v) => (v === null ? null : Number(v)) } })
+  @Column({
+    name: 'last_event_created',
+    type: 'bigint',
+    nullable: true,
+    transformer: { to: (v) => v, from: (v) => (v === null ? null : Number(v)) },
+  })
   last_event_created!: number | null;
 
   @Column({ name: 'last_event_id', type: 'varchar', length: 255, nullable: true })
@@ -121,6 +131,13 @@ export class ConnectAccountEntity {
 
   @Column({ name: 'disconnected_at', type: 'timestamptz', nullable: true })
   disconnected_at!: Date | null;
+
+  /**
+   * When the current connection was made (OAuth grant or account creation): an
+   * `account.application.deauthorized` created before it belongs to an earlier connection and is ignored.
+   */
+  @Column({ name: 'connected_at', type: 'timestamptz', nullable: true })
+  connected_at!: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   created_at!: Date;

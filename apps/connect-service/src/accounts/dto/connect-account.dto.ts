@@ -1,5 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ConnectAccountEntity, ConnectAccountStatus, OnboardingMethod } from '@app/database';
+import {
+  ConnectAccountEntity,
+  ConnectAccountStatus,
+  FeeSchedule,
+  OnboardingMethod,
+  StripeAccountType,
+} from '@app/database';
 
 export class AccountRequirementsDto {
   @ApiProperty({ example: '2026-12-31T00:00:00.000Z', nullable: true, type: String })
@@ -26,7 +32,11 @@ export class ConnectAccountDto {
   @ApiProperty({ enum: ConnectAccountStatus, example: ConnectAccountStatus.Active })
   status!: ConnectAccountStatus;
 
-  @ApiProperty({ example: { card_payments: 'active', transfers: 'active' }, type: 'object', additionalProperties: { type: 'string' } })
+  @ApiProperty({
+    example: { card_payments: 'active', transfers: 'active' },
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
   capabilities!: Record<string, string>;
 
   @ApiProperty({ type: AccountRequirementsDto })
@@ -38,17 +48,56 @@ export class ConnectAccountDto {
   @ApiProperty({ example: true })
   payouts_enabled!: boolean;
 
-  @ApiProperty({ example: [], type: [String], description: 'Requirements past their deadline (the account is or will be restricted).' })
+  @ApiProperty({
+    example: [],
+    type: [String],
+    description: 'Requirements past their deadline (the account is or will be restricted).',
+  })
   past_due!: string[];
 
-  @ApiProperty({ example: null, nullable: true, type: String, description: "Stripe's requirements.disabled_reason" })
+  @ApiProperty({
+    example: null,
+    nullable: true,
+    type: String,
+    description: "Stripe's requirements.disabled_reason",
+  })
   disabled_reason!: string | null;
 
   @ApiProperty({ enum: OnboardingMethod, example: OnboardingMethod.OAuth })
   onboarding_method!: OnboardingMethod;
 
+  @ApiProperty({ enum: StripeAccountType, example: StripeAccountType.Standard })
+  account_type!: StripeAccountType;
+
   @ApiPropertyOptional({ example: null, nullable: true, type: String, format: 'date-time' })
   disconnected_at!: string | null;
+
+  @ApiProperty({
+    example: { basis_points: 250, fixed: { usd: 30 } },
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: "This tenant's platform fee schedule; null means the platform default.",
+  })
+  fee_schedule!: FeeSchedule | null;
+
+  @ApiProperty({ example: { crm_id: '42' }, type: 'object', additionalProperties: { type: 'string' } })
+  metadata!: Record<string, string>;
+
+  @ApiProperty({
+    example: false,
+    description: 'True when Stripe could not be reached and this is the last known state.',
+  })
+  stale!: boolean;
+
+  @ApiPropertyOptional({
+    example: '2026-11-26T04:15:27.000Z',
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'When this state was last read from Stripe.',
+  })
+  synced_at!: string | null;
 
   @ApiProperty({ example: '2026-11-26T04:15:27.000Z', format: 'date-time' })
   created_at!: string;
@@ -56,7 +105,7 @@ export class ConnectAccountDto {
   @ApiProperty({ example: '2026-11-26T04:15:27.000Z', format: 'date-time' })
   updated_at!: string;
 
-  static from(a: ConnectAccountEntity): ConnectAccountDto {
+  static from(a: ConnectAccountEntity, stale = false): ConnectAccountDto {
     const r = a.requirements ?? {};
     return {
       id: a.id,
@@ -74,7 +123,12 @@ export class ConnectAccountDto {
       past_due: r.past_due ?? [],
       disabled_reason: r.disabled_reason ?? null,
       onboarding_method: a.onboarding_method,
+      account_type: a.account_type,
       disconnected_at: a.disconnected_at ? a.disconnected_at.toISOString() : null,
+      fee_schedule: a.fee_schedule ?? null,
+      metadata: a.metadata ?? {},
+      stale,
+      synced_at: a.synced_at ? a.synced_at.toISOString() : null,
       created_at: a.created_at.toISOString(),
       updated_at: a.updated_at.toISOString(),
     };

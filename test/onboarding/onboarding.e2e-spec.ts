@@ -1,0 +1,516 @@
+import { DataSource } from 'typeorm';
+import { hashOAuthState } from '../../apps/connect-service/src/connect-oauth/oauth-state.util';
+import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+
+const SUCCESS_URL = 'https://platform.example/connected';
+const FAILURE_URL = 'https://platform.example/failed';
+const REDIRECT_URI = 'http://127.0.0.1/connect/oauth/callback';
+
+async function waitFor<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+describe('Connect onboarding (OAuth + Account Links) and account management', () => {
+  let t: TestApp;
+  let db: DataSource;
+  let emu: string;
+
+  beforeAll(async () => {
+    t = await bootTestApp(
+      {
+        OAUTH_REDIRECT_URI: REDIRECT_URI,
+        OAUTH_SUCCESS_URL: SUCCESS_URL,
+        OAUTH_FAILURE_URL: FAILURE_URL,
+        REDIS_TTL: '1',
+        REDIS_URL: process.env.TEST_REDIS_URL,
+      },
+      undefined,
+      { listen: true, registerWebhooks: true },
+    );
+    db = t.app.get(DataSource);
+    emu = t.emulatorUrl as string;
+  });
+  afterAll(async () => t?.close());
+
+  const admin = (tenant: string) => ({
+    authorization: `Bearer ${t.token({ tenant_id: tenant, roles: ['admin'] })}`,
+  });
+  const viewer = (tenant: string) => ({
+    authorization: `Bearer ${t.token({ tenant_id: tenant, roles: ['viewer'] })}`,
+  });
+  const platform = () => ({ authorization: `Bearer ${t.token({ roles: ['platform'] })}` });
+  const json = { accept: 'application/json' };
+
+  async function startOAuth(tenant: string): Promise<{ url: string; state: string }> {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/connect/oauth/url',
+      headers: admin(tenant),
+      payload: { tenant_id: tenant },
+    });
+    expect(res.statusCode).toBe(201);
+    return res.json();
+  }
+
+  /** Follows the authorize URL on the emulator (consent) and returns the callback's path+query. */
+  async function consent(url: string): Promise<string> {
+    const res = await fetch(url, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location') as string);
+    expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
+    return `${location.pathname}${location.search}`;
+  }
+
+  const tokenExchanges = async () =>
+    (
+      await emulatorControl<{ data: unknown[] }>(
+        emu,
+        'requests?path=/oauth/token&method=POST',
+        undefined,
+        'GET',
+      )
+    ).data.length;
+  const accountRow = async (tenant: string) =>
+    (await db.query(`SELECT * FROM connect_accounts WHERE tenant_id = $1`, [tenant]))[0] as
+      Record<string, unknown> | undefined;
+  const eventsOf = async (tenant: string, type: string) =>
+    (await db.query(`SELECT * FROM connect_events WHERE tenant_id = $1 AND type = $2 ORDER BY created_at`, [
+      tenant,
+      type,
+    ])) as {
+      data: Record<string, unknown>;
+    }[];
+
+  describe('OAuth', () => {
+    const tenant = uniqueTenant('oauth');
+    let callback: string;
+
+    it('URL → emulator consent → callback stores the account with encrypted tokens and emits connected', async () => {
+      const { url, state } = await startOAuth(tenant);
+      expect(Buffer.from(state, 'base64url').length).toBeGreaterThanOrEqual(16);
+      const stored = await db.query(`SELECT state_hash FROM oauth_states WHERE tenant_id = $1`, [tenant]);
+      expect(stored).toEqual([{ state_hash: hashOAuthState(state) }]);
+
+      callback = await consent(url);
+      const res = await t.app.inject({ method: 'GET', url: callback, headers: json });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({
+        outcome: 'connected',
+        tenant_id: tenant,
+        account: { status: 'active', onboarding_method: 'oauth' },
+      });
+
+      const row = (await accountRow(tenant))!;
+      expect(row.access_token_enc).toMatch(/^v1\./);
+      expect(row.refresh_token_enc).toMatch(/^v1\./);
+      expect(String(row.access_token_enc)).not.toContain('sk_test_');
+      expect(String(row.refresh_token_enc)).not.toContain('rt_');
+      expect(res.body).not.toContain('sk_test_');
+      expect(await eventsOf(tenant, 'connect.account.connected')).toHaveLength(1);
+    });
+
+    it('a replayed callback is refused without a second token exchange', async () => {
+      const before = await tokenExchanges();
+      const res = await t.app.inject({ method: 'GET', url: callback, headers: json });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'CONNECT_002', details: { outcome: 'invalid_state' } });
+      expect(await tokenExchanges()).toBe(before);
+      // and the browser variant is redirected to the failure URL
+      const browser = await t.app.inject({ method: 'GET', url: callback });
+      expect(browser.statusCode).toBe(302);
+      expect(browser.headers.location).toBe(`${FAILURE_URL}/?outcome=invalid_state`.replace('/?', '?'));
+    });
+
+    it('verification in the emulator reaches the account through webhooks (restricted, then active + updated event)', async () => {
+      const row = (await accountRow(tenant))!;
+      const acct = row.stripe_account_id as string;
+      await emulatorControl(emu, `accounts/${acct}/verification`, { action: 'restrict' });
+      await waitFor(async () => (await accountRow(tenant))?.status === 'restricted', 'restricted');
+      await emulatorControl(emu, `accounts/${acct}/verification`, { action: 'complete' });
+      await waitFor(async () => (await accountRow(tenant))?.status === 'active', 'active');
+      const updates = await eventsOf(tenant, 'connect.account.updated');
+      expect(updates.map((e) => e.data.status)).toEqual(expect.arrayContaining(['restricted', 'active']));
+    });
+
+    it('forged and malformed states are refused and write nothing', async () => {
+      const before = await tokenExchanges();
+      for (const state of ['A'.repeat(43), 'short', '']) {
+        const res = await t.app.inject({
+          method: 'GET',
+          url: `/connect/oauth/callback?code=ac_forged&state=${state}`,
+          headers: json,
+        });
+        expect(res.statusCode).toBe(400);
+        expect(res.json().code).toBe('CONNECT_002');
+      }
+      expect(await tokenExchanges()).toBe(before);
+    });
+
+    it('an expired state is refused before any exchange', async () => {
+      const other = uniqueTenant('expired');
+      const { url, state } = await startOAuth(other);
+      const cb = await consent(url);
+      await db.query(
+        `UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE state_hash = $1`,
+        [hashOAuthState(state)],
+      );
+      const before = await tokenExchanges();
+      const res = await t.app.inject({ method: 'GET', url: cb, headers: json });
+      expect(res.json()).toMatchObject({ code: 'CONNECT_002' });
+      expect(await tokenExchanges()).toBe(before);
+      expect(await accountRow(other)).toBeUndefined();
+    });
+
+    it("another tenant's state is refused (and stays usable by its own tenant); foreign tenants cannot start a flow", async () => {
+      const victim = uniqueTenant('victim');
+      const attacker = uniqueTenant('attacker');
+      const { url } = await startOAuth(victim);
+      const cb = await consent(url);
+      const res = await t.app.inject({ method: 'GET', url: `${cb}&tenant_id=${attacker}`, headers: json });
+      expect(res.json()).toMatchObject({ code: 'CONNECT_002' });
+      expect(await accountRow(attacker)).toBeUndefined();
+      const own = await t.app.inject({ method: 'GET', url: `${cb}&tenant_id=${victim}`, headers: json });
+      expect(own.statusCode).toBe(200);
+
+      const foreign = await t.app.inject({
+        method: 'POST',
+        url: '/connect/oauth/url',
+        headers: admin(attacker),
+        payload: { tenant_id: victim },
+      });
+      expect(foreign.statusCode).toBe(403);
+      const viewerRes = await t.app.inject({
+        method: 'POST',
+        url: '/connect/oauth/url',
+        headers: viewer(victim),
+        payload: { tenant_id: victim },
+      });
+      expect(viewerRes.statusCode).toBe(403);
+    });
+
+    it('refuses an arbitrary redirect_uri (no open redirect)', async () => {
+      const tenantX = uniqueTenant('redir');
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/connect/oauth/url',
+        headers: admin(tenantX),
+        payload: { tenant_id: tenantX, redirect_uri: 'https://evil.example/cb' },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().code).toBe('CONNECT_010');
+    });
+
+    it('a declined consent is recorded, connects nothing and redirects to the failure URL', async () => {
+      const declined = uniqueTenant('declined');
+      const { url, state } = await startOAuth(declined);
+      await emulatorControl(emu, 'oauth/next', { action: 'deny' });
+      const cb = await consent(url);
+      expect(cb).toContain('error=access_denied');
+      const res = await t.app.inject({ method: 'GET', url: cb });
+      expect(res.statusCode).toBe(302);
+      const location = new URL(res.headers.location as string);
+      expect(`${location.origin}${location.pathname}`).toBe(`${FAILURE_URL}`);
+      expect(location.searchParams.get('tenant_id')).toBe(declined);
+      expect(location.searchParams.get('outcome')).toBe('declined');
+      const [st] = await db.query(`SELECT outcome, used_at FROM oauth_states WHERE state_hash = $1`, [
+        hashOAuthState(state),
+      ]);
+      expect(st.outcome).toBe('declined');
+      expect(st.used_at).not.toBeNull();
+      expect(await accountRow(declined)).toBeUndefined();
+    });
+
+    it('two concurrent callbacks make one exchange and one account', async () => {
+      const racer = uniqueTenant('race');
+      const { url } = await startOAuth(racer);
+      const cb = await consent(url);
+      const before = await tokenExchanges();
+      const results = await Promise.all(
+        [1, 2, 3].map(() => t.app.inject({ method: 'GET', url: cb, headers: json })),
+      );
+      expect(results.map((r) => r.statusCode).sort()).toEqual([200, 400, 400]);
+      expect(await tokenExchanges()).toBe(before + 1);
+      expect(await db.query(`SELECT id FROM connect_accounts WHERE tenant_id = $1`, [racer])).toHaveLength(1);
+      expect(await eventsOf(racer, 'connect.account.connected')).toHaveLength(1);
+    });
+
+    it('a Stripe account already connected to another tenant is a conflict, never moved', async () => {
+      const second = uniqueTenant('second');
+      const { url } = await startOAuth(second);
+      const cb = await consent(url);
+      // The account the emulator just granted (newest first) gets claimed by another tenant in the meantime.
+      const list = (await (
+        await fetch(`${emu}/v1/accounts?limit=1`, { headers: { authorization: 'Bearer sk_test_emulator' } })
+      ).json()) as {
+        data: { id: string }[];
+      };
+      const owner = uniqueTenant('owner');
+      await db.query(
+        `INSERT INTO connect_accounts (tenant_id, stripe_account_id, onboarding_method, account_type) VALUES ($1, $2, 'oauth', 'standard')`,
+        [owner, list.data[0].id],
+      );
+      const res = await t.app.inject({ method: 'GET', url: cb, headers: json });
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toMatchObject({ code: 'CONNECT_040', details: { outcome: 'conflict' } });
+      expect(await accountRow(second)).toBeUndefined();
+      expect((await accountRow(owner))!.tenant_id).toBe(owner);
+    });
+
+    it('PUT on a Standard account: metadata and fee schedule yes, business profile no; invalid fee schedules refused', async () => {
+      const ok = await t.app.inject({
+        method: 'PUT',
+        url: `/connect/accounts/${tenant}`,
+        headers: admin(tenant),
+        payload: {
+          metadata: { crm_id: '42' },
+          fee_schedule: {
+            basis_points: 250,
+            fixed: { usd: 30 },
+            minimum: { usd: 50 },
+            maximum: { usd: 900 },
+          },
+        },
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({
+        metadata: { crm_id: '42' },
+        fee_schedule: { basis_points: 250, fixed: { usd: 30 } },
+      });
+      expect(await eventsOf(tenant, 'connect.account.updated')).not.toHaveLength(0);
+
+      const bad = await t.app.inject({
+        method: 'PUT',
+        url: `/connect/accounts/${tenant}`,
+        headers: admin(tenant),
+        payload: {
+          fee_schedule: {
+            basis_points: 10_001,
+            fixed: { USD: 1.5 },
+            minimum: { usd: 10 },
+            maximum: { usd: 5 },
+          },
+        },
+      });
+      expect(bad.statusCode).toBe(400);
+      const fields = (bad.json().details.fields as { field: string }[]).map((f) => f.field);
+      expect(fields).toEqual(
+        expect.arrayContaining([
+          'fee_schedule.basis_points',
+          'fee_schedule.fixed.USD',
+          'fee_schedule.minimum.usd',
+        ]),
+      );
+
+      const profile = await t.app.inject({
+        method: 'PUT',
+        url: `/connect/accounts/${tenant}`,
+        headers: admin(tenant),
+        payload: { business_profile: { name: 'New name' } },
+      });
+      expect(profile.statusCode).toBe(400);
+      expect(profile.json().details.fields[0].field).toBe('business_profile');
+    });
+
+    it('another tenant reveals nothing and changes nothing; a viewer cannot disconnect', async () => {
+      const other = uniqueTenant('nosy');
+      for (const [method, payload] of [
+        ['GET'],
+        ['PUT', { metadata: { x: 'y' } }],
+        ['DELETE'],
+        ['POST', {}],
+      ] as const) {
+        const url =
+          method === 'POST' ? `/connect/accounts/${tenant}/onboarding` : `/connect/accounts/${tenant}`;
+        const res = await t.app.inject({ method, url, headers: admin(other), payload });
+        expect(res.statusCode).toBe(404);
+        expect(res.body).not.toContain('acct_');
+      }
+      const del = await t.app.inject({
+        method: 'DELETE',
+        url: `/connect/accounts/${tenant}`,
+        headers: viewer(tenant),
+      });
+      expect(del.statusCode).toBe(403);
+      expect((await accountRow(tenant))!.disconnected_at).toBeNull();
+    });
+
+    it('DELETE deauthorizes, keeps the row disabled without tokens, emits once, and is idempotent', async () => {
+      const first = await t.app.inject({
+        method: 'DELETE',
+        url: `/connect/accounts/${tenant}`,
+        headers: admin(tenant),
+      });
+      expect(first.statusCode).toBe(200);
+      expect(first.json()).toMatchObject({ status: 'disabled', charges_enabled: false });
+      const second = await t.app.inject({
+        method: 'DELETE',
+        url: `/connect/accounts/${tenant}`,
+        headers: admin(tenant),
+      });
+      expect(second.statusCode).toBe(200);
+      expect(second.json()).toMatchObject({
+        status: 'disabled',
+        disconnected_at: first.json().disconnected_at,
+      });
+      const row = (await accountRow(tenant))!;
+      expect(row).toMatchObject({ status: 'disabled', access_token_enc: null, refresh_token_enc: null });
+      const deauths = await emulatorControl<{ data: unknown[] }>(
+        emu,
+        'requests?path=/oauth/deauthorize&method=POST',
+        undefined,
+        'GET',
+      );
+      expect(deauths.data.length).toBeGreaterThanOrEqual(1);
+      // The deauthorized webhook that follows must not emit a second event.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await eventsOf(tenant, 'connect.account.disconnected')).toHaveLength(1);
+    });
+  });
+
+  describe('Account Links', () => {
+    const tenant = uniqueTenant('links');
+    const body = {
+      type: 'express',
+      country: 'US',
+      email: 'owner@links.test',
+      return_url: 'https://platform.example/done',
+      refresh_url: 'https://platform.example/retry',
+    };
+
+    it('viewer cannot create links', async () => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/connect/accounts/${tenant}/onboarding`,
+        headers: viewer(tenant),
+        payload: body,
+      });
+      expect(res.statusCode).toBe(403);
+    });
+
+    it('a double click creates one Stripe account; a link brings it to active', async () => {
+      const [a, b] = await Promise.all(
+        [1, 2].map(() =>
+          t.app.inject({
+            method: 'POST',
+            url: `/connect/accounts/${tenant}/onboarding`,
+            headers: admin(tenant),
+            payload: body,
+          }),
+        ),
+      );
+      expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+      expect(a.json().stripe_account_id).toBe(b.json().stripe_account_id);
+      expect(a.json().url).not.toBe(b.json().url);
+      const pending = await t.app.inject({
+        method: 'GET',
+        url: `/connect/accounts/${tenant}`,
+        headers: viewer(tenant),
+      });
+      expect(pending.json()).toMatchObject({
+        status: 'pending',
+        onboarding_method: 'account_link',
+        account_type: 'express',
+      });
+
+      const visit = await fetch(a.json().url, { redirect: 'manual' });
+      expect(visit.status).toBe(302);
+      expect(visit.headers.get('location')).toBe(body.return_url);
+      await waitFor(async () => (await accountRow(tenant))?.status === 'active', 'active after the link');
+      expect(await eventsOf(tenant, 'connect.account.connected')).toHaveLength(1);
+      expect((await eventsOf(tenant, 'connect.account.updated')).map((e) => e.data.status)).toContain(
+        'active',
+      );
+    });
+
+    it('PUT on an Express account goes to Stripe first', async () => {
+      const res = await t.app.inject({
+        method: 'PUT',
+        url: `/connect/accounts/${tenant}`,
+        headers: admin(tenant),
+        payload: {
+          business_profile: { name: 'Links Ltd' },
+          payout_schedule: { interval: 'weekly', weekly_anchor: 'friday' },
+        },
+      });
+      expect(res.statusCode).toBe(200);
+      const acct = res.json().stripe_account_id as string;
+      const updates = await emulatorControl<{ data: unknown[] }>(
+        emu,
+        `requests?path=/v1/accounts/${acct}&method=POST`,
+        undefined,
+        'GET',
+      );
+      expect(updates.data.length).toBeGreaterThanOrEqual(1);
+    });
+
+    it('Stripe unavailable: GET answers the last known state with stale: true', async () => {
+      const acct = (await accountRow(tenant))!.stripe_account_id as string;
+      // Let the cache entry (REDIS_TTL=1) and any in-flight webhook settle, then age the local state past the TTL.
+      await new Promise((r) => setTimeout(r, 1500));
+      await db.query(
+        `UPDATE connect_accounts SET synced_at = now() - interval '1 hour' WHERE tenant_id = $1`,
+        [tenant],
+      );
+      await emulatorControl(emu, 'faults', {
+        path: `/v1/accounts/${acct}`,
+        method: 'GET',
+        count: 50,
+        status: 500,
+      });
+      try {
+        const res = await t.app.inject({
+          method: 'GET',
+          url: `/connect/accounts/${tenant}`,
+          headers: viewer(tenant),
+        });
+        expect(res.statusCode).toBe(200);
+        expect(res.json()).toMatchObject({ stale: true, status: 'active', stripe_account_id: acct });
+      } finally {
+        await emulatorControl(emu, 'faults', undefined, 'DELETE');
+      }
+    });
+
+    it('a warm cache answers without touching the database', async () => {
+      const get = () =>
+        t.app.inject({ method: 'GET', url: `/connect/accounts/${tenant}`, headers: viewer(tenant) });
+      expect((await get()).statusCode).toBe(200);
+      const spy = jest.spyOn(db, 'createQueryRunner');
+      try {
+        const res = await get();
+        expect(res.statusCode).toBe(200);
+        expect(res.json().tenant_id).toBe(tenant);
+        expect(spy).not.toHaveBeenCalled();
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it('DELETE of a platform-created account rejects it on Stripe', async () => {
+      const res = await t.app.inject({
+        method: 'DELETE',
+        url: `/connect/accounts/${tenant}`,
+        headers: platform(),
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().status).toBe('disabled');
+      const acct = res.json().stripe_account_id as string;
+      const rejects = await emulatorControl<{ data: unknown[] }>(
+        emu,
+        `requests?path=/v1/accounts/${acct}/reject&method=POST`,
+        undefined,
+        'GET',
+      );
+      expect(rejects.data).toHaveLength(1);
+    });
+  });
+});
