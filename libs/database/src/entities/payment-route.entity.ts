@@ -1,4 +1,12 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+  VersionColumn,
+} from 'typeorm';
 
 export enum PaymentRouteType {
   Payment = 'payment',
@@ -37,7 +45,12 @@ export class PaymentRouteEntity {
   @Column({ type: 'enum', enum: PaymentRouteType, enumName: 'payment_route_type' })
   type!: PaymentRouteType;
 
-  @Column({ type: 'enum', enum: PaymentRouteStatus, enumName: 'payment_route_status', default: PaymentRouteStatus.Pending })
+  @Column({
+    type: 'enum',
+    enum: PaymentRouteStatus,
+    enumName: 'payment_route_status',
+    default: PaymentRouteStatus.Pending,
+  })
   status!: PaymentRouteStatus;
 
   @Column({ name: 'charge_type', type: 'enum', enum: ChargeType, enumName: 'charge_type', nullable: true })
@@ -60,7 +73,10 @@ export class PaymentRouteEntity {
   @Column({ name: 'parent_id', type: 'uuid', nullable: true })
   parent_id!: string | null;
 
-  @Index('uq_payment_routes_payment_intent', { unique: true, where: 'stripe_payment_intent_id IS NOT NULL AND type = \'payment\'' })
+  @Index('uq_payment_routes_payment_intent', {
+    unique: true,
+    where: "stripe_payment_intent_id IS NOT NULL AND type = 'payment'",
+  })
   @Column({ name: 'stripe_payment_intent_id', type: 'varchar', length: 255, nullable: true })
   stripe_payment_intent_id!: string | null;
 
@@ -72,6 +88,14 @@ export class PaymentRouteEntity {
   @Index('uq_payment_routes_stripe_idempotency_key', { unique: true })
   @Column({ name: 'stripe_idempotency_key', type: 'varchar', length: 255 })
   stripe_idempotency_key!: string;
+
+  /** Stripe's own status of the object (PaymentIntent, Refund or Subscription) as last seen. */
+  @Column({ name: 'stripe_status', type: 'varchar', length: 64, nullable: true })
+  stripe_status!: string | null;
+
+  /** Facts Stripe reported after routing: `dispute` (charge.dispute.*), `application_fee` (application_fee.*). */
+  @Column({ name: 'stripe_details', type: 'jsonb', default: {} })
+  stripe_details!: Record<string, unknown>;
 
   @Column({ name: 'failure_code', type: 'varchar', length: 128, nullable: true })
   failure_code!: string | null;
@@ -86,7 +110,12 @@ export class PaymentRouteEntity {
   metadata!: Record<string, string>;
 
   /** Newest Stripe event applied (unix seconds + id), so older events never roll state back. */
-  @Column({ name: 'last_event_created', type: 'bigint', nullable: true, transformer: { to: (v) => v, from: (v) => (v === null ? null : Number(v)) } })
+  @Column({
+    name: 'last_event_created',
+    type: 'bigint',
+    nullable: true,
+    transformer: { to: (v) => v, from: (v) => (v === null ? null : Number(v)) },
+  })
   last_event_created!: number | null;
 
   @Column({ name: 'last_event_id', type: 'varchar', length: 255, nullable: true })

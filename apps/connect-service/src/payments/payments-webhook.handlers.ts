@@ -1,0 +1,194 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
+import type { StripePaymentIntent, StripeRefund } from '@app/stripe-gateway';
+import { EventsService } from '../events/events.service';
+import { isStaleEvent } from '../webhooks/event-ordering';
+import {
+  WebhookHandlerContext,
+  WebhookHandlerOutcome,
+  WebhookHandlerRegistry,
+} from '../webhooks/webhook-handler.registry';
+import { paymentFees, paymentsTotal, paymentVolume } from './payments-metrics';
+import { PaymentsService } from './payments.service';
+
+export const PAYMENT_INTENT_EVENTS = [
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'payment_intent.canceled',
+];
+export const REFUND_EVENTS = ['charge.refunded', 'refund.created', 'refund.updated'];
+export const DISPUTE_AND_FEE_EVENTS = [
+  'charge.dispute.created',
+  'application_fee.created',
+  'application_fee.refunded',
+  'application_fee.refund.updated',
+];
+
+type Obj = Record<string, unknown>;
+const str = (o: Obj, k: string): string | null => (typeof o[k] === 'string' ? (o[k] as string) : null);
+
+/**
+ * Stripe → PaymentRoute (issue 6). Each handler runs in the webhook processor's transaction, is stale-checked
+ * on the route's last applied PaymentIntent event, and never moves a completed payment back.
+ */
+@Injectable()
+export class PaymentsWebhookHandlers implements OnModuleInit {
+  constructor(
+    private readonly registry: WebhookHandlerRegistry,
+    private readonly events: EventsService,
+    private readonly payments: PaymentsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(PAYMENT_INTENT_EVENTS, (ctx) => this.onPaymentIntent(ctx));
+    this.registry.register(REFUND_EVENTS, (ctx) => this.onRefund(ctx));
+    this.registry.register(DISPUTE_AND_FEE_EVENTS, (ctx) => this.onDisputeOrFee(ctx));
+  }
+
+  private async findPayment(
+    manager: EntityManager,
+    tenantId: string,
+    where: { id?: string | null; pi?: string | null; charge?: string | null },
+  ): Promise<PaymentRouteEntity | null> {
+    const repo = manager.getRepository(PaymentRouteEntity);
+    const lock = { mode: 'pessimistic_write' as const };
+    let row: PaymentRouteEntity | null = null;
+    if (where.id && /^[0-9a-f-]{36}$/i.test(where.id))
+      row = await repo.findOne({ where: { id: where.id }, lock });
+    if (!row && where.pi)
+      row = await repo.findOne({
+        where: { stripe_payment_intent_id: where.pi, type: PaymentRouteType.Payment },
+        lock,
+      });
+    if (!row && where.charge)
+      row = await repo.findOne({
+        where: { stripe_object_id: where.charge, type: PaymentRouteType.Payment },
+        lock,
+      });
+    // The processor resolved the tenant from the event: a route of another tenant is never touched.
+    return row && row.tenant_id === tenantId && row.type === PaymentRouteType.Payment ? row : null;
+  }
+
+  async onPaymentIntent({ manager, event, tenantId }: WebhookHandlerContext): Promise<WebhookHandlerOutcome> {
+    const pi = event.data.object as StripePaymentIntent;
+    const row = await this.findPayment(manager, tenantId, { id: pi.metadata?.payment_route_id, pi: pi.id });
+    if (!row) return 'skipped';
+    if (
+      isStaleEvent(
+        { created: row.last_event_created, id: row.last_event_id },
+        { created: event.created, id: event.id },
+      )
+    )
+      return 'stale';
+    row.last_event_created = event.created;
+    row.last_event_id = event.id;
+    row.stripe_payment_intent_id ??= pi.id;
+    if (row.status === PaymentRouteStatus.Completed) {
+      await manager.getRepository(PaymentRouteEntity).save(row);
+      return 'skipped';
+    }
+    row.stripe_status = pi.status;
+    let emit: 'connect.payment.completed' | 'connect.payment.failed' | null = null;
+    if (event.type === 'payment_intent.succeeded') {
+      row.status = PaymentRouteStatus.Completed;
+      row.failure_code = null;
+      row.failure_message = null;
+      const charge = typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
+      if (charge) row.stripe_object_id = charge;
+      emit = 'connect.payment.completed';
+    } else if (row.status !== PaymentRouteStatus.Failed && row.status !== PaymentRouteStatus.Canceled) {
+      const error = pi.last_payment_error;
+      row.status =
+        event.type === 'payment_intent.canceled' ? PaymentRouteStatus.Canceled : PaymentRouteStatus.Failed;
+      row.failure_code = (error?.decline_code ?? error?.code ?? pi.cancellation_reason ?? event.type).slice(
+        0,
+        128,
+      );
+      row.failure_message = error?.message ?? null;
+      emit = 'connect.payment.failed';
+    }
+    await manager.getRepository(PaymentRouteEntity).save(row);
+    if (emit) {
+      await this.events.emit(manager, {
+        type: emit,
+        tenant_id: row.tenant_id,
+        data: this.payments.eventData(row),
+      });
+      const labels = { currency: row.currency.trim(), charge_type: row.charge_type ?? 'none' };
+      paymentsTotal.inc({
+        ...labels,
+        outcome: emit === 'connect.payment.completed' ? 'completed' : 'failed',
+      });
+      if (emit === 'connect.payment.completed') {
+        paymentVolume.inc({ currency: labels.currency }, row.amount);
+        paymentFees.inc({ currency: labels.currency }, row.fee);
+      }
+    }
+    return 'applied';
+  }
+
+  async onRefund({ manager, event, tenantId }: WebhookHandlerContext): Promise<WebhookHandlerOutcome> {
+    const object = event.data.object as unknown as Obj;
+    const refunds: StripeRefund[] =
+      event.type === 'charge.refunded'
+        ? (((object.refunds as Obj | undefined)?.data as StripeRefund[] | undefined) ?? [])
+        : [object as unknown as StripeRefund];
+    let outcome: WebhookHandlerOutcome = 'skipped';
+    for (const refund of refunds) {
+      const repo = manager.getRepository(PaymentRouteEntity);
+      const byMeta = refund.metadata?.payment_route_id;
+      let row =
+        byMeta && /^[0-9a-f-]{36}$/i.test(byMeta)
+          ? await repo.findOneBy({ id: byMeta, type: PaymentRouteType.Refund })
+          : null;
+      row ??= await repo.findOneBy({ stripe_object_id: refund.id, type: PaymentRouteType.Refund });
+      if (!row || row.tenant_id !== tenantId) continue;
+      const before = row.status;
+      const after = await this.payments.applyRefund(row.id, refund, manager);
+      if (after && after.status !== before) outcome = 'applied';
+    }
+    return outcome;
+  }
+
+  async onDisputeOrFee({ manager, event, tenantId }: WebhookHandlerContext): Promise<WebhookHandlerOutcome> {
+    const object = event.data.object as unknown as Obj;
+    const charge =
+      typeof object.charge === 'string'
+        ? object.charge
+        : (((object.charge as Obj | null)?.id as string | undefined) ?? null);
+    const pi = str(object, 'payment_intent');
+    const row = await this.findPayment(manager, tenantId, { pi, charge });
+    if (!row) return 'skipped';
+    const isDispute = event.type.startsWith('charge.dispute.');
+    const key = isDispute ? 'dispute' : 'application_fee';
+    const fact = isDispute
+      ? {
+          id: object.id,
+          status: object.status,
+          reason: object.reason,
+          amount: object.amount,
+          event: event.type,
+          created: event.created,
+        }
+      : {
+          id: object.id,
+          amount: object.amount,
+          amount_refunded: object.amount_refunded,
+          event: event.type,
+          created: event.created,
+        };
+    const previous = row.stripe_details?.[key] as { created?: number } | undefined;
+    if (previous?.created !== undefined && previous.created > event.created) return 'stale';
+    row.stripe_details = { ...(row.stripe_details ?? {}), [key]: fact };
+    await manager.getRepository(PaymentRouteEntity).save(row);
+    if (event.type === 'charge.dispute.created') {
+      await this.events.emit(manager, {
+        type: 'connect.dispute.created',
+        tenant_id: row.tenant_id,
+        data: { ...this.payments.eventData(row), dispute: fact },
+      });
+    }
+    return 'applied';
+  }
+}

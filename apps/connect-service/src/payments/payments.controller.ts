@@ -1,0 +1,198 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
+import { ApiErrors } from '@app/common';
+import {
+  CreatePaymentDto,
+  CreateRefundDto,
+  CreateSubscriptionDto,
+  ListPaymentsQueryDto,
+  PaymentRouteDto,
+  PaymentRouteListDto,
+} from './dto/payment.dto';
+import { IdempotencyService, requestHash } from './idempotency.service';
+import { PaymentsService } from './payments.service';
+import { SubscriptionsService } from './subscriptions.service';
+import { Audit } from '../audit/audit.decorator';
+
+const IDEMPOTENCY_HEADER = ApiHeader({
+  name: 'Idempotency-Key',
+  required: false,
+  description:
+    'Up to 255 characters, scoped to the caller and tenant and kept 24 h: the same key with the same body answers the ' +
+    'first response (status and body) without calling Stripe again; with another body: CONNECT_041; while the first ' +
+    'is still running: the duplicate waits, then CONNECT_042.',
+});
+
+@ApiTags('payments')
+@Controller('connect')
+export class PaymentsController {
+  constructor(
+    private readonly payments: PaymentsService,
+    private readonly subscriptions: SubscriptionsService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Post('payments')
+  @Audit('payment.create', 'payment_route')
+  @ApiAuth('operator', 'payments:write')
+  @ApiOperation({
+    summary: 'Route a payment to a tenant with the platform fee',
+    description:
+      '201: the PaymentIntent exists (completion arrives by webhook). 202: Stripe did not answer in time; the route ' +
+      'stays `pending` and is resolved from Stripe with the same idempotency key (never a second PaymentIntent).',
+  })
+  @IDEMPOTENCY_HEADER
+  @ApiCreatedResponse({ type: PaymentRouteDto })
+  @ApiAcceptedResponse({ type: PaymentRouteDto, description: 'Outcome unknown yet: `status` is `pending`.' })
+  @ApiErrors(
+    'CONNECT_001',
+    'CONNECT_003',
+    'CONNECT_010',
+    'CONNECT_041',
+    'CONNECT_042',
+    'CONNECT_062',
+    'CONNECT_060',
+  )
+  async create(
+    @CurrentCaller() caller: Caller,
+    @Body() dto: CreatePaymentDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    const res = await this.idempotency.run(
+      `${caller.sub}|${dto.tenant_id}`,
+      key,
+      requestHash('POST', '/connect/payments', dto),
+      () => this.payments.create(dto),
+    );
+    return this.answer(reply, res);
+  }
+
+  @Get('payments')
+  @ApiAuth('viewer', 'payments:read')
+  @ApiOperation({ summary: 'List payment routes (newest first, keyset pagination)' })
+  @ApiOkResponse({ type: PaymentRouteListDto })
+  @ApiErrors('CONNECT_010')
+  async list(
+    @CurrentCaller() caller: Caller,
+    @Query() q: ListPaymentsQueryDto,
+  ): Promise<PaymentRouteListDto> {
+    return this.payments.list(caller, q);
+  }
+
+  @Get('payments/:id')
+  @ApiAuth('viewer', 'payments:read')
+  @ApiOperation({ summary: 'One payment route (another tenant’s answers 404)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: PaymentRouteDto })
+  @ApiErrors('CONNECT_010', 'CONNECT_030')
+  async get(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseUUIDPipe()) id: string,
+  ): Promise<PaymentRouteDto> {
+    return PaymentRouteDto.from(await this.payments.get(caller, id));
+  }
+
+  @Post('payments/:id/refunds')
+  @Audit('payment.refund', 'payment_route')
+  @ApiAuth('operator', 'payments:write')
+  @ApiOperation({
+    summary: 'Refund a payment, fully or partly',
+    description:
+      'Defaults: direct charges refund the application fee, destination charges reverse the transfer. Refunds add up ' +
+      'and never exceed the amount paid.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @IDEMPOTENCY_HEADER
+  @ApiCreatedResponse({ type: PaymentRouteDto })
+  @ApiAcceptedResponse({ type: PaymentRouteDto, description: 'Outcome unknown yet: `status` is `pending`.' })
+  @ApiErrors(
+    'CONNECT_003',
+    'CONNECT_010',
+    'CONNECT_030',
+    'CONNECT_040',
+    'CONNECT_041',
+    'CONNECT_042',
+    'CONNECT_060',
+  )
+  async refund(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() dto: CreateRefundDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    const scope = `${caller.sub}|${caller.tenantId ?? '*'}`;
+    const res = await this.idempotency.run(
+      scope,
+      key,
+      requestHash('POST', `/connect/payments/${id}/refunds`, dto),
+      () => this.payments.refund(caller, id, dto),
+    );
+    return this.answer(reply, res);
+  }
+
+  @Post('subscriptions')
+  @ApiAuth('operator', 'payments:write')
+  @ApiOperation({
+    summary: "Create a subscription on the tenant's connected account with the platform's fee percent",
+  })
+  @IDEMPOTENCY_HEADER
+  @ApiCreatedResponse({ type: PaymentRouteDto })
+  @ApiErrors('CONNECT_001', 'CONNECT_003', 'CONNECT_010', 'CONNECT_041', 'CONNECT_042', 'CONNECT_060')
+  async createSubscription(
+    @CurrentCaller() caller: Caller,
+    @Body() dto: CreateSubscriptionDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    const res = await this.idempotency.run(
+      `${caller.sub}|${dto.tenant_id}`,
+      key,
+      requestHash('POST', '/connect/subscriptions', dto),
+      () => this.subscriptions.create(dto),
+    );
+    return this.answer(reply, res);
+  }
+
+  @Delete('subscriptions/:id')
+  @HttpCode(200)
+  @ApiAuth('operator', 'payments:write')
+  @ApiOperation({ summary: 'Cancel a subscription (its PaymentRoute id or `sub_` id)' })
+  @ApiParam({ name: 'id', example: '3f1c2b9e-8d4a-4e7b-9c1d-2a5f6e7d8c90' })
+  @ApiOkResponse({ type: PaymentRouteDto })
+  @ApiErrors('CONNECT_030', 'CONNECT_060', 'CONNECT_061')
+  async cancelSubscription(
+    @CurrentCaller() caller: Caller,
+    @Param('id') id: string,
+  ): Promise<PaymentRouteDto> {
+    return this.subscriptions.cancel(caller, id);
+  }
+
+  private answer(reply: FastifyReply, res: { status: number; body: unknown }): unknown {
+    void reply.status(res.status);
+    return res.body;
+  }
+}
