@@ -1,0 +1,20 @@
+/** The security-relevant actions the audit log records (issue 7 "Audit log"). */
+export const AUDIT_ACTIONS = [
+  'account.connect',
+  'account.update',
+  'account.disconnect',
+  'payment.create',
+  'payment.refund',
+  'api_key.create',
+  'api_key.rotate',
+  'api_key.revoke',
+  'auth.authentication_failed',
+  'auth.authorization_failed',
+  'webhook.signature_failed',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type AuditOutcome = 'success' | 'failure';
+
+export type AuditActorType = 'user' | 'api_key' | 'anonymous' | 'stripe' | 'system';

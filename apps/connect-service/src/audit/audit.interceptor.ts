@@ -1,0 +1,68 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { catchError, Observable, tap, throwError } from 'rxjs';
+import { ErrorCode, ServiceException } from '@app/common';
+import { AUDIT_KEY, AuditOptions } from './audit.decorator';
+import { AuditLogService } from './audit-log.service';
+import { ContextRequest } from './request-context';
+
+function ownString(container: unknown, key: string): string | undefined {
+  if (!container || typeof container !== 'object' || !Object.prototype.hasOwnProperty.call(container, key))
+    return undefined;
+  const v = (container as Record<string, unknown>)[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+const NOT_ATTEMPTS = new Set<ErrorCode>(['CONNECT_010', 'CONNECT_011', 'CONNECT_012', 'CONNECT_013']);
+
+/** Writes the audit row of every `@Audit(...)` route; one metadata lookup on the others. */
+@Injectable()
+export class AuditInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly audit: AuditLogService,
+  ) {}
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const opts = this.reflector.get<AuditOptions | undefined>(AUDIT_KEY, ctx.getHandler());
+    if (!opts) return next.handle();
+    const req = ctx.switchToHttp().getRequest<ContextRequest>();
+    const tenantOf = (result?: unknown): string | null =>
+      ownString(req.params, 'tenantId') ??
+      ownString(req.body, 'tenant_id') ??
+      ownString(result, 'tenant_id') ??
+      req.user?.tenantId ??
+      null;
+    const targetOf = (result?: unknown): string | null =>
+      ownString(result, 'id') ?? ownString(req.params, 'id') ?? ownString(req.params, 'tenantId') ?? null;
+    return next.handle().pipe(
+      tap((result) =>
+        this.audit.recordDetached(
+          {
+            action: opts.action,
+            targetType: opts.targetType,
+            targetId: targetOf(result),
+            tenantId: tenantOf(result),
+          },
+          req,
+        ),
+      ),
+      catchError((err: unknown) => {
+        // A request refused as malformed attempted nothing; recording it would only let bad input fill the log.
+        if (err instanceof ServiceException && NOT_ATTEMPTS.has(err.code)) return throwError(() => err);
+        this.audit.recordDetached(
+          {
+            action: opts.action,
+            outcome: 'failure',
+            targetType: opts.targetType,
+            targetId: targetOf(),
+            tenantId: tenantOf(),
+            details: { code: err instanceof ServiceException ? err.code : 'CONNECT_099' },
+          },
+          req,
+        );
+        return throwError(() => err);
+      }),
+    );
+  }
+}

@@ -1,0 +1,44 @@
+import { Module } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import Redis from 'ioredis';
+import { rateLimitConfig } from '@app/config';
+import { REDIS_CLIENT } from '../redis/redis.module';
+import { CardNumberInterceptor } from './card-number.interceptor';
+import { RATE_LIMITERS, RateLimitGuard } from './rate-limit.guard';
+import { ResilientThrottlerStorage } from './resilient-throttler.storage';
+import { RetentionService } from './retention.service';
+import { SecretsReencryptService } from './secrets-reencrypt.service';
+
+/**
+ * Rate limits, card-number refusal, retention and secret re-encryption. Import it AFTER AuthModule: global guards run in the order
+ * they are provided, and the rate limit needs the authenticated caller.
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [rateLimitConfig.KEY, REDIS_CLIENT],
+      useFactory: (cfg: ConfigType<typeof rateLimitConfig>, redis: Redis | null) => {
+        const ttl = cfg.windowSeconds * 1000;
+        return {
+          throttlers: [
+            { name: RATE_LIMITERS.caller, ttl, limit: cfg.perCaller },
+            { name: RATE_LIMITERS.tenant, ttl, limit: cfg.perTenant },
+            { name: RATE_LIMITERS.publicIp, ttl, limit: cfg.perIpPublic },
+          ],
+          storage: new ResilientThrottlerStorage(redis ? new ThrottlerStorageRedisService(redis) : null),
+        };
+      },
+    }),
+  ],
+  providers: [
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+    { provide: APP_INTERCEPTOR, useClass: CardNumberInterceptor },
+    RetentionService,
+    SecretsReencryptService,
+  ],
+  exports: [RetentionService, SecretsReencryptService],
+})
+export class SecurityModule {}
