@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,8 +27,11 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function run(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [MAIN], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -38,7 +41,8 @@ function run(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => strin
 
 describe('booting the built service (README start command)', () => {
   beforeAll(() => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does it first)`);
+    if (!existsSync(MAIN))
+      throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does it first)`);
   });
 
   it('stops on invalid configuration with one message naming every bad variable', async () => {
@@ -52,41 +56,51 @@ describe('booting the built service (README start command)', () => {
   it('refuses the development defaults in production, naming what is missing', async () => {
     const { exited, output } = run(cleanEnv({ NODE_ENV: 'production' }));
     expect(await exited).toBe(1);
-    expect(output()).toMatch(/NODE_ENV=production refuses the development defaults: set DATABASE_URL, REDIS_URL, STRIPE_SECRET_KEY/);
+    expect(output()).toMatch(
+      /NODE_ENV=production refuses the development defaults: set DATABASE_URL, REDIS_URL, STRIPE_SECRET_KEY/,
+    );
   });
 
   it('starts on the embedded defaults with nothing configured, answers its probes, and stops cleanly on SIGTERM', async () => {
+    // A fresh working folder, as a fresh clone has: ./.data/ (embedded database, dev key) is created there.
+    // Readable by others, since as root PostgreSQL runs as the `postgres` user and must reach its data folder.
     const dir = mkdtempSync(join(tmpdir(), 'connect-boot-'));
+    chmodSync(dir, 0o755);
     const port = await freePort();
     const { child, exited, output } = run(
       cleanEnv({
         PORT: String(port),
-        EMBEDDED_DATA_DIR: join(dir, 'postgres'),
+        // Only the ports are moved, so that this test can run beside a developer's own `npm start`.
         EMBEDDED_DATABASE_PORT: String(await freePort()),
         STRIPE_EMULATOR_PORT: String(await freePort()),
       }),
+      dir,
     );
     try {
       const base = `http://127.0.0.1:${port}`;
       let ready: Response | undefined;
-      for (let i = 0; i < 120 && !ready?.ok; i++) {
+      for (let i = 0; i < 100 && !ready?.ok && child.exitCode === null; i++) {
         await new Promise((r) => setTimeout(r, 500));
         ready = await fetch(`${base}/health/ready`).catch(() => undefined);
       }
-      expect(ready?.status).toBe(200);
-      expect((await (await fetch(`${base}/docs`)).text())).toContain('swagger');
-      expect((await (await fetch(`${base}/docs-json`)).json()).openapi).toMatch(/^3\./);
+      if (!ready?.ok) throw new Error(`the service did not become ready; its output:\n${output()}`);
+      expect(await (await fetch(`${base}/docs`)).text()).toContain('swagger');
+      const doc = (await (await fetch(`${base}/docs-json`)).json()) as { openapi: string };
+      expect(doc.openapi).toMatch(/^3\./);
       const notFound = await fetch(`${base}/no/such/route`);
       expect(notFound.status).toBe(404);
-      expect((await notFound.json()).code).toBe('CONNECT_031');
+      expect(((await notFound.json()) as { code: string }).code).toBe('CONNECT_031');
       expect(await (await fetch(`${base}/metrics`)).text()).toContain('http_request_duration_seconds');
 
       // The printed development token works against a guarded route.
       const token = /\n {2}(eyJ[\w-]+\.[\w-]+\.[\w-]+)\n/.exec(output())?.[1];
       expect(token).toBeDefined();
-      const account = await fetch(`${base}/connect/accounts/t1`, { headers: { authorization: `Bearer ${token}` } });
+      const account = await fetch(`${base}/connect/accounts/t1`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(account.status).toBe(404);
       expect(output()).toMatch(/EMBEDDED PostgreSQL/);
+      expect(existsSync(join(dir, '.data/postgres/PG_VERSION'))).toBe(true);
       expect(output()).toMatch(/Stripe is EMULATED/);
 
       child.kill('SIGTERM');

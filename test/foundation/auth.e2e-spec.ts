@@ -1,6 +1,11 @@
 import { DataSource } from 'typeorm';
 import { sign } from 'jsonwebtoken';
-import { ConnectAccountEntity, ConnectAccountStatus, OnboardingMethod, StripeAccountType } from '@app/database';
+import {
+  ConnectAccountEntity,
+  ConnectAccountStatus,
+  OnboardingMethod,
+  StripeAccountType,
+} from '@app/database';
 import { bootTestApp, TestApp, TEST_JWT_SECRET, uniqueTenant } from '../utils/test-app';
 
 describe('caller identity on the first real route: GET /connect/accounts/:tenantId', () => {
@@ -21,7 +26,14 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
         charges_enabled: true,
         payouts_enabled: true,
         capabilities: { card_payments: 'active' },
-        requirements: { currently_due: [], eventually_due: ['external_account'], past_due: [], pending_verification: [], current_deadline: null, disabled_reason: null },
+        requirements: {
+          currently_due: [],
+          eventually_due: ['external_account'],
+          past_due: [],
+          pending_verification: [],
+          current_deadline: null,
+          disabled_reason: null,
+        },
         access_token_enc: 'v1:k1:ciphertext-not-for-responses',
       });
     }
@@ -55,8 +67,11 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
     }
   });
 
-  it("serves a tenant its own account, without secrets", async () => {
-    const res = await get(tenantA, bearer(t.token({ tenant_id: tenantA, roles: ['viewer'], scope: 'accounts:read' })));
+  it('serves a tenant its own account, without secrets', async () => {
+    const res = await get(
+      tenantA,
+      bearer(t.token({ tenant_id: tenantA, roles: ['viewer'], scope: 'accounts:read' })),
+    );
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({
@@ -74,7 +89,10 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
     const res = await get(tenantB, bearer(t.token({ tenant_id: tenantA, roles: ['admin'] })));
     expect([403, 404]).toContain(res.statusCode);
     expect(res.body).not.toContain(`acct_${tenantB}`);
-    const missing = await get(uniqueTenant('none'), bearer(t.token({ tenant_id: tenantA, roles: ['admin'] })));
+    const missing = await get(
+      uniqueTenant('none'),
+      bearer(t.token({ tenant_id: tenantA, roles: ['admin'] })),
+    );
     // A foreign existing tenant and a foreign missing tenant answer alike.
     expect(missing.statusCode).toBe(res.statusCode);
   });
@@ -86,7 +104,10 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
   });
 
   it('requires the accounts:read scope', async () => {
-    const res = await get(tenantA, bearer(t.token({ tenant_id: tenantA, roles: ['admin'], scope: 'payments:read' })));
+    const res = await get(
+      tenantA,
+      bearer(t.token({ tenant_id: tenantA, roles: ['admin'], scope: 'payments:read' })),
+    );
     expect(res.statusCode).toBe(403);
     expect(res.json().code).toBe('CONNECT_021');
   });

@@ -1,5 +1,12 @@
 import { DataSource, QueryFailedError } from 'typeorm';
-import { ConnectAccountEntity, ConnectAccountStatus, dataSourceOptions, OnboardingMethod, runMigrationsLocked, StripeAccountType } from '@app/database';
+import {
+  ConnectAccountEntity,
+  ConnectAccountStatus,
+  dataSourceOptions,
+  OnboardingMethod,
+  runMigrationsLocked,
+  StripeAccountType,
+} from '@app/database';
 import { assertTestDatabase, uniqueTenant } from '../utils/test-app';
 
 describe('database: migrations, constraints, test-database guard', () => {
@@ -29,8 +36,12 @@ describe('database: migrations, constraints, test-database guard', () => {
       account_type: StripeAccountType.Express,
     };
     await repo.insert({ ...base, tenant_id: tenant, stripe_account_id: `acct_${tenant}` });
-    await expect(repo.insert({ ...base, tenant_id: tenant, stripe_account_id: `acct_${tenant}_2` })).rejects.toBeInstanceOf(QueryFailedError);
-    await expect(repo.insert({ ...base, tenant_id: `${tenant}_2`, stripe_account_id: `acct_${tenant}` })).rejects.toBeInstanceOf(QueryFailedError);
+    await expect(
+      repo.insert({ ...base, tenant_id: tenant, stripe_account_id: `acct_${tenant}_2` }),
+    ).rejects.toBeInstanceOf(QueryFailedError);
+    await expect(
+      repo.insert({ ...base, tenant_id: `${tenant}_2`, stripe_account_id: `acct_${tenant}` }),
+    ).rejects.toBeInstanceOf(QueryFailedError);
     const row = await repo.findOneByOrFail({ tenant_id: tenant });
     expect(row.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(row.created_at).toBeInstanceOf(Date);

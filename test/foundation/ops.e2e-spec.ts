@@ -37,7 +37,10 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await bootTestApp({ BODY_LIMIT_BYTES: '2048', REDIS_URL: process.env.TEST_REDIS_URL }, ProbeAppModule);
+    t = await bootTestApp(
+      { BODY_LIMIT_BYTES: '2048', REDIS_URL: process.env.TEST_REDIS_URL },
+      ProbeAppModule,
+    );
   });
   afterAll(async () => t?.close());
 
@@ -72,8 +75,12 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
     await t.app.inject({ method: 'GET', url: '/no/such/route' });
     const res = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
-    expect(res.body).toMatch(/http_request_duration_seconds_count\{route="\/health\/live",method="GET",status="200"\} \d+/);
-    expect(res.body).toMatch(/http_request_duration_seconds_count\{route="unmatched",method="GET",status="404"\} \d+/);
+    expect(res.body).toMatch(
+      /http_request_duration_seconds_count\{route="\/health\/live",method="GET",status="200"\} \d+/,
+    );
+    expect(res.body).toMatch(
+      /http_request_duration_seconds_count\{route="unmatched",method="GET",status="404"\} \d+/,
+    );
     expect(res.body).toContain('process_cpu_user_seconds_total');
   });
 
@@ -84,14 +91,22 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
   });
 
   it('names every failing field on a validation error and rejects unknown fields', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/test-probe/echo', payload: { count: 99, extra: 1 } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/test-probe/echo',
+      payload: { count: 99, extra: 1 },
+    });
     expect(res.statusCode).toBe(400);
     const body = res.json();
     expect(body.code).toBe('CONNECT_010');
     expect(body.http_status).toBe(400);
     const fields = body.details.fields.map((f: { field: string }) => f.field).sort();
     expect(fields).toEqual(['count', 'extra', 'name']);
-    const ok = await t.app.inject({ method: 'POST', url: '/test-probe/echo', payload: { name: 'a', count: 2 } });
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/test-probe/echo',
+      payload: { name: 'a', count: 2 },
+    });
     expect(ok.statusCode).toBe(201);
     expect(ok.json()).toEqual({ name: 'a', count: 2 });
   });
@@ -129,7 +144,12 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
     const res = await t.app.inject({ method: 'POST', url: '/test-probe/boom' });
     expect(res.statusCode).toBe(500);
     const body = res.json();
-    expect(body).toEqual({ code: 'CONNECT_099', message: 'Internal error', http_status: 500, error_id: expect.any(String) });
+    expect(body).toEqual({
+      code: 'CONNECT_099',
+      message: 'Internal error',
+      http_status: 500,
+      error_id: expect.any(String),
+    });
     expect(res.body).not.toContain('hunter2');
     expect(res.body).not.toContain('at ');
   });

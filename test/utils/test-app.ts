@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { signAccessToken, Role } from '@app/auth';
 import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
 import { createApp } from '../../apps/connect-service/src/create-app';
+import { WebhookSecrets } from '../../apps/connect-service/src/webhooks/webhook-secrets.service';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { TEST_DB_MARKER } = require('../setup/test-db-marker') as { TEST_DB_MARKER: string };
 
@@ -35,7 +36,10 @@ export interface TestApp {
   baseUrl?: string;
   /** The in-process Stripe emulator's base URL (its control API is under /_emulator/). */
   emulatorUrl?: string;
-  token(claims: { sub?: string; tenant_id?: string; roles: Role[]; scope?: string }, expiresIn?: number | string): string;
+  token(
+    claims: { sub?: string; tenant_id?: string; roles: Role[]; scope?: string },
+    expiresIn?: number | string,
+  ): string;
   close(): Promise<void>;
 }
 
@@ -49,7 +53,7 @@ export const ALL_SCOPES =
 export async function bootTestApp(
   env: Record<string, string | undefined> = {},
   module?: Type<unknown>,
-  opts: { listen?: boolean } = {},
+  opts: { listen?: boolean; registerWebhooks?: boolean } = {},
 ): Promise<TestApp> {
   await assertTestDatabase();
   const saved = { ...process.env };
@@ -60,6 +64,8 @@ export async function bootTestApp(
     STRIPE_EMULATOR_PORT: '0',
     // One pg-boss schema per app: suites share the run's database but never each other's jobs.
     JOB_QUEUE_SCHEMA: `jobs_${Math.random().toString(36).slice(2, 10)}`,
+    // Suites share one Redis and one test subject: budgets would leak between them. Rate-limit suites opt in.
+    RATE_LIMIT_ENABLED: 'false',
     ...env,
   });
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
@@ -74,6 +80,12 @@ export async function bootTestApp(
     await app.getHttpAdapter().getInstance().ready();
   }
   const connection = app.get<StripeConnection>(STRIPE_CONNECTION);
+  if (opts.registerWebhooks) {
+    // As main.ts does in development: the emulator (in-process, or the one STRIPE_API_BASE points at) delivers
+    // signed webhooks for every event to this app. Needs `listen: true`.
+    if (!baseUrl) throw new Error('registerWebhooks needs listen: true');
+    await app.get(WebhookSecrets).registerWithEmulator(baseUrl);
+  }
   const emulatorUrl = connection.emulated ? connection.apiBase : undefined;
   const secret = process.env.JWT_SECRET ?? TEST_JWT_SECRET;
   return {
@@ -82,7 +94,12 @@ export async function bootTestApp(
     emulatorUrl,
     token: (claims, expiresIn = '10m') =>
       signAccessToken(
-        { sub: claims.sub ?? 'test-user', tenant_id: claims.tenant_id, roles: claims.roles, scope: claims.scope ?? ALL_SCOPES },
+        {
+          sub: claims.sub ?? 'test-user',
+          tenant_id: claims.tenant_id,
+          roles: claims.roles,
+          scope: claims.scope ?? ALL_SCOPES,
+        },
         { secret, expiresIn: expiresIn as never },
       ),
     close: async () => {
@@ -98,7 +115,12 @@ export function uniqueTenant(prefix = 'tenant'): string {
 }
 
 /** Calls the emulator's control API (`/_emulator/...`). */
-export async function emulatorControl<T = unknown>(emulatorUrl: string, path: string, body?: unknown, method = 'POST'): Promise<T> {
+export async function emulatorControl<T = unknown>(
+  emulatorUrl: string,
+  path: string,
+  body?: unknown,
+  method = 'POST',
+): Promise<T> {
   const res = await fetch(`${emulatorUrl}/_emulator/${path.replace(/^\//, '')}`, {
     method,
     headers: { 'content-type': 'application/json' },

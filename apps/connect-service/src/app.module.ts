@@ -5,12 +5,19 @@ import { AppConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { StripeGatewayModule } from '@app/stripe-gateway';
 import { AccountsModule } from './accounts/accounts.module';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuditModule } from './audit/audit.module';
+import { ConnectOAuthModule } from './connect-oauth/connect-oauth.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logger.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PaymentsModule } from './payments/payments.module';
 import { JobQueueModule } from './queue/job-queue.module';
 import { RedisModule } from './redis/redis.module';
+import { SecurityModule } from './security/security.module';
 import { stripeConnectionProvider } from './stripe/stripe-connection.provider';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -22,9 +29,17 @@ import { stripeConnectionProvider } from './stripe/stripe-connection.provider';
     JobQueueModule,
     StripeGatewayModule.forRoot({ connectionProvider: stripeConnectionProvider }),
     AuthModule,
+    // After AuthModule: its rate-limit guard runs after the auth guards (see SecurityModule).
+    SecurityModule,
+    AuditModule,
+    ApiKeysModule,
     HealthModule,
     MetricsModule,
     AccountsModule,
+    ConnectOAuthModule,
+    EventsModule,
+    WebhooksModule,
+    PaymentsModule,
   ],
 })
 export class AppModule {}

@@ -10,6 +10,7 @@ import { ERROR_CODES, ServiceErrorBody, ServiceExceptionFilter, createValidation
 import { serviceConfig } from '@app/config';
 import { AppModule } from './app.module';
 import { registerHttpMetrics } from './metrics/http-metrics';
+import { registerSecurityHooks } from './security/security-hooks';
 
 export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -23,7 +24,12 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
         '.',
     )
     .setVersion('0.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'JWT with sub, tenant_id, roles, scope, exp' })
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'JWT with sub, tenant_id, roles, scope, exp',
+    })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api_key')
     .build();
   return SwaggerModule.createDocument(app, config, { extraModels: [ServiceErrorBody] });
@@ -60,6 +66,7 @@ export async function createApp(
   const svc = app.get<ConfigType<typeof serviceConfig>>(serviceConfig.KEY);
   const fastify = app.getHttpAdapter().getInstance();
   registerHttpMetrics(fastify);
+  registerSecurityHooks(app);
   fastify.addHook('onRequest', (request, reply, done) => {
     if (!/^[\w.-]{1,128}$/.test(request.id)) request.id = randomUUID();
     void reply.header('x-request-id', request.id);
@@ -81,7 +88,10 @@ export async function createApp(
   app.useGlobalPipes(createValidationPipe());
 
   const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
   NestLogger.flush();
   return app;
 }

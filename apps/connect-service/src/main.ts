@@ -3,7 +3,9 @@ import { ConfigType } from '@nestjs/config';
 import { authConfig, ConfigValidationError, serviceConfig, validateEnvironment } from '@app/config';
 import { signAccessToken } from '@app/auth';
 import { stopEmbeddedPostgres } from '@app/database';
+import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
 import { createApp } from './create-app';
+import { WebhookSecrets } from './webhooks/webhook-secrets.service';
 
 async function bootstrap(): Promise<void> {
   const started = Date.now();
@@ -13,15 +15,29 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
   const svc = app.get<ConfigType<typeof serviceConfig>>(serviceConfig.KEY);
   await app.listen({ port: svc.port, host: svc.host });
-  logger.log(`Connect Service listening on ${svc.publicUrl} (Swagger UI at ${svc.publicUrl}/docs) in ${Date.now() - started} ms`);
+  if (app.get<StripeConnection>(STRIPE_CONNECTION).emulated) {
+    // The in-process emulator delivers signed webhooks to this very process over loopback.
+    const self = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+    await app.get(WebhookSecrets).registerWithEmulator(self);
+  }
+  logger.log(
+    `Connect Service listening on ${svc.publicUrl} (Swagger UI at ${svc.publicUrl}/docs) in ${Date.now() - started} ms`,
+  );
 
   const auth = app.get<ConfigType<typeof authConfig>>(authConfig.KEY);
   if (auth.generatedSecret && auth.secret && svc.nodeEnv !== 'production') {
     const token = signAccessToken(
-      { sub: 'dev-platform', roles: ['platform'], scope: 'accounts:read accounts:write payments:read payments:write events:read events:write webhooks:read webhooks:write' },
+      {
+        sub: 'dev-platform',
+        roles: ['platform'],
+        scope:
+          'accounts:read accounts:write payments:read payments:write events:read events:write webhooks:read webhooks:write',
+      },
       { secret: auth.secret, expiresIn: '12h', issuer: auth.issuer, audience: auth.audience },
     );
-    logger.warn('JWT_SECRET is not set: generated one for this run (development only); platform token printed below');
+    logger.warn(
+      'JWT_SECRET is not set: generated one for this run (development only); platform token printed below',
+    );
     // Printed as plain text so it can be copied; it dies with this process's generated secret.
     process.stdout.write(
       `\nA platform token for Swagger UI "Authorize" (${svc.publicUrl}/docs), valid 12 h:\n\n  ${token}\n\n`,

@@ -22,6 +22,9 @@ export const STANDARD_SCOPES = [
   'payments:read',
   'payments:write',
   'events:read',
+  'events:write',
+  'webhooks:read',
+  'webhooks:write',
 ] as const;
 
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3, platform: 4 };

@@ -51,6 +51,8 @@ describe('validateEnvironment', () => {
     };
     expect(problems(full)).toEqual([]);
     const { REDIS_URL: _r, ENCRYPTION_KEY: _e, ...partial } = full;
-    expect(problems(partial).join('\n')).toMatch(/NODE_ENV=production refuses the development defaults: set REDIS_URL, ENCRYPTION_KEY/);
+    expect(problems(partial).join('\n')).toMatch(
+      /NODE_ENV=production refuses the development defaults: set REDIS_URL, ENCRYPTION_KEY/,
+    );
   });
 });

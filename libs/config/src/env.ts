@@ -148,6 +148,20 @@ const CHECKS: Check[] = [
   int('EVENT_DELIVERY_TIMEOUT_MS', 100, 60_000),
   int('EVENT_SUBSCRIPTION_DISABLE_AFTER', 1, 100_000),
   base64Key,
+  int('API_KEY_ROTATION_GRACE_SECONDS', 0, 30 * 86_400),
+  int('API_KEY_CACHE_SECONDS', 0, 30),
+  int('RETENTION_WEBHOOK_PAYLOAD_DAYS', 1, 3650),
+  int('RETENTION_DELIVERY_ATTEMPT_DAYS', 1, 3650),
+  int('RETENTION_AUDIT_DAYS', 1, 3650),
+  oneOf('RATE_LIMIT_ENABLED', ['true', 'false']),
+  (env) =>
+    isSet(env.RETENTION_CRON) && env.RETENTION_CRON.trim().split(/\s+/).length !== 5
+      ? 'RETENTION_CRON must be a 5-field cron expression'
+      : null,
+  int('RATE_LIMIT_WINDOW_SECONDS', 1, 86_400),
+  int('RATE_LIMIT_PER_CALLER', 1, 10_000_000),
+  int('RATE_LIMIT_PER_TENANT', 1, 10_000_000),
+  int('RATE_LIMIT_PER_IP_PUBLIC', 1, 10_000_000),
   jwtSecret,
   production,
 ];

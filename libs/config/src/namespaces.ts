@@ -90,10 +90,37 @@ export const authConfig = registerAs('auth', () => {
   };
 });
 
-export const securityConfig = registerAs('security', () => ({
-  /** "keyid:base64,..." or one base64 key; the first encrypts, all decrypt. Undefined: generated (dev). */
-  encryptionKeys: list(process.env, 'ENCRYPTION_KEY'),
-}));
+export const securityConfig = registerAs('security', () => {
+  const env = process.env;
+  return {
+    /** "keyid:base64,..." or one base64 key; the first encrypts, all decrypt. Undefined: generated (dev). */
+    encryptionKeys: list(env, 'ENCRYPTION_KEY'),
+    /** How long a rotated-out API key keeps working (issue 7). */
+    apiKeyRotationGraceSeconds: num(env, 'API_KEY_ROTATION_GRACE_SECONDS', 86_400),
+    /** How long a verified API key is trusted from memory before the database is asked again (other replicas' revocations). */
+    apiKeyCacheSeconds: num(env, 'API_KEY_CACHE_SECONDS', 10),
+    retentionWebhookPayloadDays: num(env, 'RETENTION_WEBHOOK_PAYLOAD_DAYS', 30),
+    retentionDeliveryAttemptDays: num(env, 'RETENTION_DELIVERY_ATTEMPT_DAYS', 30),
+    retentionAuditDays: num(env, 'RETENTION_AUDIT_DAYS', 365),
+    /** pg-boss cron (UTC) of the retention job. */
+    retentionCron: str(env, 'RETENTION_CRON') ?? '17 3 * * *',
+  };
+});
+
+/** Request budgets per window (issue 7); shared between replicas through Redis when REDIS_URL is set. */
+export const rateLimitConfig = registerAs('rateLimit', () => {
+  const env = process.env;
+  return {
+    enabled: str(env, 'RATE_LIMIT_ENABLED') !== 'false',
+    windowSeconds: num(env, 'RATE_LIMIT_WINDOW_SECONDS', 60),
+    /** Per API key or JWT subject. */
+    perCaller: num(env, 'RATE_LIMIT_PER_CALLER', 600),
+    /** Per tenant, all of its callers together. */
+    perTenant: num(env, 'RATE_LIMIT_PER_TENANT', 1200),
+    /** Per client IP on the public routes (webhooks, OAuth callback); Stripe delivers from a few IPs, so generous. */
+    perIpPublic: num(env, 'RATE_LIMIT_PER_IP_PUBLIC', 1200),
+  };
+});
 
 export const queueConfig = registerAs('queue', () => ({
   /** pg-boss schema (tests use one per app so parallel suites keep their jobs apart). */
@@ -147,5 +174,6 @@ export const ALL_CONFIG_NAMESPACES = [
   accountsConfig,
   authConfig,
   securityConfig,
+  rateLimitConfig,
   eventsConfig,
 ];

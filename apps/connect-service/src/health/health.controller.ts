@@ -35,7 +35,9 @@ export class HealthController {
 
   @Get('live')
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness: the process is up (no dependency checks, so a slow database never restarts pods)' })
+  @ApiOperation({
+    summary: 'Liveness: the process is up (no dependency checks, so a slow database never restarts pods)',
+  })
   @ApiOkResponse({ schema: { example: { status: 'ok', info: {}, error: {}, details: {} } } })
   live() {
     return this.health.check([]);
@@ -43,9 +45,13 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: database reachable, migrations applied, Redis reachable when configured' })
+  @ApiOperation({
+    summary: 'Readiness: database reachable, migrations applied, Redis reachable when configured',
+  })
   @ApiOkResponse({ schema: { example: READY_EXAMPLE } })
-  @ApiServiceUnavailableResponse({ description: 'A dependency is down; the body names it (Terminus format).' })
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency is down; the body names it (Terminus format).',
+  })
   ready() {
     return this.health.check([
       () => this.db.pingCheck('database', { timeout: 2000 }),

@@ -7,7 +7,8 @@ import { Histogram, register } from 'prom-client';
  */
 export function registerHttpMetrics(fastify: FastifyInstance): void {
   const histogram =
-    (register.getSingleMetric('http_request_duration_seconds') as Histogram<'route' | 'method' | 'status'> | undefined) ??
+    (register.getSingleMetric('http_request_duration_seconds') as
+      Histogram<'route' | 'method' | 'status'> | undefined) ??
     new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration in seconds, by route template, method and status',

@@ -10,7 +10,15 @@ export class MetricsController extends PrometheusController {
   @Public()
   @Get()
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
-  @ApiOkResponse({ description: 'Metrics', content: { 'text/plain': { example: 'http_request_duration_seconds_bucket{le="0.005",route="/health/live",method="GET",status="200"} 3' } } })
+  @ApiOkResponse({
+    description: 'Metrics',
+    content: {
+      'text/plain': {
+        example:
+          'http_request_duration_seconds_bucket{le="0.005",route="/health/live",method="GET",status="200"} 3',
+      },
+    },
+  })
   async index(@Res({ passthrough: true }) response: FastifyReply): Promise<string> {
     return super.index(response);
   }
@@ -18,6 +26,12 @@ export class MetricsController extends PrometheusController {
 
 /** `GET /metrics`: default process metrics plus everything registered on prom-client's default registry. */
 @Module({
-  imports: [PrometheusModule.register({ path: '/metrics', controller: MetricsController, defaultMetrics: { enabled: true } })],
+  imports: [
+    PrometheusModule.register({
+      path: '/metrics',
+      controller: MetricsController,
+      defaultMetrics: { enabled: true },
+    }),
+  ],
 })
 export class MetricsModule {}

@@ -36,6 +36,7 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('JobQueue');
   private boss!: PgBoss;
   private readonly defined = new Set<string>();
+  private readonly workerIds = new Map<string, string[]>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -58,7 +59,9 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     // graceful: let active jobs finish (up to the timeout) before the pool closes. The pool is TypeORM's.
-    await this.boss?.stop({ graceful: true, close: false, timeout: 10_000, wait: true }).catch(() => undefined);
+    await this.boss
+      ?.stop({ graceful: true, close: false, timeout: 10_000, wait: true })
+      .catch(() => undefined);
   }
 
   get workersEnabled(): boolean {
@@ -95,25 +98,66 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
     if (opts.singletonKey) sendOptions.singletonKey = opts.singletonKey;
     if (opts.manager) {
       const manager = opts.manager;
-      sendOptions.db = { executeSql: async (text, values) => ({ rows: (await manager.query(text, values)) as unknown[] }) };
+      sendOptions.db = {
+        executeSql: async (text, values) => ({ rows: (await manager.query(text, values)) as unknown[] }),
+      };
     }
     return this.boss.send(name, data, sendOptions);
   }
 
-  /** Starts workers for a queue on this replica (no-op when workers are disabled). */
-  async work<T>(name: string, opts: { batchSize?: number; concurrency?: number }, handler: JobHandler<T>): Promise<void> {
+  /**
+   * Starts workers for a queue on this replica (no-op when workers are disabled). pg-boss waits a polling
+   * interval between fetches even when jobs were found; a worker that got a full batch asks for the next one at
+   * once, so a backlog drains at processing speed and only an idle queue is polled.
+   */
+  async work<T>(
+    name: string,
+    opts: { batchSize?: number; concurrency?: number },
+    handler: JobHandler<T>,
+  ): Promise<void> {
     if (!this.options.workersEnabled) return;
     const workers = Math.max(1, opts.concurrency ?? 1);
+    const batchSize = opts.batchSize ?? 1;
     for (let i = 0; i < workers; i++) {
-      await this.boss.work<T>(
+      // The loop may call the handler before work() resolves, hence a holder rather than a const.
+      const worker: { id?: string } = {};
+      worker.id = await this.boss.work<T>(
         name,
-        { batchSize: opts.batchSize ?? 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds, includeMetadata: true },
+        { batchSize, pollingIntervalSeconds: this.options.pollingIntervalSeconds, includeMetadata: true },
         async (jobs) => {
           // One job at a time within a batch; a failing job throws so pg-boss retries it (then dead-letters it).
-          for (const job of jobs) await handler({ id: job.id, data: job.data, retryCount: job.retryCount });
+          for (const job of jobs) {
+            try {
+              await handler({ id: job.id, data: job.data, retryCount: job.retryCount });
+            } catch (err) {
+              // pg-boss records the failure on the job row; say it in the log too, so a failing handler is visible.
+              this.logger.warn(
+                `job ${name} ${job.id} failed (retry ${job.retryCount}): ${err instanceof Error ? err.message : String(err)}`,
+              );
+              throw err;
+            }
+          }
+          if (jobs.length >= batchSize && worker.id) this.boss.notifyWorker(worker.id);
         },
       );
+      this.workerIds.set(name, [...(this.workerIds.get(name) ?? []), worker.id]);
     }
+  }
+
+  /**
+   * Wakes this replica's idle workers of `name` (e.g. right after the transaction that enqueued a job committed),
+   * so the job starts now rather than at the next poll. Other replicas still find it at their next poll.
+   */
+  notify(name: string): void {
+    for (const id of this.workerIds.get(name) ?? []) this.boss.notifyWorker(id);
+  }
+
+  /**
+   * Enqueues `name` on a cron (UTC). pg-boss stores one schedule per name and its clock enqueues once per tick
+   * whatever the number of replicas, so every replica may call this at boot. Define the queue first.
+   */
+  async schedule(name: string, cron: string, data: object = {}): Promise<void> {
+    await this.boss.schedule(name, cron, data, { tz: 'UTC' });
   }
 
   async queueSize(name: string): Promise<number> {

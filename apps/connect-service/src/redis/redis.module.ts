@@ -23,7 +23,9 @@ const logger = new Logger('Redis');
         if (!client) return { ttl };
         // cache-manager 7 speaks Keyv; the ioredis-yet store speaks the cache-manager 5 store API, hence the
         // adapter. Its typings still name cache-manager 5's Store, so the runtime-compatible store is cast.
-        const store = redisInsStore(client, { ttl }) as unknown as ConstructorParameters<typeof KeyvAdapter>[0];
+        const store = redisInsStore(client, { ttl }) as unknown as ConstructorParameters<
+          typeof KeyvAdapter
+        >[0];
         return { ttl, stores: [new Keyv({ store: new KeyvAdapter(store), namespace: 'connect' })] };
       },
     }),
@@ -39,7 +41,9 @@ class CacheWiringModule {}
       inject: [redisConfig.KEY],
       useFactory: (cfg: ConfigType<typeof redisConfig>): Redis | null => {
         if (!cfg.url) {
-          logger.warn('REDIS_URL is not set: cache and rate limits are IN-PROCESS (not shared between replicas).');
+          logger.warn(
+            'REDIS_URL is not set: cache and rate limits are IN-PROCESS (not shared between replicas).',
+          );
           return null;
         }
         logger.log('Cache and rate limits: Redis from REDIS_URL');
@@ -64,6 +68,7 @@ export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly client: Redis | null) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.client && this.client.status !== 'end') await this.client.quit().catch(() => this.client?.disconnect());
+    if (this.client && this.client.status !== 'end')
+      await this.client.quit().catch(() => this.client?.disconnect());
   }
 }

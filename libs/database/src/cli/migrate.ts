@@ -5,8 +5,9 @@ import { runMigrationsLocked } from '../migrate';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is required (the embedded development database migrates itself at boot)');
-  const ds = await new DataSource(dataSourceOptions(url, 1)).initialize();
+  if (!url)
+    throw new Error('DATABASE_URL is required (the embedded development database migrates itself at boot)');
+  const ds = await new DataSource(dataSourceOptions(url, 2)).initialize();
   try {
     const applied = await runMigrationsLocked(ds);
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'No pending migrations');

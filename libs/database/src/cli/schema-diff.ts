@@ -9,7 +9,7 @@ import { runMigrationsLocked } from '../migrate';
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is required');
-  const ds = await new DataSource(dataSourceOptions(url, 1)).initialize();
+  const ds = await new DataSource(dataSourceOptions(url, 2)).initialize();
   try {
     await runMigrationsLocked(ds);
     const sql = await ds.driver.createSchemaBuilder().log();

@@ -1,4 +1,16 @@
 import { InitialSchema1764130000000 } from './1764130000000-initial-schema';
+import { Payments1764170000000 } from './1764170000000-payments';
+import { WebhookInbox1764140000000 } from './1764140000000-webhook-inbox';
+import { Onboarding1764160000000 } from './1764160000000-onboarding';
+import { ConnectEvents1764150000000 } from './1764150000000-connect-events';
+import { Security1764180000000 } from './1764180000000-security';
 
 /** In order. A new migration is added here and nowhere else. */
-export const MIGRATIONS = [InitialSchema1764130000000];
+export const MIGRATIONS = [
+  InitialSchema1764130000000,
+  WebhookInbox1764140000000,
+  ConnectEvents1764150000000,
+  Onboarding1764160000000,
+  Payments1764170000000,
+  Security1764180000000,
+];
