@@ -6,3 +6,4 @@ export * from './validation/validation.pipe';
 export * from './crypto/secret-box';
 export * from './crypto/crypto.module';
 export * from './money';
+export * from './pagination/keyset-cursor';

@@ -2,12 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiKeyVerifier, Caller, isRole, missingScopes, Role, tenantScopeOf } from '@app/auth';
-import { ServiceException } from '@app/common';
+import { ServiceException, decodeKeysetCursor, pageOf } from '@app/common';
 import { securityConfig, serviceConfig } from '@app/config';
 import { ApiKeyEntity } from '@app/database';
 import { Brackets, DataSource, EntityManager } from 'typeorm';
 import { AuditLogService } from '../audit/audit-log.service';
-import { decodeCursor, pageOf } from '../events/cursor.util';
 import { ApiKeyEnv, generateApiKey, hashApiKey, hashesEqual, parseApiKey } from './api-key-format';
 
 export interface NewApiKey {
@@ -135,11 +134,11 @@ export class ApiKeysService extends ApiKeyVerifier {
     const tenant = scope ?? q.tenantId;
     if (tenant !== undefined) qb.andWhere('k.tenant_id = :tenant', { tenant });
     if (q.cursor) {
-      const c = decodeCursor(q.cursor);
+      const c = decodeKeysetCursor(q.cursor);
       qb.andWhere(
         new Brackets((w) =>
           w
-            .where('k.created_at < :ca', { ca: c.createdAt })
+            .where('k.created_at < :ca', { ca: c.at })
             .orWhere('k.created_at = :ca AND k.id < :cid', { cid: c.id }),
         ),
       );

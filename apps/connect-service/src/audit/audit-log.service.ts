@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { decodeKeysetCursor, pageOf } from '@app/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Caller, tenantScopeOf } from '@app/auth';
 import { AuditLogEntity } from '@app/database';
 import { Brackets, DataSource, EntityManager } from 'typeorm';
-import { decodeCursor, pageOf } from '../events/cursor.util';
 import { AuditAction, AuditActorType, AuditOutcome } from './audit-actions';
 import { ContextRequest, currentRequest } from './request-context';
 
@@ -62,11 +62,11 @@ export class AuditLogService {
     if (tenant !== undefined) qb.andWhere('a.tenant_id = :tenant', { tenant });
     if (query.action) qb.andWhere('a.action = :action', { action: query.action });
     if (query.cursor) {
-      const c = decodeCursor(query.cursor);
+      const c = decodeKeysetCursor(query.cursor);
       qb.andWhere(
         new Brackets((w) =>
           w
-            .where('a.created_at < :ca', { ca: c.createdAt })
+            .where('a.created_at < :ca', { ca: c.at })
             .orWhere('a.created_at = :ca AND a.id < :cid', { cid: c.id }),
         ),
       );

@@ -5,7 +5,6 @@ import {
   subscriptionMatches,
   subscriptionUrlProblem,
 } from './delivery-policy';
-import { decodeCursor, encodeCursor, pageOf } from './cursor.util';
 
 describe('nextRetryDelaySeconds', () => {
   const schedule = [5, 300, 1800, 7200, 18000, 36000];
@@ -75,34 +74,5 @@ describe('responseExcerpt', () => {
   it('drops NUL characters and keeps at most the limit', () => {
     expect(responseExcerpt('a\u0000b'.repeat(1000), 10)).toBe('abababab'.concat('ab'));
     expect(responseExcerpt('x'.repeat(5000))).toHaveLength(1024);
-  });
-});
-
-describe('keyset cursor', () => {
-  const row = {
-    created_at: new Date('2026-11-26T04:15:27.123Z'),
-    id: '0b9f3c1e-6a2d-4f5e-8b7c-1d2e3f4a5b6c',
-  };
-
-  it('round-trips (created_at, id) exactly', () => {
-    expect(decodeCursor(encodeCursor(row))).toEqual({ createdAt: row.created_at, id: row.id });
-  });
-
-  it.each([
-    '',
-    'garbage',
-    Buffer.from('["x","y"]').toString('base64url'),
-    Buffer.from('{}').toString('base64url'),
-  ])('refuses %p as CONNECT_010 on the cursor field', (bad) => {
-    expect(() => decodeCursor(bad)).toThrow(expect.objectContaining({ code: 'CONNECT_010' }));
-  });
-
-  it('pages limit+1 rows into has_more and a cursor at the last row kept', () => {
-    const rows = [0, 1, 2].map((i) => ({ ...row, id: `0b9f3c1e-6a2d-4f5e-8b7c-1d2e3f4a5b6${i}` }));
-    const page = pageOf(rows, 2);
-    expect(page.rows).toHaveLength(2);
-    expect(page.has_more).toBe(true);
-    expect(decodeCursor(page.next_cursor!).id).toBe(rows[1].id);
-    expect(pageOf(rows, 3)).toMatchObject({ has_more: false, next_cursor: null });
   });
 });

@@ -4,10 +4,9 @@ import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { Caller, isPlatform, tenantScopeOf } from '@app/auth';
-import { SecretBox, ServiceException } from '@app/common';
+import { SecretBox, ServiceException, decodeKeysetCursor, pageOf } from '@app/common';
 import { serviceConfig } from '@app/config';
 import { EventSubscriptionEntity, EventSubscriptionStatus } from '@app/database';
-import { decodeCursor, pageOf } from './cursor.util';
 import { normalizeEventTypes, subscriptionUrlProblem } from './delivery-policy';
 import {
   CreateEventSubscriptionDto,
@@ -67,8 +66,11 @@ export class EventSubscriptionsService {
     if (scope !== null) qb.andWhere('s.tenant_id = :tenantId', { tenantId: scope });
     else if (q.tenant_id) qb.andWhere('s.tenant_id = :tenantId', { tenantId: q.tenant_id });
     if (q.cursor) {
-      const c = decodeCursor(q.cursor);
-      qb.andWhere('(s.created_at, s.id) < (:cAt, :cId)', { cAt: c.createdAt, cId: c.id });
+      const c = decodeKeysetCursor(q.cursor);
+      qb.andWhere('(s.created_at, s.id) < (CAST(:cAt AS timestamptz), CAST(:cId AS uuid))', {
+        cAt: c.at,
+        cId: c.id,
+      });
     }
     const rows = await qb
       .orderBy('s.created_at', 'DESC')

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { Caller, assertTenantAccess, isPlatform, tenantScopeOf } from '@app/auth';
-import { ServiceException } from '@app/common';
+import { ServiceException, decodeKeysetCursor, pageOf } from '@app/common';
 import {
   ConnectEventEntity,
   EventDeliveryAttemptEntity,
@@ -13,7 +13,6 @@ import {
 } from '@app/database';
 import { JobQueue } from '../queue/job-queue.service';
 import { ConnectEventType } from './connect-event-types';
-import { decodeCursor, pageOf } from './cursor.util';
 import { subscriptionMatches } from './delivery-policy';
 import { ConnectEventDto, ConnectEventListDto, ListConnectEventsQueryDto } from './dto/connect-event.dto';
 import { EventDeliveryDto } from './dto/event-delivery.dto';
@@ -61,8 +60,11 @@ export class EventsService {
     if (q.created_gte) qb.andWhere('e.created_at >= :gte', { gte: new Date(q.created_gte) });
     if (q.created_lt) qb.andWhere('e.created_at < :lt', { lt: new Date(q.created_lt) });
     if (q.cursor) {
-      const c = decodeCursor(q.cursor);
-      qb.andWhere('(e.created_at, e.id) < (:cAt, :cId)', { cAt: c.createdAt, cId: c.id });
+      const c = decodeKeysetCursor(q.cursor);
+      qb.andWhere('(e.created_at, e.id) < (CAST(:cAt AS timestamptz), CAST(:cId AS uuid))', {
+        cAt: c.at,
+        cId: c.id,
+      });
     }
     const rows = await qb
       .orderBy('e.created_at', 'DESC')

@@ -5,7 +5,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { DataSource, EntityManager } from 'typeorm';
 import { Caller, assertTenantAccess, tenantScopeOf } from '@app/auth';
-import { amountProblem, isKnownCurrency, ServiceException } from '@app/common';
+import {
+  ServiceException,
+  amountProblem,
+  cursorTimestampSql,
+  decodeKeysetCursor,
+  encodeKeysetCursor,
+  isKnownCurrency,
+} from '@app/common';
 import { paymentsConfig } from '@app/config';
 import {
   ChargeType,
@@ -36,7 +43,6 @@ import {
 import { calculateFee } from './fee-calculator';
 import { StoredResponse } from './idempotency.service';
 import { paymentsTotal } from './payments-metrics';
-import { decodeRouteCursor, encodeRouteCursor } from './route-cursor.util';
 
 export const RECONCILE_QUEUE = 'payments.reconcile';
 
@@ -382,14 +388,14 @@ export class PaymentsService {
     if (q.created_gte) qb.andWhere('p.created_at >= :gte', { gte: new Date(q.created_gte) });
     if (q.created_lt) qb.andWhere('p.created_at < :lt', { lt: new Date(q.created_lt) });
     if (q.cursor) {
-      const c = decodeRouteCursor(q.cursor);
+      const c = decodeKeysetCursor(q.cursor);
       // The cursor keeps PostgreSQL's microseconds: a JS Date (milliseconds) would skip or repeat rows.
       qb.andWhere('(p.created_at, p.id) < (CAST(:cAt AS timestamptz), CAST(:cId AS uuid))', {
-        cAt: c.createdAt,
+        cAt: c.at,
         cId: c.id,
       });
     }
-    qb.addSelect(`to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'p_cursor_at');
+    qb.addSelect(cursorTimestampSql('p.created_at'), 'p_cursor_at');
     const { entities, raw } = await qb
       .orderBy('p.created_at', 'DESC')
       .addOrderBy('p.id', 'DESC')
@@ -402,7 +408,7 @@ export class PaymentsService {
     return {
       data: page.map((r) => PaymentRouteDto.from(r)),
       has_more: hasMore,
-      next_cursor: hasMore && last && lastRaw ? encodeRouteCursor(lastRaw.p_cursor_at, last.id) : null,
+      next_cursor: hasMore && last && lastRaw ? encodeKeysetCursor(lastRaw.p_cursor_at, last.id) : null,
     };
   }
 

@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ServiceException } from '@app/common';
+import { ServiceException, cursorTimestampSql, decodeKeysetCursor, pageOf } from '@app/common';
 import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventStatus } from '@app/database';
 import type { StripeEvent } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
-import { decodeInboxCursor, encodeInboxCursor } from './webhook-cursor.util';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -165,13 +164,18 @@ export class WebhookInboxService {
     if (filter.createdGte) qb.andWhere('e.received_at >= :gte', { gte: filter.createdGte });
     if (filter.createdLte) qb.andWhere('e.received_at <= :lte', { lte: filter.createdLte });
     if (filter.cursor) {
-      const c = decodeInboxCursor(filter.cursor);
-      qb.andWhere('(e.received_at, e.id) < (:at, :cid)', { at: c.receivedAt, cid: c.id });
+      const c = decodeKeysetCursor(filter.cursor);
+      qb.andWhere('(e.received_at, e.id) < (CAST(:at AS timestamptz), CAST(:cid AS uuid))', {
+        at: c.at,
+        cid: c.id,
+      });
     }
-    const rows = await qb.getMany();
-    const has_more = rows.length > filter.limit;
-    const page = has_more ? rows.slice(0, filter.limit) : rows;
-    return { rows: page, has_more, next_cursor: has_more ? encodeInboxCursor(page[page.length - 1]) : null };
+    // received_at has microseconds: the cursor carries them as text (a JS Date would skip same-millisecond rows).
+    qb.addSelect(cursorTimestampSql('e.received_at'), 'e_cursor_at');
+    const { entities, raw } = await qb.getRawAndEntities<{ e_id: string; e_cursor_at: string }>();
+    const cursorAt = new Map(raw.map((r) => [r.e_id, r.e_cursor_at]));
+    const page = pageOf(entities, filter.limit, (row) => cursorAt.get(row.id) ?? row.received_at);
+    return { rows: page.rows, has_more: page.has_more, next_cursor: page.next_cursor };
   }
 
   /** Rows of other tenants, and unattributed rows for tenant-scoped callers, answer like missing rows. */
