@@ -1,5 +1,6 @@
 import { DataSource, QueryFailedError } from 'typeorm';
 import {
+  afterCommit,
   ConnectAccountEntity,
   ConnectAccountStatus,
   dataSourceOptions,
@@ -51,5 +52,23 @@ describe('database: migrations, constraints, test-database guard', () => {
     const url = new URL(process.env.DATABASE_URL!);
     url.pathname = '/postgres';
     await expect(assertTestDatabase(url.toString())).rejects.toThrow(/not marked as a test database/);
+  });
+
+  it('runs after-commit callbacks only once the outermost transaction commits, never after a rollback', async () => {
+    const ran: string[] = [];
+    await ds.transaction(async (m) => {
+      await afterCommit(m, () => void ran.push('outer'));
+      await m.transaction(async (inner) => afterCommit(inner, () => void ran.push('nested')));
+      expect(ran).toEqual([]);
+    });
+    expect(ran).toEqual(['outer', 'nested']);
+    await expect(
+      ds.transaction(async (m) => {
+        await afterCommit(m, () => void ran.push('rolled back'));
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    await afterCommit(ds.manager, () => void ran.push('no transaction'));
+    expect(ran).toEqual(['outer', 'nested', 'no transaction']);
   });
 });

@@ -1,4 +1,5 @@
 import { DataSourceOptions } from 'typeorm';
+import { AfterCommitSubscriber } from './after-commit';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
@@ -9,6 +10,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     url,
     entities: ENTITIES,
     migrations: MIGRATIONS,
+    subscribers: [AfterCommitSubscriber],
     // Migrations only, everywhere (DESIGN §5); they run at boot under an advisory lock (migrate.ts).
     synchronize: false,
     migrationsRun: false,

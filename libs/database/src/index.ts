@@ -4,3 +4,4 @@ export * from './data-source-options';
 export * from './database.module';
 export * from './embedded-postgres';
 export * from './migrate';
+export * from './after-commit';

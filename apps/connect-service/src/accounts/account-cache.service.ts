@@ -3,6 +3,8 @@ import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { ConfigType } from '@nestjs/config';
 import type { Cache } from 'cache-manager';
 import { redisConfig } from '@app/config';
+import { afterCommit } from '@app/database';
+import type { EntityManager } from 'typeorm';
 import type { ConnectAccountDto } from './dto/connect-account.dto';
 
 /**
@@ -49,7 +51,9 @@ export class AccountCacheService {
     }
   }
 
-  async invalidate(tenantId: string): Promise<void> {
+  /** Inside a transaction (`manager`), the entry is dropped once it commits (see afterCommit). */
+  async invalidate(tenantId: string, manager?: EntityManager): Promise<void> {
+    if (manager) return afterCommit(manager, () => this.invalidate(tenantId));
     try {
       await this.cache.del(AccountCacheService.key(tenantId));
     } catch (err) {

@@ -101,7 +101,7 @@ export class AccountsService {
    * Writes a freshly retrieved Stripe account onto the tenant's row (locked), and emits `connect.account.updated`
    * when the status or requirements changed, plus `connect.account.connected` when Account Link onboarding
    * finished. With `event`, an event older than the last applied one is refused (returns null: stale).
-   * The caller owns the transaction; the cache is invalidated by the caller after commit (or here, best effort).
+   * The caller owns the transaction; the cache entry is dropped once it commits.
    */
   async applyStripeAccount(
     manager: EntityManager,
@@ -158,7 +158,7 @@ export class AccountsService {
         },
       });
     }
-    await this.cache.invalidate(tenantId);
+    await this.cache.invalidate(tenantId, manager);
     return saved;
   }
 
@@ -374,7 +374,7 @@ export class AccountsService {
       tenant_id: tenantId,
       data: { stripe_account_id: stripeAccountId, disconnected_by: by },
     });
-    await this.cache.invalidate(tenantId);
+    await this.cache.invalidate(tenantId, manager);
     return true;
   }
 }
