@@ -127,3 +127,10 @@ export function emitEvent(
     previousAttributes,
   );
 }
+
+/** `POST /_emulator/reset` swaps the state object; everything reads it through this holder. */
+export interface StateHolder {
+  state: EmulatorState;
+  readonly options: ResolvedOptions;
+  reset(): void;
+}

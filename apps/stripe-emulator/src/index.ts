@@ -1,5 +1,6 @@
 import { EmulatorState, ResolvedOptions } from './context';
-import { createServer, StateHolder } from './server';
+import type { StateHolder } from './context';
+import { createServer } from './server';
 import { loadSpecValidator } from './spec-validator';
 
 export interface EmulatorOptions {

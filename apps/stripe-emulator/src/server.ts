@@ -2,7 +2,7 @@ import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parse as parseQs } from 'qs';
 import { defaultFaultBody, FaultSpec } from './control/faults';
 import { registerControlRoutes } from './control/control.routes';
-import { EmulatorState, HandlerResult, RequestContext, ResolvedOptions, Route } from './context';
+import { EmulatorState, HandlerResult, RequestContext, Route, StateHolder } from './context';
 import { invalidRequest, StripeApiError } from './errors';
 import { newId } from './ids';
 import { Params } from './params';
@@ -16,13 +16,6 @@ import { paymentIntentsRoutes } from './resources/payment-intents.resource';
 import { refundsRoutes } from './resources/refunds.resource';
 import { webhookEndpointsRoutes } from './resources/webhook-endpoints.resource';
 import { SpecValidator } from './spec-validator';
-
-/** `POST /_emulator/reset` swaps the state object; everything reads it through this holder. */
-export interface StateHolder {
-  state: EmulatorState;
-  readonly options: ResolvedOptions;
-  reset(): void;
-}
 
 const QS_OPTIONS = { arrayLimit: 1000, depth: 10, parameterLimit: 10_000 };
 

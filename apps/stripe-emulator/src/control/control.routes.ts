@@ -1,5 +1,5 @@
 import { FastifyInstance, FastifyReply } from 'fastify';
-import type { StateHolder } from '../server';
+import type { StateHolder } from '../context';
 import { StripeApiError } from '../errors';
 import { visitAccountLink } from '../resources/account-links.resource';
 import { verify } from '../resources/accounts.resource';
