@@ -70,6 +70,34 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
     expect(Object.keys(get.responses)).toEqual(expect.arrayContaining(['200', '401', '403', '404']));
   });
 
+  it('documents, for every endpoint, a success body, its auth, and the ServiceErrors it can answer', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/docs-json' })).json();
+    const problems: string[] = [];
+    for (const [path, item] of Object.entries<
+      Record<string, { security?: unknown[]; responses: Record<string, any> }>
+    >(doc.paths)) {
+      if (path.startsWith('/test-probe')) continue;
+      for (const [method, op] of Object.entries(item)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        const statuses = Object.keys(op.responses);
+        if (!statuses.some((s) => s.startsWith('2') || s === '302'))
+          problems.push(`${where}: no success response`);
+        const expected = ['500', ...(path.startsWith('/health') || path === '/metrics' ? [] : ['429'])];
+        if (op.security?.length) expected.push('401', '403');
+        for (const status of expected)
+          if (!op.responses[status]) problems.push(`${where}: ${status} undocumented`);
+        for (const status of statuses.filter(
+          (s) => Number(s) >= 400 && !(path.startsWith('/health') && s === '503'),
+        )) {
+          const json = op.responses[status].content?.['application/json'];
+          if (!json?.schema || !(json.example || json.examples))
+            problems.push(`${where}: ${status} has no ServiceError example`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('exposes HTTP request metrics by route, method and status, and process metrics', async () => {
     await t.app.inject({ method: 'GET', url: '/health/live' });
     await t.app.inject({ method: 'GET', url: '/no/such/route' });

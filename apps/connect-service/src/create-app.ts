@@ -6,7 +6,13 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
-import { ERROR_CODES, ServiceErrorBody, ServiceExceptionFilter, createValidationPipe } from '@app/common';
+import {
+  ERROR_CODES,
+  ErrorCode,
+  ServiceErrorBody,
+  ServiceExceptionFilter,
+  createValidationPipe,
+} from '@app/common';
 import { serviceConfig } from '@app/config';
 import { AppModule } from './app.module';
 import { registerHttpMetrics } from './metrics/http-metrics';
@@ -32,7 +38,38 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api_key')
     .build();
-  return SwaggerModule.createDocument(app, config, { extraModels: [ServiceErrorBody] });
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ServiceErrorBody] });
+  documentCommonErrors(document);
+  return document;
+}
+
+/**
+ * Answers every endpoint can give whatever its own decorators say: 429 from the rate limiter (not on the
+ * unlimited probes, metrics and docs) and 500 for the unexpected. Added here once instead of on every handler.
+ */
+function documentCommonErrors(document: OpenAPIObject): void {
+  const common: [string, ErrorCode, string][] = [
+    ['429', 'CONNECT_050', 'Rate limited: see the Retry-After and RateLimit-* headers.'],
+    ['500', 'CONNECT_099', 'Unexpected error: error_id identifies it in the logs.'],
+  ];
+  for (const [path, item] of Object.entries(document.paths)) {
+    const unlimited = path.startsWith('/health') || path === '/metrics';
+    for (const op of Object.values(item) as { responses?: Record<string, unknown> }[]) {
+      if (!op || typeof op !== 'object' || !op.responses) continue;
+      for (const [status, code, description] of common) {
+        if (op.responses[status] || (unlimited && status === '429')) continue;
+        op.responses[status] = {
+          description: `${code} ${ERROR_CODES[code].name}: ${description}`,
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/ServiceErrorBody' },
+              example: { code, message: ERROR_CODES[code].description, http_status: Number(status) },
+            },
+          },
+        };
+      }
+    }
+  }
 }
 
 /**
