@@ -289,12 +289,17 @@ export class PaymentsService {
         .findOneOrFail({ where: { id: route.id }, lock: { mode: 'pessimistic_write' } });
       const firstTime = row.stripe_payment_intent_id === null;
       row.stripe_payment_intent_id = pi.id;
+      const changes: QueryDeepPartialEntity<PaymentRouteEntity> = { stripe_payment_intent_id: pi.id };
       // A webhook may have completed the route already: never move it back.
       if (row.status === PaymentRouteStatus.Pending || row.status === PaymentRouteStatus.RequiresAction) {
         row.status = routeStatusOf(pi);
         row.stripe_status = pi.status;
+        changes.status = row.status;
+        changes.stripe_status = row.stripe_status;
       }
-      await manager.getRepository(PaymentRouteEntity).save(row);
+      // One UPDATE of the row locked above (TypeORM still bumps version and updated_at); save() would SELECT it
+      // again first to diff it, one more round trip on the payment hot path (issue 8).
+      await manager.getRepository(PaymentRouteEntity).update(row.id, changes);
       if (firstTime) {
         await this.events.emit(manager, {
           type: 'connect.payment.routed',

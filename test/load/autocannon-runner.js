@@ -1,0 +1,151 @@
+/* eslint-disable */
+// Load generator in its own process: bench.js sends one job over IPC, this runs autocannon and answers a
+// summary. Request bodies are built here (functions cannot cross the IPC boundary), from a `kind` and params.
+const crypto = require('node:crypto');
+const autocannon = require('autocannon');
+
+function stripeSignature(secret, body) {
+  const t = Math.floor(Date.now() / 1000);
+  const v1 = crypto.createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
+  return `t=${t},v1=${v1}`;
+}
+
+function webhookEvent(id, account) {
+  return JSON.stringify({
+    id,
+    object: 'event',
+    account,
+    api_version: '2026-10-28.endive',
+    created: Math.floor(Date.now() / 1000),
+    data: { object: { id: `cus_${id.slice(-20)}`, object: 'customer', name: 'Bench Customer', metadata: {} } },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type: 'customer.created',
+  });
+}
+
+/** Returns {requests, stats}: autocannon request definitions plus counters filled while it runs. */
+function build(job) {
+  const p = job.params;
+  const stats = { sent: 0, ok: 0, notDuplicate: 0, duplicate: 0, statuses: {} };
+  const count = (status, body) => {
+    stats.statuses[status] = (stats.statuses[status] || 0) + 1;
+    if (status >= 200 && status < 300) {
+      stats.ok++;
+      if (body && body.includes('"duplicate":false')) stats.notDuplicate++;
+      else if (body && body.includes('"duplicate":true')) stats.duplicate++;
+    }
+  };
+  if (job.kind === 'webhook') {
+    // Each event goes out `copies` times back to back; with many connections pulling from this one sequence the
+    // copies are in flight at the same moment (scenario 2's duplicate storm). copies = 1: unique events.
+    const copies = p.copies || 1;
+    let n = 0;
+    let current = null;
+    return {
+      stats,
+      requests: [
+        {
+          method: 'POST',
+          path: p.path,
+          setupRequest: (req) => {
+            if (n % copies === 0) {
+              const id = `${p.prefix}${(n / copies).toString(36)}_${crypto.randomBytes(6).toString('hex')}`;
+              const body = webhookEvent(id, p.account);
+              current = { body, sig: stripeSignature(p.secret, body) };
+            }
+            n++;
+            stats.sent++;
+            return {
+              ...req,
+              method: 'POST',
+              path: p.path,
+              body: current.body,
+              headers: { 'content-type': 'application/json', 'stripe-signature': current.sig },
+            };
+          },
+          onResponse: (status, body) => count(status, body),
+        },
+      ],
+    };
+  }
+  if (job.kind === 'payment') {
+    return {
+      stats,
+      requests: [
+        {
+          method: 'POST',
+          path: p.path,
+          setupRequest: (req) => {
+            stats.sent++;
+            const body = JSON.stringify({
+              tenant_id: p.tenant,
+              ...(p.stripeAccount ? { stripe_account: p.stripeAccount } : {}),
+              payment_data: { amount: 1000 + (stats.sent % 5000), currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
+            });
+            return {
+              ...req,
+              method: 'POST',
+              path: p.path,
+              body,
+              headers: {
+                'content-type': 'application/json',
+                'idempotency-key': `bench-${crypto.randomUUID()}`,
+                ...(p.token ? { authorization: `Bearer ${p.token}` } : {}),
+              },
+            };
+          },
+          onResponse: (status) => count(status),
+        },
+      ],
+    };
+  }
+  if (job.kind === 'get') {
+    let i = 0;
+    return {
+      stats,
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (req) => {
+            stats.sent++;
+            const path = p.paths[i++ % p.paths.length];
+            return { ...req, method: 'GET', path, headers: p.token ? { authorization: `Bearer ${p.token}` } : {} };
+          },
+          onResponse: (status) => count(status),
+        },
+      ],
+    };
+  }
+  throw new Error(`unknown kind ${job.kind}`);
+}
+
+process.on('message', async (job) => {
+  try {
+    const { requests, stats } = build(job);
+    const result = await autocannon({
+      url: job.url,
+      connections: job.connections,
+      duration: job.duration,
+      timeout: 10,
+      requests,
+    });
+    process.send({
+      ok: true,
+      result: {
+        requests_total: result.requests.total,
+        req_per_s: result.requests.average,
+        p50_ms: result.latency.p50,
+        p99_ms: result.latency.p99,
+        max_ms: result.latency.max,
+        non_2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        stats,
+      },
+    });
+  } catch (err) {
+    process.send({ ok: false, error: String(err && err.stack ? err.stack : err) });
+  }
+});
