@@ -1,3 +1,4 @@
+import { describeWithRedis } from '../utils/requires-redis';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { REDIS_CLIENT } from '../../apps/connect-service/src/redis/redis.module';
@@ -109,9 +110,7 @@ describe('rate limits, in-process (no REDIS_URL)', () => {
   });
 });
 
-const redisUrl = process.env.TEST_REDIS_URL;
-(redisUrl ? describe : describe.skip)('rate limits shared by two instances on one Redis', () => {
-  // Skipped without TEST_REDIS_URL: the point is the shared store.
+describeWithRedis('rate limits shared by two instances on one Redis', (redisUrl) => {
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
