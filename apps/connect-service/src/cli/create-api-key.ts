@@ -4,40 +4,37 @@
  * Prints the key once, alone on stdout (`KEY=$(npm run -s api-key:create -- ...)`); only its hash is stored. Nest's
  * logger is limited to errors, which go to stderr.
  */
-import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { parseArgs } from 'node:util';
 import { isRole } from '@app/auth';
-import { validateEnvironment } from '@app/config';
-import { stopEmbeddedPostgres } from '@app/database';
 import { DataSource } from 'typeorm';
 import { ApiKeysService } from '../api-keys/api-keys.service';
-import { AppModule } from '../app.module';
 import { AuditLogService } from '../audit/audit-log.service';
+import { runCli } from './run-cli';
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      role: { type: 'string' },
-      scopes: { type: 'string', default: '' },
-      tenant: { type: 'string' },
-      name: { type: 'string', default: 'bootstrap key' },
-      expires: { type: 'string' },
-    },
-    allowPositionals: false,
-  });
-  if (!isRole(values.role)) {
-    throw new Error(
-      'Usage: api-key:create --role viewer|operator|admin|platform --scopes "a:b c:d" [--tenant t] [--name n] [--expires ISO]',
-    );
-  }
-  const expiresAt = values.expires ? new Date(values.expires) : null;
-  if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new Error('--expires must be an ISO-8601 date');
-  const role = values.role;
-  process.env.WORKERS_ENABLED ??= 'false';
-  validateEnvironment(process.env);
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
-  try {
+runCli(
+  'api-key:create',
+  () => {
+    const { values } = parseArgs({
+      options: {
+        role: { type: 'string' },
+        scopes: { type: 'string', default: '' },
+        tenant: { type: 'string' },
+        name: { type: 'string', default: 'bootstrap key' },
+        expires: { type: 'string' },
+      },
+      allowPositionals: false,
+    });
+    if (!isRole(values.role)) {
+      throw new Error(
+        'Usage: api-key:create --role viewer|operator|admin|platform --scopes "a:b c:d" [--tenant t] [--name n] [--expires ISO]',
+      );
+    }
+    const expiresAt = values.expires ? new Date(values.expires) : null;
+    if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new Error('--expires must be an ISO-8601 date');
+    return { values, role: values.role, expiresAt };
+  },
+  async (app, { values, role, expiresAt }) => {
     const keys = app.get(ApiKeysService);
     const audit = app.get(AuditLogService);
     const { row, key } = await app.get<DataSource>(getDataSourceToken()).transaction(async (m) => {
@@ -65,18 +62,6 @@ async function main(): Promise<void> {
       `Created API key ${row.id} (role ${row.role}, scopes: ${row.scopes.join(' ') || 'none'}). Store it now; it is not shown again:\n`,
     );
     process.stdout.write(`${key}\n`);
-  } finally {
-    await app.close();
-  }
-}
-
-main()
-  .then(() => stopEmbeddedPostgres())
-  .catch(async (err: unknown) => {
-    const details = (err as { details?: unknown }).details;
-    process.stderr.write(
-      `api-key:create failed: ${err instanceof Error ? err.message : String(err)}${details ? ` ${JSON.stringify(details)}` : ''}\n`,
-    );
-    await stopEmbeddedPostgres().catch(() => undefined);
-    process.exit(1);
-  });
+  },
+  { logger: ['error'] },
+);
