@@ -7,3 +7,4 @@ export * from './crypto/secret-box';
 export * from './crypto/crypto.module';
 export * from './money';
 export * from './pagination/keyset-cursor';
+export * from './pagination/page.dto';

@@ -1,3 +1,4 @@
+import { PageDto, PageQueryDto } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -5,13 +6,10 @@ import {
   IsArray,
   IsDate,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
   MinLength,
 } from 'class-validator';
 import { ROLES, Role } from '@app/auth';
@@ -55,26 +53,12 @@ export class CreateApiKeyDto {
   expires_at?: Date;
 }
 
-export class ListApiKeysQueryDto {
+export class ListApiKeysQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'tenant_acme' })
   @IsOptional()
   @IsString()
   @MaxLength(128)
   tenant_id?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-
-  @ApiPropertyOptional({ description: 'The `next_cursor` of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 /** A key as every read shows it: never the secret, never its hash. */
@@ -147,13 +131,4 @@ export class ApiKeyCreatedDto extends ApiKeyDto {
   key!: string;
 }
 
-export class ApiKeyListDto {
-  @ApiProperty({ type: [ApiKeyDto] })
-  data!: ApiKeyDto[];
-
-  @ApiProperty({ example: false })
-  has_more!: boolean;
-
-  @ApiProperty({ example: null, nullable: true, type: String })
-  next_cursor!: string | null;
-}
+export class ApiKeyListDto extends PageDto(ApiKeyDto) {}

@@ -1,10 +1,10 @@
+import { PageDto, PageQueryDto } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { AuditLogEntity } from '@app/database';
 import { AUDIT_ACTIONS } from '../audit-actions';
 
-export class ListAuditLogQueryDto {
+export class ListAuditLogQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     example: 'tenant_acme',
     description: 'Platform only; tenant admins always see their own.',
@@ -18,20 +18,6 @@ export class ListAuditLogQueryDto {
   @IsOptional()
   @IsIn(AUDIT_ACTIONS)
   action?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-
-  @ApiPropertyOptional({ description: 'The `next_cursor` of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 export class AuditLogEntryDto {
@@ -81,13 +67,4 @@ export class AuditLogEntryDto {
   }
 }
 
-export class AuditLogListDto {
-  @ApiProperty({ type: [AuditLogEntryDto] })
-  data!: AuditLogEntryDto[];
-
-  @ApiProperty({ example: false })
-  has_more!: boolean;
-
-  @ApiProperty({ example: null, nullable: true, type: String })
-  next_cursor!: string | null;
-}
+export class AuditLogListDto extends PageDto(AuditLogEntryDto) {}

@@ -1,6 +1,6 @@
+import { PageDto, PageQueryDto } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ConnectEventEntity } from '@app/database';
 import { CONNECT_EVENT_TYPES, ConnectEventType } from '../connect-event-types';
 
@@ -41,23 +41,9 @@ export class ConnectEventDto {
   }
 }
 
-export class ConnectEventListDto {
-  @ApiProperty({ type: [ConnectEventDto] })
-  data!: ConnectEventDto[];
+export class ConnectEventListDto extends PageDto(ConnectEventDto) {}
 
-  @ApiProperty({ example: false })
-  has_more!: boolean;
-
-  @ApiProperty({
-    example: null,
-    nullable: true,
-    type: String,
-    description: 'Pass as `cursor` to get the next (older) page.',
-  })
-  next_cursor!: string | null;
-}
-
-export class ListConnectEventsQueryDto {
+export class ListConnectEventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     example: 'tenant_acme',
     description: 'Platform callers may name any tenant; others only their own.',
@@ -89,18 +75,4 @@ export class ListConnectEventsQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   created_lt?: string;
-
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'The `next_cursor` of the previous page (opaque).' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }

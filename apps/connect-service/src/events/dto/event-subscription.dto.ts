@@ -1,16 +1,13 @@
+import { PageDto, PageQueryDto } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
-  Max,
   MaxLength,
-  Min,
   MinLength,
 } from 'class-validator';
 import { EventSubscriptionEntity, EventSubscriptionStatus } from '@app/database';
@@ -118,18 +115,9 @@ export class EventSubscriptionCreatedDto extends EventSubscriptionDto {
   secret!: string;
 }
 
-export class EventSubscriptionListDto {
-  @ApiProperty({ type: [EventSubscriptionDto] })
-  data!: EventSubscriptionDto[];
+export class EventSubscriptionListDto extends PageDto(EventSubscriptionDto) {}
 
-  @ApiProperty({ example: false })
-  has_more!: boolean;
-
-  @ApiProperty({ example: null, nullable: true, type: String })
-  next_cursor!: string | null;
-}
-
-export class ListEventSubscriptionsQueryDto {
+export class ListEventSubscriptionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     example: 'tenant_acme',
     description: 'Platform only: the subscriptions of one tenant.',
@@ -138,18 +126,4 @@ export class ListEventSubscriptionsQueryDto {
   @IsString()
   @MaxLength(128)
   tenant_id?: string;
-
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'The `next_cursor` of the previous page (opaque).' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }

@@ -1,3 +1,4 @@
+import { PageDto, PageQueryDto } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -206,18 +207,9 @@ export class PaymentRouteDto {
   }
 }
 
-export class PaymentRouteListDto {
-  @ApiProperty({ type: [PaymentRouteDto] })
-  data!: PaymentRouteDto[];
+export class PaymentRouteListDto extends PageDto(PaymentRouteDto) {}
 
-  @ApiProperty({ example: false })
-  has_more!: boolean;
-
-  @ApiProperty({ example: null, nullable: true, type: String })
-  next_cursor!: string | null;
-}
-
-export class ListPaymentsQueryDto {
+export class ListPaymentsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     example: 'tenant_acme',
     description: 'Platform callers: any tenant; others: their own.',
@@ -246,20 +238,6 @@ export class ListPaymentsQueryDto {
   @IsOptional()
   @IsISO8601()
   created_lt?: string;
-
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'Opaque: the `next_cursor` of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 export class CreateRefundDto {

@@ -1,6 +1,6 @@
+import { PageDto, PageQueryDto } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsEnum, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsEnum, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventStatus } from '@app/database';
 
 /** One row of the webhook inbox, for operators. */
@@ -103,23 +103,9 @@ export class WebhookEventDto {
   }
 }
 
-export class WebhookEventListDto {
-  @ApiProperty({ type: [WebhookEventDto] })
-  data!: WebhookEventDto[];
+export class WebhookEventListDto extends PageDto(WebhookEventDto) {}
 
-  @ApiProperty({ example: false })
-  has_more!: boolean;
-
-  @ApiProperty({
-    example: null,
-    nullable: true,
-    type: String,
-    description: 'Pass as `cursor` to get the next (older) page.',
-  })
-  next_cursor!: string | null;
-}
-
-export class ListWebhookEventsQueryDto {
+export class ListWebhookEventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     enum: StripeWebhookEventStatus,
     enumName: 'StripeWebhookEventStatus',
@@ -161,21 +147,4 @@ export class ListWebhookEventsQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   created_lte?: string;
-
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({
-    example: 'WyIyMDI2LTExLTI2VDA0OjE1OjI3LjEyM1oiLCI2ZjFkIl0',
-    description: '`next_cursor` of the previous page.',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
