@@ -31,7 +31,7 @@ import {
   PaymentRouteDto,
   PaymentRouteListDto,
 } from './dto/payment.dto';
-import { IdempotencyService, requestHash } from './idempotency.service';
+import { IdempotencyService, requestHash, StoredResponse } from './idempotency.service';
 import { PaymentsService } from './payments.service';
 import { SubscriptionsService } from './subscriptions.service';
 import { Audit } from '../audit/audit.decorator';
@@ -81,13 +81,9 @@ export class PaymentsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
-    const res = await this.idempotency.run(
-      `${caller.sub}|${dto.tenant_id}`,
-      key,
-      requestHash('POST', '/connect/payments', dto),
-      () => this.payments.create(dto),
+    return this.idempotent(reply, `${caller.sub}|${dto.tenant_id}`, key, '/connect/payments', dto, () =>
+      this.payments.create(dto),
     );
-    return this.answer(reply, res);
   }
 
   @Get('payments')
@@ -144,14 +140,14 @@ export class PaymentsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
-    const scope = `${caller.sub}|${caller.tenantId ?? '*'}`;
-    const res = await this.idempotency.run(
-      scope,
+    return this.idempotent(
+      reply,
+      `${caller.sub}|${caller.tenantId ?? '*'}`,
       key,
-      requestHash('POST', `/connect/payments/${id}/refunds`, dto),
+      `/connect/payments/${id}/refunds`,
+      dto,
       () => this.payments.refund(caller, id, dto),
     );
-    return this.answer(reply, res);
   }
 
   @Post('subscriptions')
@@ -168,13 +164,9 @@ export class PaymentsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
-    const res = await this.idempotency.run(
-      `${caller.sub}|${dto.tenant_id}`,
-      key,
-      requestHash('POST', '/connect/subscriptions', dto),
-      () => this.subscriptions.create(dto),
+    return this.idempotent(reply, `${caller.sub}|${dto.tenant_id}`, key, '/connect/subscriptions', dto, () =>
+      this.subscriptions.create(dto),
     );
-    return this.answer(reply, res);
   }
 
   @Delete('subscriptions/:id')
@@ -191,7 +183,19 @@ export class PaymentsController {
     return this.subscriptions.cancel(caller, id);
   }
 
-  private answer(reply: FastifyReply, res: { status: number; body: unknown }): unknown {
+  /**
+   * Runs a POST under the caller's Idempotency-Key (scoped to caller and tenant) and answers with the status and body
+   * of the first run when the key was seen before.
+   */
+  private async idempotent(
+    reply: FastifyReply,
+    scope: string,
+    key: string | undefined,
+    path: string,
+    dto: object,
+    run: () => Promise<StoredResponse>,
+  ): Promise<unknown> {
+    const res = await this.idempotency.run(scope, key, requestHash('POST', path, dto), run);
     void reply.status(res.status);
     return res.body;
   }
