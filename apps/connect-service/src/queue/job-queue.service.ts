@@ -106,6 +106,29 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * SQL that enqueues one job per row of `source` (a CTE of the caller's statement), with `dataSql` as each job's
+   * data, taking the queue's own retry, expiry, retention and dead-letter settings the way pg-boss's `send` does.
+   * It lets a hot path write its row and its job in ONE statement (atomic by itself) instead of a four-round-trip
+   * transaction — the webhook intake does. It knows pg-boss 10's job table, so it lives here beside the rest of the
+   * pg-boss wiring, and the intake e2e suites (which process what it enqueues) guard it.
+   */
+  insertJobsFromSql(name: string, source: string, dataSql: string): string {
+    if (!this.defined.has(name)) throw new Error(`queue ${name} is not defined`);
+    if (!/^[\w.-]+$/.test(name) || !/^\w+$/.test(source)) throw new Error('unsafe queue or source name');
+    const schema = this.options.schema;
+    return `INSERT INTO ${schema}.job (name, data, dead_letter, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy)
+      SELECT q.name, ${dataSql}, q.dead_letter,
+        COALESCE(q.expire_seconds, 900) * interval '1s',
+        now() + COALESCE(q.retention_minutes * interval '1 minute', interval '14 days'),
+        COALESCE(q.retry_limit, 2),
+        CASE WHEN COALESCE(q.retry_backoff, false) THEN GREATEST(COALESCE(q.retry_delay, 0), 1) ELSE COALESCE(q.retry_delay, 0) END,
+        COALESCE(q.retry_backoff, false),
+        q.policy
+      FROM ${source} JOIN ${schema}.queue q ON q.name = '${name}'
+      RETURNING id`;
+  }
+
+  /**
    * Starts workers for a queue on this replica (no-op when workers are disabled). pg-boss waits a polling
    * interval between fetches even when jobs were found; a worker that got a full batch asks for the next one at
    * once, so a backlog drains at processing speed and only an idle queue is polled.

@@ -48,6 +48,8 @@ const INSERT_SQL = `INSERT INTO stripe_webhook_events
 /** The webhook inbox: the one path every event takes in (delivery, backfill) and the operators' view of it. */
 @Injectable()
 export class WebhookInboxService {
+  private acceptStatement?: string;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly jobs: JobQueue,
@@ -85,17 +87,22 @@ export class WebhookInboxService {
       inboxId = rows[0]?.id ?? null;
       if (inboxId) this.metrics.events.inc({ type: event.type, outcome: 'livemode_mismatch' });
     } else {
-      inboxId = await this.dataSource.transaction(async (manager) => {
-        const rows: Array<{ id: string }> = await manager.query(INSERT_SQL, params);
-        const id = rows[0]?.id ?? null;
-        if (id) await this.enqueue(manager, id);
-        return id;
-      });
+      // One statement: the inbox row and its processing job commit together (a duplicate inserts neither).
+      const rows: Array<{ id: string }> = await this.dataSource.query(this.acceptSql(), params);
+      inboxId = rows[0]?.id ?? null;
       // Committed: wake this replica's idle worker now instead of at its next poll.
       if (inboxId) this.jobs.notify(WEBHOOK_PROCESS_QUEUE);
     }
     if (!inboxId) this.metrics.events.inc({ type: event.type, outcome: 'duplicate' });
     return { inboxId, duplicate: inboxId === null };
+  }
+
+  /** INSERT_SQL plus the job of the inserted row, as one statement (built once: the queue schema is fixed). */
+  private acceptSql(): string {
+    this.acceptStatement ??= `WITH inbox AS (${INSERT_SQL}),
+      job AS (${this.jobs.insertJobsFromSql(WEBHOOK_PROCESS_QUEUE, 'inbox', "jsonb_build_object('inboxId', inbox.id)")})
+      SELECT id FROM inbox`;
+    return this.acceptStatement;
   }
 
   async enqueue(manager: EntityManager, inboxId: string): Promise<void> {
