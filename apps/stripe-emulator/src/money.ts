@@ -1,36 +1,9 @@
+// The same currency table and minimums the service validates with (STRIPE.md §7): the two never disagree.
+import { KNOWN_CURRENCIES, MAX_AMOUNT, minimumAmountOf } from '@app/common/money';
 import { invalidRequest } from './errors';
 
-/** A subset of Stripe's presentment currencies: https://docs.stripe.com/currencies */
-const CURRENCIES = new Set(
-  (
-    'usd aed aud bgn brl cad chf cny czk dkk eur gbp hkd huf idr ils inr isk jpy krw mxn myr nok nzd php pln ron ' +
-    'sek sgd thb try twd zar bif clp djf gnf kmf mga pyg rwf ugx vnd vuv xaf xof xpf bhd jod kwd omr tnd'
-  ).split(' '),
-);
-
-/** Minimum charge amounts in minor units (STRIPE.md §7); others: the USD-like 50 minor units. */
-const MINIMUMS: Record<string, number> = {
-  usd: 50,
-  eur: 50,
-  aud: 50,
-  brl: 50,
-  cad: 50,
-  chf: 50,
-  nzd: 50,
-  sgd: 50,
-  gbp: 30,
-  dkk: 250,
-  hkd: 400,
-  jpy: 50,
-  mxn: 1000,
-  nok: 300,
-  sek: 300,
-};
-
-export const MAX_AMOUNT = 99_999_999;
-
 export function validateCurrency(currency: string, param = 'currency'): void {
-  if (!/^[a-z]{3}$/.test(currency) || !CURRENCIES.has(currency)) {
+  if (!/^[a-z]{3}$/.test(currency) || !KNOWN_CURRENCIES.has(currency)) {
     throw invalidRequest(
       `Invalid currency: ${currency}. Stripe currently supports these currencies: usd, eur, ...`,
       {
@@ -50,7 +23,7 @@ export function validateAmount(amount: number, currency: string, param = 'amount
   if (amount > MAX_AMOUNT) {
     throw invalidRequest('Amount must be no more than 99999999.', { param, code: 'amount_too_large' });
   }
-  const min = MINIMUMS[currency] ?? 50;
+  const min = minimumAmountOf(currency);
   if (amount < min) {
     throw invalidRequest(`Amount must be at least ${min} ${currency} minor units.`, {
       param,
