@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ErrorCode } from '@app/common';
 
 /**
  * The README's start command, as a newcomer runs it: the production build (`npm test` builds first), no
@@ -89,7 +90,7 @@ describe('booting the built service (README start command)', () => {
       expect(doc.openapi).toMatch(/^3\./);
       const notFound = await fetch(`${base}/no/such/route`);
       expect(notFound.status).toBe(404);
-      expect(((await notFound.json()) as { code: string }).code).toBe('CONNECT_031');
+      expect(((await notFound.json()) as { code: string }).code).toBe(ErrorCode.RouteNotFound);
       expect(await (await fetch(`${base}/metrics`)).text()).toContain('http_request_duration_seconds');
 
       // The printed development token works against a guarded route.

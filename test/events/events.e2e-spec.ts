@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { EventsService } from '../../apps/connect-service/src/events/events.service';
 import { ConnectEventType } from '../../apps/connect-service/src/events/connect-event-types';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { ErrorCode } from '@app/common';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -285,21 +286,36 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
 
   it('refuses bad subscriptions: plain http to a public host, unknown types, an admin subscribing for another tenant', async () => {
     const cases: [Record<string, unknown>, Record<string, string>, number, string][] = [
-      [{ url: 'http://platform.example.com/hook', event_types: ['*'] }, platform(), 400, 'CONNECT_010'],
+      [
+        { url: 'http://platform.example.com/hook', event_types: ['*'] },
+        platform(),
+        400,
+        ErrorCode.ValidationFailed,
+      ],
       [
         { url: 'https://platform.example.com/hook', event_types: ['connect.nope'] },
         platform(),
         400,
-        'CONNECT_010',
+        ErrorCode.ValidationFailed,
       ],
-      [{ url: 'https://platform.example.com/hook', event_types: [] }, platform(), 400, 'CONNECT_010'],
+      [
+        { url: 'https://platform.example.com/hook', event_types: [] },
+        platform(),
+        400,
+        ErrorCode.ValidationFailed,
+      ],
       [
         { url: 'https://platform.example.com/hook', event_types: ['*'], tenant_id: tenantB },
         admin(tenantA),
         403,
-        'CONNECT_021',
+        ErrorCode.Forbidden,
       ],
-      [{ url: 'https://platform.example.com/hook', event_types: ['*'] }, viewer(tenantA), 403, 'CONNECT_021'],
+      [
+        { url: 'https://platform.example.com/hook', event_types: ['*'] },
+        viewer(tenantA),
+        403,
+        ErrorCode.Forbidden,
+      ],
     ];
     for (const [payload, headers, status, code] of cases) {
       const res = await t.app.inject({
@@ -343,7 +359,7 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
       headers: viewer(tenantE),
     });
     expect(foreign.statusCode).toBe(404);
-    expect(foreign.json().code).toBe('CONNECT_030');
+    expect(foreign.json().code).toBe(ErrorCode.NotFound);
     const own = await t.app.inject({
       method: 'GET',
       url: `/connect/events/${mine[0]}`,

@@ -7,6 +7,7 @@ import {
   StripeAccountType,
 } from '@app/database';
 import { bootTestApp, TestApp, TEST_JWT_SECRET, uniqueTenant } from '../utils/test-app';
+import { ErrorCode } from '@app/common';
 
 describe('caller identity on the first real route: GET /connect/accounts/:tenantId', () => {
   let t: TestApp;
@@ -47,7 +48,7 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
   it('refuses a request without a token with a 401 ServiceError', async () => {
     const res = await get(tenantA);
     expect(res.statusCode).toBe(401);
-    expect(res.json()).toMatchObject({ code: 'CONNECT_020', http_status: 401 });
+    expect(res.json()).toMatchObject({ code: ErrorCode.Unauthenticated, http_status: 401 });
   });
 
   it('refuses garbage, expired, unsigned and wrongly signed tokens', async () => {
@@ -63,7 +64,7 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
     for (const token of tokens) {
       const res = await get(tenantA, bearer(token));
       expect(res.statusCode).toBe(401);
-      expect(res.json().code).toBe('CONNECT_020');
+      expect(res.json().code).toBe(ErrorCode.Unauthenticated);
     }
   });
 
@@ -109,13 +110,13 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
       bearer(t.token({ tenant_id: tenantA, roles: ['admin'], scope: 'payments:read' })),
     );
     expect(res.statusCode).toBe(403);
-    expect(res.json().code).toBe('CONNECT_021');
+    expect(res.json().code).toBe(ErrorCode.Forbidden);
   });
 
   it('answers 404 ServiceError for a tenant without an account', async () => {
     const tenant = uniqueTenant('empty');
     const res = await get(tenant, bearer(t.token({ tenant_id: tenant, roles: ['viewer'] })));
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toMatchObject({ code: 'CONNECT_030', http_status: 404 });
+    expect(res.json()).toMatchObject({ code: ErrorCode.NotFound, http_status: 404 });
   });
 });

@@ -3,6 +3,7 @@ import { IsInt, IsString, Max, Min } from 'class-validator';
 import { Public } from '@app/auth';
 import { AppModule } from '../../apps/connect-service/src/app.module';
 import { bootTestApp, TestApp } from '../utils/test-app';
+import { ErrorCode } from '@app/common';
 
 class EchoDto {
   @IsString()
@@ -115,7 +116,11 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
   it('answers an unknown route with a 404 ServiceError', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/no/such/route' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ code: 'CONNECT_031', message: expect.any(String), http_status: 404 });
+    expect(res.json()).toEqual({
+      code: ErrorCode.RouteNotFound,
+      message: expect.any(String),
+      http_status: 404,
+    });
   });
 
   it('names every failing field on a validation error and rejects unknown fields', async () => {
@@ -126,7 +131,7 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
     });
     expect(res.statusCode).toBe(400);
     const body = res.json();
-    expect(body.code).toBe('CONNECT_010');
+    expect(body.code).toBe(ErrorCode.ValidationFailed);
     expect(body.http_status).toBe(400);
     const fields = body.details.fields.map((f: { field: string }) => f.field).sort();
     expect(fields).toEqual(['count', 'extra', 'name']);
@@ -147,7 +152,7 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
       payload: '{"name": ',
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ code: 'CONNECT_011', http_status: 400 });
+    expect(bad.json()).toMatchObject({ code: ErrorCode.MalformedRequest, http_status: 400 });
 
     const big = await t.app.inject({
       method: 'POST',
@@ -156,7 +161,7 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
       payload: JSON.stringify({ name: 'x'.repeat(4096), count: 1 }),
     });
     expect(big.statusCode).toBe(413);
-    expect(big.json()).toMatchObject({ code: 'CONNECT_012', http_status: 413 });
+    expect(big.json()).toMatchObject({ code: ErrorCode.PayloadTooLarge, http_status: 413 });
 
     const media = await t.app.inject({
       method: 'POST',
@@ -165,7 +170,7 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
       payload: 'name: a',
     });
     expect(media.statusCode).toBe(415);
-    expect(media.json()).toMatchObject({ code: 'CONNECT_013', http_status: 415 });
+    expect(media.json()).toMatchObject({ code: ErrorCode.UnsupportedMediaType, http_status: 415 });
   });
 
   it('hides unexpected errors behind a 500 ServiceError with an error_id', async () => {
@@ -173,7 +178,7 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
     expect(res.statusCode).toBe(500);
     const body = res.json();
     expect(body).toEqual({
-      code: 'CONNECT_099',
+      code: ErrorCode.Internal,
       message: 'Internal error',
       http_status: 500,
       error_id: expect.any(String),

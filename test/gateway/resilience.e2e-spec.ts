@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { register } from 'prom-client';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { StripeSdkGateway, StripeSdkGatewayOptions } from '@app/stripe-gateway';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
 
@@ -110,7 +110,7 @@ describe('StripeSdkGateway resilience (against the emulator)', () => {
       headers: { 'Stripe-Should-Retry': 'false' },
     });
     const err = await caught(gateway.createPaymentIntent(visaPayment, {}));
-    expect(err.code).toBe('CONNECT_060');
+    expect(err.code).toBe(ErrorCode.StripeUnavailable);
     expect(err.details).toMatchObject({ stripe: { status: 429 } });
     expect(await requests('/v1/payment_intents')).toHaveLength(1);
   });
@@ -149,7 +149,7 @@ describe('StripeSdkGateway resilience (against the emulator)', () => {
 
     const started = Date.now();
     const fast = await caught(gateway.createPaymentIntent(visaPayment, {}));
-    expect(fast.code).toBe('CONNECT_060');
+    expect(fast.code).toBe(ErrorCode.StripeUnavailable);
     expect(fast.message).toMatch(/^Stripe unavailable/);
     expect(Date.now() - started).toBeLessThan(100);
     expect(await requests('/v1/payment_intents')).toHaveLength(3);
@@ -204,7 +204,7 @@ describe('StripeSdkGateway resilience (against the emulator)', () => {
     const err = await caught(
       gateway.createPaymentIntent({ ...visaPayment, payment_method: 'pm_card_chargeDeclined' }, {}),
     );
-    expect(err.code).toBe('CONNECT_062');
+    expect(err.code).toBe(ErrorCode.CardDeclined);
     expect(err.httpStatus).toBe(402);
     expect(err.details).toMatchObject({
       stripe: { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', status: 402 },
@@ -230,7 +230,7 @@ describe('StripeSdkGateway resilience (against the emulator)', () => {
     expect(account.charges_enabled).toBe(true);
 
     const reuse = await caught(gateway.oauthToken(code));
-    expect(reuse.code).toBe('CONNECT_002');
+    expect(reuse.code).toBe(ErrorCode.OAuthFailed);
     expect(reuse.details).toMatchObject({ stripe: { type: 'invalid_grant' } });
     // A single-use code is never retried: exactly two token requests reached the emulator.
     expect(await requests('/oauth/token')).toHaveLength(2);
@@ -240,7 +240,7 @@ describe('StripeSdkGateway resilience (against the emulator)', () => {
     const key = 'sk_live_ThisKeyMustNeverAppearAnywhere';
     const gateway = gatewayWith({}, key);
     const err = await caught(gateway.retrieveAccount('acct_123'));
-    expect(err.code).toBe('CONNECT_061');
+    expect(err.code).toBe(ErrorCode.StripeRequestFailed);
     expect(err.details).toMatchObject({ stripe: { status: 401 } });
     expect(JSON.stringify(err.toBody())).not.toContain(key);
     expect(err.message).not.toContain('sk_live');
@@ -251,7 +251,7 @@ describe('StripeSdkGateway resilience (against the emulator)', () => {
     await addFault({ path: '/v1/customers', method: 'POST', count: 1, delay_ms: 300, mode: 'after' });
     const slow = gateway.createCustomer({ email: 'slow@b.example' });
     const rejected = await caught(gateway.createCustomer({ email: 'fast@b.example' }));
-    expect(rejected.code).toBe('CONNECT_060');
+    expect(rejected.code).toBe(ErrorCode.StripeUnavailable);
     await expect(slow).resolves.toMatchObject({ email: 'slow@b.example' });
   });
 
@@ -296,7 +296,7 @@ describe('StripeSdkGateway resilience (against the emulator)', () => {
       try {
         fn();
       } catch (err) {
-        expect((err as ServiceException).code).toBe('CONNECT_004');
+        expect((err as ServiceException).code).toBe(ErrorCode.WebhookInvalid);
         return (err as ServiceException).details?.reason;
       }
       throw new Error('expected a rejection');

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { hashOAuthState } from '../../apps/connect-service/src/connect-oauth/oauth-state.util';
 import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { ErrorCode } from '@app/common';
 
 const SUCCESS_URL = 'https://platform.example/connected';
 const FAILURE_URL = 'https://platform.example/failed';
@@ -123,7 +124,10 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       const before = await tokenExchanges();
       const res = await t.app.inject({ method: 'GET', url: callback, headers: json });
       expect(res.statusCode).toBe(400);
-      expect(res.json()).toMatchObject({ code: 'CONNECT_002', details: { outcome: 'invalid_state' } });
+      expect(res.json()).toMatchObject({
+        code: ErrorCode.OAuthFailed,
+        details: { outcome: 'invalid_state' },
+      });
       expect(await tokenExchanges()).toBe(before);
       // and the browser variant is redirected to the failure URL
       const browser = await t.app.inject({ method: 'GET', url: callback });
@@ -151,7 +155,7 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
           headers: json,
         });
         expect(res.statusCode).toBe(400);
-        expect(res.json().code).toBe('CONNECT_002');
+        expect(res.json().code).toBe(ErrorCode.OAuthFailed);
       }
       expect(await tokenExchanges()).toBe(before);
     });
@@ -166,7 +170,7 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       );
       const before = await tokenExchanges();
       const res = await t.app.inject({ method: 'GET', url: cb, headers: json });
-      expect(res.json()).toMatchObject({ code: 'CONNECT_002' });
+      expect(res.json()).toMatchObject({ code: ErrorCode.OAuthFailed });
       expect(await tokenExchanges()).toBe(before);
       expect(await accountRow(other)).toBeUndefined();
     });
@@ -177,7 +181,7 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       const { url } = await startOAuth(victim);
       const cb = await consent(url);
       const res = await t.app.inject({ method: 'GET', url: `${cb}&tenant_id=${attacker}`, headers: json });
-      expect(res.json()).toMatchObject({ code: 'CONNECT_002' });
+      expect(res.json()).toMatchObject({ code: ErrorCode.OAuthFailed });
       expect(await accountRow(attacker)).toBeUndefined();
       const own = await t.app.inject({ method: 'GET', url: `${cb}&tenant_id=${victim}`, headers: json });
       expect(own.statusCode).toBe(200);
@@ -207,7 +211,7 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
         payload: { tenant_id: tenantX, redirect_uri: 'https://evil.example/cb' },
       });
       expect(res.statusCode).toBe(400);
-      expect(res.json().code).toBe('CONNECT_010');
+      expect(res.json().code).toBe(ErrorCode.ValidationFailed);
     });
 
     it('a declined consent is recorded, connects nothing and redirects to the failure URL', async () => {
@@ -261,7 +265,7 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       );
       const res = await t.app.inject({ method: 'GET', url: cb, headers: json });
       expect(res.statusCode).toBe(409);
-      expect(res.json()).toMatchObject({ code: 'CONNECT_040', details: { outcome: 'conflict' } });
+      expect(res.json()).toMatchObject({ code: ErrorCode.Conflict, details: { outcome: 'conflict' } });
       expect(await accountRow(second)).toBeUndefined();
       expect((await accountRow(owner))!.tenant_id).toBe(owner);
     });

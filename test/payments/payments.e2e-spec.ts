@@ -9,6 +9,7 @@ import {
 import { StripeGateway } from '@app/stripe-gateway';
 import { PaymentsWebhookHandlers } from '../../apps/connect-service/src/payments/payments-webhook.handlers';
 import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { ErrorCode } from '@app/common';
 
 jest.setTimeout(120_000);
 
@@ -150,7 +151,7 @@ describe('payments (issue 6) against the emulator', () => {
     ] as const) {
       const res = await post('/connect/payments', pay(tenant, amount, currency));
       expect(res.status).toBe(400);
-      expect(res.body.code).toBe('CONNECT_010');
+      expect(res.body.code).toBe(ErrorCode.ValidationFailed);
       expect(JSON.stringify(res.body.details)).toContain(field);
     }
   });
@@ -162,7 +163,7 @@ describe('payments (issue 6) against the emulator', () => {
       pay(tenant, 2_000, 'usd', { payment_method: 'pm_card_chargeDeclined' }),
     );
     expect(res.status).toBe(402);
-    expect(res.body.code).toBe('CONNECT_062');
+    expect(res.body.code).toBe(ErrorCode.CardDeclined);
     expect(res.body.details?.decline_code).toBe('generic_decline');
     const list = await get<{ data: Route[] }>(`/connect/payments?tenant_id=${tenant}&status=failed`);
     expect(list.body.data).toHaveLength(1);
@@ -179,7 +180,7 @@ describe('payments (issue 6) against the emulator', () => {
       const { tenant, acct } = await connectTenant(overrides);
       const res = await post('/connect/payments', pay(tenant, 2_000, 'usd'));
       expect(res.status).toBe(422);
-      expect(res.body.code).toBe('CONNECT_001');
+      expect(res.body.code).toBe(ErrorCode.AccountInvalid);
       const requests = await emulatorControl<{ data: { stripe_account: string | null; path: string }[] }>(
         t.emulatorUrl!,
         '/requests?path=/v1/payment_intents',
@@ -204,7 +205,7 @@ describe('payments (issue 6) against the emulator', () => {
 
     const other = await post('/connect/payments', pay(tenant, 4_300, 'usd'), `same-${tenant}`);
     expect(other.status).toBe(422);
-    expect(other.body.code).toBe('CONNECT_041');
+    expect(other.body.code).toBe(ErrorCode.IdempotencyKeyReused);
   });
 
   it('the emulator failing the first two creates: still exactly one PaymentIntent', async () => {
@@ -292,7 +293,7 @@ describe('payments (issue 6) against the emulator', () => {
     expect(partial.body).toMatchObject({ type: 'refund', amount: 2_000, status: 'completed' });
     const over = await post(`/connect/payments/${paid.body.id}/refunds`, { amount: 3_001 });
     expect(over.status).toBe(400);
-    expect(over.body.code).toBe('CONNECT_010');
+    expect(over.body.code).toBe(ErrorCode.ValidationFailed);
     const rest = await post(`/connect/payments/${paid.body.id}/refunds`, {});
     expect(rest.status).toBe(201);
     expect(rest.body.amount).toBe(3_000);

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { ErrorCode } from '@app/common';
 
 interface Res {
   status: number;
@@ -98,12 +99,12 @@ describe('API keys (issue 7)', () => {
     );
     expect(res).toMatchObject({
       status: 403,
-      body: { code: 'CONNECT_021', details: { missing_scopes: ['payments:write'] } },
+      body: { code: ErrorCode.Forbidden, details: { missing_scopes: ['payments:write'] } },
     });
     const noTenant = await createKey({ tenant_id: undefined });
-    expect(noTenant).toMatchObject({ status: 400, body: { code: 'CONNECT_010' } });
+    expect(noTenant).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed } });
     const past = await createKey({ expires_at: new Date(Date.now() - 1000).toISOString() });
-    expect(past).toMatchObject({ status: 400, body: { code: 'CONNECT_010' } });
+    expect(past).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed } });
     const admin = t.token({ roles: ['admin'], tenant_id: 't1' });
     expect(
       (
@@ -125,7 +126,10 @@ describe('API keys (issue 7)', () => {
     expect(revoked.status).toBe(200);
     expect(revoked.body.revoked_at).toEqual(expect.any(String));
     const after = await call('GET', '/connect/api-keys?limit=1', asKey(key));
-    expect(after).toMatchObject({ status: 401, body: { code: 'CONNECT_020', message: 'Invalid API key' } });
+    expect(after).toMatchObject({
+      status: 401,
+      body: { code: ErrorCode.Unauthenticated, message: 'Invalid API key' },
+    });
     expect((await call('DELETE', `/connect/api-keys/${created.body.id as string}`, platform())).status).toBe(
       200,
     );

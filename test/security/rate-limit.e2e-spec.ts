@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { REDIS_CLIENT } from '../../apps/connect-service/src/redis/redis.module';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { ErrorCode } from '@app/common';
 
 type Headers = Record<string, string>;
 
@@ -49,7 +50,7 @@ describe('rate limits, in-process (no REDIS_URL)', () => {
     const limited = await get(t, '/connect/audit-log?limit=1', h);
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({
-      code: 'CONNECT_050',
+      code: ErrorCode.RateLimited,
       http_status: 429,
       message: 'Too many requests',
     });

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { ROLES, Role, roleRank } from '@app/auth';
 import { ALL_SCOPES, bootTestApp, TEST_JWT_SECRET, TestApp, uniqueTenant } from '../utils/test-app';
 import { discoverRoutes, EXPECTED_RULES, ResourceKind, Rule } from './route-table';
+import { ErrorCode } from '@app/common';
 
 /**
  * The security suite (issue 7): every endpoint × every role × own/other tenant, generated from the route table;
@@ -248,7 +249,7 @@ describe('security suite', () => {
         method === 'GET' ? undefined : {},
       );
       count('cross-tenant by id');
-      expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: 'CONNECT_030' });
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: ErrorCode.NotFound });
       expect(res.raw).not.toContain(tenantB);
       if (method === 'GET') {
         // The id is real: the platform sees it.
@@ -366,7 +367,7 @@ describe('security suite', () => {
             name === 'a card number' &&
             !key.includes('webhooks') &&
             res.status === 400 &&
-            res.body.code === 'CONNECT_010'
+            res.body.code === ErrorCode.ValidationFailed
           ) {
             if (res.raw.includes('4242')) failures.push(`${caller}, ${name}: the card number was echoed`);
           }
@@ -386,14 +387,20 @@ describe('security suite', () => {
       );
       count('card numbers');
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ code: 'CONNECT_010', details: { fields: [{ field: 'note' }] } });
+      expect(res.body).toMatchObject({
+        code: ErrorCode.ValidationFailed,
+        details: { fields: [{ field: 'note' }] },
+      });
       expect(res.raw).not.toContain('4242');
       const body = await send('POST', '/connect/oauth/url', headersFor('admin'), {
         tenant_id: tenantA,
         scope: '4000-0566-5566-5556',
       });
       count('card numbers');
-      expect(body.body).toMatchObject({ code: 'CONNECT_010', details: { fields: [{ field: 'scope' }] } });
+      expect(body.body).toMatchObject({
+        code: ErrorCode.ValidationFailed,
+        details: { fields: [{ field: 'scope' }] },
+      });
     });
   });
 
@@ -543,7 +550,7 @@ describe('security suite', () => {
         json,
       );
       count('OAuth state attacks');
-      expect(forged).toMatchObject({ status: 400, body: { code: 'CONNECT_002' } });
+      expect(forged).toMatchObject({ status: 400, body: { code: ErrorCode.OAuthFailed } });
       const started = await send('POST', '/connect/oauth/url', headersFor('admin'), { tenant_id: tenantA });
       expect(started.status).toBe(201);
       const state = started.body.state as string;
@@ -554,13 +561,13 @@ describe('security suite', () => {
         json,
       );
       count('OAuth state attacks');
-      expect(foreign).toMatchObject({ status: 400, body: { code: 'CONNECT_002' } });
+      expect(foreign).toMatchObject({ status: 400, body: { code: ErrorCode.OAuthFailed } });
       const declined = await send('GET', `/connect/oauth/callback?error=access_denied&state=${state}`, json);
       count('OAuth state attacks');
       expect(declined.status).toBe(400);
       const reused = await send('GET', `/connect/oauth/callback?code=ac_x&state=${state}`, json);
       count('OAuth state attacks');
-      expect(reused).toMatchObject({ status: 400, body: { code: 'CONNECT_002' } });
+      expect(reused).toMatchObject({ status: 400, body: { code: ErrorCode.OAuthFailed } });
     });
   });
 
@@ -591,7 +598,7 @@ describe('security suite', () => {
         JSON.stringify({ x: 'y'.repeat(1024 * 1024 + 10) }),
       );
       count('HTTP hardening');
-      expect(big).toMatchObject({ status: 413, body: { code: 'CONNECT_012' } });
+      expect(big).toMatchObject({ status: 413, body: { code: ErrorCode.PayloadTooLarge } });
     });
   });
 

@@ -16,6 +16,7 @@ import {
   insertConnectAccount,
   PLATFORM_SECRET,
 } from './webhook-support';
+import { ErrorCode } from '@app/common';
 
 const SCHEMA = 'wh_intake_e2e';
 
@@ -148,7 +149,7 @@ describe('webhooks: intake and exactly-once processing (emulator delivering sign
     ];
     for (const a of attempts) {
       expect(a.status).toBe(400);
-      expect(a.json).toMatchObject({ code: 'CONNECT_004', http_status: 400 });
+      expect(a.json).toMatchObject({ code: ErrorCode.WebhookInvalid, http_status: 400 });
     }
     expect(attempts.map((a) => (a.json.details as { reason: string }).reason)).toEqual([
       'no_matching_signature',
@@ -358,7 +359,7 @@ describe('webhooks: intake and exactly-once processing (emulator delivering sign
     const viewer = t.token({ roles: ['viewer'], tenant_id: tenantId });
     expect((await get('/connect/webhooks/events', viewer)).status).toBe(403);
     expect((await get('/connect/webhooks/events?limit=500', platform)).body).toMatchObject({
-      code: 'CONNECT_010',
+      code: ErrorCode.ValidationFailed,
     });
 
     const one = await get(`/connect/webhooks/events/${ids[0]}`, admin);
@@ -387,7 +388,9 @@ describe('webhooks: intake and exactly-once processing (emulator delivering sign
     expect((await post(admin, { since: new Date().toISOString() })).status).toBe(403);
     const platform = t.token({ roles: ['platform'] });
     const tooOld = await post(platform, { since: new Date(Date.now() - 31 * 86_400_000).toISOString() });
-    expect(tooOld).toMatchObject({ status: 400, body: { code: 'CONNECT_010' } });
-    expect((await post(platform, { since: 'yesterday' })).body).toMatchObject({ code: 'CONNECT_010' });
+    expect(tooOld).toMatchObject({ status: 400, body: { code: ErrorCode.ValidationFailed } });
+    expect((await post(platform, { since: 'yesterday' })).body).toMatchObject({
+      code: ErrorCode.ValidationFailed,
+    });
   });
 });

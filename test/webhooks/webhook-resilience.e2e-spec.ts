@@ -22,6 +22,7 @@ import {
   startTcpProxy,
   waitFor,
 } from './webhook-support';
+import { ErrorCode } from '@app/common';
 
 const SCHEMA = 'wh_resilience_e2e';
 const BASE_DATABASE_URL = process.env.DATABASE_URL;
@@ -161,7 +162,7 @@ describe('webhooks: replicas, database outage and backfill', () => {
     });
     const res = await deliver(intake.baseUrl!, refused);
     expect(res.status).toBe(503);
-    expect(res.json).toMatchObject({ code: 'CONNECT_070', http_status: 503 });
+    expect(res.json).toMatchObject({ code: ErrorCode.ServiceUnavailable, http_status: 503 });
 
     // Recovery: the same instance takes Stripe's retry of the refused delivery; a worker instance on the same
     // queue processes everything that was acknowledged.

@@ -49,8 +49,8 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
  */
 function documentCommonErrors(document: OpenAPIObject): void {
   const common: [string, ErrorCode, string][] = [
-    ['429', 'CONNECT_050', 'Rate limited: see the Retry-After and RateLimit-* headers.'],
-    ['500', 'CONNECT_099', 'Unexpected error: error_id identifies it in the logs.'],
+    ['429', ErrorCode.RateLimited, 'Rate limited: see the Retry-After and RateLimit-* headers.'],
+    ['500', ErrorCode.Internal, 'Unexpected error: error_id identifies it in the logs.'],
   ];
   for (const [path, item] of Object.entries(document.paths)) {
     const unlimited = path.startsWith('/health') || path === '/metrics';

@@ -3,7 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
-import { ServiceExceptionFilter } from '@app/common';
+import { ServiceExceptionFilter, ErrorCode } from '@app/common';
 import { authConfig } from '@app/config';
 import { createHmac, generateKeyPairSync, KeyObject, sign as rsaSign } from 'node:crypto';
 import { createServer, Server } from 'node:http';
@@ -256,7 +256,7 @@ describe('AuthModule with HS256 (JWT_SECRET), iss and aud configured', () => {
       { authorization: 'Bearer' },
     ]) {
       const res = await call(app, 'GET', '/me', headers);
-      expectError(res, 401, 'CONNECT_020');
+      expectError(res, 401, ErrorCode.Unauthenticated);
     }
     expect((await call(app, 'GET', '/me')).body.message).toBe('Authentication required');
   });
@@ -296,7 +296,7 @@ describe('AuthModule with HS256 (JWT_SECRET), iss and aud configured', () => {
   it.each(attacks)('rejects a token with %s: 401 ServiceError, token not echoed', async (_name, make) => {
     const token = make();
     const res = await call(app, 'GET', '/me', bearer(token));
-    expectError(res, 401, 'CONNECT_020');
+    expectError(res, 401, ErrorCode.Unauthenticated);
     expect(res.raw).not.toContain(token);
     // jsonwebtoken's own messages name the expected issuer/audience: they must not reach the caller.
     expect(res.raw).not.toContain(iss);
@@ -316,7 +316,7 @@ describe('AuthModule with HS256 (JWT_SECRET), iss and aud configured', () => {
 
   it('refuses an API key when no ApiKeyVerifier is bound', async () => {
     const res = await call(app, 'GET', '/me', { 'x-api-key': 'ck_t1_admin.secret' });
-    expectError(res, 401, 'CONNECT_020');
+    expectError(res, 401, ErrorCode.Unauthenticated);
   });
 
   describe('roles', () => {
@@ -332,7 +332,7 @@ describe('AuthModule with HS256 (JWT_SECRET), iss and aud configured', () => {
       const res = await call(app, method, url, bearer(good({ roles })));
       expect(res.status).toBe(status);
       if (status === 403) {
-        expectError(res, 403, 'CONNECT_021');
+        expectError(res, 403, ErrorCode.Forbidden);
         expect(res.body.message).toMatch(/^Requires role (admin|platform)$/);
       }
     });
@@ -346,14 +346,14 @@ describe('AuthModule with HS256 (JWT_SECRET), iss and aud configured', () => {
   describe('scopes', () => {
     it('names the missing scopes', async () => {
       const res = await call(app, 'POST', '/admin-only', bearer(good({ scope: 'payments:read' })));
-      expectError(res, 403, 'CONNECT_021');
+      expectError(res, 403, ErrorCode.Forbidden);
       expect(res.body.message).toBe('Missing scope: accounts:write');
       expect(res.body.details).toEqual({ missing_scopes: ['accounts:write'] });
     });
 
     it('adds class and method scopes up', async () => {
       const only = await call(app, 'GET', '/scoped', bearer(good({ scope: 'payments:read' })));
-      expectError(only, 403, 'CONNECT_021');
+      expectError(only, 403, ErrorCode.Forbidden);
       expect(only.body.details).toEqual({ missing_scopes: ['events:read'] });
       const none = await call(app, 'GET', '/scoped', bearer(good({ scope: '' })));
       expect(none.body.details).toEqual({ missing_scopes: ['events:read', 'payments:read'] });
@@ -369,7 +369,7 @@ describe('AuthModule with HS256 (JWT_SECRET), iss and aud configured', () => {
         '/admin-only',
         bearer(good({ roles: ['platform'], tenant_id: undefined, scope: '' })),
       );
-      expectError(res, 403, 'CONNECT_021');
+      expectError(res, 403, ErrorCode.Forbidden);
     });
   });
 
@@ -388,7 +388,7 @@ describe('AuthModule with HS256 (JWT_SECRET), iss and aud configured', () => {
 
     it('answers 404 Not found (no existence leak) for another tenant in the path', async () => {
       const res = await call(app, 'GET', '/accounts/t2', t1Viewer());
-      expectError(res, 404, 'CONNECT_030');
+      expectError(res, 404, ErrorCode.NotFound);
       expect(res.body.message).toBe('Not found');
       expect(res.raw).not.toContain('t2');
     });
@@ -403,9 +403,9 @@ describe('AuthModule with HS256 (JWT_SECRET), iss and aud configured', () => {
       expectError(
         await call(app, 'POST', '/payments', t1Operator(), { tenant_id: 't2', amount: 100 }),
         403,
-        'CONNECT_021',
+        ErrorCode.Forbidden,
       );
-      expectError(await call(app, 'GET', '/reports?tenant_id=t2', t1Viewer()), 403, 'CONNECT_021');
+      expectError(await call(app, 'GET', '/reports?tenant_id=t2', t1Viewer()), 403, ErrorCode.Forbidden);
       expect(
         (await call(app, 'POST', '/payments', t1Operator(), { tenant_id: 't1', amount: 100 })).status,
       ).toBe(201);
@@ -416,16 +416,20 @@ describe('AuthModule with HS256 (JWT_SECRET), iss and aud configured', () => {
       expectError(
         await call(app, 'GET', '/reports?tenant_id=t1&tenant_id=t2', t1Viewer()),
         400,
-        'CONNECT_010',
+        ErrorCode.ValidationFailed,
       );
       expectError(
         await call(app, 'POST', '/payments', t1Operator(), { tenant_id: ['t1', 't2'] }),
         400,
-        'CONNECT_010',
+        ErrorCode.ValidationFailed,
       );
-      expectError(await call(app, 'POST', '/payments', t1Operator(), { tenant_id: 1 }), 400, 'CONNECT_010');
+      expectError(
+        await call(app, 'POST', '/payments', t1Operator(), { tenant_id: 1 }),
+        400,
+        ErrorCode.ValidationFailed,
+      );
       const mismatch = await call(app, 'POST', '/accounts/t1/notes', platform(), { tenant_id: 't2' });
-      expectError(mismatch, 400, 'CONNECT_010');
+      expectError(mismatch, 400, ErrorCode.ValidationFailed);
     });
 
     it('ignores an inherited tenant_id (prototype pollution attempt)', async () => {
@@ -474,7 +478,7 @@ describe('AuthModule with RS256 (JWT_PUBLIC_KEY)', () => {
       () => craft({ alg: 'RS256', typ: 'JWT' }, claims({ exp: now() - 60 }), rs256(rsa.privateKey)),
     ],
   ])('rejects %s with 401 CONNECT_020', async (_name, make) => {
-    expectError(await call(app, 'GET', '/me', bearer(make())), 401, 'CONNECT_020');
+    expectError(await call(app, 'GET', '/me', bearer(make())), 401, ErrorCode.Unauthenticated);
   });
 });
 
@@ -532,7 +536,7 @@ describe('AuthModule with RS256 via JWKS (JWT_JWKS_URL)', () => {
     ['a wrong iss', () => rsToken({ kid }, rsa.privateKey, { iss: 'https://evil.test' })],
     ['no exp', () => rsToken({ kid }, rsa.privateKey, { exp: undefined })],
   ])('rejects %s with 401 CONNECT_020', async (_name, make) => {
-    expectError(await call(app, 'GET', '/me', bearer(make())), 401, 'CONNECT_020');
+    expectError(await call(app, 'GET', '/me', bearer(make())), 401, ErrorCode.Unauthenticated);
   });
 });
 
@@ -554,9 +558,13 @@ describe('AuthModule with an ApiKeyVerifier bound', () => {
     expectError(
       await call(app, 'GET', '/accounts/t2', { 'x-api-key': 'ck_t1_admin.secret' }),
       404,
-      'CONNECT_030',
+      ErrorCode.NotFound,
     );
-    expectError(await call(app, 'GET', '/scoped', { 'x-api-key': 'ck_t1_admin.secret' }), 403, 'CONNECT_021');
+    expectError(
+      await call(app, 'GET', '/scoped', { 'x-api-key': 'ck_t1_admin.secret' }),
+      403,
+      ErrorCode.Forbidden,
+    );
     expect(
       (await call(app, 'POST', '/payments', { 'x-api-key': 'ck_t1_admin.secret' }, { tenant_id: 't1' }))
         .status,
@@ -564,17 +572,21 @@ describe('AuthModule with an ApiKeyVerifier bound', () => {
   });
 
   it('answers 401 for an unknown or empty key, and for a key sent with a bearer token', async () => {
-    expectError(await call(app, 'GET', '/me', { 'x-api-key': 'ck_t1_admin.wrong' }), 401, 'CONNECT_020');
-    expectError(await call(app, 'GET', '/me', { 'x-api-key': '' }), 401, 'CONNECT_020');
+    expectError(
+      await call(app, 'GET', '/me', { 'x-api-key': 'ck_t1_admin.wrong' }),
+      401,
+      ErrorCode.Unauthenticated,
+    );
+    expectError(await call(app, 'GET', '/me', { 'x-api-key': '' }), 401, ErrorCode.Unauthenticated);
     const both = await call(app, 'GET', '/me', { 'x-api-key': 'ck_t1_admin.secret', ...bearer(hsToken()) });
-    expectError(both, 401, 'CONNECT_020');
+    expectError(both, 401, ErrorCode.Unauthenticated);
   });
 
   it('forbids a non-platform caller without a tenant on tenant routes', async () => {
     expectError(
       await call(app, 'GET', '/accounts/t1', { 'x-api-key': 'ck_unbound.secret' }),
       403,
-      'CONNECT_021',
+      ErrorCode.Forbidden,
     );
     expect((await call(app, 'GET', '/reports', { 'x-api-key': 'ck_unbound.secret' })).status).toBe(200);
   });

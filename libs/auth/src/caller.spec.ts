@@ -1,4 +1,4 @@
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import {
   assertTenantAccess,
   Caller,
@@ -85,7 +85,7 @@ describe('canActForTenant / assertTenantAccess', () => {
       expect(() => assertTenantAccess(c, target)).not.toThrow();
     } else {
       expect(() => assertTenantAccess(c, target)).toThrow(
-        expect.objectContaining({ code: 'CONNECT_030', httpStatus: 404 }) as ServiceException,
+        expect.objectContaining({ code: ErrorCode.NotFound, httpStatus: 404 }) as ServiceException,
       );
     }
   });
@@ -97,7 +97,7 @@ describe('tenantScopeOf', () => {
     expect(tenantScopeOf(caller(['platform'], 't1'))).toBeNull();
     expect(tenantScopeOf(caller(['viewer'], 't1'))).toBe('t1');
     expect(() => tenantScopeOf(caller(['admin'], null))).toThrow(
-      expect.objectContaining({ code: 'CONNECT_021' }) as ServiceException,
+      expect.objectContaining({ code: ErrorCode.Forbidden }) as ServiceException,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 
 export const ROLES = ['viewer', 'operator', 'admin', 'platform'] as const;
 export type Role = (typeof ROLES)[number];
@@ -64,7 +64,7 @@ export function canActForTenant(caller: Pick<Caller, 'roles' | 'tenantId'>, tena
  * tenant answers exactly like a missing row, so ids of other tenants cannot be probed.
  */
 export function assertTenantAccess(caller: Pick<Caller, 'roles' | 'tenantId'>, tenantId: string): void {
-  if (!canActForTenant(caller, tenantId)) throw new ServiceException('CONNECT_030', 'Not found');
+  if (!canActForTenant(caller, tenantId)) throw new ServiceException(ErrorCode.NotFound, 'Not found');
 }
 
 /**
@@ -74,6 +74,6 @@ export function assertTenantAccess(caller: Pick<Caller, 'roles' | 'tenantId'>, t
 export function tenantScopeOf(caller: Pick<Caller, 'roles' | 'tenantId'>): string | null {
   if (isPlatform(caller)) return null;
   if (caller.tenantId === null)
-    throw new ServiceException('CONNECT_021', 'The caller is not bound to a tenant');
+    throw new ServiceException(ErrorCode.Forbidden, 'The caller is not bound to a tenant');
   return caller.tenantId;
 }

@@ -1,4 +1,4 @@
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { callerFromJwtPayload } from './claims';
 
 const base = {
@@ -75,7 +75,7 @@ describe('callerFromJwtPayload', () => {
     ['an overlong scope', { ...base, scope: 'a '.repeat(3000) }, /scope/],
   ])('rejects %s with CONNECT_020', (_name, payload, reason) => {
     const err = rejection(payload);
-    expect(err.code).toBe('CONNECT_020');
+    expect(err.code).toBe(ErrorCode.Unauthenticated);
     expect(err.httpStatus).toBe(401);
     expect(err.message).toMatch(reason);
   });

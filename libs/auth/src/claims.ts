@@ -1,4 +1,4 @@
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { Caller, isRole, ROLES, Role } from './caller';
 
 /** Bounds that keep a hostile but validly signed token from carrying unbounded data into logs and queries. */
@@ -8,7 +8,7 @@ const MAX_ROLES = 16;
 
 function invalid(reason: string): ServiceException {
   // The reason names the claim, never its value nor the token: both may be attacker-controlled or sensitive.
-  return new ServiceException('CONNECT_020', `Invalid token: ${reason}`);
+  return new ServiceException(ErrorCode.Unauthenticated, `Invalid token: ${reason}`);
 }
 
 function isNonEmptyString(v: unknown, max: number): v is string {

@@ -1,6 +1,6 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtension, ApiSecurity, DECORATORS } from '@nestjs/swagger';
-import { ApiErrors, ServiceException } from '@app/common';
+import { ApiErrors, ServiceException, ErrorCode } from '@app/common';
 import type { FastifyRequest } from 'fastify';
 import { Caller, Role } from './caller';
 
@@ -28,7 +28,7 @@ export const Scopes = (...scopes: string[]): MethodDecorator & ClassDecorator =>
 export const CurrentCaller = createParamDecorator((_data: unknown, ctx: ExecutionContext): Caller => {
   const caller = ctx.switchToHttp().getRequest<AuthenticatedRequest>().user;
   // Only reachable on a @Public() route that asks for a caller: treat it as unauthenticated, not as a 500.
-  if (!caller) throw new ServiceException('CONNECT_020', 'Authentication required');
+  if (!caller) throw new ServiceException(ErrorCode.Unauthenticated, 'Authentication required');
   return caller;
 });
 
@@ -65,7 +65,7 @@ export function ApiAuth(minimumRole: Role, ...scopes: string[]): MethodDecorator
     Scopes(...scopes),
     ApiBearerAuth(BEARER_SECURITY_NAME),
     ApiSecurity(API_KEY_SECURITY_NAME),
-    ApiErrors('CONNECT_020', 'CONNECT_021'),
+    ApiErrors(ErrorCode.Unauthenticated, ErrorCode.Forbidden),
     ApiExtension('x-required-role', minimumRole),
     ApiExtension('x-required-scopes', scopes),
     AppendOperationDescription(describeRequirement(minimumRole, scopes)),

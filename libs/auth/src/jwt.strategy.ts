@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
 import { authConfig } from '@app/config';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { passportJwtSecret } from 'jwks-rsa';
 import { ExtractJwt, Strategy, StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { Caller } from './caller';
@@ -82,7 +82,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY_NAME) {
     // jsonwebtoken only checks `exp` when present; the contract makes it mandatory so no token lives forever.
     const exp = (payload as { exp?: unknown } | null)?.exp;
     if (typeof exp !== 'number' || !Number.isFinite(exp)) {
-      throw new ServiceException('CONNECT_020', 'Invalid token: exp is required');
+      throw new ServiceException(ErrorCode.Unauthenticated, 'Invalid token: exp is required');
     }
     return callerFromJwtPayload(payload);
   }

@@ -1,6 +1,6 @@
 import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError } from 'cockatiel';
 import Stripe from 'stripe';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { mapStripeError, outcomeOf, scrubSecrets } from './map-stripe-error';
 
 const KEY = 'sk_test_51SecretKeyThatMustNeverLeak';
@@ -20,7 +20,7 @@ describe('mapStripeError', () => {
         decline_code: 'generic_decline',
         message: 'Your card was declined.',
       }),
-      'CONNECT_062',
+      ErrorCode.CardDeclined,
       402,
       {
         type: 'card_error',
@@ -39,7 +39,7 @@ describe('mapStripeError', () => {
         param: 'amount',
         message: 'Missing required param: amount.',
       }),
-      'CONNECT_061',
+      ErrorCode.StripeRequestFailed,
       502,
       {
         type: 'invalid_request_error',
@@ -57,7 +57,7 @@ describe('mapStripeError', () => {
         code: 'resource_missing',
         message: "No such payment_intent: 'pi_1'",
       }),
-      'CONNECT_061',
+      ErrorCode.StripeRequestFailed,
       502,
       { type: 'invalid_request_error', code: 'resource_missing', request_id: 'req_123', status: 404 },
     ],
@@ -68,14 +68,14 @@ describe('mapStripeError', () => {
         statusCode: 400,
         message: 'Keys for idempotent requests can only be used with the same parameters',
       }),
-      'CONNECT_061',
+      ErrorCode.StripeRequestFailed,
       502,
       { type: 'idempotency_error', request_id: 'req_123', status: 400 },
     ],
     [
       'rate limited (429)',
       v1({ type: 'rate_limit_error', statusCode: 429, message: 'Too many requests' }),
-      'CONNECT_060',
+      ErrorCode.StripeUnavailable,
       503,
       { type: 'rate_limit_error', request_id: 'req_123', status: 429 },
     ],
@@ -87,14 +87,14 @@ describe('mapStripeError', () => {
         code: 'idempotency_key_in_use',
         message: 'in use',
       }),
-      'CONNECT_060',
+      ErrorCode.StripeUnavailable,
       503,
       { type: 'invalid_request_error', code: 'idempotency_key_in_use', request_id: 'req_123', status: 409 },
     ],
     [
       'server error (500)',
       v1({ type: 'api_error', statusCode: 500, message: 'boom' }),
-      'CONNECT_060',
+      ErrorCode.StripeUnavailable,
       503,
       { type: 'api_error', request_id: 'req_123', status: 500 },
     ],
@@ -103,7 +103,7 @@ describe('mapStripeError', () => {
       new Stripe.errors.StripeConnectionError({
         message: 'An error occurred with our connection to Stripe.',
       }),
-      'CONNECT_060',
+      ErrorCode.StripeUnavailable,
       503,
       {},
     ],
@@ -114,14 +114,14 @@ describe('mapStripeError', () => {
         message: 'This authorization code has already been used',
         statusCode: 400,
       }),
-      'CONNECT_002',
+      ErrorCode.OAuthFailed,
       400,
       { type: 'invalid_grant', status: 400 },
     ],
     [
       'authentication (our key)',
       v1({ type: 'invalid_request_error', statusCode: 401, message: `Invalid API Key provided: ${KEY}` }),
-      'CONNECT_061',
+      ErrorCode.StripeRequestFailed,
       502,
       { type: 'invalid_request_error', request_id: 'req_123', status: 401 },
     ],
@@ -132,13 +132,13 @@ describe('mapStripeError', () => {
         statusCode: 403,
         message: `The provided key '${KEY}' does not have access`,
       }),
-      'CONNECT_061',
+      ErrorCode.StripeRequestFailed,
       502,
       { type: 'invalid_request_error', request_id: 'req_123', status: 403 },
     ],
-    ['breaker open', new BrokenCircuitError(), 'CONNECT_060', 503, undefined],
-    ['bulkhead full', new BulkheadRejectedError(50, 10), 'CONNECT_060', 503, undefined],
-    ['our timeout', new TaskCancelledError(), 'CONNECT_060', 503, undefined],
+    ['breaker open', new BrokenCircuitError(), ErrorCode.StripeUnavailable, 503, undefined],
+    ['bulkhead full', new BulkheadRejectedError(50, 10), ErrorCode.StripeUnavailable, 503, undefined],
+    ['our timeout', new TaskCancelledError(), ErrorCode.StripeUnavailable, 503, undefined],
   ];
 
   it.each(table)('%s → %s', (_name, err, code, status, stripe) => {
@@ -173,7 +173,7 @@ describe('mapStripeError', () => {
   });
 
   it('passes a ServiceException through', () => {
-    const e = new ServiceException('CONNECT_004', 'bad');
+    const e = new ServiceException(ErrorCode.WebhookInvalid, 'bad');
     expect(mapStripeError(e)).toBe(e);
   });
 });

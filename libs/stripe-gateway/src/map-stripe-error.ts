@@ -5,7 +5,7 @@ import {
   TaskCancelledError,
 } from 'cockatiel';
 import Stripe from 'stripe';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 
 type StripeSdkError = Stripe.errors.StripeError;
 
@@ -50,16 +50,16 @@ export function stripeErrorDetails(err: StripeSdkError): StripeErrorDetails {
 
 // No `cause` is attached: the SDK error holds raw response data we would rather not carry into logs.
 const unavailable = (message: string, stripe?: StripeErrorDetails): ServiceException =>
-  new ServiceException('CONNECT_060', message, stripe ? { stripe } : undefined);
+  new ServiceException(ErrorCode.StripeUnavailable, message, stripe ? { stripe } : undefined);
 
 /**
  * Maps what a Stripe call threw to the service's error. Returns null for errors that are neither Stripe's nor
  * the resilience policies' (programming errors): the caller rethrows those as they are, so the exception
  * filter logs them with an error_id. Messages never echo the secret key.
  *
- * Codes: card errors → CONNECT_062 (402); 429 / 409 / 5xx / connection / timeout (after retries), breaker open,
- * bulkhead full → CONNECT_060 (503); OAuth errors → CONNECT_002; our own credentials refused and every other
- * 4xx (idempotency_error included, its `type` kept) → CONNECT_061 (502).
+ * Codes: card errors → CardDeclined (402); 429 / 409 / 5xx / connection / timeout (after retries), breaker open,
+ * bulkhead full → StripeUnavailable (503); OAuth errors → OAuthFailed; our own credentials refused and every other
+ * 4xx (idempotency_error included, its `type` kept) → StripeRequestFailed (502).
  * https://docs.stripe.com/error-handling and https://docs.stripe.com/error-codes
  */
 export function mapStripeError(err: unknown, secretKey?: string): ServiceException | null {
@@ -79,20 +79,28 @@ export function mapStripeError(err: unknown, secretKey?: string): ServiceExcepti
   const message = scrubSecrets(err.message ?? '', secretKey);
 
   if (err instanceof Stripe.errors.StripeOAuthError) {
-    return new ServiceException('CONNECT_002', `Stripe OAuth failed: ${stripe.type ?? 'error'}: ${message}`, {
-      stripe,
-    });
+    return new ServiceException(
+      ErrorCode.OAuthFailed,
+      `Stripe OAuth failed: ${stripe.type ?? 'error'}: ${message}`,
+      {
+        stripe,
+      },
+    );
   }
   if (err instanceof Stripe.errors.StripeCardError) {
-    return new ServiceException('CONNECT_062', message || 'The card was declined', { stripe });
+    return new ServiceException(ErrorCode.CardDeclined, message || 'The card was declined', { stripe });
   }
   if (err instanceof Stripe.errors.StripeAuthenticationError) {
     // Stripe's message names the (masked) key: say nothing of it.
-    return new ServiceException('CONNECT_061', "Stripe refused the platform's API credentials", { stripe });
+    return new ServiceException(
+      ErrorCode.StripeRequestFailed,
+      "Stripe refused the platform's API credentials",
+      { stripe },
+    );
   }
   if (err instanceof Stripe.errors.StripePermissionError) {
     return new ServiceException(
-      'CONNECT_061',
+      ErrorCode.StripeRequestFailed,
       "The platform's API key is not allowed to make this Stripe request",
       {
         stripe,
@@ -107,7 +115,9 @@ export function mapStripeError(err: unknown, secretKey?: string): ServiceExcepti
   if (status === 409)
     return unavailable('Stripe unavailable (conflicting concurrent request); retry later', stripe);
   if (status !== undefined && status >= 500) return unavailable('Stripe unavailable; retry later', stripe);
-  return new ServiceException('CONNECT_061', `Stripe rejected the request: ${message}`, { stripe });
+  return new ServiceException(ErrorCode.StripeRequestFailed, `Stripe rejected the request: ${message}`, {
+    stripe,
+  });
 }
 
 /** A short label for the `outcome` metric. */

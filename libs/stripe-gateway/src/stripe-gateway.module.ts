@@ -1,6 +1,6 @@
 import { DynamicModule, FactoryProvider, Module, Provider } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { stripeConfig } from '@app/config';
 import { StripeConnection, STRIPE_CONNECTION } from './stripe-connection';
 import { StripeSdkGateway, StripeSdkGatewayOptions } from './stripe-sdk.gateway';
@@ -23,7 +23,7 @@ export const configuredStripeConnectionProvider: FactoryProvider<StripeConnectio
   useFactory: (cfg: ConfigType<typeof stripeConfig>): StripeConnection => {
     if (!cfg.secretKey) {
       throw new ServiceException(
-        'CONNECT_061',
+        ErrorCode.StripeRequestFailed,
         'STRIPE_SECRET_KEY is not set and no Stripe emulator was provided',
       );
     }

@@ -15,7 +15,7 @@ import {
   timeout,
 } from 'cockatiel';
 import Stripe from 'stripe';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { mapStripeError, outcomeOf } from './map-stripe-error';
 import { rewriteAuthorizeUrlOrigin } from './oauth-authorize-url';
 import {
@@ -92,7 +92,7 @@ export interface StripeSdkGatewayOptions {
   bulkhead?: {
     /** Stripe calls in flight at once, across every family. */
     limit?: number;
-    /** Calls waiting for a slot; beyond it they fail fast with CONNECT_060. */
+    /** Calls waiting for a slot; beyond it they fail fast with StripeUnavailable. */
     queue?: number;
   };
 }
@@ -240,7 +240,7 @@ export class StripeSdkGateway extends StripeGateway {
   private clientId(): string {
     if (!this.#clientId) {
       throw new ServiceException(
-        'CONNECT_002',
+        ErrorCode.OAuthFailed,
         'Stripe Connect OAuth is not configured (STRIPE_CONNECT_CLIENT_ID)',
       );
     }

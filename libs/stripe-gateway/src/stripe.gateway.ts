@@ -41,8 +41,8 @@ import type {
 
 /**
  * The only way the service talks to Stripe, and the injection token for it. Every method either returns
- * Stripe's object or throws a ServiceException (CONNECT_002 OAuth, CONNECT_004 webhook, CONNECT_060 Stripe
- * unavailable, CONNECT_061 Stripe rejected the request, CONNECT_062 card declined) whose `details.stripe`
+ * Stripe's object or throws a ServiceException (OAuthFailed OAuth, WebhookInvalid webhook, StripeUnavailable Stripe
+ * unavailable, StripeRequestFailed Stripe rejected the request, CardDeclined card declined) whose `details.stripe`
  * carries Stripe's type, code, decline_code, param, request_id and status.
  */
 export abstract class StripeGateway {
@@ -130,7 +130,7 @@ export abstract class StripeGateway {
 
   /**
    * Verifies a `Stripe-Signature` against every secret (rotation: old and new are both valid for a while)
-   * and returns the event. Throws CONNECT_004 with `details.reason` = missing_signature | malformed |
+   * and returns the event. Throws WebhookInvalid with `details.reason` = missing_signature | malformed |
    * no_matching_signature | timestamp_out_of_tolerance | no_secret_configured.
    */
   abstract verifyWebhook(

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { verifyStripeWebhook } from './verify-stripe-webhook';
 
 const OLD = 'whsec_old_0123456789abcdef';
@@ -19,7 +19,7 @@ function reasonOf(fn: () => unknown): unknown {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(ServiceException);
-    expect((err as ServiceException).code).toBe('CONNECT_004');
+    expect((err as ServiceException).code).toBe(ErrorCode.WebhookInvalid);
     return (err as ServiceException).details?.reason;
   }
   throw new Error('expected a rejection');

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import type { StripeEvent } from './stripe-gateway.types';
 
 export type WebhookRejectionReason =
@@ -10,7 +10,7 @@ export type WebhookRejectionReason =
   | 'no_secret_configured';
 
 function reject(reason: WebhookRejectionReason, message: string): ServiceException {
-  return new ServiceException('CONNECT_004', message, { reason });
+  return new ServiceException(ErrorCode.WebhookInvalid, message, { reason });
 }
 
 function reasonOf(err: Stripe.errors.StripeError): WebhookRejectionReason {

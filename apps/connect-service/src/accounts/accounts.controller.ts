@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiAuth } from '@app/auth';
-import { ApiErrors } from '@app/common';
+import { ApiErrors, ErrorCode } from '@app/common';
 import { ConnectAccountDto } from './dto/connect-account.dto';
 import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-link.dto';
 import { UpdateAccountDto } from './dto/update-account.dto';
@@ -23,7 +23,7 @@ export class AccountsController {
   })
   @ApiParam({ name: 'tenantId', example: 'tenant_acme' })
   @ApiOkResponse({ type: ConnectAccountDto })
-  @ApiErrors('CONNECT_030')
+  @ApiErrors(ErrorCode.NotFound)
   get(@Param('tenantId') tenantId: string): Promise<ConnectAccountDto> {
     return this.accounts.getView(tenantId);
   }
@@ -37,7 +37,13 @@ export class AccountsController {
   })
   @ApiParam({ name: 'tenantId', example: 'tenant_acme' })
   @ApiCreatedResponse({ type: OnboardingLinkDto })
-  @ApiErrors('CONNECT_010', 'CONNECT_030', 'CONNECT_040', 'CONNECT_060', 'CONNECT_061')
+  @ApiErrors(
+    ErrorCode.ValidationFailed,
+    ErrorCode.NotFound,
+    ErrorCode.Conflict,
+    ErrorCode.StripeUnavailable,
+    ErrorCode.StripeRequestFailed,
+  )
   onboarding(
     @Param('tenantId') tenantId: string,
     @Body() body: CreateOnboardingLinkDto,
@@ -58,7 +64,13 @@ export class AccountsController {
   @ApiParam({ name: 'tenantId', example: 'tenant_acme' })
   @ApiBody({ type: UpdateAccountDto })
   @ApiOkResponse({ type: ConnectAccountDto })
-  @ApiErrors('CONNECT_010', 'CONNECT_030', 'CONNECT_040', 'CONNECT_060', 'CONNECT_061')
+  @ApiErrors(
+    ErrorCode.ValidationFailed,
+    ErrorCode.NotFound,
+    ErrorCode.Conflict,
+    ErrorCode.StripeUnavailable,
+    ErrorCode.StripeRequestFailed,
+  )
   update(@Param('tenantId') tenantId: string, @Body() body: UpdateAccountDto): Promise<ConnectAccountDto> {
     return this.accounts.update(tenantId, body);
   }
@@ -75,7 +87,7 @@ export class AccountsController {
   })
   @ApiParam({ name: 'tenantId', example: 'tenant_acme' })
   @ApiOkResponse({ type: ConnectAccountDto })
-  @ApiErrors('CONNECT_030', 'CONNECT_060', 'CONNECT_061')
+  @ApiErrors(ErrorCode.NotFound, ErrorCode.StripeUnavailable, ErrorCode.StripeRequestFailed)
   disconnect(@Param('tenantId') tenantId: string): Promise<ConnectAccountDto> {
     return this.accounts.disconnect(tenantId);
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { accountsConfig } from '@app/config';
 import {
   ConnectAccountEntity,
@@ -59,7 +59,8 @@ export class AccountsService {
 
   async getByTenant(tenantId: string): Promise<ConnectAccountEntity> {
     const account = await this.repo.findOneBy({ tenant_id: tenantId });
-    if (!account) throw new ServiceException('CONNECT_030', `No connected account for tenant ${tenantId}`);
+    if (!account)
+      throw new ServiceException(ErrorCode.NotFound, `No connected account for tenant ${tenantId}`);
     return account;
   }
 
@@ -85,7 +86,10 @@ export class AccountsService {
     try {
       account = await this.gateway.retrieveAccount(row.stripe_account_id);
     } catch (err) {
-      if (err instanceof ServiceException && (err.code === 'CONNECT_060' || err.code === 'CONNECT_061')) {
+      if (
+        err instanceof ServiceException &&
+        (err.code === ErrorCode.StripeUnavailable || err.code === ErrorCode.StripeRequestFailed)
+      ) {
         this.logger.warn(`serving the last known state of ${tenantId}'s account: ${err.code} ${err.message}`);
         return ConnectAccountDto.from(row, true);
       }
@@ -171,7 +175,7 @@ export class AccountsService {
     let row = await this.repo.findOneBy({ tenant_id: tenantId });
     if (row && !row.disconnected_at && row.onboarding_method === OnboardingMethod.OAuth) {
       throw new ServiceException(
-        'CONNECT_040',
+        ErrorCode.Conflict,
         'This tenant is connected through OAuth (a Standard account it manages on Stripe): Account Links do not apply',
       );
     }
@@ -236,7 +240,10 @@ export class AccountsService {
     await this.cache.invalidate(tenantId);
     const row = await this.getByTenant(tenantId);
     if (row.stripe_account_id !== account.id) {
-      throw new ServiceException('CONNECT_040', 'The tenant got another Stripe account concurrently; retry');
+      throw new ServiceException(
+        ErrorCode.Conflict,
+        'The tenant got another Stripe account concurrently; retry',
+      );
     }
     return row;
   }
@@ -244,11 +251,11 @@ export class AccountsService {
   /**
    * Stripe first, then locally. For OAuth (Standard) accounts the platform may change only `metadata` (Stripe:
    * "for other accounts ... some parameters can no longer be changed", https://docs.stripe.com/api/accounts/update),
-   * so the rest is refused before calling Stripe; a refusal by Stripe itself becomes a CONNECT_010/040.
+   * so the rest is refused before calling Stripe; a refusal by Stripe itself becomes a ValidationFailed/Conflict.
    */
   async update(tenantId: string, dto: UpdateAccountDto): Promise<ConnectAccountDto> {
     const row = await this.getByTenant(tenantId);
-    if (row.disconnected_at) throw new ServiceException('CONNECT_040', 'The account is disconnected');
+    if (row.disconnected_at) throw new ServiceException(ErrorCode.Conflict, 'The account is disconnected');
 
     const problems: FieldProblem[] = [];
     if (dto.fee_schedule !== undefined && dto.fee_schedule !== null)
@@ -264,7 +271,8 @@ export class AccountsService {
         }
       }
     }
-    if (problems.length) throw new ServiceException('CONNECT_010', 'Validation failed', { fields: problems });
+    if (problems.length)
+      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', { fields: problems });
 
     const params: StripeAccountUpdateParams = {};
     if (dto.business_profile) params.business_profile = { ...dto.business_profile };
@@ -290,7 +298,7 @@ export class AccountsService {
       const repo = m.getRepository(ConnectAccountEntity);
       const locked = await repo.findOne({ where: { id: row.id }, lock: { mode: 'pessimistic_write' } });
       if (!locked || locked.disconnected_at)
-        throw new ServiceException('CONNECT_040', 'The account is disconnected');
+        throw new ServiceException(ErrorCode.Conflict, 'The account is disconnected');
       if (account) {
         Object.assign(locked, this.mapState(account), {
           synced_at: new Date(),
@@ -411,16 +419,16 @@ function stripeDetailsOf(err: ServiceException): StripeErrorDetails | undefined 
 
 /** Stripe's refusal of an update is the caller's problem (a field it may not change), not a gateway failure. */
 function mapUpdateRefusal(err: unknown): unknown {
-  if (!(err instanceof ServiceException) || err.code !== 'CONNECT_061') return err;
+  if (!(err instanceof ServiceException) || err.code !== ErrorCode.StripeRequestFailed) return err;
   const stripe = stripeDetailsOf(err);
   if (stripe?.status === 400 || stripe?.status === 404) {
-    return new ServiceException('CONNECT_010', `Stripe refused the update: ${err.message}`, {
+    return new ServiceException(ErrorCode.ValidationFailed, `Stripe refused the update: ${err.message}`, {
       fields: [{ field: stripe.param ?? 'body', errors: ['refused by Stripe for this account'] }],
       stripe,
     });
   }
   if (stripe?.status === 403) {
-    return new ServiceException('CONNECT_040', 'Stripe does not let the platform change this account', {
+    return new ServiceException(ErrorCode.Conflict, 'Stripe does not let the platform change this account', {
       stripe,
     });
   }
@@ -428,7 +436,7 @@ function mapUpdateRefusal(err: unknown): unknown {
 }
 
 function isNotConnected(err: unknown): boolean {
-  if (!(err instanceof ServiceException) || err.code !== 'CONNECT_002') return false;
+  if (!(err instanceof ServiceException) || err.code !== ErrorCode.OAuthFailed) return false;
   const stripe = stripeDetailsOf(err);
   return (
     stripe?.type === 'invalid_client' ||

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
-import { ApiErrors, ServiceException } from '@app/common';
+import { ApiErrors, ServiceException, ErrorCode } from '@app/common';
 import { ApiKeysService } from './api-keys.service';
 import {
   ApiKeyCreatedDto,
@@ -12,7 +12,7 @@ import {
 } from './dto/api-key.dto';
 
 const uuidPipe = new ParseUUIDPipe({
-  exceptionFactory: () => new ServiceException('CONNECT_030', 'Not found'),
+  exceptionFactory: () => new ServiceException(ErrorCode.NotFound, 'Not found'),
 });
 
 @ApiTags('api-keys')
@@ -28,7 +28,7 @@ export class ApiKeysController {
       'The full key is in this response only; the service keeps a hash. Scopes are limited to the caller’s own.',
   })
   @ApiCreatedResponse({ type: ApiKeyCreatedDto })
-  @ApiErrors('CONNECT_010', 'CONNECT_050')
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.RateLimited)
   async create(@CurrentCaller() caller: Caller, @Body() body: CreateApiKeyDto): Promise<ApiKeyCreatedDto> {
     const { row, key } = await this.keys.create(caller, {
       name: body.name,
@@ -44,7 +44,7 @@ export class ApiKeysController {
   @ApiAuth('platform')
   @ApiOperation({ summary: 'API keys, newest first (never their secrets)' })
   @ApiOkResponse({ type: ApiKeyListDto })
-  @ApiErrors('CONNECT_010', 'CONNECT_050')
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.RateLimited)
   async list(@CurrentCaller() caller: Caller, @Query() query: ListApiKeysQueryDto): Promise<ApiKeyListDto> {
     const page = await this.keys.list(caller, {
       tenantId: query.tenant_id,
@@ -63,7 +63,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Revoke an API key (immediately; idempotent)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: ApiKeyDto })
-  @ApiErrors('CONNECT_030', 'CONNECT_050')
+  @ApiErrors(ErrorCode.NotFound, ErrorCode.RateLimited)
   async revoke(@CurrentCaller() caller: Caller, @Param('id', uuidPipe) id: string): Promise<ApiKeyDto> {
     return ApiKeyDto.from(await this.keys.revoke(caller, id));
   }
@@ -78,7 +78,7 @@ export class ApiKeysController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiCreatedResponse({ type: ApiKeyCreatedDto })
-  @ApiErrors('CONNECT_030', 'CONNECT_040', 'CONNECT_050')
+  @ApiErrors(ErrorCode.NotFound, ErrorCode.Conflict, ErrorCode.RateLimited)
   async rotate(
     @CurrentCaller() caller: Caller,
     @Param('id', uuidPipe) id: string,

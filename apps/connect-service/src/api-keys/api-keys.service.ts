@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiKeyVerifier, Caller, isRole, missingScopes, Role, tenantScopeOf } from '@app/auth';
-import { ServiceException, decodeKeysetCursor, pageOf } from '@app/common';
+import { ServiceException, decodeKeysetCursor, pageOf, ErrorCode } from '@app/common';
 import { securityConfig, serviceConfig } from '@app/config';
 import { ApiKeyEntity } from '@app/database';
 import { Brackets, DataSource, EntityManager } from 'typeorm';
@@ -98,12 +98,12 @@ export class ApiKeysService extends ApiKeyVerifier {
   /** Inserts a key; also used by the `api-key:create` CLI, which has no caller. */
   async issue(m: EntityManager, input: NewApiKey): Promise<{ row: ApiKeyEntity; key: string }> {
     if (input.role !== 'platform' && !input.tenantId) {
-      throw new ServiceException('CONNECT_010', 'Validation failed', {
+      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
         fields: [{ field: 'tenant_id', errors: ['tenant_id is required unless role is platform'] }],
       });
     }
     if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
-      throw new ServiceException('CONNECT_010', 'Validation failed', {
+      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
         fields: [{ field: 'expires_at', errors: ['expires_at must be in the future'] }],
       });
     }
@@ -177,18 +177,19 @@ export class ApiKeysService extends ApiKeyVerifier {
       const old = await this.lockVisible(m, caller, id);
       const now = Date.now();
       if (old.revoked_at !== null || (old.expires_at !== null && old.expires_at.getTime() <= now)) {
-        throw new ServiceException('CONNECT_040', 'A revoked or expired key cannot be rotated');
+        throw new ServiceException(ErrorCode.Conflict, 'A revoked or expired key cannot be rotated');
       }
       if (old.replaced_by_id !== null) {
         throw new ServiceException(
-          'CONNECT_040',
+          ErrorCode.Conflict,
           'This key was already rotated; rotate its replacement instead',
           {
             replaced_by_id: old.replaced_by_id,
           },
         );
       }
-      if (!isRole(old.role)) throw new ServiceException('CONNECT_099', 'Stored API key has an unknown role');
+      if (!isRole(old.role))
+        throw new ServiceException(ErrorCode.Internal, 'Stored API key has an unknown role');
       const issued = await this.issue(m, {
         name: old.name,
         role: old.role,
@@ -228,7 +229,7 @@ export class ApiKeysService extends ApiKeyVerifier {
       .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
     const scope = tenantScopeOf(caller);
     if (!row || (scope !== null && row.tenant_id !== scope))
-      throw new ServiceException('CONNECT_030', 'Not found');
+      throw new ServiceException(ErrorCode.NotFound, 'Not found');
     return row;
   }
 
@@ -236,12 +237,12 @@ export class ApiKeysService extends ApiKeyVerifier {
   private assertGrantable(caller: Caller, input: Omit<NewApiKey, 'createdBy'>): void {
     const missing = missingScopes(caller, input.scopes);
     if (missing.length) {
-      throw new ServiceException('CONNECT_021', 'A key cannot carry scopes its creator lacks', {
+      throw new ServiceException(ErrorCode.Forbidden, 'A key cannot carry scopes its creator lacks', {
         missing_scopes: missing,
       });
     }
     if (!caller.roles.includes('platform') && !caller.roles.includes(input.role)) {
-      throw new ServiceException('CONNECT_021', 'A key cannot carry a role its creator lacks');
+      throw new ServiceException(ErrorCode.Forbidden, 'A key cannot carry a role its creator lacks');
     }
   }
 

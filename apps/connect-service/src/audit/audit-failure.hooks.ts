@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AuditAction } from './audit-actions';
 import { AuditLogService } from './audit-log.service';
 import { ContextRequest } from './request-context';
+import { ErrorCode } from '@app/common';
 
 /** Per client IP and minute: past this, refused requests are counted but not each written (no write amplification). */
 const MAX_ROWS_PER_IP_PER_MINUTE = 20;
@@ -19,7 +20,7 @@ function codeOf(payload: unknown): string | undefined {
 }
 
 /**
- * Authentication (401), authorization (403) and webhook signature (400 CONNECT_004) failures are decided by
+ * Authentication (401), authorization (403) and webhook signature (400 WebhookInvalid) failures are decided by
  * guards and the webhook controller before any service runs, so they are audited where every response passes:
  * Fastify's onSend. The INSERT is not awaited by the response.
  */
@@ -48,7 +49,7 @@ export function registerAuditFailureHooks(fastify: FastifyInstance, audit: Audit
     else if (status === 403) action = 'auth.authorization_failed';
     else if (status === 400 && route === WEBHOOK_ROUTE && request.method === 'POST') {
       code = codeOf(payload);
-      if (code === 'CONNECT_004') action = 'webhook.signature_failed';
+      if (code === ErrorCode.WebhookInvalid) action = 'webhook.signature_failed';
     }
     if (action) {
       const { ok, suppressed } = allowed(request.ip);

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
-import { ApiErrors } from '@app/common';
+import { ApiErrors, ErrorCode } from '@app/common';
 import { AuditLogService } from './audit-log.service';
 import { AuditLogEntryDto, AuditLogListDto, ListAuditLogQueryDto } from './dto/audit-log.dto';
 
@@ -17,7 +17,7 @@ export class AuditLogController {
     description: 'Platform: every tenant, or one with `tenant_id`. Tenant admins: their own tenant only.',
   })
   @ApiOkResponse({ type: AuditLogListDto })
-  @ApiErrors('CONNECT_010', 'CONNECT_050')
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.RateLimited)
   async list(
     @CurrentCaller() caller: Caller,
     @Query() query: ListAuditLogQueryDto,

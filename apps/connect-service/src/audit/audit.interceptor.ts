@@ -13,7 +13,12 @@ function ownString(container: unknown, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-const NOT_ATTEMPTS = new Set<ErrorCode>(['CONNECT_010', 'CONNECT_011', 'CONNECT_012', 'CONNECT_013']);
+const NOT_ATTEMPTS = new Set<ErrorCode>([
+  ErrorCode.ValidationFailed,
+  ErrorCode.MalformedRequest,
+  ErrorCode.PayloadTooLarge,
+  ErrorCode.UnsupportedMediaType,
+]);
 
 /** Writes the audit row of every `@Audit(...)` route; one metadata lookup on the others. */
 @Injectable()
@@ -57,7 +62,7 @@ export class AuditInterceptor implements NestInterceptor {
             targetType: opts.targetType,
             targetId: targetOf(),
             tenantId: tenantOf(),
-            details: { code: err instanceof ServiceException ? err.code : 'CONNECT_099' },
+            details: { code: err instanceof ServiceException ? err.code : ErrorCode.Internal },
           },
           req,
         );

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiAuth, Caller, CurrentCaller, Public } from '@app/auth';
-import { ApiErrors } from '@app/common';
+import { ApiErrors, ErrorCode } from '@app/common';
 import { OAuthCallbackResultDto } from './dto/oauth-callback-result.dto';
 import { CreateOAuthUrlDto, OAuthUrlDto } from './dto/oauth-url.dto';
 import { ConnectOAuthService, OAuthCallbackQuery } from './connect-oauth.service';
@@ -38,7 +38,7 @@ export class ConnectOAuthController {
     summary: "Start Connect OAuth for a tenant: Stripe's authorize URL with a fresh single-use state",
   })
   @ApiCreatedResponse({ type: OAuthUrlDto })
-  @ApiErrors('CONNECT_002', 'CONNECT_010')
+  @ApiErrors(ErrorCode.OAuthFailed, ErrorCode.ValidationFailed)
   createUrl(@CurrentCaller() caller: Caller, @Body() body: CreateOAuthUrlDto): Promise<OAuthUrlDto> {
     return this.oauth.createAuthorizeUrl(caller, body);
   }
@@ -65,7 +65,7 @@ export class ConnectOAuthController {
   @ApiHeader({ name: 'Accept', required: false, example: 'application/json' })
   @ApiOkResponse({ type: OAuthCallbackResultDto })
   @ApiFoundResponse({ description: 'Redirect to OAUTH_SUCCESS_URL or OAUTH_FAILURE_URL' })
-  @ApiErrors('CONNECT_002', 'CONNECT_040', 'CONNECT_060')
+  @ApiErrors(ErrorCode.OAuthFailed, ErrorCode.Conflict, ErrorCode.StripeUnavailable)
   async callback(
     @Query() raw: Record<string, unknown>,
     @Headers('accept') accept: string | undefined,

@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError } from 'typeorm';
 import type { Caller } from '@app/auth';
-import { SecretBox, ServiceException } from '@app/common';
+import { SecretBox, ServiceException, ErrorCode } from '@app/common';
 import { oauthConfig } from '@app/config';
 import {
   ConnectAccountEntity,
@@ -83,7 +83,7 @@ export class ConnectOAuthService {
   async createAuthorizeUrl(caller: Caller, dto: CreateOAuthUrlDto): Promise<OAuthUrlDto> {
     const redirectUri = dto.redirect_uri ?? this.cfg.redirectUri;
     if (!isAllowedRedirectUri(redirectUri, this.cfg.redirectUri, this.cfg.allowedRedirectUris)) {
-      throw new ServiceException('CONNECT_010', 'Validation failed', {
+      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
         fields: [
           {
             field: 'redirect_uri',
@@ -131,7 +131,7 @@ export class ConnectOAuthService {
         outcome: 'invalid_state',
         tenantId: null,
         error: new ServiceException(
-          'CONNECT_002',
+          ErrorCode.OAuthFailed,
           'OAuth state is unknown, expired, already used or not for this tenant',
           {
             outcome: 'invalid_state',
@@ -148,9 +148,9 @@ export class ConnectOAuthService {
     ) => {
       await this.recordOutcome(consumed.id, stored, message.slice(0, 1000));
       const error =
-        err && err.code !== 'CONNECT_002'
+        err && err.code !== ErrorCode.OAuthFailed
           ? err
-          : new ServiceException(err?.code ?? 'CONNECT_002', message, {
+          : new ServiceException(err?.code ?? ErrorCode.OAuthFailed, message, {
               outcome,
               tenant_id: tenantId,
               ...(err?.details ?? {}),
@@ -201,7 +201,7 @@ export class ConnectOAuthService {
         const owner = await repo.findOneBy({ stripe_account_id: stripeAccountId });
         if (owner && owner.tenant_id !== tenantId) {
           throw new ServiceException(
-            'CONNECT_040',
+            ErrorCode.Conflict,
             'This Stripe account is already connected to another tenant',
             {
               outcome: 'conflict',
@@ -215,7 +215,7 @@ export class ConnectOAuthService {
         });
         if (current && !current.disconnected_at && current.stripe_account_id !== stripeAccountId) {
           throw new ServiceException(
-            'CONNECT_040',
+            ErrorCode.Conflict,
             'The tenant is already connected to another Stripe account: disconnect it first',
             { outcome: 'conflict', tenant_id: tenantId },
           );
@@ -272,7 +272,7 @@ export class ConnectOAuthService {
     } catch (err) {
       const conflict =
         err instanceof ServiceException
-          ? err.code === 'CONNECT_040'
+          ? err.code === ErrorCode.Conflict
           : err instanceof QueryFailedError &&
             (err.driverError as { code?: string }).code === PG_UNIQUE_VIOLATION;
       if (!conflict) throw err;
@@ -281,7 +281,7 @@ export class ConnectOAuthService {
         err instanceof ServiceException
           ? err
           : new ServiceException(
-              'CONNECT_040',
+              ErrorCode.Conflict,
               'This Stripe account is already connected to another tenant',
               {
                 outcome: 'conflict',

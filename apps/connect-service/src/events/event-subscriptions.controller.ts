@@ -8,7 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
-import { ApiErrors, ServiceException } from '@app/common';
+import { ApiErrors, ServiceException, ErrorCode } from '@app/common';
 import {
   CreateEventSubscriptionDto,
   EventSubscriptionCreatedDto,
@@ -19,7 +19,7 @@ import {
 import { EventSubscriptionsService } from './event-subscriptions.service';
 
 const uuidPipe = new ParseUUIDPipe({
-  exceptionFactory: () => new ServiceException('CONNECT_030', 'Not found'),
+  exceptionFactory: () => new ServiceException(ErrorCode.NotFound, 'Not found'),
 });
 
 @ApiTags('events')
@@ -36,7 +36,7 @@ export class EventSubscriptionsController {
       'Admins subscribe for their own tenant; the platform for any tenant or (no `tenant_id`) all of them.',
   })
   @ApiCreatedResponse({ type: EventSubscriptionCreatedDto })
-  @ApiErrors('CONNECT_010')
+  @ApiErrors(ErrorCode.ValidationFailed)
   create(
     @CurrentCaller() caller: Caller,
     @Body() body: CreateEventSubscriptionDto,
@@ -48,7 +48,7 @@ export class EventSubscriptionsController {
   @ApiAuth('admin', 'events:read')
   @ApiOperation({ summary: 'Subscriptions, newest first (never their secrets)' })
   @ApiOkResponse({ type: EventSubscriptionListDto })
-  @ApiErrors('CONNECT_010')
+  @ApiErrors(ErrorCode.ValidationFailed)
   list(
     @CurrentCaller() caller: Caller,
     @Query() query: ListEventSubscriptionsQueryDto,
@@ -61,7 +61,7 @@ export class EventSubscriptionsController {
   @ApiOperation({ summary: 'One subscription (never its secret)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: EventSubscriptionDto })
-  @ApiErrors('CONNECT_030')
+  @ApiErrors(ErrorCode.NotFound)
   async get(
     @CurrentCaller() caller: Caller,
     @Param('id', uuidPipe) id: string,
@@ -75,7 +75,7 @@ export class EventSubscriptionsController {
   @ApiOperation({ summary: 'Delete a subscription (its pending deliveries stop; its history is kept)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors('CONNECT_030')
+  @ApiErrors(ErrorCode.NotFound)
   async remove(@CurrentCaller() caller: Caller, @Param('id', uuidPipe) id: string): Promise<void> {
     await this.subscriptions.remove(caller, id);
   }
@@ -88,7 +88,7 @@ export class EventSubscriptionsController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: EventSubscriptionDto })
-  @ApiErrors('CONNECT_030')
+  @ApiErrors(ErrorCode.NotFound)
   async enable(
     @CurrentCaller() caller: Caller,
     @Param('id', uuidPipe) id: string,

@@ -4,7 +4,7 @@ import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { Caller, isPlatform, tenantScopeOf } from '@app/auth';
-import { SecretBox, ServiceException, decodeKeysetCursor, pageOf } from '@app/common';
+import { SecretBox, ServiceException, decodeKeysetCursor, pageOf, ErrorCode } from '@app/common';
 import { serviceConfig } from '@app/config';
 import { EventSubscriptionEntity, EventSubscriptionStatus } from '@app/database';
 import { normalizeEventTypes, subscriptionUrlProblem } from './delivery-policy';
@@ -36,7 +36,7 @@ export class EventSubscriptionsService {
   async create(caller: Caller, dto: CreateEventSubscriptionDto): Promise<EventSubscriptionCreatedDto> {
     const urlProblem = subscriptionUrlProblem(dto.url, { production: this.svc.nodeEnv === 'production' });
     if (urlProblem) {
-      throw new ServiceException('CONNECT_010', 'Validation failed', {
+      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
         fields: [{ field: 'url', errors: [`url ${urlProblem}`] }],
       });
     }
@@ -89,7 +89,7 @@ export class EventSubscriptionsService {
   async get(caller: Caller, id: string): Promise<EventSubscriptionEntity> {
     const sub = await this.repo.findOneBy({ id, deleted_at: IsNull() });
     if (!sub || (!isPlatform(caller) && sub.tenant_id !== caller.tenantId)) {
-      throw new ServiceException('CONNECT_030', `No subscription ${id}`);
+      throw new ServiceException(ErrorCode.NotFound, `No subscription ${id}`);
     }
     return sub;
   }

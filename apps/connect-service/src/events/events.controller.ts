@@ -1,14 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
-import { ApiErrors, ServiceException } from '@app/common';
+import { ApiErrors, ServiceException, ErrorCode } from '@app/common';
 import { ConnectEventDto, ConnectEventListDto, ListConnectEventsQueryDto } from './dto/connect-event.dto';
 import { EventDeliveryListDto, RedeliverEventDto } from './dto/event-delivery.dto';
 import { EventsService } from './events.service';
 
 /** An unparseable id answers like a missing one (404), never as a validation detail about ids. */
 const uuidPipe = new ParseUUIDPipe({
-  exceptionFactory: () => new ServiceException('CONNECT_030', 'Not found'),
+  exceptionFactory: () => new ServiceException(ErrorCode.NotFound, 'Not found'),
 });
 
 @ApiTags('events')
@@ -24,7 +24,7 @@ export class EventsController {
       "A tenant caller sees its own tenant's events; the platform sees every tenant's or filters by `tenant_id`.",
   })
   @ApiOkResponse({ type: ConnectEventListDto })
-  @ApiErrors('CONNECT_010')
+  @ApiErrors(ErrorCode.ValidationFailed)
   list(
     @CurrentCaller() caller: Caller,
     @Query() query: ListConnectEventsQueryDto,
@@ -37,7 +37,7 @@ export class EventsController {
   @ApiOperation({ summary: 'One ConnectEvent' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: ConnectEventDto })
-  @ApiErrors('CONNECT_030')
+  @ApiErrors(ErrorCode.NotFound)
   async get(@CurrentCaller() caller: Caller, @Param('id', uuidPipe) id: string): Promise<ConnectEventDto> {
     return ConnectEventDto.from(await this.events.get(caller, id));
   }
@@ -50,7 +50,7 @@ export class EventsController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: EventDeliveryListDto })
-  @ApiErrors('CONNECT_030')
+  @ApiErrors(ErrorCode.NotFound)
   async deliveries(
     @CurrentCaller() caller: Caller,
     @Param('id', uuidPipe) id: string,
@@ -68,7 +68,7 @@ export class EventsController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiAcceptedResponse({ type: EventDeliveryListDto, description: 'The deliveries scheduled' })
-  @ApiErrors('CONNECT_010', 'CONNECT_030', 'CONNECT_040')
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound, ErrorCode.Conflict)
   async redeliver(
     @CurrentCaller() caller: Caller,
     @Param('id', uuidPipe) id: string,

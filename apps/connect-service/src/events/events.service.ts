@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { Caller, assertTenantAccess, isPlatform, tenantScopeOf } from '@app/auth';
-import { ServiceException, decodeKeysetCursor, pageOf } from '@app/common';
+import { ServiceException, decodeKeysetCursor, pageOf, ErrorCode } from '@app/common';
 import {
   ConnectEventEntity,
   EventDeliveryAttemptEntity,
@@ -82,7 +82,7 @@ export class EventsService {
   /** A foreign event answers exactly like a missing one. */
   async get(caller: Caller, id: string): Promise<ConnectEventEntity> {
     const event = await this.dataSource.getRepository(ConnectEventEntity).findOneBy({ id });
-    if (!event) throw new ServiceException('CONNECT_030', `No event ${id}`);
+    if (!event) throw new ServiceException(ErrorCode.NotFound, `No event ${id}`);
     assertTenantAccess(caller, event.tenant_id);
     return event;
   }
@@ -124,17 +124,17 @@ export class EventsService {
       if (subscriptionId) {
         const sub = await manager.getRepository(EventSubscriptionEntity).findOneBy({ id: subscriptionId });
         if (!sub || sub.deleted_at || (ownOnly && sub.tenant_id !== caller.tenantId)) {
-          throw new ServiceException('CONNECT_030', `No subscription ${subscriptionId}`);
+          throw new ServiceException(ErrorCode.NotFound, `No subscription ${subscriptionId}`);
         }
         if (!subscriptionMatches(sub, event)) {
           throw new ServiceException(
-            'CONNECT_040',
+            ErrorCode.Conflict,
             'The subscription does not receive events of this type or tenant',
           );
         }
         if (sub.status !== EventSubscriptionStatus.Active) {
           throw new ServiceException(
-            'CONNECT_040',
+            ErrorCode.Conflict,
             'The subscription is disabled: enable it before redelivering',
           );
         }

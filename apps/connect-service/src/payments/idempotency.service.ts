@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SecretBox, ServiceException } from '@app/common';
+import { SecretBox, ServiceException, ErrorCode } from '@app/common';
 import { IdempotencyState } from '@app/database';
 
 export interface StoredResponse {
@@ -38,7 +38,7 @@ export function requestHash(method: string, path: string, body: unknown): string
  * Our `Idempotency-Key` (issue 6), modelled on Stripe's (https://docs.stripe.com/api/idempotent_requests):
  * the first request with a key claims it with `INSERT ... ON CONFLICT DO NOTHING` (the unique constraint is the
  * lock, so replicas agree); duplicates wait for the first to finish and get its status and body; another body
- * with the same key is CONNECT_041. Definite answers (2xx and 4xx) are kept 24 h; a 5xx releases the key so
+ * with the same key is IdempotencyKeyReused. Definite answers (2xx and 4xx) are kept 24 h; a 5xx releases the key so
  * the client can retry it.
  */
 @Injectable()
@@ -56,7 +56,7 @@ export class IdempotencyService {
   ): Promise<StoredResponse> {
     if (key === undefined) return execute();
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-      throw new ServiceException('CONNECT_010', 'Validation failed', {
+      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
         fields: [
           { field: 'Idempotency-Key', errors: [`Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`] },
         ],
@@ -70,7 +70,7 @@ export class IdempotencyService {
       if (row) {
         if (row.request_hash !== hash) {
           throw new ServiceException(
-            'CONNECT_041',
+            ErrorCode.IdempotencyKeyReused,
             'This Idempotency-Key was used with a different request',
             {
               idempotency_key: key,
@@ -90,7 +90,7 @@ export class IdempotencyService {
       }
       if (Date.now() > deadline) {
         throw new ServiceException(
-          'CONNECT_042',
+          ErrorCode.IdempotencyInProgress,
           'A request with this Idempotency-Key is still in progress; retry later',
           {
             idempotency_key: key,

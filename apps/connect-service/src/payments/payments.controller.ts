@@ -22,7 +22,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
-import { ApiErrors } from '@app/common';
+import { ApiErrors, ErrorCode } from '@app/common';
 import {
   CreatePaymentDto,
   CreateRefundDto,
@@ -67,13 +67,13 @@ export class PaymentsController {
   @ApiCreatedResponse({ type: PaymentRouteDto })
   @ApiAcceptedResponse({ type: PaymentRouteDto, description: 'Outcome unknown yet: `status` is `pending`.' })
   @ApiErrors(
-    'CONNECT_001',
-    'CONNECT_003',
-    'CONNECT_010',
-    'CONNECT_041',
-    'CONNECT_042',
-    'CONNECT_062',
-    'CONNECT_060',
+    ErrorCode.AccountInvalid,
+    ErrorCode.RoutingFailed,
+    ErrorCode.ValidationFailed,
+    ErrorCode.IdempotencyKeyReused,
+    ErrorCode.IdempotencyInProgress,
+    ErrorCode.CardDeclined,
+    ErrorCode.StripeUnavailable,
   )
   async create(
     @CurrentCaller() caller: Caller,
@@ -90,7 +90,7 @@ export class PaymentsController {
   @ApiAuth('viewer', 'payments:read')
   @ApiOperation({ summary: 'List payment routes (newest first, keyset pagination)' })
   @ApiOkResponse({ type: PaymentRouteListDto })
-  @ApiErrors('CONNECT_010')
+  @ApiErrors(ErrorCode.ValidationFailed)
   async list(
     @CurrentCaller() caller: Caller,
     @Query() q: ListPaymentsQueryDto,
@@ -103,7 +103,7 @@ export class PaymentsController {
   @ApiOperation({ summary: 'One payment route (another tenant’s answers 404)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: PaymentRouteDto })
-  @ApiErrors('CONNECT_010', 'CONNECT_030')
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound)
   async get(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseUUIDPipe()) id: string,
@@ -125,13 +125,13 @@ export class PaymentsController {
   @ApiCreatedResponse({ type: PaymentRouteDto })
   @ApiAcceptedResponse({ type: PaymentRouteDto, description: 'Outcome unknown yet: `status` is `pending`.' })
   @ApiErrors(
-    'CONNECT_003',
-    'CONNECT_010',
-    'CONNECT_030',
-    'CONNECT_040',
-    'CONNECT_041',
-    'CONNECT_042',
-    'CONNECT_060',
+    ErrorCode.RoutingFailed,
+    ErrorCode.ValidationFailed,
+    ErrorCode.NotFound,
+    ErrorCode.Conflict,
+    ErrorCode.IdempotencyKeyReused,
+    ErrorCode.IdempotencyInProgress,
+    ErrorCode.StripeUnavailable,
   )
   async refund(
     @CurrentCaller() caller: Caller,
@@ -157,7 +157,14 @@ export class PaymentsController {
   })
   @IDEMPOTENCY_HEADER
   @ApiCreatedResponse({ type: PaymentRouteDto })
-  @ApiErrors('CONNECT_001', 'CONNECT_003', 'CONNECT_010', 'CONNECT_041', 'CONNECT_042', 'CONNECT_060')
+  @ApiErrors(
+    ErrorCode.AccountInvalid,
+    ErrorCode.RoutingFailed,
+    ErrorCode.ValidationFailed,
+    ErrorCode.IdempotencyKeyReused,
+    ErrorCode.IdempotencyInProgress,
+    ErrorCode.StripeUnavailable,
+  )
   async createSubscription(
     @CurrentCaller() caller: Caller,
     @Body() dto: CreateSubscriptionDto,
@@ -175,7 +182,7 @@ export class PaymentsController {
   @ApiOperation({ summary: 'Cancel a subscription (its PaymentRoute id or `sub_` id)' })
   @ApiParam({ name: 'id', example: '3f1c2b9e-8d4a-4e7b-9c1d-2a5f6e7d8c90' })
   @ApiOkResponse({ type: PaymentRouteDto })
-  @ApiErrors('CONNECT_030', 'CONNECT_060', 'CONNECT_061')
+  @ApiErrors(ErrorCode.NotFound, ErrorCode.StripeUnavailable, ErrorCode.StripeRequestFailed)
   async cancelSubscription(
     @CurrentCaller() caller: Caller,
     @Param('id') id: string,

@@ -12,6 +12,7 @@ import {
   decodeKeysetCursor,
   encodeKeysetCursor,
   isKnownCurrency,
+  ErrorCode,
 } from '@app/common';
 import { paymentsConfig } from '@app/config';
 import {
@@ -129,7 +130,9 @@ export function paymentIntentParams(
 }
 
 const invalid = (field: string, message: string): ServiceException =>
-  new ServiceException('CONNECT_010', 'Validation failed', { fields: [{ field, errors: [message] }] });
+  new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
+    fields: [{ field, errors: [message] }],
+  });
 
 /** The route status a PaymentIntent status implies at creation; completion itself arrives by webhook. */
 function routeStatusOf(pi: StripePaymentIntent): PaymentRouteStatus {
@@ -166,13 +169,13 @@ export class PaymentsService {
     };
   }
 
-  /** CONNECT_001 with the reason when the tenant cannot take charges, before Stripe is called. */
+  /** AccountInvalid with the reason when the tenant cannot take charges, before Stripe is called. */
   async chargeableAccount(tenantId: string): Promise<ConnectAccountEntity> {
     const account = await this.dataSource
       .getRepository(ConnectAccountEntity)
       .findOneBy({ tenant_id: tenantId });
     const refuse = (reason: string, message: string): never => {
-      throw new ServiceException('CONNECT_001', message, { tenant_id: tenantId, reason });
+      throw new ServiceException(ErrorCode.AccountInvalid, message, { tenant_id: tenantId, reason });
     };
     if (!account) return refuse('not_connected', `Tenant ${tenantId} has no connected Stripe account`);
     if (account.disconnected_at)
@@ -245,7 +248,7 @@ export class PaymentsService {
       });
     } catch (err) {
       if (!(err instanceof ServiceException)) throw err;
-      if (err.code === 'CONNECT_060') {
+      if (err.code === ErrorCode.StripeUnavailable) {
         if (fromJob) throw err;
         // The request may have reached Stripe: keep the route pending and resolve it by the same key later.
         await this.queue.send<ReconcileJob>(RECONCILE_QUEUE, job, {
@@ -260,7 +263,7 @@ export class PaymentsService {
         return { status: 202, body: PaymentRouteDto.from(route) };
       }
       const stripe = (err.details?.stripe ?? {}) as { code?: string; decline_code?: string; type?: string };
-      const declined = err.code === 'CONNECT_062';
+      const declined = err.code === ErrorCode.CardDeclined;
       const failureCode = declined
         ? (stripe.decline_code ?? stripe.code ?? 'card_declined')
         : (stripe.code ?? stripe.type ?? err.code);
@@ -272,16 +275,20 @@ export class PaymentsService {
       });
       if (fromJob) return { status: 200, body: failed ? PaymentRouteDto.from(failed) : null };
       if (declined) {
-        throw new ServiceException('CONNECT_062', err.message || 'The card was declined', {
+        throw new ServiceException(ErrorCode.CardDeclined, err.message || 'The card was declined', {
           decline_code: failureCode,
           payment_route_id: route.id,
           stripe,
         });
       }
-      throw new ServiceException('CONNECT_003', `Stripe refused to route the payment: ${err.message}`, {
-        payment_route_id: route.id,
-        stripe,
-      });
+      throw new ServiceException(
+        ErrorCode.RoutingFailed,
+        `Stripe refused to route the payment: ${err.message}`,
+        {
+          payment_route_id: route.id,
+          stripe,
+        },
+      );
     }
     const stored = await this.dataSource.transaction(async (manager) => {
       const row = await manager
@@ -377,7 +384,7 @@ export class PaymentsService {
 
   async get(caller: Caller, id: string): Promise<PaymentRouteEntity> {
     const route = await this.dataSource.getRepository(PaymentRouteEntity).findOneBy({ id });
-    if (!route) throw new ServiceException('CONNECT_030', `No payment ${id}`);
+    if (!route) throw new ServiceException(ErrorCode.NotFound, `No payment ${id}`);
     assertTenantAccess(caller, route.tenant_id);
     return route;
   }
@@ -426,15 +433,15 @@ export class PaymentsService {
       const parent = await manager
         .getRepository(PaymentRouteEntity)
         .findOne({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
-      if (!parent) throw new ServiceException('CONNECT_030', `No payment ${paymentId}`);
+      if (!parent) throw new ServiceException(ErrorCode.NotFound, `No payment ${paymentId}`);
       assertTenantAccess(caller, parent.tenant_id);
       if (parent.type !== PaymentRouteType.Payment || !parent.stripe_payment_intent_id) {
-        throw new ServiceException('CONNECT_040', 'Only a routed payment can be refunded', {
+        throw new ServiceException(ErrorCode.Conflict, 'Only a routed payment can be refunded', {
           payment_route_id: parent.id,
         });
       }
       if (parent.status !== PaymentRouteStatus.Completed && parent.stripe_status !== 'succeeded') {
-        throw new ServiceException('CONNECT_040', `The payment is ${parent.status}, not completed`, {
+        throw new ServiceException(ErrorCode.Conflict, `The payment is ${parent.status}, not completed`, {
           payment_route_id: parent.id,
         });
       }
@@ -504,7 +511,7 @@ export class PaymentsService {
       });
     } catch (err) {
       if (!(err instanceof ServiceException)) throw err;
-      if (err.code === 'CONNECT_060') {
+      if (err.code === ErrorCode.StripeUnavailable) {
         if (fromJob) throw err;
         await this.queue.send<RefundReconcileJob>(RECONCILE_QUEUE, job, {
           startAfterSeconds: this.config.reconcileDelaySeconds,
@@ -518,7 +525,7 @@ export class PaymentsService {
         err.message,
       );
       if (fromJob) return 'unknown';
-      throw new ServiceException('CONNECT_003', `Stripe refused the refund: ${err.message}`, {
+      throw new ServiceException(ErrorCode.RoutingFailed, `Stripe refused the refund: ${err.message}`, {
         payment_route_id: route.id,
         stripe: err.details?.stripe,
       });

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { DataSource } from 'typeorm';
 import { Caller, assertTenantAccess } from '@app/auth';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import { StripeGateway, StripeSubscription, StripeSubscriptionCreateParams } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
@@ -13,7 +13,9 @@ import { StoredResponse } from './idempotency.service';
 import { PaymentsService } from './payments.service';
 
 const invalid = (field: string, message: string): ServiceException =>
-  new ServiceException('CONNECT_010', 'Validation failed', { fields: [{ field, errors: [message] }] });
+  new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
+    fields: [{ field, errors: [message] }],
+  });
 
 /** Recurring amount of one billing period in minor units (sum of unit_amount × quantity). */
 function periodAmount(sub: StripeSubscription): number {
@@ -65,10 +67,14 @@ export class SubscriptionsService {
         idempotencyKey: key,
       });
     } catch (err) {
-      if (err instanceof ServiceException && err.code === 'CONNECT_061') {
-        throw new ServiceException('CONNECT_003', `Stripe refused the subscription: ${err.message}`, {
-          stripe: err.details?.stripe,
-        });
+      if (err instanceof ServiceException && err.code === ErrorCode.StripeRequestFailed) {
+        throw new ServiceException(
+          ErrorCode.RoutingFailed,
+          `Stripe refused the subscription: ${err.message}`,
+          {
+            stripe: err.details?.stripe,
+          },
+        );
       }
       throw err;
     }
@@ -113,7 +119,8 @@ export class SubscriptionsService {
       : /^[0-9a-f-]{36}$/i.test(id)
         ? await repo.findOneBy({ id, type: PaymentRouteType.Subscription })
         : null;
-    if (!route || !route.stripe_object_id) throw new ServiceException('CONNECT_030', `No subscription ${id}`);
+    if (!route || !route.stripe_object_id)
+      throw new ServiceException(ErrorCode.NotFound, `No subscription ${id}`);
     assertTenantAccess(caller, route.tenant_id);
     if (route.status === PaymentRouteStatus.Canceled) return PaymentRouteDto.from(route);
     const sub = await this.gateway.cancelSubscription(

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Observable } from 'rxjs';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { inspectBody, MAX_BODY_DEPTH } from './card-number.util';
 
 /** Stripe's signed webhook payloads are verified byte for byte and contain no PANs; they are not inspected. */
@@ -9,9 +9,9 @@ const SKIPPED_ROUTES = new Set(['POST /connect/webhooks']);
 
 /**
  * We never handle card numbers (PCI scope, issue 7 "Masking"): a request whose JSON body or query holds a
- * Luhn-valid 13–19 digit number anywhere is refused with CONNECT_010 naming the field, before pipes or handlers
+ * Luhn-valid 13–19 digit number anywhere is refused with ValidationFailed naming the field, before pipes or handlers
  * see it. The value is never echoed or logged. The same walk refuses bodies nested deeper than MAX_BODY_DEPTH
- * (CONNECT_011), which would overflow the validation pipe's recursion. Runs after the guards, so unauthenticated
+ * (MalformedRequest), which would overflow the validation pipe's recursion. Runs after the guards, so unauthenticated
  * callers still get 401.
  */
 @Injectable()
@@ -24,13 +24,13 @@ export class CardNumberInterceptor implements NestInterceptor {
         const body = req.body !== undefined && !Buffer.isBuffer(req.body) ? inspectBody(req.body) : undefined;
         if (body?.tooDeep || query?.tooDeep) {
           throw new ServiceException(
-            'CONNECT_011',
+            ErrorCode.MalformedRequest,
             `Malformed request body: nested deeper than ${MAX_BODY_DEPTH} levels`,
           );
         }
         const fields = [...(query?.cardFields ?? []), ...(body?.cardFields ?? [])];
         if (fields.length) {
-          throw new ServiceException('CONNECT_010', 'Validation failed', {
+          throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
             fields: fields.map((field) => ({
               field,
               errors: ['must not contain a card number: this service never accepts card data'],

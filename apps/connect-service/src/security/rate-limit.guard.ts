@@ -12,7 +12,7 @@ import {
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { AuthenticatedRequest, IS_PUBLIC_KEY } from '@app/auth';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { rateLimitConfig } from '@app/config';
 
 /** The three budgets; their sizes come from `rateLimitConfig`. */
@@ -36,7 +36,7 @@ function ownString(container: unknown, key: string): string | undefined {
  * Rate limits on @nestjs/throttler (issue 7). Runs after the auth guards (it is provided after AuthModule), so
  * authenticated routes are counted per verified caller (API key id or JWT `sub`) and per tenant, never per a
  * claim an attacker could forge to drain someone else's budget; `@Public()` routes (webhooks, OAuth callback)
- * get a per-IP budget instead. Budgets span all routes of the service. Over budget: 429 CONNECT_050 with
+ * get a per-IP budget instead. Budgets span all routes of the service. Over budget: 429 RateLimited with
  * `Retry-After` and the IETF draft `RateLimit-*` headers (https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/).
  */
 @Injectable()
@@ -72,7 +72,7 @@ export class RateLimitGuard extends ThrottlerGuard {
       const retryAfter = Math.max(1, hit.timeToBlockExpire);
       void reply.header('Retry-After', retryAfter);
       this.setRateLimitHeaders(req, reply, limit, 0, retryAfter);
-      throw new ServiceException('CONNECT_050', 'Too many requests', {
+      throw new ServiceException(ErrorCode.RateLimited, 'Too many requests', {
         limit,
         window_seconds: Math.round(ttl / 1000),
         retry_after_seconds: retryAfter,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { StripeWebhookEventSource } from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
 import { WebhookInboxService } from './webhook-inbox.service';
@@ -48,7 +48,8 @@ export class WebhookBackfillService {
     if (createdLte !== undefined && createdLte < createdGte) {
       fields.push({ field: 'until', errors: ['until must not be before since'] });
     }
-    if (fields.length) throw new ServiceException('CONNECT_010', 'Validation failed', { fields });
+    if (fields.length)
+      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', { fields });
 
     // Deauthorized accounts cannot be read any more (STRIPE.md §3): skip them.
     const accounts: Array<{ stripe_account_id: string }> = await this.dataSource.query(

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ServiceException, cursorTimestampSql, decodeKeysetCursor, pageOf } from '@app/common';
+import { ServiceException, cursorTimestampSql, decodeKeysetCursor, pageOf, ErrorCode } from '@app/common';
 import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventStatus } from '@app/database';
 import type { StripeEvent } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
@@ -160,7 +160,7 @@ export class WebhookInboxService {
       .limit(filter.limit + 1);
     if (filter.tenantScope !== null) {
       if (filter.tenantId !== undefined && filter.tenantId !== filter.tenantScope) {
-        throw new ServiceException('CONNECT_021', 'The caller cannot act for this tenant');
+        throw new ServiceException(ErrorCode.Forbidden, 'The caller cannot act for this tenant');
       }
       qb.andWhere('e.tenant_id = :scope', { scope: filter.tenantScope });
     } else if (filter.tenantId !== undefined) {
@@ -201,7 +201,7 @@ export class WebhookInboxService {
         })
       : null;
     if (!row || (tenantScope !== null && row.tenant_id !== tenantScope)) {
-      throw new ServiceException('CONNECT_030', 'Webhook event not found');
+      throw new ServiceException(ErrorCode.NotFound, 'Webhook event not found');
     }
     return row;
   }

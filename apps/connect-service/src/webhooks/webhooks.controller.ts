@@ -14,7 +14,7 @@ import {
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiAuth, Caller, CurrentCaller, Public, tenantScopeOf } from '@app/auth';
-import { ApiErrors, ServiceException } from '@app/common';
+import { ApiErrors, ServiceException, ErrorCode } from '@app/common';
 import { StripeWebhookEventSource } from '@app/database';
 import { StripeEvent, StripeGateway } from '@app/stripe-gateway';
 import { WebhookBackfillRequestDto, WebhookBackfillResultDto } from './dto/webhook-backfill.dto';
@@ -55,7 +55,12 @@ export class WebhooksController {
     schema: { type: 'object', additionalProperties: true },
   })
   @ApiOkResponse({ type: WebhookReceiptDto })
-  @ApiErrors('CONNECT_004', 'CONNECT_011', 'CONNECT_012', 'CONNECT_070')
+  @ApiErrors(
+    ErrorCode.WebhookInvalid,
+    ErrorCode.MalformedRequest,
+    ErrorCode.PayloadTooLarge,
+    ErrorCode.ServiceUnavailable,
+  )
   async receive(
     @Req() req: RawBodyRequest<FastifyRequest>,
     @Headers('stripe-signature') signature: string | undefined,
@@ -66,7 +71,7 @@ export class WebhooksController {
       // The gateway parses the verified bytes once; Fastify's own parse of the body is not used.
       event = this.gateway.verifyWebhook(raw, signature, this.secrets.all());
     } catch (err) {
-      if (err instanceof ServiceException && err.code === 'CONNECT_004') {
+      if (err instanceof ServiceException && err.code === ErrorCode.WebhookInvalid) {
         const reason = String(err.details?.reason ?? 'unknown');
         this.metrics.signatureFailures.inc({ reason });
         // Never the body: it is unauthenticated input and may carry personal data.
@@ -88,7 +93,7 @@ export class WebhooksController {
     summary: 'The webhook inbox: events with their status, attempts and last error (newest first)',
   })
   @ApiOkResponse({ type: WebhookEventListDto })
-  @ApiErrors('CONNECT_010')
+  @ApiErrors(ErrorCode.ValidationFailed)
   async list(
     @CurrentCaller() caller: Caller,
     @Query() query: ListWebhookEventsQueryDto,
@@ -119,7 +124,7 @@ export class WebhooksController {
     example: 'evt_1QxYz2AbCdEfGhIj',
   })
   @ApiOkResponse({ type: WebhookEventDto })
-  @ApiErrors('CONNECT_030')
+  @ApiErrors(ErrorCode.NotFound)
   async get(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<WebhookEventDto> {
     return WebhookEventDto.from(await this.inbox.get(id, tenantScopeOf(caller)), true);
   }
@@ -139,7 +144,7 @@ export class WebhooksController {
     example: 'evt_1QxYz2AbCdEfGhIj',
   })
   @ApiOkResponse({ type: WebhookEventDto })
-  @ApiErrors('CONNECT_030')
+  @ApiErrors(ErrorCode.NotFound)
   async replay(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<WebhookEventDto> {
     return WebhookEventDto.from(await this.inbox.replay(id, tenantScopeOf(caller)));
   }
@@ -154,7 +159,7 @@ export class WebhooksController {
       'the missing ones through the inbox. Also `npm run webhooks:backfill -- --since <ISO date>`.',
   })
   @ApiOkResponse({ type: WebhookBackfillResultDto })
-  @ApiErrors('CONNECT_010', 'CONNECT_060', 'CONNECT_061')
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.StripeUnavailable, ErrorCode.StripeRequestFailed)
   async backfill(@Body() body: WebhookBackfillRequestDto): Promise<WebhookBackfillResultDto> {
     return this.backfillService.backfill(new Date(body.since), body.until ? new Date(body.until) : undefined);
   }

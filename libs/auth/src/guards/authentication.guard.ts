@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { TokenExpiredError } from 'jsonwebtoken';
 import { ApiKeyVerifier } from '../api-key-verifier';
 import { Caller } from '../caller';
@@ -11,12 +11,12 @@ import { isPublicRoute, requestOf } from './guard-context';
 const API_KEY_HEADER = 'x-api-key';
 
 function unauthenticated(message = 'Authentication required'): ServiceException {
-  return new ServiceException('CONNECT_020', message);
+  return new ServiceException(ErrorCode.Unauthenticated, message);
 }
 
 /**
  * First global guard: establishes `request.user` from a bearer JWT (passport-jwt) or an `X-API-Key`
- * (the optional ApiKeyVerifier). Every failure is a CONNECT_020 ServiceError with a generic reason: passport's
+ * (the optional ApiKeyVerifier). Every failure is a Unauthenticated ServiceError with a generic reason: passport's
  * own 401 and jsonwebtoken's messages (which can echo the expected issuer or audience) never reach the caller.
  */
 @Injectable()

@@ -1,6 +1,6 @@
 import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { Caller } from '../caller';
 import { AuthenticatedRequest, IS_PUBLIC_KEY } from '../decorators';
 
@@ -17,6 +17,6 @@ export function requestOf(ctx: ExecutionContext): AuthenticatedRequest {
 
 /** The caller set by AuthenticationGuard; its absence means the guards run out of order, so fail closed. */
 export function callerOf(req: AuthenticatedRequest): Caller {
-  if (!req.user) throw new ServiceException('CONNECT_020', 'Authentication required');
+  if (!req.user) throw new ServiceException(ErrorCode.Unauthenticated, 'Authentication required');
   return req.user;
 }

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { hasRole, Role } from '../caller';
 import { ROLES_KEY } from '../decorators';
 import { callerOf, isPublicRoute, requestOf } from './guard-context';
@@ -18,6 +18,6 @@ export class RolesGuard implements CanActivate {
       ctx.getClass(),
     ]);
     if (minimum === undefined || hasRole(caller, minimum)) return true;
-    throw new ServiceException('CONNECT_021', `Requires role ${minimum}`, { required_role: minimum });
+    throw new ServiceException(ErrorCode.Forbidden, `Requires role ${minimum}`, { required_role: minimum });
   }
 }

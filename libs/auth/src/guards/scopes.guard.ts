@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { missingScopes } from '../caller';
 import { SCOPES_KEY } from '../decorators';
 import { callerOf, isPublicRoute, requestOf } from './guard-context';
@@ -17,7 +17,7 @@ export class ScopesGuard implements CanActivate {
     const missing = missingScopes(caller, required);
     if (missing.length === 0) return true;
     throw new ServiceException(
-      'CONNECT_021',
+      ErrorCode.Forbidden,
       `Missing scope${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
       {
         missing_scopes: missing,

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ServiceException } from '@app/common';
+import { ServiceException, ErrorCode } from '@app/common';
 import { canActForTenant, Caller, isPlatform } from '../caller';
 import { callerOf, isPublicRoute, requestOf } from './guard-context';
 
@@ -37,7 +37,7 @@ function namedTenants(req: {
     // Checked here, before validation pipes run: `?tenant_id=a&tenant_id=b` or `{"tenant_id": ["a"]}` must not
     // slip a second tenant past this guard.
     if (typeof value !== 'string') {
-      throw new ServiceException('CONNECT_010', 'tenant_id must be a single string', {
+      throw new ServiceException(ErrorCode.ValidationFailed, 'tenant_id must be a single string', {
         fields: [
           { field: source === 'path' ? 'tenantId' : 'tenant_id', errors: ['must be a single string'] },
         ],
@@ -66,7 +66,7 @@ export class TenantGuard implements CanActivate {
     if (named.length === 0) return true;
 
     if (new Set(named.map((n) => n.tenantId)).size > 1) {
-      throw new ServiceException('CONNECT_010', 'The request names more than one tenant', {
+      throw new ServiceException(ErrorCode.ValidationFailed, 'The request names more than one tenant', {
         fields: named.map((n) => ({
           field: n.source === 'path' ? 'tenantId' : 'tenant_id',
           errors: ['must name the same tenant'],
@@ -74,7 +74,7 @@ export class TenantGuard implements CanActivate {
       });
     }
     if (!isPlatform(caller) && caller.tenantId === null) {
-      throw new ServiceException('CONNECT_021', 'The caller is not bound to a tenant');
+      throw new ServiceException(ErrorCode.Forbidden, 'The caller is not bound to a tenant');
     }
     for (const n of named) this.check(caller, n.source, n.tenantId);
     return true;
@@ -82,7 +82,7 @@ export class TenantGuard implements CanActivate {
 
   private check(caller: Caller, source: Source, tenantId: string): void {
     if (canActForTenant(caller, tenantId)) return;
-    if (source === 'path') throw new ServiceException('CONNECT_030', 'Not found');
-    throw new ServiceException('CONNECT_021', 'The caller may not act for this tenant');
+    if (source === 'path') throw new ServiceException(ErrorCode.NotFound, 'Not found');
+    throw new ServiceException(ErrorCode.Forbidden, 'The caller may not act for this tenant');
   }
 }

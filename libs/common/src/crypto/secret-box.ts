@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { ServiceException } from '../errors/service-error';
+import { ErrorCode } from '../errors/error-codes';
 
 export interface SecretKey {
   id: string;
@@ -58,7 +59,7 @@ export class SecretBox {
     const key = keyId ? this.byId.get(keyId) : undefined;
     if (version !== VERSION || !key || !iv || !tag || ct === undefined) {
       throw new ServiceException(
-        'CONNECT_099',
+        ErrorCode.Internal,
         'A stored secret cannot be decrypted with the configured keys',
       );
     }
@@ -71,7 +72,7 @@ export class SecretBox {
       );
     } catch {
       throw new ServiceException(
-        'CONNECT_099',
+        ErrorCode.Internal,
         'A stored secret failed authentication (wrong key or context)',
       );
     }

@@ -98,6 +98,32 @@ export const ERROR_CODES = {
   },
 } as const satisfies Record<string, { name: string; status: number; description: string }>;
 
+/** Errors by name: code refers to `ErrorCode.NotFound`, never to a `CONNECT_0xx` literal. */
+export const ErrorCode = {
+  AccountInvalid: 'CONNECT_001',
+  OAuthFailed: 'CONNECT_002',
+  RoutingFailed: 'CONNECT_003',
+  WebhookInvalid: 'CONNECT_004',
+  ValidationFailed: 'CONNECT_010',
+  MalformedRequest: 'CONNECT_011',
+  PayloadTooLarge: 'CONNECT_012',
+  UnsupportedMediaType: 'CONNECT_013',
+  Unauthenticated: 'CONNECT_020',
+  Forbidden: 'CONNECT_021',
+  NotFound: 'CONNECT_030',
+  RouteNotFound: 'CONNECT_031',
+  Conflict: 'CONNECT_040',
+  IdempotencyKeyReused: 'CONNECT_041',
+  IdempotencyInProgress: 'CONNECT_042',
+  RateLimited: 'CONNECT_050',
+  StripeUnavailable: 'CONNECT_060',
+  StripeRequestFailed: 'CONNECT_061',
+  CardDeclined: 'CONNECT_062',
+  ServiceUnavailable: 'CONNECT_070',
+  RequestTimeout: 'CONNECT_071',
+  Internal: 'CONNECT_099',
+} as const satisfies Record<string, keyof typeof ERROR_CODES>;
+
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 export function httpStatusOf(code: ErrorCode): number {

@@ -3,7 +3,7 @@ import { ERROR_CODES, ErrorCode, httpStatusOf } from './error-codes';
 
 /** The body of every error response (DESIGN §4). */
 export class ServiceErrorBody {
-  @ApiProperty({ example: 'CONNECT_010', enum: Object.keys(ERROR_CODES) })
+  @ApiProperty({ example: ErrorCode.ValidationFailed, enum: Object.keys(ERROR_CODES) })
   code!: ErrorCode;
 
   @ApiProperty({ example: 'Validation failed' })

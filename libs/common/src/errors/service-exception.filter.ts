@@ -6,18 +6,18 @@ import { ServiceErrorBody, ServiceException } from './service-error';
 
 /** HTTP statuses raised by Nest/Fastify themselves, mapped to our codes. */
 const STATUS_TO_CODE: Record<number, ErrorCode> = {
-  400: 'CONNECT_011',
-  401: 'CONNECT_020',
-  403: 'CONNECT_021',
-  404: 'CONNECT_030',
-  405: 'CONNECT_031',
-  408: 'CONNECT_071',
-  409: 'CONNECT_040',
-  413: 'CONNECT_012',
-  415: 'CONNECT_013',
-  422: 'CONNECT_010',
-  429: 'CONNECT_050',
-  503: 'CONNECT_070',
+  400: ErrorCode.MalformedRequest,
+  401: ErrorCode.Unauthenticated,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  405: ErrorCode.RouteNotFound,
+  408: ErrorCode.RequestTimeout,
+  409: ErrorCode.Conflict,
+  413: ErrorCode.PayloadTooLarge,
+  415: ErrorCode.UnsupportedMediaType,
+  422: ErrorCode.ValidationFailed,
+  429: ErrorCode.RateLimited,
+  503: ErrorCode.ServiceUnavailable,
 };
 
 /** PostgreSQL / driver signs that the database, not the request, is the problem: answer 503 so callers retry. */
@@ -58,9 +58,10 @@ export function toServiceError(err: unknown): { body: ServiceErrorBody; unexpect
     const raw =
       typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? err.message);
     let message = Array.isArray(raw) ? raw.join('; ') : String(raw);
-    let code: ErrorCode = STATUS_TO_CODE[status] ?? (status >= 500 ? 'CONNECT_099' : 'CONNECT_010');
+    let code: ErrorCode =
+      STATUS_TO_CODE[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.ValidationFailed);
     if (status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)/.test(message)) {
-      code = 'CONNECT_031';
+      code = ErrorCode.RouteNotFound;
       message = `${message.replace(/^Cannot /, 'No route ')}`;
     }
     if (status === 429) message = 'Too many requests';
@@ -69,7 +70,7 @@ export function toServiceError(err: unknown): { body: ServiceErrorBody; unexpect
       const details = typeof response === 'object' ? (response as Record<string, unknown>) : undefined;
       return {
         body: {
-          code: 'CONNECT_070',
+          code: ErrorCode.ServiceUnavailable,
           message: 'Service unavailable',
           http_status: 503,
           ...(details ? { details } : {}),
@@ -91,7 +92,7 @@ export function toServiceError(err: unknown): { body: ServiceErrorBody; unexpect
     fe.statusCode < 500
   ) {
     const status = fe.statusCode;
-    const code = STATUS_TO_CODE[status] ?? 'CONNECT_011';
+    const code = STATUS_TO_CODE[status] ?? ErrorCode.MalformedRequest;
     const message =
       status === 413
         ? 'Request body is too large'
@@ -106,7 +107,7 @@ export function toServiceError(err: unknown): { body: ServiceErrorBody; unexpect
   if (isDatabaseUnavailable(err)) {
     return {
       body: {
-        code: 'CONNECT_070',
+        code: ErrorCode.ServiceUnavailable,
         message: 'A backing service is unavailable; retry later',
         http_status: 503,
       },
@@ -117,7 +118,7 @@ export function toServiceError(err: unknown): { body: ServiceErrorBody; unexpect
 }
 
 function unexpectedBody(): ServiceErrorBody {
-  return { code: 'CONNECT_099', message: 'Internal error', http_status: 500, error_id: randomUUID() };
+  return { code: ErrorCode.Internal, message: 'Internal error', http_status: 500, error_id: randomUUID() };
 }
 
 @Catch()

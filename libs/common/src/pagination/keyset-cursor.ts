@@ -1,4 +1,5 @@
 import { ServiceException } from '../errors/service-error';
+import { ErrorCode } from '../errors/error-codes';
 
 /**
  * Opaque keyset cursors over (timestamp, id), newest first, shared by every list endpoint. The timestamp travels
@@ -38,7 +39,7 @@ export function decodeKeysetCursor(cursor: string): KeysetCursor {
   } catch {
     // falls through to the validation error
   }
-  throw new ServiceException('CONNECT_010', 'Validation failed', {
+  throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
     fields: [{ field: 'cursor', errors: ['cursor is not a cursor returned by this list'] }],
   });
 }

@@ -1,5 +1,6 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { ServiceException } from '../errors/service-error';
+import { ErrorCode } from '../errors/error-codes';
 
 function flatten(errors: ValidationError[], prefix = ''): { field: string; errors: string[] }[] {
   return errors.flatMap((e) => {
@@ -10,7 +11,7 @@ function flatten(errors: ValidationError[], prefix = ''): { field: string; error
 }
 
 /**
- * The global validation pipe: whitelist DTOs, reject unknown fields, and fail with a CONNECT_010
+ * The global validation pipe: whitelist DTOs, reject unknown fields, and fail with a ValidationFailed
  * ServiceError naming every failing field (never echoing the value, which may be a secret).
  */
 export function createValidationPipe(): ValidationPipe {
@@ -21,6 +22,6 @@ export function createValidationPipe(): ValidationPipe {
     forbidUnknownValues: true,
     validationError: { target: false, value: false },
     exceptionFactory: (errors) =>
-      new ServiceException('CONNECT_010', 'Validation failed', { fields: flatten(errors) }),
+      new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', { fields: flatten(errors) }),
   });
 }
