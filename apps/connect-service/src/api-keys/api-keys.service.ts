@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiKeyVerifier, Caller, isRole, missingScopes, Role, tenantScopeOf } from '@app/auth';
-import { ServiceException, decodeKeysetCursor, pageOf, ErrorCode } from '@app/common';
+import { ServiceException, decodeKeysetCursor, pageOf, ErrorCode, fieldError } from '@app/common';
 import { securityConfig, serviceConfig } from '@app/config';
 import { ApiKeyEntity } from '@app/database';
 import { Brackets, DataSource, EntityManager } from 'typeorm';
@@ -98,14 +98,10 @@ export class ApiKeysService extends ApiKeyVerifier {
   /** Inserts a key; also used by the `api-key:create` CLI, which has no caller. */
   async issue(m: EntityManager, input: NewApiKey): Promise<{ row: ApiKeyEntity; key: string }> {
     if (input.role !== 'platform' && !input.tenantId) {
-      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
-        fields: [{ field: 'tenant_id', errors: ['tenant_id is required unless role is platform'] }],
-      });
+      throw fieldError('tenant_id', 'tenant_id is required unless role is platform');
     }
     if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
-      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
-        fields: [{ field: 'expires_at', errors: ['expires_at must be in the future'] }],
-      });
+      throw fieldError('expires_at', 'expires_at must be in the future');
     }
     const { key, publicId, hash } = generateApiKey(this.env);
     const row = m.create(ApiKeyEntity, {

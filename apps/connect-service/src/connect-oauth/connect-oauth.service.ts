@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError } from 'typeorm';
 import type { Caller } from '@app/auth';
-import { SecretBox, ServiceException, ErrorCode } from '@app/common';
+import { SecretBox, ServiceException, ErrorCode, fieldError } from '@app/common';
 import { oauthConfig } from '@app/config';
 import {
   ConnectAccountEntity,
@@ -83,14 +83,7 @@ export class ConnectOAuthService {
   async createAuthorizeUrl(caller: Caller, dto: CreateOAuthUrlDto): Promise<OAuthUrlDto> {
     const redirectUri = dto.redirect_uri ?? this.cfg.redirectUri;
     if (!isAllowedRedirectUri(redirectUri, this.cfg.redirectUri, this.cfg.allowedRedirectUris)) {
-      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
-        fields: [
-          {
-            field: 'redirect_uri',
-            errors: ['must be the configured OAuth redirect URI or in its allow-list'],
-          },
-        ],
-      });
+      throw fieldError('redirect_uri', 'must be the configured OAuth redirect URI or in its allow-list');
     }
     const scope = dto.scope ?? 'read_write';
     const { state, hash } = newOAuthState();

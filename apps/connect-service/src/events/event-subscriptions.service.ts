@@ -4,7 +4,7 @@ import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { Caller, isPlatform, tenantScopeOf } from '@app/auth';
-import { SecretBox, ServiceException, decodeKeysetCursor, pageOf, ErrorCode } from '@app/common';
+import { SecretBox, ServiceException, decodeKeysetCursor, pageOf, ErrorCode, fieldError } from '@app/common';
 import { serviceConfig } from '@app/config';
 import { EventSubscriptionEntity, EventSubscriptionStatus } from '@app/database';
 import { normalizeEventTypes, subscriptionUrlProblem } from './delivery-policy';
@@ -36,9 +36,7 @@ export class EventSubscriptionsService {
   async create(caller: Caller, dto: CreateEventSubscriptionDto): Promise<EventSubscriptionCreatedDto> {
     const urlProblem = subscriptionUrlProblem(dto.url, { production: this.svc.nodeEnv === 'production' });
     if (urlProblem) {
-      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
-        fields: [{ field: 'url', errors: [`url ${urlProblem}`] }],
-      });
+      throw fieldError('url', `url ${urlProblem}`);
     }
     // Admins subscribe for their own tenant only; only the platform may subscribe to every tenant at once.
     const tenantId = isPlatform(caller) ? (dto.tenant_id ?? null) : tenantScopeOf(caller);

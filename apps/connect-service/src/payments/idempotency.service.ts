@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SecretBox, ServiceException, ErrorCode } from '@app/common';
+import { SecretBox, ServiceException, ErrorCode, fieldError } from '@app/common';
 import { IdempotencyState } from '@app/database';
 
 export interface StoredResponse {
@@ -56,11 +56,7 @@ export class IdempotencyService {
   ): Promise<StoredResponse> {
     if (key === undefined) return execute();
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-      throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
-        fields: [
-          { field: 'Idempotency-Key', errors: [`Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`] },
-        ],
-      });
+      throw fieldError('Idempotency-Key', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`);
     }
     const deadline = Date.now() + WAIT_BOUND_MS;
     for (;;) {

@@ -13,6 +13,7 @@ import {
   encodeKeysetCursor,
   isKnownCurrency,
   ErrorCode,
+  fieldError,
 } from '@app/common';
 import { paymentsConfig } from '@app/config';
 import {
@@ -129,11 +130,6 @@ export function paymentIntentParams(
   return params;
 }
 
-const invalid = (field: string, message: string): ServiceException =>
-  new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
-    fields: [{ field, errors: [message] }],
-  });
-
 /** The route status a PaymentIntent status implies at creation; completion itself arrives by webhook. */
 function routeStatusOf(pi: StripePaymentIntent): PaymentRouteStatus {
   switch (pi.status) {
@@ -199,12 +195,12 @@ export class PaymentsService {
   async create(dto: CreatePaymentDto): Promise<StoredResponse> {
     const p = dto.payment_data;
     if (!isKnownCurrency(p.currency))
-      throw invalid('payment_data.currency', `currency ${p.currency} is not supported`);
+      throw fieldError('payment_data.currency', `currency ${p.currency} is not supported`);
     const problem = amountProblem(p.amount, p.currency);
-    if (problem) throw invalid('payment_data.amount', problem.message);
+    if (problem) throw fieldError('payment_data.amount', problem.message);
     const chargeType = p.charge_type ?? ChargeType.Direct;
     if (p.on_behalf_of && chargeType !== ChargeType.Destination) {
-      throw invalid('payment_data.on_behalf_of', 'on_behalf_of applies to destination charges only');
+      throw fieldError('payment_data.on_behalf_of', 'on_behalf_of applies to destination charges only');
     }
     const account = await this.chargeableAccount(dto.tenant_id);
     const fee = calculateFee(p.amount, p.currency, account.fee_schedule ?? this.platformFeeSchedule());
@@ -452,8 +448,9 @@ export class PaymentsService {
       )) as { refunded: string }[];
       const refundable = parent.amount - Number(refunded);
       const amount = dto.amount ?? refundable;
-      if (refundable <= 0) throw invalid('amount', 'the payment is already fully refunded');
-      if (amount > refundable) throw invalid('amount', `amount exceeds the refundable rest of ${refundable}`);
+      if (refundable <= 0) throw fieldError('amount', 'the payment is already fully refunded');
+      if (amount > refundable)
+        throw fieldError('amount', `amount exceeds the refundable rest of ${refundable}`);
       const id = randomUUID();
       const route = manager.getRepository(PaymentRouteEntity).create({
         id,

@@ -4,18 +4,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { DataSource } from 'typeorm';
 import { Caller, assertTenantAccess } from '@app/auth';
-import { ServiceException, ErrorCode } from '@app/common';
+import { ServiceException, ErrorCode, fieldError } from '@app/common';
 import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import { StripeGateway, StripeSubscription, StripeSubscriptionCreateParams } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { CreateSubscriptionDto, PaymentRouteDto } from './dto/payment.dto';
 import { StoredResponse } from './idempotency.service';
 import { PaymentsService } from './payments.service';
-
-const invalid = (field: string, message: string): ServiceException =>
-  new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
-    fields: [{ field, errors: [message] }],
-  });
 
 /** Recurring amount of one billing period in minor units (sum of unit_amount × quantity). */
 function periodAmount(sub: StripeSubscription): number {
@@ -37,13 +32,13 @@ export class SubscriptionsService {
 
   async create(dto: CreateSubscriptionDto): Promise<StoredResponse> {
     const items = dto.items?.length ? dto.items : dto.price ? [{ price: dto.price }] : [];
-    if (!items.length) throw invalid('price', 'give a price or items');
-    if (dto.price && dto.items?.length) throw invalid('items', 'give either price or items, not both');
+    if (!items.length) throw fieldError('price', 'give a price or items');
+    if (dto.price && dto.items?.length) throw fieldError('items', 'give either price or items, not both');
     if (
       dto.application_fee_percent !== undefined &&
       Math.round(dto.application_fee_percent * 100) !== dto.application_fee_percent * 100
     ) {
-      throw invalid('application_fee_percent', 'application_fee_percent has at most two decimals');
+      throw fieldError('application_fee_percent', 'application_fee_percent has at most two decimals');
     }
     const account = await this.payments.chargeableAccount(dto.tenant_id);
     const id = randomUUID();

@@ -50,3 +50,15 @@ export class ServiceException extends Error {
     return body;
   }
 }
+
+/** The validation error for one field, shaped as the validation pipe shapes its own (`details.fields`). */
+export function fieldError(
+  field: string,
+  message: string,
+  extra?: Record<string, unknown>,
+): ServiceException {
+  return new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
+    fields: [{ field, errors: [message] }],
+    ...extra,
+  });
+}

@@ -1,5 +1,4 @@
-import { ServiceException } from '../errors/service-error';
-import { ErrorCode } from '../errors/error-codes';
+import { fieldError } from '../errors/service-error';
 
 /**
  * Opaque keyset cursors over (timestamp, id), newest first, shared by every list endpoint. The timestamp travels
@@ -39,9 +38,7 @@ export function decodeKeysetCursor(cursor: string): KeysetCursor {
   } catch {
     // falls through to the validation error
   }
-  throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', {
-    fields: [{ field: 'cursor', errors: ['cursor is not a cursor returned by this list'] }],
-  });
+  throw fieldError('cursor', 'cursor is not a cursor returned by this list');
 }
 
 /**
