@@ -12,6 +12,8 @@ export enum PaymentRouteType {
   Payment = 'payment',
   Refund = 'refund',
   Subscription = 'subscription',
+  /** One tenant's share of a split payment: a Stripe transfer (`tr_`) from the platform charge (`parent_id`). */
+  Transfer = 'transfer',
 }
 
 export enum PaymentRouteStatus {
@@ -26,6 +28,18 @@ export enum PaymentRouteStatus {
 export enum ChargeType {
   Direct = 'direct',
   Destination = 'destination',
+  /** Separate charges and transfers: https://docs.stripe.com/connect/separate-charges-and-transfers */
+  Separate = 'separate',
+}
+
+/** One try at routing a payment: the route tried, its outcome and why it failed. */
+export interface PaymentAttempt {
+  route: Record<string, unknown>;
+  outcome: 'succeeded' | 'failed' | 'not_eligible' | 'unknown';
+  failure_code: string | null;
+  payment_intent: string | null;
+  idempotency_key?: string;
+  message?: string;
 }
 
 /** The seed's PaymentRoute: one payment, refund or subscription routed to a tenant's Stripe account. */
@@ -120,6 +134,25 @@ export class PaymentRouteEntity {
 
   @Column({ name: 'last_event_id', type: 'varchar', length: 255, nullable: true })
   last_event_id!: string | null;
+
+  /** The routing rule set (id and version) and the rule that decided this route; null without an active rule set. */
+  @Column({ name: 'routing_rule_set_id', type: 'uuid', nullable: true })
+  routing_rule_set_id!: string | null;
+
+  @Column({ name: 'routing_version', type: 'integer', nullable: true })
+  routing_version!: number | null;
+
+  /** The deciding rule's name; null when the rule set's default route decided. */
+  @Column({ name: 'routing_rule', type: 'varchar', length: 200, nullable: true })
+  routing_rule!: string | null;
+
+  /** Every routing attempt in order (alternative routing), each with its own idempotency key. */
+  @Column({ type: 'jsonb', default: [] })
+  attempts!: PaymentAttempt[];
+
+  /** Split payments and separate charges: Stripe's transfer_group shared by the charge and its transfers. */
+  @Column({ name: 'transfer_group', type: 'varchar', length: 255, nullable: true })
+  transfer_group!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   created_at!: Date;

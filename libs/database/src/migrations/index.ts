@@ -4,6 +4,7 @@ import { WebhookInbox1764140000000 } from './1764140000000-webhook-inbox';
 import { Onboarding1764160000000 } from './1764160000000-onboarding';
 import { ConnectEvents1764150000000 } from './1764150000000-connect-events';
 import { Security1764180000000 } from './1764180000000-security';
+import { RoutingColumns1764190000000 } from './1764190000000-routing-columns';
 
 /** In order. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Onboarding1764160000000,
   Payments1764170000000,
   Security1764180000000,
+  RoutingColumns1764190000000,
 ];
