@@ -8,3 +8,4 @@ export * from './crypto/crypto.module';
 export * from './money';
 export * from './pagination/keyset-cursor';
 export * from './pagination/page.dto';
+export * from './validation/id-param.pipe';

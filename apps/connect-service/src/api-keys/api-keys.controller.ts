@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
-import { ApiErrors, ServiceException, ErrorCode } from '@app/common';
+import { ApiErrors, ErrorCode, idParam } from '@app/common';
 import { ApiKeysService } from './api-keys.service';
 import {
   ApiKeyCreatedDto,
@@ -10,10 +10,6 @@ import {
   CreateApiKeyDto,
   ListApiKeysQueryDto,
 } from './dto/api-key.dto';
-
-const uuidPipe = new ParseUUIDPipe({
-  exceptionFactory: () => new ServiceException(ErrorCode.NotFound, 'Not found'),
-});
 
 @ApiTags('api-keys')
 @Controller('connect/api-keys')
@@ -64,7 +60,7 @@ export class ApiKeysController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: ApiKeyDto })
   @ApiErrors(ErrorCode.NotFound, ErrorCode.RateLimited)
-  async revoke(@CurrentCaller() caller: Caller, @Param('id', uuidPipe) id: string): Promise<ApiKeyDto> {
+  async revoke(@CurrentCaller() caller: Caller, @Param('id', idParam) id: string): Promise<ApiKeyDto> {
     return ApiKeyDto.from(await this.keys.revoke(caller, id));
   }
 
@@ -79,10 +75,7 @@ export class ApiKeysController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiCreatedResponse({ type: ApiKeyCreatedDto })
   @ApiErrors(ErrorCode.NotFound, ErrorCode.Conflict, ErrorCode.RateLimited)
-  async rotate(
-    @CurrentCaller() caller: Caller,
-    @Param('id', uuidPipe) id: string,
-  ): Promise<ApiKeyCreatedDto> {
+  async rotate(@CurrentCaller() caller: Caller, @Param('id', idParam) id: string): Promise<ApiKeyCreatedDto> {
     const { row, key } = await this.keys.rotate(caller, id);
     return { ...ApiKeyDto.from(row), key };
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -8,7 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
-import { ApiErrors, ServiceException, ErrorCode } from '@app/common';
+import { ApiErrors, ErrorCode, idParam } from '@app/common';
 import {
   CreateEventSubscriptionDto,
   EventSubscriptionCreatedDto,
@@ -17,10 +17,6 @@ import {
   ListEventSubscriptionsQueryDto,
 } from './dto/event-subscription.dto';
 import { EventSubscriptionsService } from './event-subscriptions.service';
-
-const uuidPipe = new ParseUUIDPipe({
-  exceptionFactory: () => new ServiceException(ErrorCode.NotFound, 'Not found'),
-});
 
 @ApiTags('events')
 @Controller('connect/event-subscriptions')
@@ -64,7 +60,7 @@ export class EventSubscriptionsController {
   @ApiErrors(ErrorCode.NotFound)
   async get(
     @CurrentCaller() caller: Caller,
-    @Param('id', uuidPipe) id: string,
+    @Param('id', idParam) id: string,
   ): Promise<EventSubscriptionDto> {
     return EventSubscriptionDto.from(await this.subscriptions.get(caller, id));
   }
@@ -76,7 +72,7 @@ export class EventSubscriptionsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(ErrorCode.NotFound)
-  async remove(@CurrentCaller() caller: Caller, @Param('id', uuidPipe) id: string): Promise<void> {
+  async remove(@CurrentCaller() caller: Caller, @Param('id', idParam) id: string): Promise<void> {
     await this.subscriptions.remove(caller, id);
   }
 
@@ -91,7 +87,7 @@ export class EventSubscriptionsController {
   @ApiErrors(ErrorCode.NotFound)
   async enable(
     @CurrentCaller() caller: Caller,
-    @Param('id', uuidPipe) id: string,
+    @Param('id', idParam) id: string,
   ): Promise<EventSubscriptionDto> {
     return EventSubscriptionDto.from(await this.subscriptions.enable(caller, id));
   }

@@ -1,15 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
-import { ApiErrors, ServiceException, ErrorCode } from '@app/common';
+import { ApiErrors, ErrorCode, idParam } from '@app/common';
 import { ConnectEventDto, ConnectEventListDto, ListConnectEventsQueryDto } from './dto/connect-event.dto';
 import { EventDeliveryListDto, RedeliverEventDto } from './dto/event-delivery.dto';
 import { EventsService } from './events.service';
-
-/** An unparseable id answers like a missing one (404), never as a validation detail about ids. */
-const uuidPipe = new ParseUUIDPipe({
-  exceptionFactory: () => new ServiceException(ErrorCode.NotFound, 'Not found'),
-});
 
 @ApiTags('events')
 @Controller('connect/events')
@@ -38,7 +33,7 @@ export class EventsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: ConnectEventDto })
   @ApiErrors(ErrorCode.NotFound)
-  async get(@CurrentCaller() caller: Caller, @Param('id', uuidPipe) id: string): Promise<ConnectEventDto> {
+  async get(@CurrentCaller() caller: Caller, @Param('id', idParam) id: string): Promise<ConnectEventDto> {
     return ConnectEventDto.from(await this.events.get(caller, id));
   }
 
@@ -53,7 +48,7 @@ export class EventsController {
   @ApiErrors(ErrorCode.NotFound)
   async deliveries(
     @CurrentCaller() caller: Caller,
-    @Param('id', uuidPipe) id: string,
+    @Param('id', idParam) id: string,
   ): Promise<EventDeliveryListDto> {
     return { data: await this.events.deliveries(caller, id) };
   }
@@ -71,7 +66,7 @@ export class EventsController {
   @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound, ErrorCode.Conflict)
   async redeliver(
     @CurrentCaller() caller: Caller,
-    @Param('id', uuidPipe) id: string,
+    @Param('id', idParam) id: string,
     @Body() body: RedeliverEventDto,
   ): Promise<EventDeliveryListDto> {
     return { data: await this.events.redeliver(caller, id, body.subscription_id) };

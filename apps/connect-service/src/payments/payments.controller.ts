@@ -1,16 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiCreatedResponse,
@@ -22,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
-import { ApiErrors, ErrorCode } from '@app/common';
+import { ApiErrors, ErrorCode, idParam } from '@app/common';
 import {
   CreatePaymentDto,
   CreateRefundDto,
@@ -104,10 +92,7 @@ export class PaymentsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: PaymentRouteDto })
   @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound)
-  async get(
-    @CurrentCaller() caller: Caller,
-    @Param('id', new ParseUUIDPipe()) id: string,
-  ): Promise<PaymentRouteDto> {
+  async get(@CurrentCaller() caller: Caller, @Param('id', idParam) id: string): Promise<PaymentRouteDto> {
     return PaymentRouteDto.from(await this.payments.get(caller, id));
   }
 
@@ -135,7 +120,7 @@ export class PaymentsController {
   )
   async refund(
     @CurrentCaller() caller: Caller,
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', idParam) id: string,
     @Body() dto: CreateRefundDto,
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
