@@ -263,7 +263,7 @@ export class PaymentsService {
       const failureCode = declined
         ? (stripe.decline_code ?? stripe.code ?? 'card_declined')
         : (stripe.code ?? stripe.type ?? err.code);
-      const failed = await this.markFailed(route.id, failureCode, err.message);
+      const failed = await this.markFailed(route.id, failureCode, err.message, declined);
       paymentsTotal.inc({
         currency: route.currency,
         charge_type: route.charge_type ?? 'none',
@@ -299,6 +299,12 @@ export class PaymentsService {
         row.stripe_status = pi.status;
         changes.status = row.status;
         changes.stripe_status = row.stripe_status;
+      }
+      // The charge is known as soon as Stripe answers: application_fee.* and dispute events name only the charge.
+      const charge = typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
+      if (charge && row.stripe_object_id === null) {
+        row.stripe_object_id = charge;
+        changes.stripe_object_id = charge;
       }
       // One UPDATE of the row locked above (TypeORM still bumps version and updated_at); save() would SELECT it
       // again first to diff it, one more round trip on the payment hot path (issue 8).
@@ -341,7 +347,12 @@ export class PaymentsService {
     await this.attempt(route, job, true);
   }
 
-  private async markFailed(id: string, code: string, message: string): Promise<PaymentRouteEntity | null> {
+  private async markFailed(
+    id: string,
+    code: string,
+    message: string,
+    declined = false,
+  ): Promise<PaymentRouteEntity | null> {
     return this.dataSource.transaction(async (manager) => {
       const row = await manager
         .getRepository(PaymentRouteEntity)
@@ -351,6 +362,8 @@ export class PaymentsService {
       row.status = PaymentRouteStatus.Failed;
       row.failure_code = code.slice(0, 128);
       row.failure_message = message;
+      // A card decline, as analytics tells it apart from other failures: https://docs.stripe.com/declines
+      if (declined) row.stripe_details = { ...(row.stripe_details ?? {}), declined: true };
       await manager.getRepository(PaymentRouteEntity).save(row);
       await this.events.emit(manager, {
         type: row.type === PaymentRouteType.Refund ? 'connect.refund.failed' : 'connect.payment.failed',
