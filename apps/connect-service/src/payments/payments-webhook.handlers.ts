@@ -44,7 +44,8 @@ export function mergeFeeRefunds(previous: unknown, listed: unknown): FeeRefundFa
   for (const list of [previous, listed]) {
     if (!Array.isArray(list)) continue;
     for (const r of list as Obj[]) {
-      if (typeof r?.id !== 'string' || typeof r.amount !== 'number' || typeof r.created !== 'number') continue;
+      if (typeof r?.id !== 'string' || typeof r.amount !== 'number' || typeof r.created !== 'number')
+        continue;
       byId.set(r.id, { id: r.id, amount: r.amount, created: r.created });
     }
   }
@@ -130,7 +131,10 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       );
       row.failure_message = error?.message ?? null;
       // https://docs.stripe.com/declines: an issuer decline, as opposed to any other failure (analytics counts both).
-      if (event.type !== 'payment_intent.canceled' && (error?.code === 'card_declined' || !!error?.decline_code))
+      if (
+        event.type !== 'payment_intent.canceled' &&
+        (error?.code === 'card_declined' || !!error?.decline_code)
+      )
         row.stripe_details = { ...(row.stripe_details ?? {}), declined: true };
       emit = 'connect.payment.failed';
     }
@@ -204,7 +208,10 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       : {
           id: object.id,
           amount: object.amount,
-          amount_refunded: Math.max(Number(previous?.amount_refunded ?? 0), Number(object.amount_refunded ?? 0)),
+          amount_refunded: Math.max(
+            Number(previous?.amount_refunded ?? 0),
+            Number(object.amount_refunded ?? 0),
+          ),
           refunds: mergeFeeRefunds(previous?.refunds, (object.refunds as Obj | undefined)?.data),
           event: event.type,
           created: event.created,

@@ -16,7 +16,15 @@ const METRICS = [
   'transfer_volume',
 ];
 const DIMS = ['tenant_id', 'stripe_account_id', 'currency', 'charge_type', 'type', 'routing_rule'];
-const KEY = ['tenant_id', 'bucket_start', 'stripe_account_id', 'currency', 'charge_type', 'type', 'routing_rule'];
+const KEY = [
+  'tenant_id',
+  'bucket_start',
+  'stripe_account_id',
+  'currency',
+  'charge_type',
+  'type',
+  'routing_rule',
+];
 
 const columns = (table: string, pk: string): string =>
   `CREATE TABLE "${table}" ("tenant_id" character varying(128) NOT NULL, "bucket_start" TIMESTAMP WITH TIME ZONE NOT NULL, "stripe_account_id" character varying(255) NOT NULL, "currency" character(3) NOT NULL, "charge_type" character varying(16) NOT NULL, "type" character varying(16) NOT NULL, "routing_rule" character varying(200) NOT NULL, ${METRICS.map((m) => `"${m}" bigint NOT NULL DEFAULT '0'`).join(', ')}, CONSTRAINT "${pk}" PRIMARY KEY (${KEY.map((k) => `"${k}"`).join(', ')}))`;
