@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ErrorCode } from '@app/common';
 import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import { AnalyticsService } from '../../apps/connect-service/src/analytics/analytics.service';
@@ -48,7 +49,7 @@ describe('analytics query: hand-computed fixtures, tenant scope, CSV', () => {
       stripe_details: {},
       metadata: {},
       ...r,
-    });
+    } as QueryDeepPartialEntity<PaymentRouteEntity>);
   }
 
   async function query(body: object, token = platform(), accept?: string) {
@@ -500,6 +501,27 @@ describe('analytics query: hand-computed fixtures, tenant scope, CSV', () => {
       amount: 5_000,
       created_at: at(32, 30),
     });
+    expect(await json(body)).toEqual(before);
+
+    // The platform-wide rollups (no tenant in the query) answer the same numbers, before and after the fold.
+    const platformBody = {
+      time_range: { from: iso(at(0)), to: iso(at(72)) },
+      granularity: 'total',
+      group_by: ['currency'],
+      metrics: ['payments_attempted', 'gross_volume'],
+    };
+    const platformWide = [
+      { group: { currency: 'jpy' }, metrics: { payments_attempted: 1, gross_volume: 1_000 } },
+      { group: { currency: 'usd' }, metrics: { payments_attempted: 9, gross_volume: 116_500 } },
+    ];
+    expect((await json(platformBody)).totals).toEqual(platformWide);
+    // Folding the deltas into the rollups changes no answer.
+    expect(await t.app.get(AnalyticsService).fold()).toBeGreaterThan(0);
+    expect((await json(platformBody)).totals).toEqual(platformWide);
+    expect(
+      (await ds.query(`SELECT count(*)::int AS n FROM analytics_rollup_deltas WHERE tenant_id = $1`, [tA]))[0]
+        .n,
+    ).toBe(0);
     expect(await json(body)).toEqual(before);
 
     await ds.query(

@@ -7,6 +7,7 @@ import {
   StripeAccountType,
 } from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
+import { AnalyticsService } from '../../apps/connect-service/src/analytics/analytics.service';
 import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
 
 jest.setTimeout(300_000);
@@ -109,8 +110,9 @@ function recount(routes: PaymentRouteEntity[], unit: 'hour' | 'day'): Map<string
 async function rollups(ds: DataSource, table: string, tenants: string[]): Promise<Map<string, Counts>> {
   const rows: Record<string, unknown>[] = await ds.query(
     `SELECT tenant_id, bucket_start, stripe_account_id, currency, charge_type, type, routing_rule,
-            ${COUNTERS.map((c) => `${c}::text`).join(', ')}
-       FROM ${table} WHERE tenant_id = ANY($1)`,
+            ${COUNTERS.map((c) => `sum(${c})::text AS ${c}`).join(', ')}
+       FROM ${table} WHERE tenant_id = ANY($1)
+      GROUP BY tenant_id, bucket_start, stripe_account_id, currency, charge_type, type, routing_rule`,
     [tenants],
   );
   const out = new Map<string, Counts>();
@@ -127,6 +129,26 @@ async function rollups(ds: DataSource, table: string, tenants: string[]): Promis
       r.routing_rule,
     ].join('|');
     out.set(key, c);
+  }
+  return out;
+}
+
+/** What the workload reads from the service's answers. */
+interface WorkloadBody {
+  id: string;
+  fee: number;
+  totals: { group: { currency: string }; metrics: Record<string, number> }[];
+}
+
+/** The tenant hourly rollups plus the deltas the fold has not moved yet, as the query API adds them. */
+async function withDeltas(ds: DataSource, tenants: string[]): Promise<Map<string, Counts>> {
+  const out = await rollups(ds, 'analytics_rollups_hourly', tenants);
+  const deltas = await rollups(ds, 'analytics_rollup_deltas', tenants);
+  for (const [k, d] of deltas) {
+    const c = out.get(k) ?? zero();
+    for (const m of COUNTERS) c[m] += d[m];
+    if (COUNTERS.every((m) => c[m] === 0)) out.delete(k);
+    else out.set(k, c);
   }
   return out;
 }
@@ -186,7 +208,7 @@ describe('analytics: a randomized concurrent workload on two instances leaves ro
     t: TestApp,
     path: string,
     body: unknown,
-  ): Promise<{ status: number; body: Record<string, any> }> {
+  ): Promise<{ status: number; body: WorkloadBody }> {
     const res = await fetch(`${t.baseUrl}${path}`, {
       method: 'POST',
       headers: {
@@ -195,7 +217,7 @@ describe('analytics: a randomized concurrent workload on two instances leaves ro
       },
       body: JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    return { status: res.status, body: (await res.json()) as WorkloadBody };
   }
   /** Runs the tasks with at most `n` in flight. */
   async function pool<T>(tasks: (() => Promise<T>)[], n: number): Promise<T[]> {
@@ -332,8 +354,8 @@ describe('analytics: a randomized concurrent workload on two instances leaves ro
             expect(res.status).toBe(201);
             e.succeeded++;
             e.gross += amount;
-            e.fees += res.body.fee as number;
-            paid.push({ id: res.body.id as string, amount, currency, left: amount });
+            e.fees += res.body.fee;
+            paid.push({ id: res.body.id, amount, currency, left: amount });
           }
         };
       });
@@ -385,12 +407,36 @@ describe('analytics: a randomized concurrent workload on two instances leaves ro
     expect(routes.filter((r) => r.type === 'payment' && r.status === 'pending')).toEqual([]);
     expect(routes.filter((r) => r.type === 'refund' && r.status !== 'completed')).toEqual([]);
 
-    // The rollups equal the recount, bucket by bucket and metric by metric, hourly and daily.
+    // Before the fold: rollups plus the deltas not folded yet equal the recount, hour by hour, metric by metric.
+    expect(sortedEntries(await withDeltas(ds, names()))).toEqual(sortedEntries(recount(routes, 'hour')));
+    // After it: the rollups alone, hourly and daily; the platform-wide rollups equal the tenant ones summed.
+    await a.app.get(AnalyticsService).fold();
+    expect(
+      (
+        await ds.query(`SELECT count(*)::int AS n FROM analytics_rollup_deltas WHERE tenant_id = ANY($1)`, [
+          names(),
+        ])
+      )[0].n,
+    ).toBe(0);
     for (const [table, unit] of [
       ['analytics_rollups_hourly', 'hour'],
       ['analytics_rollups_daily', 'day'],
     ] as const) {
       expect(sortedEntries(await rollups(ds, table, names()))).toEqual(sortedEntries(recount(routes, unit)));
+    }
+    for (const unit of ['hourly', 'daily']) {
+      const sums = COUNTERS.map((c) => `sum(${c})::text AS ${c}`).join(', ');
+      const keys = 'bucket_start, currency, charge_type, type, routing_rule';
+      const nonZero = COUNTERS.map((c) => `${c} <> 0`).join(' OR ');
+      const [platform, tenants] = await Promise.all([
+        ds.query(
+          `SELECT ${keys}, ${sums} FROM analytics_platform_rollups_${unit} WHERE ${nonZero} GROUP BY ${keys} ORDER BY ${keys}`,
+        ),
+        ds.query(
+          `SELECT ${keys}, ${sums} FROM analytics_rollups_${unit} GROUP BY ${keys} HAVING ${COUNTERS.map((c) => `sum(${c}) <> 0`).join(' OR ')} ORDER BY ${keys}`,
+        ),
+      ]);
+      expect(platform).toEqual(tenants);
     }
 
     // And the query API answers what the workload did, by currency (nothing lost, nothing counted twice).

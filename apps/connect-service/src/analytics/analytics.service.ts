@@ -29,6 +29,18 @@ interface Row {
   [k: string]: unknown;
 }
 
+const isTenantKey = (d: Dimension): boolean => d === 'tenant_id' || d === 'stripe_account_id';
+
+/** Deltas folded per statement: bounds one fold transaction. */
+const FOLD_BATCH = 50_000;
+
+const ROLLUP_TABLES = [
+  'analytics_rollups_hourly',
+  'analytics_rollups_daily',
+  'analytics_platform_rollups_hourly',
+  'analytics_platform_rollups_daily',
+];
+
 /** Rollup key columns hold '' for "none" (they are part of the primary key); answers say null. */
 const dimValue = (d: Dimension, v: unknown): string | null => {
   const s = typeof v === 'string' ? v.trim() : v === null || v === undefined ? null : String(v);
@@ -131,16 +143,23 @@ export class AnalyticsService {
       .map((s) => ` AND ${s}`)
       .join('');
     const cols = ['bucket_start', ...groupBy, ...counters].join(', ');
+    // Without tenant or account in the query, the platform-wide rollups answer (a few rows per day).
+    const platformWide =
+      !groupBy.some(isTenantKey) && !Object.keys(filters).some((d) => isTenantKey(d as Dimension));
+    const tables = platformWide
+      ? { hourly: 'analytics_platform_rollups_hourly', daily: 'analytics_platform_rollups_daily' }
+      : { hourly: 'analytics_rollups_hourly', daily: 'analytics_rollups_daily' };
     const plan = planSources(from, to, granularity);
+    const range = (f: Date, t: Date): string => `bucket_start >= ${p(f)} AND bucket_start < ${p(t)}`;
     const parts: string[] = [];
     if (plan.daily)
       parts.push(
-        `SELECT ${cols} FROM analytics_rollups_daily WHERE bucket_start >= ${p(plan.daily[0])} AND bucket_start < ${p(plan.daily[1])}${filterSql}`,
+        `SELECT ${cols} FROM ${tables.daily} WHERE ${range(plan.daily[0], plan.daily[1])}${filterSql}`,
       );
     for (const [f, t] of plan.hourly)
-      parts.push(
-        `SELECT ${cols} FROM analytics_rollups_hourly WHERE bucket_start >= ${p(f)} AND bucket_start < ${p(t)}${filterSql}`,
-      );
+      parts.push(`SELECT ${cols} FROM ${tables.hourly} WHERE ${range(f, t)}${filterSql}`);
+    // Route changes the fold has not moved into the rollups yet (one statement: one snapshot, nothing twice).
+    parts.push(`SELECT ${cols} FROM analytics_rollup_deltas WHERE ${range(from, to)}${filterSql}`);
     const bucket =
       granularity === '1h'
         ? 'bucket_start'
@@ -174,38 +193,52 @@ export class AnalyticsService {
     );
   }
 
+  /** Moves every delta appended so far into the rollups (the fold job, every minute on one replica). */
+  async fold(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [{ n }] = (await this.dataSource.query('SELECT analytics_fold($1) AS n', [FOLD_BATCH])) as {
+        n: number;
+      }[];
+      total += n;
+      if (n < FOLD_BATCH) return total;
+    }
+  }
+
   /**
    * Recomputes every bucket from `since` (rounded down to its UTC day) from the routes themselves. Route writes
    * wait while it runs (a SHARE lock on payment_routes), so no change slips between the recount and the swap.
    */
-  async rebuild(
-    since: Date,
-  ): Promise<{ since: string; hourly_rows: number; daily_rows: number; routes: number }> {
+  async rebuild(since: Date): Promise<{ since: string; routes: number; deltas: number }> {
     const start = new Date(Math.floor(since.getTime() / DAY_MS) * DAY_MS);
-    const metrics = COUNTERS.join(', ');
     const sums = COUNTERS.map((c) => `sum(x.${c})`).join(', ');
     const nonZero = COUNTERS.map((c) => `sum(x.${c}) <> 0`).join(' OR ');
-    const insert = (table: string, unit: 'hour' | 'day'): string => `
-      WITH ins AS (INSERT INTO ${table} (tenant_id, bucket_start, stripe_account_id, currency, charge_type, type, routing_rule, ${metrics})
-      SELECT p.tenant_id, date_trunc('${unit}', x.at, 'UTC'), p.stripe_account_id, p.currency,
-             COALESCE(p.charge_type::text, ''), p.type::text, COALESCE(p.routing_rule, ''), ${sums}
-        FROM payment_routes p CROSS JOIN LATERAL analytics_route_contributions(p) x
-       WHERE (p.created_at >= $1 OR p.stripe_details ?| array['dispute', 'application_fee']) AND x.at >= $1
-       GROUP BY 1, 2, 3, 4, 5, 6, 7
-      HAVING ${nonZero} RETURNING 1) SELECT count(*)::int AS n FROM ins`;
     return this.dataSource.transaction(async (m) => {
       await m.query('LOCK TABLE payment_routes IN SHARE MODE');
-      await m.query('DELETE FROM analytics_rollups_hourly WHERE bucket_start >= $1', [start]);
-      await m.query('DELETE FROM analytics_rollups_daily WHERE bucket_start >= $1', [start]);
-      const count = async (sql: string): Promise<number> =>
-        ((await m.query(sql, [start])) as { n: number }[])[0].n;
-      const hourly = await count(insert('analytics_rollups_hourly', 'hour'));
-      const daily = await count(insert('analytics_rollups_daily', 'day'));
+      // Deltas from before `start` are still owed to the rollups; fold them first, then recount from `start`.
+      await m.query('SELECT analytics_fold(2147483647)');
+      for (const table of ROLLUP_TABLES)
+        await m.query(`DELETE FROM ${table} WHERE bucket_start >= $1`, [start]);
+      const [{ n: deltas }] = (await m.query(
+        `WITH ins AS (
+           INSERT INTO analytics_rollup_deltas (bucket_start, tenant_id, stripe_account_id, currency, charge_type, type,
+                                                routing_rule, ${COUNTERS.join(', ')})
+           SELECT date_trunc('hour', x.at, 'UTC'), p.tenant_id, p.stripe_account_id, p.currency,
+                  COALESCE(p.charge_type::text, ''), p.type::text, COALESCE(p.routing_rule, ''), ${sums}
+             FROM payment_routes p CROSS JOIN LATERAL analytics_route_contributions(p) x
+            WHERE (p.created_at >= $1 OR p.stripe_details ?| array['dispute', 'application_fee']) AND x.at >= $1
+            GROUP BY 1, 2, 3, 4, 5, 6, 7
+           HAVING ${nonZero}
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM ins`,
+        [start],
+      )) as { n: number }[];
+      await m.query('SELECT analytics_fold(2147483647)');
       const [{ n }] = (await m.query(`SELECT count(*)::int AS n FROM payment_routes WHERE created_at >= $1`, [
         start,
       ])) as { n: number }[];
-      this.logger.log(`analytics rebuilt from ${start.toISOString()}: ${hourly} hourly, ${daily} daily rows`);
-      return { since: start.toISOString(), hourly_rows: hourly, daily_rows: daily, routes: n };
+      this.logger.log(`analytics rebuilt from ${start.toISOString()}: ${n} routes, ${deltas} hourly groups`);
+      return { since: start.toISOString(), routes: n, deltas };
     });
   }
 }

@@ -9,7 +9,13 @@ import { EventDeliveryEntity } from './event-delivery.entity';
 import { EventDeliveryAttemptEntity } from './event-delivery-attempt.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { AuditLogEntity } from './audit-log.entity';
-import { AnalyticsRollupDailyEntity, AnalyticsRollupHourlyEntity } from './analytics-rollup.entity';
+import {
+  AnalyticsPlatformRollupDailyEntity,
+  AnalyticsPlatformRollupHourlyEntity,
+  AnalyticsRollupDailyEntity,
+  AnalyticsRollupDeltaEntity,
+  AnalyticsRollupHourlyEntity,
+} from './analytics-rollup.entity';
 
 export * from './connect-event.entity';
 export * from './event-subscription.entity';
@@ -39,4 +45,7 @@ export const ENTITIES = [
   AuditLogEntity,
   AnalyticsRollupHourlyEntity,
   AnalyticsRollupDailyEntity,
+  AnalyticsPlatformRollupHourlyEntity,
+  AnalyticsPlatformRollupDailyEntity,
+  AnalyticsRollupDeltaEntity,
 ];

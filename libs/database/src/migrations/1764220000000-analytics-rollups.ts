@@ -15,54 +15,74 @@ const METRICS = [
   'disputes_amount',
   'transfer_volume',
 ];
+const SHARED = ['bucket_start', 'currency', 'charge_type', 'type', 'routing_rule'];
+const TENANT = [...SHARED, 'tenant_id', 'stripe_account_id'];
 const DIMS = ['tenant_id', 'stripe_account_id', 'currency', 'charge_type', 'type', 'routing_rule'];
-const KEY = [
-  'tenant_id',
-  'bucket_start',
-  'stripe_account_id',
-  'currency',
-  'charge_type',
-  'type',
-  'routing_rule',
-];
 
-const columns = (table: string, pk: string): string =>
-  `CREATE TABLE "${table}" ("tenant_id" character varying(128) NOT NULL, "bucket_start" TIMESTAMP WITH TIME ZONE NOT NULL, "stripe_account_id" character varying(255) NOT NULL, "currency" character(3) NOT NULL, "charge_type" character varying(16) NOT NULL, "type" character varying(16) NOT NULL, "routing_rule" character varying(200) NOT NULL, ${METRICS.map((m) => `"${m}" bigint NOT NULL DEFAULT '0'`).join(', ')}, CONSTRAINT "${pk}" PRIMARY KEY (${KEY.map((k) => `"${k}"`).join(', ')}))`;
+const COUNTER_COLUMNS = METRICS.map((m) => `"${m}" bigint NOT NULL DEFAULT '0'`).join(', ');
+const SHARED_COLUMNS = `"bucket_start" TIMESTAMP WITH TIME ZONE NOT NULL, "currency" character(3) NOT NULL, "charge_type" character varying(16) NOT NULL, "type" character varying(16) NOT NULL, "routing_rule" character varying(200) NOT NULL`;
+const TENANT_COLUMNS = `"tenant_id" character varying(128) NOT NULL, "stripe_account_id" character varying(255) NOT NULL`;
 
-/** One upsert of the summed deltas in `c` into a rollup table, in primary-key order so concurrent writers never deadlock. */
-const upsert = (table: string, unit: 'hour' | 'day'): string => `
-    INSERT INTO ${table} AS t (${KEY.join(', ')}, ${METRICS.join(', ')})
-    SELECT tenant_id, date_trunc('${unit}', at, 'UTC'), stripe_account_id, currency, charge_type, type, routing_rule,
-           ${METRICS.map((m) => `sum(${m})`).join(', ')}
-      FROM c
-     GROUP BY tenant_id, 2, stripe_account_id, currency, charge_type, type, routing_rule
-    HAVING ${METRICS.map((m) => `sum(${m}) <> 0`).join(' OR ')}
-     ORDER BY tenant_id, 2, stripe_account_id, currency, charge_type, type, routing_rule
-    ON CONFLICT (${KEY.join(', ')}) DO UPDATE SET
-      ${METRICS.map((m) => `${m} = t.${m} + EXCLUDED.${m}`).join(', ')}`;
+/** The four rollups: tenant (full key) and platform (no tenant, no account), hourly and daily. */
+const ROLLUPS = [
+  { table: 'analytics_rollups_hourly', pk: 'PK_4ccd4e430e5c38b48af448ec09d', key: TENANT, unit: 'hour' },
+  { table: 'analytics_rollups_daily', pk: 'PK_38fd7d23d7bbf87bf095e1a911d', key: TENANT, unit: 'day' },
+  {
+    table: 'analytics_platform_rollups_hourly',
+    pk: 'PK_2391f6e64897e86e99f57f7b628',
+    key: SHARED,
+    unit: 'hour',
+  },
+  {
+    table: 'analytics_platform_rollups_daily',
+    pk: 'PK_0a3ec4a830f86a57c3158dea9c0',
+    key: SHARED,
+    unit: 'day',
+  },
+] as const;
 
-const side = (row: 'o' | 'n', sign: '-' | ''): string =>
+/** Folds the deltas in `d` into one rollup: summed per key, one upsert. */
+const upsert = (r: (typeof ROLLUPS)[number]): string => {
+  const select = r.key.map((k) =>
+    k === 'bucket_start' ? `date_trunc('${r.unit}', bucket_start, 'UTC')` : k,
+  );
+  const groups = r.key.map((_, i) => String(i + 1)).join(', ');
+  return `INSERT INTO ${r.table} AS t (${r.key.join(', ')}, ${METRICS.join(', ')})
+      SELECT ${select.join(', ')}, ${METRICS.map((m) => `sum(${m})`).join(', ')} FROM d GROUP BY ${groups}
+      HAVING ${METRICS.map((m) => `sum(${m}) <> 0`).join(' OR ')}
+      ON CONFLICT (${r.key.join(', ')}) DO UPDATE SET ${METRICS.map((m) => `${m} = t.${m} + EXCLUDED.${m}`).join(', ')}`;
+};
+
+const contributionsOf = (row: string, sign: '-' | ''): string =>
   `SELECT ${row}.tenant_id, ${row}.stripe_account_id, ${row}.currency, COALESCE(${row}.charge_type::text, '') AS charge_type,
           ${row}.type::text AS type, COALESCE(${row}.routing_rule, '') AS routing_rule, x.at,
           ${METRICS.map((m) => `${sign}x.${m} AS ${m}`).join(', ')}
      FROM analytics_route_contributions(${row}) x`;
 
 /**
- * Analytics rollups, hourly and daily, kept exact by a trigger on payment_routes: every INSERT, UPDATE or DELETE
- * subtracts the old row's contribution and adds the new one's, in the transaction of the change. Replayed,
- * duplicated or reordered webhooks can only move a route between states, so they can never count twice.
+ * Analytics rollups, kept exact by a trigger on payment_routes: every INSERT, UPDATE or DELETE appends, in the
+ * transaction of the change, the old row's contribution subtracted and the new one's added (analytics_rollup_deltas).
+ * Replayed, duplicated or reordered webhooks can only move a route between states, so nothing counts twice. Deltas
+ * are append-only, so concurrent payments never queue on a shared bucket row; analytics_fold() moves them into the
+ * hourly and daily rollups (tenant and platform-wide) in one statement, and queries add what is not folded yet.
  */
 export class AnalyticsRollups1764220000000 implements MigrationInterface {
   name = 'AnalyticsRollups1764220000000';
 
   public async up(q: QueryRunner): Promise<void> {
-    await q.query(columns('analytics_rollups_hourly', 'PK_4ccd4e430e5c38b48af448ec09d'));
+    for (const r of ROLLUPS) {
+      await q.query(
+        `CREATE TABLE "${r.table}" (${COUNTER_COLUMNS}, ${SHARED_COLUMNS}${r.key === TENANT ? `, ${TENANT_COLUMNS}` : ''}, CONSTRAINT "${r.pk}" PRIMARY KEY (${r.key.map((k) => `"${k}"`).join(', ')}))`,
+      );
+    }
     await q.query(
-      `CREATE INDEX "ix_analytics_rollups_hourly_bucket" ON "analytics_rollups_hourly" ("bucket_start") `,
+      `CREATE INDEX "ix_analytics_rollups_hourly_tenant" ON "analytics_rollups_hourly" ("tenant_id", "bucket_start") `,
     );
-    await q.query(columns('analytics_rollups_daily', 'PK_38fd7d23d7bbf87bf095e1a911d'));
     await q.query(
-      `CREATE INDEX "ix_analytics_rollups_daily_bucket" ON "analytics_rollups_daily" ("bucket_start") `,
+      `CREATE INDEX "ix_analytics_rollups_daily_tenant" ON "analytics_rollups_daily" ("tenant_id", "bucket_start") `,
+    );
+    await q.query(
+      `CREATE TABLE "analytics_rollup_deltas" (${COUNTER_COLUMNS}, "id" BIGSERIAL NOT NULL, "bucket_start" TIMESTAMP WITH TIME ZONE NOT NULL, "tenant_id" character varying(128) NOT NULL, "stripe_account_id" character varying(255) NOT NULL, "currency" character(3) NOT NULL, "charge_type" character varying(16) NOT NULL, "type" character varying(16) NOT NULL, "routing_rule" character varying(200) NOT NULL, CONSTRAINT "PK_543f62177bb1c2c3648b139c109" PRIMARY KEY ("id"))`,
     );
     // What one route contributes, and when: a payment at its creation; a refund or transfer at its own creation
     // once completed; a dispute when it was opened; each application fee refund when it was made.
@@ -107,15 +127,34 @@ export class AnalyticsRollups1764220000000 implements MigrationInterface {
         n payment_routes;
       BEGIN
         IF TG_OP = 'TRUNCATE' THEN
-          TRUNCATE analytics_rollups_hourly, analytics_rollups_daily;
+          TRUNCATE analytics_rollup_deltas, ${ROLLUPS.map((r) => r.table).join(', ')};
           RETURN NULL;
         END IF;
         IF TG_OP <> 'INSERT' THEN o := OLD; END IF;
         IF TG_OP <> 'DELETE' THEN n := NEW; END IF;
-        WITH c AS (${side('o', '-')} UNION ALL ${side('n', '')}),
-             h AS (${upsert('analytics_rollups_hourly', 'hour')})
-        ${upsert('analytics_rollups_daily', 'day')};
+        INSERT INTO analytics_rollup_deltas (bucket_start, ${DIMS.join(', ')}, ${METRICS.join(', ')})
+        SELECT date_trunc('hour', at, 'UTC'), ${DIMS.join(', ')}, ${METRICS.map((m) => `sum(${m})`).join(', ')}
+          FROM (${contributionsOf('o', '-')} UNION ALL ${contributionsOf('n', '')}) c
+         GROUP BY 1, ${DIMS.map((_, i) => String(i + 2)).join(', ')}
+        HAVING ${METRICS.map((m) => `sum(${m}) <> 0`).join(' OR ')};
         RETURN NULL;
+      END
+      $$`);
+    // One folder at a time (advisory lock); each call folds at most max_rows deltas, oldest first.
+    await q.query(`
+      CREATE FUNCTION analytics_fold(max_rows integer) RETURNS integer LANGUAGE plpgsql AS $$
+      DECLARE
+        folded integer;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext('analytics_fold'));
+        WITH d AS (
+          DELETE FROM analytics_rollup_deltas
+           WHERE id IN (SELECT id FROM analytics_rollup_deltas ORDER BY id LIMIT max_rows)
+          RETURNING *
+        ),
+        ${ROLLUPS.map((r, i) => `u${i} AS (${upsert(r)})`).join(',\n        ')}
+        SELECT count(*) INTO folded FROM d;
+        RETURN folded;
       END
       $$`);
     await q.query(
@@ -139,20 +178,23 @@ export class AnalyticsRollups1764220000000 implements MigrationInterface {
     );
     // Routes that already exist count from the start.
     await q.query(`
-      WITH c AS (${side('o', '').replace('FROM analytics_route_contributions(o) x', 'FROM payment_routes o CROSS JOIN LATERAL analytics_route_contributions(o) x')}),
-           h AS (${upsert('analytics_rollups_hourly', 'hour')})
-      ${upsert('analytics_rollups_daily', 'day')}`);
+      INSERT INTO analytics_rollup_deltas (bucket_start, ${DIMS.join(', ')}, ${METRICS.join(', ')})
+      SELECT date_trunc('hour', at, 'UTC'), ${DIMS.join(', ')}, ${METRICS.map((m) => `sum(${m})`).join(', ')}
+        FROM (${contributionsOf('o', '').replace('analytics_route_contributions(o) x', 'payment_routes o CROSS JOIN LATERAL analytics_route_contributions(o) x')}) c
+       GROUP BY 1, ${DIMS.map((_, i) => String(i + 2)).join(', ')}`);
+    await q.query(`SELECT analytics_fold(2147483647)`);
   }
 
   public async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TRIGGER "analytics_rollup_route_truncate" ON "payment_routes"`);
     await q.query(`DROP TRIGGER "analytics_rollup_route_update" ON "payment_routes"`);
     await q.query(`DROP TRIGGER "analytics_rollup_route_insert_delete" ON "payment_routes"`);
+    await q.query(`DROP FUNCTION analytics_fold(integer)`);
     await q.query(`DROP FUNCTION analytics_rollup_route()`);
     await q.query(`DROP FUNCTION analytics_route_contributions(payment_routes)`);
-    await q.query(`DROP INDEX "public"."ix_analytics_rollups_daily_bucket"`);
-    await q.query(`DROP TABLE "analytics_rollups_daily"`);
-    await q.query(`DROP INDEX "public"."ix_analytics_rollups_hourly_bucket"`);
-    await q.query(`DROP TABLE "analytics_rollups_hourly"`);
+    await q.query(`DROP TABLE "analytics_rollup_deltas"`);
+    await q.query(`DROP INDEX "public"."ix_analytics_rollups_daily_tenant"`);
+    await q.query(`DROP INDEX "public"."ix_analytics_rollups_hourly_tenant"`);
+    for (const r of [...ROLLUPS].reverse()) await q.query(`DROP TABLE "${r.table}"`);
   }
 }
