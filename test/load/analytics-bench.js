@@ -6,10 +6,13 @@
 //      rollups with the service's own rebuild (AnalyticsService.rebuild, the code behind `npm run analytics:rebuild`);
 //   2. p50/p99 of a 90-day daily query (group_by currency, every metric) for the largest tenant and for the whole
 //      platform, through AnalyticsService.query (database plus answer building, no HTTP);
-//   3. the cost of the trigger on route writes, trigger on and off alternately in the same run, on the same
-//      1,000,000-row table: a route INSERT, a status UPDATE, and the database work of a payment creation (INSERT, then
-//      one transaction: SELECT ... FOR UPDATE, UPDATE, outbox INSERT), from 4 concurrent connections; then the same
-//      status UPDATE with 8 connections all hitting one hot bucket (one tenant, currency and hour).
+//   3. the cost of the trigger on route writes, on the same 1,000,000-row table, in the same run: a route INSERT, the
+//      database work of a payment creation (INSERT, then one transaction: SELECT ... FOR UPDATE, UPDATE, outbox
+//      INSERT) and a webhook's status UPDATE, from 8 connections at once, 4 with the trigger and 4 without
+//      (session_replication_role = replica; needs a superuser), spread over tenants and then all on one hot bucket;
+//      the trigger's own server time per call (pg_stat_user_functions); and POST /connect/payments end to end through
+//      the service in-process (its bundled emulator as Stripe), trigger on and off in alternating rounds; then the
+//      queries again with the writes' deltas unfolded, and the fold that moves them into the rollups.
 //
 // Options: TEST_DATABASE_URL (server for a scratch database, dropped at the end; unset: embedded PostgreSQL),
 // --routes=1000000, --queries=300, --ops=2000 (operations per round and mode).
@@ -113,52 +116,56 @@ async function main() {
     };
     const [{ n: tenantRoutes }] = await ds.query(`SELECT count(*)::int AS n FROM payment_routes WHERE tenant_id = 'bench_t0'`);
     results.largest_tenant_routes = tenantRoutes;
-    results.queries = {};
-    for (const [name, caller] of Object.entries(callers)) {
-      for (let i = 0; i < 20; i++) await analytics.query(caller, dto);
-      const times = [];
-      let buckets = 0;
-      for (let i = 0; i < QUERIES; i++) {
-        const s = now();
-        const answer = await analytics.query(caller, dto);
-        times.push(now() - s);
-        buckets = answer.buckets.length;
+    const runQueries = async (label) => {
+      const out = {};
+      for (const [name, caller] of Object.entries(callers)) {
+        for (let i = 0; i < 20; i++) await analytics.query(caller, dto);
+        const times = [];
+        let buckets = 0;
+        for (let i = 0; i < QUERIES; i++) {
+          const s = now();
+          const answer = await analytics.query(caller, dto);
+          times.push(now() - s);
+          buckets = answer.buckets.length;
+        }
+        out[name] = { ...stats(times), buckets };
+        log(`90-day daily query (${label}), ${name}: ${JSON.stringify(out[name])} ms`);
       }
-      results.queries[name] = { ...stats(times), buckets };
-      log(`90-day daily query, ${name}: ${JSON.stringify(results.queries[name])} ms`);
-    }
-    const [{ h, d }] = await ds.query(`SELECT (SELECT count(*) FROM analytics_rollups_hourly)::int AS h, (SELECT count(*) FROM analytics_rollups_daily)::int AS d`);
-    results.rollup_rows = { hourly: h, daily: d };
+      return out;
+    };
+    results.queries = await runQueries('deltas folded');
+    results.rollup_rows = (await ds.query(`SELECT (SELECT count(*) FROM analytics_rollups_hourly)::int AS hourly,
+      (SELECT count(*) FROM analytics_rollups_daily)::int AS daily,
+      (SELECT count(*) FROM analytics_platform_rollups_hourly)::int AS platform_hourly,
+      (SELECT count(*) FROM analytics_platform_rollups_daily)::int AS platform_daily`))[0];
+    log(`rollup rows: ${JSON.stringify(results.rollup_rows)}`);
 
-    // 3. Trigger cost on writes.
-    const clients = await Promise.all(Array.from({ length: 8 }, async () => {
+    // 3. Trigger cost on writes. (a) Database level: half the connections run with the trigger, half without
+    // (session_replication_role = replica skips ordinary triggers for that session), at the same time, so both
+    // sides see the same load. (b) The trigger's own server time per call (pg_stat_user_functions).
+    await ds.query(`ALTER DATABASE "${dbName}" SET track_functions = 'all'`);
+    const clients = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
       const c = new Client({ connectionString: url.toString() });
       await c.connect();
-      return c;
+      if (i % 2 === 1) await c.query(`SET session_replication_role = replica`);
+      return { c, mode: i % 2 === 0 ? 'on' : 'off' };
     }));
     let seq = 0;
     const insertSql = `INSERT INTO payment_routes (tenant_id, stripe_account_id, type, status, charge_type, amount, fee, currency, stripe_idempotency_key)
                        VALUES ($1, $2, 'payment', 'pending', 'direct', $3, $4, $5, $6) RETURNING id`;
-    const newRoute = async (c, tenant, currency) => {
-      const amount = 500 + ((seq * 7919) % 20000);
-      const { rows } = await c.query(insertSql, [tenant, `acct_${tenant}`, amount, 50, currency, `bench:w:${++seq}:${process.pid}`]);
-      return rows[0].id;
-    };
-    const setTrigger = async (on) => {
-      for (const name of ['analytics_rollup_route_insert_delete', 'analytics_rollup_route_update'])
-        await ds.query(`ALTER TABLE payment_routes ${on ? 'ENABLE' : 'DISABLE'} TRIGGER ${name}`);
-    };
-    const round = async (n, conns, hot) => {
-      const out = { insert: [], update: [], payment_creation: [] };
+    const round = async (n, hot) => {
+      const out = { on: { insert: [], payment_creation: [], update: [] }, off: { insert: [], payment_creation: [], update: [] } };
       let next = 0;
-      await Promise.all(clients.slice(0, conns).map(async (c) => {
+      await Promise.all(clients.map(async ({ c, mode }) => {
         while (next < n) {
           next++;
           const tenant = hot ? 'bench_hot' : `bench_t${Math.floor(Math.random() * TENANTS)}`;
           const currency = hot ? 'usd' : ['usd', 'eur', 'jpy'][Math.floor(Math.random() * 3)];
           let s = now();
-          const id = await newRoute(c, tenant, currency);
-          out.insert.push(now() - s);
+          const { rows } = await c.query(insertSql, [tenant, `acct_${tenant}`, 500 + ((seq * 7919) % 20000), 50, currency, `bench:w:${++seq}`]);
+          const id = rows[0].id;
+          const inserted = now() - s;
+          out[mode].insert.push(inserted);
           // The rest of a payment creation: the route locked, its PaymentIntent stored, the outbox event written.
           s = now();
           await c.query('BEGIN');
@@ -166,7 +173,7 @@ async function main() {
           await c.query(`UPDATE payment_routes SET stripe_payment_intent_id = $2, stripe_status = 'succeeded', version = version + 1, updated_at = now() WHERE id = $1`, [id, `pi_${id}`]);
           await c.query(`INSERT INTO connect_events (type, tenant_id, data) VALUES ('connect.payment.routed', $1, '{}')`, [tenant]);
           await c.query('COMMIT');
-          out.payment_creation.push(out.insert[out.insert.length - 1] + now() - s);
+          out[mode].payment_creation.push(inserted + now() - s);
           // The webhook's completion: a status change, which moves the route's contribution.
           s = now();
           await c.query('BEGIN');
@@ -174,38 +181,96 @@ async function main() {
           await c.query(`UPDATE payment_routes SET status = 'completed', version = version + 1, updated_at = now() WHERE id = $1`, [id]);
           await c.query(`INSERT INTO connect_events (type, tenant_id, data) VALUES ('connect.payment.completed', $1, '{}')`, [tenant]);
           await c.query('COMMIT');
-          out.update.push(now() - s);
+          out[mode].update.push(now() - s);
         }
       }));
       return out;
     };
-    const writes = {};
-    for (const [label, conns, hot] of [['spread_4_connections', 4, false], ['hot_bucket_8_connections', 8, true]]) {
-      const acc = { on: { insert: [], update: [], payment_creation: [] }, off: { insert: [], update: [], payment_creation: [] } };
-      await round(200, conns, hot); // warm-up
-      for (const mode of ['on', 'off', 'on', 'off']) {
-        await setTrigger(mode === 'on');
-        const r = await round(OPS / 2, conns, hot);
-        for (const k of Object.keys(r)) acc[mode][k].push(...r[k]);
-      }
-      await setTrigger(true);
-      writes[label] = {};
+    const compare = (r) => {
+      const o = {};
       for (const k of ['insert', 'payment_creation', 'update']) {
-        const on = stats(acc.on[k]);
-        const off = stats(acc.off[k]);
-        writes[label][k] = { with_trigger: on, without_trigger: off, added_mean_ms: +(on.mean - off.mean).toFixed(3), added_pct: +(((on.mean - off.mean) / off.mean) * 100).toFixed(1) };
-        log(`${label} ${k}: with trigger ${on.mean} ms mean (p99 ${on.p99}), without ${off.mean} ms (p99 ${off.p99}): +${writes[label][k].added_pct} %`);
+        const on = stats(r.on[k]);
+        const off = stats(r.off[k]);
+        o[k] = { with_trigger: on, without_trigger: off, added_p50_ms: +(on.p50 - off.p50).toFixed(3), added_p50_pct: +(((on.p50 - off.p50) / off.p50) * 100).toFixed(1) };
       }
+      return o;
+    };
+    const writes = {};
+    for (const [label, hot] of [['spread', false], ['hot_bucket', true]]) {
+      await round(200, hot); // warm-up
+      await ds.query('SELECT pg_stat_reset()');
+      const r = await round(OPS, hot);
+      // Each backend flushes its function statistics lazily: force it, then read.
+      for (const { c } of clients) await c.query('SELECT pg_stat_force_next_flush()').then(() => c.query('SELECT 1'));
+      await new Promise((res) => setTimeout(res, 300));
+      const [fn] = await ds.query(`SELECT calls::int, total_time FROM pg_stat_user_functions WHERE funcname = 'analytics_rollup_route'`);
+      writes[label] = { ...compare(r), trigger_server_ms_per_call: fn ? +(fn.total_time / fn.calls).toFixed(4) : null, trigger_calls: fn?.calls ?? 0 };
+      for (const k of ['insert', 'payment_creation', 'update'])
+        log(`${label} ${k}: p50 with trigger ${writes[label][k].with_trigger.p50} ms, without ${writes[label][k].without_trigger.p50} ms (+${writes[label][k].added_p50_pct} %)`);
+      log(`${label}: the trigger itself, server side: ${writes[label].trigger_server_ms_per_call} ms per call over ${writes[label].trigger_calls} calls`);
     }
     results.writes = writes;
-    await Promise.all(clients.map((c) => c.end()));
-    // The trigger never drifts: what it maintained during the write rounds equals a fresh recount.
-    const check = async () => (await ds.query(`SELECT md5(string_agg(x::text, ',' ORDER BY x::text)) AS h FROM (SELECT tenant_id, bucket_start, currency, payments_attempted, payments_succeeded, gross_volume FROM analytics_rollups_daily WHERE bucket_start >= $1 AND (payments_attempted <> 0 OR gross_volume <> 0)) x`, [new Date(Date.now() - DAY * 2)]))[0].h;
-    const before = await check();
-    // Write rounds with the trigger off left rows uncounted: the rebuild recounts them; equal only if the rest was exact.
-    await analytics.rebuild(new Date(Date.now() - DAY));
-    results.note = 'write rounds with the trigger off leave their rows out of the rollups until the rebuild';
-    results.rebuild_after_writes_changed_rollups = before !== (await check());
+    await Promise.all(clients.map(({ c }) => c.end()));
+
+    // (c) End to end: POST /connect/payments through the service (in-process, its bundled emulator as Stripe),
+    // trigger on and off in alternating rounds.
+    Object.assign(process.env, {
+      DATABASE_URL: url.toString(),
+      JWT_SECRET: 'bench-jwt-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
+      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      LOG_LEVEL: 'silent',
+      STRIPE_EMULATOR_PORT: '0',
+      RATE_LIMIT_ENABLED: 'false',
+      WORKERS_ENABLED: 'true',
+    });
+    const { createApp } = dist('apps/connect-service/src/create-app.js');
+    const app = await createApp({ logger: false });
+    await app.init();
+    try {
+      const { StripeGateway, STRIPE_CONNECTION } = dist('libs/stripe-gateway/src/index.js');
+      const gateway = app.get(StripeGateway);
+      const account = await gateway.createAccount({ type: 'express', country: 'US' });
+      await fetch(`${app.get(STRIPE_CONNECTION).apiBase}/_emulator/accounts/${account.id}/verification`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'complete' }),
+      });
+      await ds.query(`INSERT INTO connect_accounts (tenant_id, stripe_account_id, status, charges_enabled, onboarding_method, account_type)
+                      VALUES ('bench_e2e', $1, 'active', true, 'account_link', 'express')`, [account.id]);
+      const token = require('jsonwebtoken').sign({ roles: ['platform'], scope: 'payments:write payments:read' }, process.env.JWT_SECRET, { algorithm: 'HS256', subject: 'bench', expiresIn: '1h' });
+      const pay = async () => {
+        const s = now();
+        const res = await app.inject({ method: 'POST', url: '/connect/payments', headers: { authorization: `Bearer ${token}` },
+          payload: { tenant_id: 'bench_e2e', payment_data: { amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true } } });
+        if (res.statusCode !== 201) throw new Error(`payment: ${res.statusCode} ${res.body}`);
+        return now() - s;
+      };
+      for (let i = 0; i < 30; i++) await pay();
+      const e2e = { on: [], off: [] };
+      for (let r = 0; r < 10; r++) {
+        const mode = r % 2 === 0 ? 'on' : 'off';
+        for (const name of ['analytics_rollup_route_insert_delete', 'analytics_rollup_route_update'])
+          await ds.query(`ALTER TABLE payment_routes ${mode === 'on' ? 'ENABLE' : 'DISABLE'} TRIGGER ${name}`);
+        const per = Math.max(40, Math.floor(OPS / 10));
+        // 4 concurrent callers, as a platform backend would.
+        await Promise.all(Array.from({ length: 4 }, async () => { for (let i = 0; i < per / 4; i++) e2e[mode].push(await pay()); }));
+      }
+      for (const name of ['analytics_rollup_route_insert_delete', 'analytics_rollup_route_update'])
+        await ds.query(`ALTER TABLE payment_routes ENABLE TRIGGER ${name}`);
+      const on = stats(e2e.on);
+      const off = stats(e2e.off);
+      results.payment_creation_e2e = { with_trigger: on, without_trigger: off, added_p50_pct: +(((on.p50 - off.p50) / off.p50) * 100).toFixed(1),
+        trigger_share_of_p50_pct: +(((writes.spread.trigger_server_ms_per_call ?? 0) / off.p50) * 100).toFixed(2) };
+      log(`POST /connect/payments: p50 with trigger ${on.p50} ms, without ${off.p50} ms (+${results.payment_creation_e2e.added_p50_pct} %); the trigger's server time is ${results.payment_creation_e2e.trigger_share_of_p50_pct} % of it`);
+    } finally {
+      await app.close();
+    }
+
+    // Queries while the write rounds' deltas are still unfolded (the fold runs once a minute), then the fold itself.
+    const [{ n: pending }] = await ds.query('SELECT count(*)::int AS n FROM analytics_rollup_deltas');
+    results.queries_with_unfolded_deltas = { deltas: pending, ...(await runQueries(`${pending} deltas unfolded`)) };
+    const f0 = now();
+    const folded = await analytics.fold();
+    results.fold = { deltas: folded, ms: +(now() - f0).toFixed(1) };
+    log(`fold: ${JSON.stringify(results.fold)}`);
     fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
     fs.writeFileSync(path.join(ROOT, 'bench-results', 'analytics.json'), JSON.stringify(results, null, 2));
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
