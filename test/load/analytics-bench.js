@@ -15,7 +15,7 @@
 //      queries again with the writes' deltas unfolded, and the fold that moves them into the rollups.
 //
 // Options: TEST_DATABASE_URL (server for a scratch database, dropped at the end; unset: embedded PostgreSQL),
-// --routes=1000000, --queries=300, --ops=2000 (operations per round and mode).
+// --routes=1000000, --queries=300, --ops=2000 (operations per round and mode), --keep (keep the scratch database).
 const path = require('node:path');
 const fs = require('node:fs');
 const { Client } = require('pg');
@@ -276,7 +276,8 @@ async function main() {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } finally {
     await ds.destroy();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    if (argv.includes('--keep')) log(`kept database ${dbName}`);
+    else await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
     await admin.end();
     if (embedded) await embedded.stop();
   }

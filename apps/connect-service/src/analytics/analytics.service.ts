@@ -201,8 +201,15 @@ export class AnalyticsService {
         n: number;
       }[];
       total += n;
-      if (n < FOLD_BATCH) return total;
+      if (n < FOLD_BATCH) break;
     }
+    if (total > 0) await this.vacuumDeltas();
+    return total;
+  }
+
+  /** The deltas table is emptied by every fold: reclaim its pages now, or queries scan what was folded. */
+  private async vacuumDeltas(): Promise<void> {
+    await this.dataSource.query('VACUUM (ANALYZE) analytics_rollup_deltas');
   }
 
   /**
@@ -213,7 +220,7 @@ export class AnalyticsService {
     const start = new Date(Math.floor(since.getTime() / DAY_MS) * DAY_MS);
     const sums = COUNTERS.map((c) => `sum(x.${c})`).join(', ');
     const nonZero = COUNTERS.map((c) => `sum(x.${c}) <> 0`).join(' OR ');
-    return this.dataSource.transaction(async (m) => {
+    const result = await this.dataSource.transaction(async (m) => {
       await m.query('LOCK TABLE payment_routes IN SHARE MODE');
       // Deltas from before `start` are still owed to the rollups; fold them first, then recount from `start`.
       await m.query('SELECT analytics_fold(2147483647)');
@@ -240,5 +247,7 @@ export class AnalyticsService {
       this.logger.log(`analytics rebuilt from ${start.toISOString()}: ${n} routes, ${deltas} hourly groups`);
       return { since: start.toISOString(), routes: n, deltas };
     });
+    await this.vacuumDeltas();
+    return result;
   }
 }
