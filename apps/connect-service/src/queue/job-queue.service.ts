@@ -4,6 +4,7 @@ import PgBoss from 'pg-boss';
 import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { jobQueueReading, QueueCount, waitingJobsSql } from './job-queue-metrics';
 
 export const JOB_QUEUE_OPTIONS = Symbol('JOB_QUEUE_OPTIONS');
 
@@ -37,6 +38,7 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
   private boss!: PgBoss;
   private readonly defined = new Set<string>();
   private readonly workerIds = new Map<string, string[]>();
+  private releaseReading?: () => void;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -55,9 +57,12 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
     });
     this.boss.on('error', (err: Error) => this.logger.warn(`pg-boss: ${err.message}`));
     await this.boss.start();
+    const sql = waitingJobsSql(this.options.schema);
+    this.releaseReading = jobQueueReading.use(async () => (await pool.query<QueueCount>(sql)).rows);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.releaseReading?.();
     // graceful: let active jobs finish (up to the timeout) before the pool closes. The pool is TypeORM's.
     await this.boss
       ?.stop({ graceful: true, close: false, timeout: 10_000, wait: true })
