@@ -132,11 +132,17 @@ describe('ops gauges read at scrape time', () => {
     );
   });
 
-  it('answers the last values during a database outage and counts the failed readings', async () => {
+  it('answers the last values during a database outage, counts the failed readings and shows readiness drop', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
     const before = await scrape();
+    expect(sampleValue(before, 'connect_ready')).toBe(1);
+    const changesBefore = sampleValue(before, 'connect_readiness_changes_total') ?? 0;
     await proxy.stop();
     try {
+      expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
       const during = await scrape();
+      expect(sampleValue(during, 'connect_ready')).toBe(0);
+      expect(sampleValue(during, 'connect_readiness_changes_total')).toBe(changesBefore + 1);
       for (const [name, labels] of [
         ['connect_accounts', { status: 'active' }],
         ['stripe_webhook_inbox_events', { status: 'dead' }],
