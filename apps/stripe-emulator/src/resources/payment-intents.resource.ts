@@ -17,6 +17,7 @@ import {
 import { paginate } from '../pagination';
 import { StripeObject } from '../store';
 import { recordBalanceTransaction } from './balance.resource';
+import { requireCardPayments, requireTransfers } from './capabilities';
 import { findOwned, listOf } from './crud-helpers';
 
 /**
@@ -105,6 +106,7 @@ function applyMoneyParams(ctx: RequestContext, pi: StripeObject, params: Params)
   if (transferData) {
     const destination = reqString(transferData, 'destination');
     connectedParam(ctx, destination, 'transfer_data[destination]');
+    requireTransfers(ctx.emu, destination, 'transfer_data[destination]');
     const transferAmount = optInt(transferData, 'amount', 'transfer_data[amount]');
     if (transferAmount !== undefined && (transferAmount < 1 || transferAmount > (pi.amount as number))) {
       throw invalidRequest('transfer_data[amount] must be between 1 and the amount.', {
@@ -343,6 +345,16 @@ function cardError(ctx: RequestContext, pi: StripeObject, pm: string): StripeApi
   return new StripeApiError(402, { error: { ...error, payment_intent: structuredClone(pi) } });
 }
 
+/**
+ * Capabilities are checked when a charge would be made (confirmation), so a PaymentIntent created without
+ * `confirm` can still be created and is refused at /confirm; a refused create-with-confirm stores nothing.
+ */
+function checkCapabilities(ctx: RequestContext, pi: StripeObject): void {
+  if (!ctx.isPlatform) requireCardPayments(ctx.emu, ctx.owner);
+  const transferData = pi.transfer_data as { destination: string } | null;
+  if (transferData) requireTransfers(ctx.emu, transferData.destination, 'transfer_data[destination]');
+}
+
 function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeObject {
   if (!CONFIRMABLE.includes(pi.status as string)) {
     throw unexpectedState(
@@ -350,6 +362,7 @@ function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeO
       `You cannot confirm this PaymentIntent because it has a status of ${String(pi.status)}.`,
     );
   }
+  checkCapabilities(ctx, pi);
   const given = optString(params, 'payment_method');
   if (given !== undefined) checkPaymentMethod(given);
   const pm = given ?? (pi.payment_method as string | null);
@@ -463,9 +476,11 @@ export function paymentIntentsRoutes(): Route[] {
         };
         applyMoneyParams(ctx, pi, p);
         if (pi.payment_method) pi.status = 'requires_confirmation';
+        const confirmNow = optBool(p, 'confirm') ?? false;
+        if (confirmNow) checkCapabilities(ctx, pi);
         ctx.emu.store.put('payment_intent', ctx.owner, pi);
         emitEvent(ctx, 'payment_intent.created', pi);
-        if (optBool(p, 'confirm')) confirm(ctx, pi, {});
+        if (confirmNow) confirm(ctx, pi, {});
         return { body: pi };
       },
     },
