@@ -7,6 +7,7 @@ import { VerificationAction } from '../resources/account-objects';
 import { createDispute } from '../resources/refunds.resource';
 import { parseCapabilityChanges, setCapabilities } from '../resources/capabilities';
 import { advancePayout, PayoutStage, runPayouts } from '../resources/payouts.resource';
+import { forget, setFields } from './drift';
 import { FaultSpec } from './faults';
 
 /**
@@ -106,6 +107,22 @@ export function registerControlRoutes(app: FastifyInstance, holder: StateHolder)
     try {
       const failureCode = typeof body.failure_code === 'string' ? body.failure_code : undefined;
       return advancePayout(holder.state, entry.owner, entry.obj, body.to as PayoutStage, failureCode);
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.post('/_emulator/objects/:id', async (req, reply) => {
+    try {
+      return setFields(holder.state, (req.params as { id: string }).id, bodyOf(req.body).set);
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.delete('/_emulator/objects/:id', async (req, reply) => {
+    try {
+      return forget(holder.state, (req.params as { id: string }).id);
     } catch (e) {
       return sendError(reply, e);
     }
