@@ -248,4 +248,18 @@ describe('Stripe emulator control API', () => {
     expect((await stripe.events.list({ limit: 100 })).data).toHaveLength(eventsBefore);
     expect(await control('DELETE', `/objects/${refund.id}`)).toMatchObject({ error: {} });
   });
+
+  it('loses queued webhooks on resume {discard: true}: the events stay, undelivered', async () => {
+    await stripe.webhookEndpoints.create({
+      url: 'http://127.0.0.1:9/hook',
+      enabled_events: ['customer.created'],
+    });
+    await control('POST', '/webhooks/pause');
+    const customer = await stripe.customers.create({ email: 'lost@x.test' });
+    expect(await control('POST', '/webhooks/resume', { discard: true })).toMatchObject({ discarded: 1 });
+    await new Promise((r) => setTimeout(r, 50));
+    const [event] = (await stripe.events.list({ delivery_success: false })).data;
+    expect(event.data.object).toMatchObject({ id: customer.id });
+    expect((await control('GET', `/webhooks/deliveries?event_id=${event.id}`)).data).toEqual([]);
+  });
 });
