@@ -172,6 +172,13 @@ describe('Stripe emulator capabilities', () => {
       idempotencyKey: 'route-1-attempt-2',
     });
     expect(fresh.status).toBe('succeeded');
+    // A parameter error is not saved (Stripe never began executing): the key stays usable.
+    const missing = await stripe.paymentIntents
+      .create({ currency: 'usd' } as Stripe.PaymentIntentCreateParams, { idempotencyKey: 'k-param' })
+      .catch((e: unknown) => e);
+    expect(missing).toMatchObject({ statusCode: 400, code: 'parameter_missing' });
+    const fixed = await stripe.paymentIntents.create(direct, { idempotencyKey: 'k-param' });
+    expect(fixed.status).toBe('succeeded');
   });
 
   it('lets everything through when enforcement is off', async () => {
