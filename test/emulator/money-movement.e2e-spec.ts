@@ -1,27 +1,17 @@
 import Stripe from 'stripe';
-import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
+import { useEmulator } from './emulator-harness';
 
 /**
  * Separate charges and transfers, reversals, application fee refunds and the balance transactions every
  * movement leaves, through the real stripe SDK.
  */
 describe('Stripe emulator money movement', () => {
-  let emulator: RunningEmulator;
+  const h = useEmulator('sk_test_money');
+  const control = h.control;
+  const verifiedAccount = h.verifiedAccount;
   let stripe: Stripe;
+  beforeAll(() => (stripe = h.stripe));
 
-  const control = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${emulator.url}/_emulator${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, ...((await res.json()) as Record<string, unknown>) };
-  };
-  const verifiedAccount = async (): Promise<string> => {
-    const account = await stripe.accounts.create({ type: 'express', country: 'US' });
-    await control('POST', `/accounts/${account.id}/verification`, { action: 'complete' });
-    return account.id;
-  };
   /** The documented fee rule: 2.9 % rounded half up, plus 30 minor units. */
   const stripeFee = (amount: number): number => Math.floor((amount * 29 + 500) / 1000) + 30;
   const card = { payment_method: 'pm_card_visa', confirm: true };
@@ -36,18 +26,6 @@ describe('Stripe emulator money movement', () => {
   };
   const bySource = (txns: Stripe.BalanceTransaction[], source: string) =>
     txns.filter((t) => t.source === source);
-
-  beforeAll(async () => {
-    emulator = await startStripeEmulator({ port: 0 });
-    stripe = new Stripe('sk_test_money', {
-      host: '127.0.0.1',
-      port: emulator.port,
-      protocol: 'http',
-      maxNetworkRetries: 0,
-    });
-  });
-  afterAll(() => emulator.close());
-  beforeEach(() => control('POST', '/reset'));
 
   it('splits one charge into three transfers of one transfer_group, then reverses them after a refund', async () => {
     const [a, b, c] = [await verifiedAccount(), await verifiedAccount(), await verifiedAccount()];

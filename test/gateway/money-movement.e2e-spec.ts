@@ -49,37 +49,17 @@ describe('StripeSdkGateway money movement (against the emulator)', () => {
       chargeId,
     ]);
 
-    const ta = await gateway.createTransfer(
-      {
-        amount: 4000,
-        currency: 'usd',
-        destination: a,
-        transfer_group: 'cart-9',
-        source_transaction: chargeId,
-      },
-      { idempotencyKey: 'pr-9-a' },
-    );
-    const again = await gateway.createTransfer(
-      {
-        amount: 4000,
-        currency: 'usd',
-        destination: a,
-        transfer_group: 'cart-9',
-        source_transaction: chargeId,
-      },
-      { idempotencyKey: 'pr-9-a' },
-    );
+    const share = (destination: string, amount: number) => ({
+      amount,
+      currency: 'usd',
+      destination,
+      transfer_group: 'cart-9',
+      source_transaction: chargeId,
+    });
+    const ta = await gateway.createTransfer(share(a, 4000), { idempotencyKey: 'pr-9-a' });
+    const again = await gateway.createTransfer(share(a, 4000), { idempotencyKey: 'pr-9-a' });
     expect(again.id).toBe(ta.id);
-    const tb = await gateway.createTransfer(
-      {
-        amount: 2000,
-        currency: 'usd',
-        destination: b,
-        transfer_group: 'cart-9',
-        source_transaction: chargeId,
-      },
-      { idempotencyKey: 'pr-9-b' },
-    );
+    const tb = await gateway.createTransfer(share(b, 2000), { idempotencyKey: 'pr-9-b' });
     expect((await gateway.retrieveTransfer(tb.id)).amount).toBe(2000);
     expect((await gateway.updateTransfer(ta.id, { metadata: { route: 'pr-9' } })).metadata).toEqual({
       route: 'pr-9',

@@ -18,6 +18,7 @@ import { paginate } from '../pagination';
 import { StripeObject } from '../store';
 import { applicationFeeDetail, recordBalanceTransaction, stripeFeeDetail } from './balance.resource';
 import { requireCardPayments, requireTransfers } from './capabilities';
+import { chargeObject } from './charge-object';
 import { findOwned, listOf } from './crud-helpers';
 import { makeTransfer } from './transfers.resource';
 
@@ -168,30 +169,17 @@ function applyMoneyParams(ctx: RequestContext, pi: StripeObject, params: Params)
 function newCharge(ctx: RequestContext, pi: StripeObject, pm: string, captured: boolean): StripeObject {
   const id = newId('ch');
   const transferData = pi.transfer_data as Record<string, unknown> | null;
-  return {
-    id,
-    object: 'charge',
+  return chargeObject(id, {
     amount: pi.amount,
     amount_captured: captured ? pi.amount : 0,
-    amount_refunded: 0,
     application: !ctx.isPlatform && pi.application_fee_amount !== null ? ctx.emu.clientId : null,
-    application_fee: null,
     application_fee_amount: pi.application_fee_amount,
-    balance_transaction: null,
-    billing_details: { address: null, email: null, name: null, phone: null },
     calculated_statement_descriptor: 'EMULATED',
     captured,
-    created: nowSeconds(),
     currency: pi.currency,
     customer: pi.customer,
     description: pi.description,
     destination: transferData?.destination ?? null,
-    disputed: false,
-    failure_balance_transaction: null,
-    failure_code: null,
-    failure_message: null,
-    fraud_details: {},
-    livemode: false,
     metadata: { ...(pi.metadata as Record<string, string>) },
     on_behalf_of: pi.on_behalf_of,
     outcome: {
@@ -202,23 +190,16 @@ function newCharge(ctx: RequestContext, pi: StripeObject, pm: string, captured: 
       seller_message: 'Payment complete.',
       type: 'authorized',
     },
-    paid: true,
     payment_intent: pi.id,
     payment_method: pm,
     payment_method_details: cardDetails(pm),
     receipt_email: pi.receipt_email,
     receipt_url: `${ctx.baseUrl}/_emulator/receipts/${id}`,
-    refunded: false,
-    refunds: listOf(`/v1/charges/${id}/refunds`),
-    review: null,
-    source_transfer: null,
     statement_descriptor: pi.statement_descriptor,
     statement_descriptor_suffix: pi.statement_descriptor_suffix,
-    status: 'succeeded',
-    transfer: null,
     transfer_data: transferData,
     transfer_group: pi.transfer_group,
-  };
+  });
 }
 
 /**
