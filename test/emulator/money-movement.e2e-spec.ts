@@ -320,4 +320,52 @@ describe('Stripe emulator money movement', () => {
       (await stripe.balanceTransactions.list({ created: { lte: created }, limit: 100 })).data,
     ).toHaveLength(platform.length);
   });
+
+  it("pays a subscription's first invoice with a charge and its balance transactions", async () => {
+    const acct = await verifiedAccount();
+    const opts = { stripeAccount: acct };
+    const customer = await stripe.customers.create({ email: 's@x.test' }, opts);
+    const price = await stripe.prices.create(
+      {
+        unit_amount: 1500,
+        currency: 'usd',
+        recurring: { interval: 'month' },
+        product_data: { name: 'Plan' },
+      },
+      opts,
+    );
+    const sub = await stripe.subscriptions.create(
+      { customer: customer.id, items: [{ price: price.id }], application_fee_percent: 10 },
+      opts,
+    );
+    const invoice = (await stripe.invoices.retrieve(sub.latest_invoice as string, {}, opts)) as unknown as {
+      charge: string;
+      payment_intent: string;
+    };
+    const pi = await stripe.paymentIntents.retrieve(invoice.payment_intent, {}, opts);
+    expect(pi).toMatchObject({ status: 'succeeded', amount: 1500, application_fee_amount: 150 });
+    const charge = await stripe.charges.retrieve(invoice.charge, {}, opts);
+    const txn = await stripe.balanceTransactions.retrieve(charge.balance_transaction as string, {}, opts);
+    expect(txn).toMatchObject({ amount: 1500, fee: stripeFee(1500) + 150, type: 'charge' });
+    expect((await stripe.applicationFees.retrieve(charge.application_fee as string)).amount).toBe(150);
+
+    // On the platform with transfer_data[amount_percent]: the account receives that share.
+    const platformCustomer = await stripe.customers.create({ email: 'p@x.test' });
+    const platformPrice = await stripe.prices.create({
+      unit_amount: 2000,
+      currency: 'usd',
+      recurring: { interval: 'month' },
+      product_data: { name: 'Plan' },
+    });
+    const platformSub = await stripe.subscriptions.create({
+      customer: platformCustomer.id,
+      items: [{ price: platformPrice.id }],
+      transfer_data: { destination: acct, amount_percent: 80 },
+    });
+    const platformInvoice = (await stripe.invoices.retrieve(
+      platformSub.latest_invoice as string,
+    )) as unknown as { charge: string };
+    const platformCharge = await stripe.charges.retrieve(platformInvoice.charge);
+    expect((await stripe.transfers.retrieve(platformCharge.transfer as string)).amount).toBe(1600);
+  });
 });

@@ -30,6 +30,7 @@ export function chargeObject(id: string, fields: Record<string, unknown>): Strip
     failure_code: null,
     failure_message: null,
     fraud_details: {},
+    invoice: null,
     livemode: false,
     metadata: {},
     on_behalf_of: null,

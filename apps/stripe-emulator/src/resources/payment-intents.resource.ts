@@ -376,6 +376,89 @@ function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeO
   return pi;
 }
 
+/** A PaymentIntent with every field Stripe renders, awaiting a payment method unless `fields` say otherwise. */
+function intentObject(ctx: RequestContext, id: string, fields: Record<string, unknown>): StripeObject {
+  return {
+    id,
+    object: 'payment_intent',
+    amount: 0,
+    amount_capturable: 0,
+    amount_details: { tip: {} },
+    amount_received: 0,
+    application: ctx.isPlatform ? null : ctx.emu.clientId,
+    application_fee_amount: null,
+    automatic_payment_methods: null,
+    canceled_at: null,
+    cancellation_reason: null,
+    capture_method: 'automatic',
+    client_secret: `${id}_secret_${randomToken(25)}`,
+    confirmation_method: 'automatic',
+    created: nowSeconds(),
+    currency: 'usd',
+    customer: null,
+    description: null,
+    invoice: null,
+    last_payment_error: null,
+    latest_charge: null,
+    livemode: false,
+    metadata: {},
+    next_action: null,
+    on_behalf_of: null,
+    payment_method: null,
+    payment_method_options: {},
+    payment_method_types: ['card'],
+    processing: null,
+    receipt_email: null,
+    review: null,
+    setup_future_usage: null,
+    shipping: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: 'requires_payment_method',
+    transfer_data: null,
+    transfer_group: null,
+    ...fields,
+  };
+}
+
+/**
+ * Pays an invoice the way a subscription's automatic collection does: a PaymentIntent (`invoice` set)
+ * confirmed at once with the customer's card, with the same charge, fees, transfer and balance transactions
+ * as any payment, and its events. Capabilities are not checked here (the subscription was accepted).
+ * https://docs.stripe.com/billing/subscriptions/overview#payment-status
+ */
+export function payInvoice(
+  ctx: RequestContext,
+  invoice: StripeObject,
+  opts: {
+    applicationFeeAmount: number | null;
+    transferData: { destination: string; amount?: number } | null;
+  },
+): StripeObject {
+  const pi = intentObject(ctx, newId('pi'), {
+    amount: invoice.total,
+    application_fee_amount: opts.applicationFeeAmount,
+    currency: invoice.currency,
+    customer: invoice.customer,
+    description: 'Subscription creation',
+    invoice: invoice.id,
+    payment_method: 'pm_card_visa',
+    status: 'requires_confirmation',
+    transfer_data: opts.transferData,
+  });
+  ctx.emu.store.put('payment_intent', ctx.owner, pi);
+  emitEvent(ctx, 'payment_intent.created', pi);
+  const charge = newCharge(ctx, pi, 'pm_card_visa', true);
+  charge.invoice = invoice.id;
+  pi.latest_charge = charge.id;
+  settle(ctx, pi, charge, pi.amount as number);
+  Object.assign(pi, { status: 'succeeded', amount_received: pi.amount });
+  ctx.emu.store.put('charge', ctx.owner, charge);
+  emitEvent(ctx, 'charge.succeeded', charge);
+  emitEvent(ctx, 'payment_intent.succeeded', pi);
+  return pi;
+}
+
 function findIntent(ctx: RequestContext): StripeObject {
   return findOwned(ctx, 'payment_intent', ctx.pathParams.id, 'intent');
 }
@@ -399,48 +482,15 @@ export function paymentIntentsRoutes(): Route[] {
         }
         const id = newId('pi');
         const types = optArray(p, 'payment_method_types') ?? ['card'];
-        const pi: StripeObject = {
-          id,
-          object: 'payment_intent',
-          amount: 0,
-          amount_capturable: 0,
-          amount_details: { tip: {} },
-          amount_received: 0,
-          application: ctx.isPlatform ? null : ctx.emu.clientId,
-          application_fee_amount: null,
+        const pi = intentObject(ctx, id, {
           automatic_payment_methods: isRecord(p.automatic_payment_methods)
             ? { enabled: p.automatic_payment_methods.enabled === 'true' }
             : null,
-          canceled_at: null,
-          cancellation_reason: null,
           capture_method: captureMethod,
-          client_secret: `${id}_secret_${randomToken(25)}`,
           confirmation_method: optString(p, 'confirmation_method') ?? 'automatic',
-          created: nowSeconds(),
           currency,
-          customer: null,
-          description: null,
-          invoice: null,
-          last_payment_error: null,
-          latest_charge: null,
-          livemode: false,
-          metadata: {},
-          next_action: null,
-          on_behalf_of: null,
-          payment_method: null,
-          payment_method_options: {},
           payment_method_types: types,
-          processing: null,
-          receipt_email: null,
-          review: null,
-          setup_future_usage: null,
-          shipping: null,
-          statement_descriptor: null,
-          statement_descriptor_suffix: null,
-          status: 'requires_payment_method',
-          transfer_data: null,
-          transfer_group: null,
-        };
+        });
         applyMoneyParams(ctx, pi, p);
         if (pi.payment_method) pi.status = 'requires_confirmation';
         const confirmNow = optBool(p, 'confirm') ?? false;
