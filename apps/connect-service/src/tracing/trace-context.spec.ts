@@ -1,4 +1,4 @@
-import { context, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 
@@ -26,7 +26,13 @@ describe('trace context through job data', () => {
 
   beforeAll(() => provider.register());
   afterEach(() => exporter.reset());
-  afterAll(() => provider.shutdown());
+  afterAll(async () => {
+    await provider.shutdown();
+    // The API's globals outlive this file in the jest worker: leave them as the other specs expect them.
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  });
 
   it('keeps intake, job, handler and delivery in ONE trace across stored job data', async () => {
     const tc = load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
