@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { exportedSeriesNames, parseExposition } from '../utils/prometheus-text';
-import { promqlMetricNames } from '../utils/promql-metrics';
+import { parsePromql } from '../utils/promql-metrics';
 import { bootTestApp, TestApp } from '../utils/test-app';
 
 /**
@@ -64,16 +64,17 @@ describe('dashboard and alert rules name only metrics /metrics exports', () => {
 
   it('reads metric names out of PromQL (suffixes, matchers, functions, by-lists, subqueries, variables)', () => {
     expect(
-      promqlMetricNames(
+      parsePromql(
         'histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket{route!~"/metrics|x_total"}[$__rate_interval])))',
       ),
-    ).toEqual(['http_request_duration_seconds_bucket']);
+    ).toEqual({ metrics: ['http_request_duration_seconds_bucket'], errors: [] });
     expect(
-      promqlMetricNames(
+      parsePromql(
         'max(sum by (instance) (a_gauge)) > 100 and deriv(max(b_gauge offset 5m)[15m:1m]) > 0 unless on (job) c_total / ignoring(x) group_left(y) d_count',
-      ).sort(),
+      ).metrics.sort(),
     ).toEqual(['a_gauge', 'b_gauge', 'c_total', 'd_count']);
-    expect(promqlMetricNames('{__name__="named_metric", job="x"} == bool 2')).toEqual(['named_metric']);
+    expect(parsePromql('{__name__="named_metric", job="x"} == bool 2').metrics).toEqual(['named_metric']);
+    expect(parsePromql('sum(rate(foo_total[5m])').errors).not.toEqual([]);
   });
 
   it('has the panels and rules the operators need, each with an expression', () => {
@@ -105,12 +106,13 @@ describe('dashboard and alert rules name only metrics /metrics exports', () => {
   });
 
   it.each([...panelExprs, ...ruleExprs].map((e) => [e.where, e.expr]))(
-    '%s names only exported metrics',
+    '%s parses and names only exported metrics',
     (_where, expr) => {
-      const names = promqlMetricNames(expr);
+      const { metrics, errors } = parsePromql(expr);
+      expect(errors).toEqual([]);
       // A parser that finds nothing would pass every expression: each one selects at least one metric.
-      expect(names.length).toBeGreaterThan(0);
-      expect(names.filter((n) => !exported.has(n))).toEqual([]);
+      expect(metrics.length).toBeGreaterThan(0);
+      expect(metrics.filter((n) => !exported.has(n))).toEqual([]);
     },
   );
 

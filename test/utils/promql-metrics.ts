@@ -1,41 +1,33 @@
-/** Words of PromQL that are not metric names when they stand outside a function call. */
-const KEYWORDS = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'and',
-  'or',
-  'unless',
-  'offset',
-  'inf',
-  'nan',
-]);
+import { parser } from '@prometheus-io/lezer-promql';
 
 /**
- * The metric names a PromQL expression selects. Strings (label values, regexes), label matchers `{...}`,
- * ranges and subqueries `[...]`, Grafana variables (`$__rate_interval`), label lists of `by (...)`,
- * `without (...)`, `on (...)`, `ignoring (...)`, `group_left (...)`, and function or aggregation names (a word
- * followed by `(`) are removed; what is left are the selectors' names, histogram suffixes included
- * (`http_request_duration_seconds_bucket`). `{__name__="x"}` selectors are read from their matcher.
+ * Grafana's interval variables are not PromQL: replaced by a duration of the same shape before parsing, as
+ * Grafana does before it sends the query.
  */
-export function promqlMetricNames(expr: string): string[] {
-  const names = new Set<string>();
-  for (const m of expr.matchAll(/__name__\s*=\s*"([^"]+)"/g)) names.add(m[1]);
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\$\{?\w+\}?/g, ' ')
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
-    // Grafana templating ({{ $labels.x }}, {{ $value }}) never reaches here: only expressions are passed in.
-    .replace(/#[^\n]*/g, ' ');
-  for (const m of stripped.matchAll(/(?<![\w:.])([a-zA-Z_:][\w:]*)(?![\w:]|\s*\()/g)) {
-    const word = m[1];
-    if (!KEYWORDS.has(word.toLowerCase())) names.add(word);
-  }
-  return [...names];
+function withoutGrafanaVariables(expr: string): string {
+  return expr.replace(/\$\{?__(?:rate_interval|interval|range)\}?/g, '5m');
+}
+
+/**
+ * Parses PromQL with the Prometheus project's own grammar (`@prometheus-io/lezer-promql`, what the Prometheus UI
+ * uses): syntax errors, as the source slices around them, and the metric name of every vector selector
+ * (`foo_bucket{le="1"}[5m]` names `foo_bucket`; `{__name__="foo"}` names `foo`). Function names, label names in
+ * `by`/`without`/`on`/`ignoring`/`group_left` and label values are not selectors, so they never count.
+ */
+export function parsePromql(expr: string): { metrics: string[]; errors: string[] } {
+  const src = withoutGrafanaVariables(expr);
+  const metrics = new Set<string>();
+  const errors: string[] = [];
+  parser.parse(src).iterate({
+    enter(node) {
+      if (node.type.isError)
+        errors.push(`syntax error at ${node.from}: ${src.slice(Math.max(0, node.from - 20), node.to + 20)}`);
+      if (node.name !== 'VectorSelector') return;
+      const name = node.node.getChild('Identifier');
+      if (name) metrics.add(src.slice(name.from, name.to));
+      const byName = /__name__\s*=\s*"([^"]+)"/.exec(src.slice(node.from, node.to));
+      if (byName) metrics.add(byName[1]);
+    },
+  });
+  return { metrics: [...metrics], errors };
 }
