@@ -42,14 +42,14 @@ const ROLLUP_TABLES = [
 ];
 
 /** Rollup key columns hold '' for "none" (they are part of the primary key); answers say null. */
-const dimValue = (d: Dimension, v: unknown): string | null => {
+const dimValue = (v: unknown): string | null => {
   const s = typeof v === 'string' ? v.trim() : v === null || v === undefined ? null : String(v);
   return s === '' || s === null ? null : s;
 };
 
 /**
- * Answers analytics queries from the rollups only (never from payment_routes), and rebuilds the rollups from
- * the routes after a bug or a restore.
+ * Answers analytics queries from the rollups plus the deltas not folded yet (never from payment_routes), folds
+ * the deltas, and rebuilds the rollups from the routes after a bug or a restore.
  */
 @Injectable()
 export class AnalyticsService {
@@ -93,7 +93,7 @@ export class AnalyticsService {
     const rows = await this.read(from, to, dto.granularity, groupBy, filters, counters);
 
     const groupOf = (r: Row): Record<string, string | null> =>
-      Object.fromEntries(groupBy.map((d) => [d, dimValue(d, r[d])]));
+      Object.fromEntries(groupBy.map((d) => [d, dimValue(r[d])]));
     const countersOf = (r: Row): Counters =>
       Object.fromEntries(counters.map((c) => [c, Number(r[c])])) as Counters;
     const totals = new Map<string, { group: Record<string, string | null>; counters: Counters }>();
