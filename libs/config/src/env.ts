@@ -1,5 +1,5 @@
 /**
- * Reads and validates every environment variable once (DESIGN §4). `validateEnvironment` collects every
+ * Reads and validates every environment variable once. `validateEnvironment` collects every
  * problem before failing, so a misconfigured deployment learns all of them from one boot.
  */
 export type Env = Record<string, string | undefined>;

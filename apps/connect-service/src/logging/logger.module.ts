@@ -8,7 +8,7 @@ import { serviceConfig } from '@app/config';
 
 /**
  * Everything that may hold a secret is redacted before a log line is written: auth headers, cookies, API keys,
- * tokens, secrets, client secrets (issue 2 §6, issue 7 "Masking").
+ * tokens, secrets, client secrets: a log reader must never be able to act as the platform.
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',
