@@ -53,7 +53,7 @@ export function mergeFeeRefunds(previous: unknown, listed: unknown): FeeRefundFa
 }
 
 /**
- * Stripe → PaymentRoute (issue 6). Each handler runs in the webhook processor's transaction, is stale-checked
+ * Stripe → PaymentRoute. Each handler runs in the webhook processor's transaction, is stale-checked
  * on the route's last applied PaymentIntent event, and never moves a completed payment back.
  */
 @Injectable()
