@@ -276,6 +276,26 @@ describe('security suite', () => {
     });
   });
 
+  describe('a malformed id answers like an unknown one: 404 NotFound on every :id route', () => {
+    const idRoutes = Object.entries(EXPECTED_RULES)
+      .filter(([key, rule]) => !rule.public && key.includes(':id'))
+      .flatMap(([key]) =>
+        // 36 dashes passes a loose "uuid-ish" regex but not PostgreSQL's uuid type: it must not reach a query.
+        ['not-a-uuid', '-'.repeat(36), randomUUID(), `${randomUUID()}x`].map((id) => [key, id] as const),
+      );
+    it.each(idRoutes)('%s with id %s', async (key, id) => {
+      const method = key.split(' ')[0];
+      const res = await send(
+        method,
+        pathOf(key, tenantA, id),
+        headersFor('platform'),
+        method === 'GET' || method === 'DELETE' ? undefined : {},
+      );
+      count('malformed or unknown ids');
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: ErrorCode.NotFound });
+    });
+  });
+
   describe('hostile bodies on every write endpoint: 4xx ServiceError, never 5xx, nothing stored', () => {
     const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
     const hostileTenants = ["t' OR '1'='1", '<script>alert(1)</script>'];

@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ServiceException, cursorTimestampSql, decodeKeysetCursor, pageOf, ErrorCode } from '@app/common';
+import { ServiceException, cursorTimestampSql, decodeKeysetCursor, pageOf, ErrorCode, isUuid } from '@app/common';
 import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventStatus } from '@app/database';
 import type { StripeEvent } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const WEBHOOK_PROCESS_QUEUE = 'stripe-webhook.process';
 
@@ -193,7 +192,7 @@ export class WebhookInboxService {
     lock: boolean,
   ): Promise<StripeWebhookEventEntity> {
     // Operators may use either the inbox id or Stripe's event id (what Stripe's dashboard shows).
-    const where = UUID.test(id) ? { id } : id.startsWith('evt_') ? { stripe_event_id: id } : null;
+    const where = isUuid(id) ? { id } : id.startsWith('evt_') ? { stripe_event_id: id } : null;
     const row = where
       ? await manager.findOne(StripeWebhookEventEntity, {
           where,
