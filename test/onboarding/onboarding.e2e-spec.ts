@@ -144,6 +144,23 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       await waitFor(async () => (await accountRow(tenant))?.status === 'active', 'active');
       const updates = await eventsOf(tenant, 'connect.account.updated');
       expect(updates.map((e) => e.data.status)).toEqual(expect.arrayContaining(['restricted', 'active']));
+      const last = updates.find((e) => e.data.status === 'active')!;
+      expect(last.data).toMatchObject({
+        capabilities: ['card_payments', 'transfers'],
+        capability_states: { card_payments: 'active', transfers: 'active' },
+      });
+      // The answer has the spec's shape: the active capabilities as string[], the states beside them.
+      const view = await t.app.inject({
+        method: 'GET',
+        url: `/connect/accounts/${tenant}`,
+        headers: viewer(tenant),
+      });
+      expect(view.statusCode).toBe(200);
+      expect(view.json()).toMatchObject({
+        status: 'active',
+        capabilities: ['card_payments', 'transfers'],
+        capability_states: { card_payments: 'active', transfers: 'active' },
+      });
     });
 
     it('forged and malformed states are refused and write nothing', async () => {
@@ -424,7 +441,13 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
         status: 'pending',
         onboarding_method: 'account_link',
         account_type: 'express',
+        capabilities: [],
       });
+      expect(Object.keys(pending.json().capability_states as object).sort()).toEqual([
+        'card_payments',
+        'transfers',
+      ]);
+      expect(Object.values(pending.json().capability_states as object)).not.toContain('active');
 
       const visit = await fetch(a.json().url, { redirect: 'manual' });
       expect(visit.status).toBe(302);
