@@ -44,14 +44,11 @@ import {
   StripeCallOptions,
   StripeCustomer,
   StripeCustomerCreateParams,
-  StripeDeletedAccount,
   StripeEvent,
   StripeList,
   StripeOAuthDeauthorization,
   StripeOAuthToken,
   StripePaymentIntent,
-  StripePaymentIntentCancelParams,
-  StripePaymentIntentConfirmParams,
   StripePaymentIntentCreateParams,
   StripePaymentIntentListParams,
   StripePrice,
@@ -308,10 +305,6 @@ export class StripeSdkGateway extends StripeGateway {
     );
   }
 
-  deleteAccount(id: string): Promise<StripeDeletedAccount> {
-    return this.run('accounts.delete', 'accounts', 'idempotent', () => this.#stripe.accounts.del(id));
-  }
-
   createAccountLink(
     params: StripeAccountLinkCreateParams,
     options?: StripeCallOptions,
@@ -341,28 +334,6 @@ export class StripeSdkGateway extends StripeGateway {
     );
   }
 
-  confirmPaymentIntent(
-    id: string,
-    params: StripePaymentIntentConfirmParams = {},
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent> {
-    const ro = this.writeOptions(options);
-    return this.run('payment_intents.confirm', 'payments', 'idempotent', () =>
-      this.#stripe.paymentIntents.confirm(id, params, ro),
-    );
-  }
-
-  cancelPaymentIntent(
-    id: string,
-    params: StripePaymentIntentCancelParams = {},
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent> {
-    const ro = this.writeOptions(options);
-    return this.run('payment_intents.cancel', 'payments', 'idempotent', () =>
-      this.#stripe.paymentIntents.cancel(id, params, ro),
-    );
-  }
-
   listPaymentIntents(
     params: StripePaymentIntentListParams = {},
     options?: StripeReadOptions,
@@ -378,13 +349,6 @@ export class StripeSdkGateway extends StripeGateway {
   createRefund(params: StripeRefundCreateParams, options: StripeCallOptions): Promise<StripeRefund> {
     const ro = this.writeOptions(options);
     return this.run('refunds.create', 'refunds', 'idempotent', () => this.#stripe.refunds.create(params, ro));
-  }
-
-  retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund> {
-    const ro = this.readOptions(options);
-    return this.run('refunds.retrieve', 'refunds', 'idempotent', () =>
-      this.#stripe.refunds.retrieve(id, {}, ro),
-    );
   }
 
   // --- Billing ---

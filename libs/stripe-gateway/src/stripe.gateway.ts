@@ -15,14 +15,11 @@ import type {
   StripeCallOptions,
   StripeCustomer,
   StripeCustomerCreateParams,
-  StripeDeletedAccount,
   StripeEvent,
   StripeList,
   StripeOAuthDeauthorization,
   StripeOAuthToken,
   StripePaymentIntent,
-  StripePaymentIntentCancelParams,
-  StripePaymentIntentConfirmParams,
   StripePaymentIntentCreateParams,
   StripePaymentIntentListParams,
   StripePrice,
@@ -63,7 +60,6 @@ export abstract class StripeGateway {
     options?: StripeCallOptions,
   ): Promise<StripeAccount>;
   abstract rejectAccount(id: string, reason: string, options?: StripeCallOptions): Promise<StripeAccount>;
-  abstract deleteAccount(id: string): Promise<StripeDeletedAccount>;
   abstract createAccountLink(
     params: StripeAccountLinkCreateParams,
     options?: StripeCallOptions,
@@ -74,24 +70,13 @@ export abstract class StripeGateway {
     options: StripeCallOptions,
   ): Promise<StripePaymentIntent>;
   abstract retrievePaymentIntent(id: string, options?: StripeReadOptions): Promise<StripePaymentIntent>;
-  abstract confirmPaymentIntent(
-    id: string,
-    params?: StripePaymentIntentConfirmParams,
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent>;
-  abstract cancelPaymentIntent(
-    id: string,
-    params?: StripePaymentIntentCancelParams,
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent>;
-  /** Used to resolve an unknown outcome (e.g. search by `created` after a timeout the caller gave up on). */
+  /** The PaymentIntents of an account (the payments suites check what Stripe holds through it). */
   abstract listPaymentIntents(
     params?: StripePaymentIntentListParams,
     options?: StripeReadOptions,
   ): Promise<StripeList<StripePaymentIntent>>;
 
   abstract createRefund(params: StripeRefundCreateParams, options: StripeCallOptions): Promise<StripeRefund>;
-  abstract retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund>;
 
   abstract createCustomer(
     params: StripeCustomerCreateParams,
