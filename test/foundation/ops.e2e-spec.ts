@@ -113,6 +113,33 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
     expect(res.body).toContain('process_cpu_user_seconds_total');
   });
 
+  it.each([
+    ['http_request_duration_seconds', 'histogram'],
+    ['connect_events_emitted_total', 'counter'],
+    ['connect_event_delivery_attempts_total', 'counter'],
+    ['connect_event_outbox_backlog', 'gauge'],
+    ['connect_payments_total', 'counter'],
+    ['connect_payment_volume_minor_total', 'counter'],
+    ['connect_payment_fees_minor_total', 'counter'],
+    ['stripe_webhook_events_total', 'counter'],
+    ['stripe_webhook_signature_failures_total', 'counter'],
+    ['stripe_webhook_processing_lag_seconds', 'histogram'],
+    ['stripe_webhook_inbox_backlog', 'gauge'],
+    ['stripe_requests_total', 'counter'],
+    ['stripe_request_retries_total', 'counter'],
+    ['stripe_request_duration_seconds', 'histogram'],
+    ['stripe_circuit_state', 'gauge'],
+  ])('serves the metric %s (%s) at /metrics', async (name, type) => {
+    const res = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.body).toContain(`# TYPE ${name} ${type}\n`);
+  });
+
+  it('serves the backlog gauges with their labels', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.body).toMatch(/^stripe_webhook_inbox_backlog\{status="received"\} \d+$/m);
+    expect(res.body).toMatch(/^connect_event_outbox_backlog \d+$/m);
+  });
+
   it('answers an unknown route with a 404 ServiceError', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/no/such/route' });
     expect(res.statusCode).toBe(404);

@@ -10,3 +10,4 @@ export * from './pagination/keyset-cursor';
 export * from './pagination/keyset-page';
 export * from './pagination/page.dto';
 export * from './validation/id-param.pipe';
+export * from './metrics/metric';

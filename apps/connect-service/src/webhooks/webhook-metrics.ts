@@ -1,12 +1,7 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Counter, Gauge, Histogram, register } from 'prom-client';
 import { DataSource } from 'typeorm';
-
-/** Several apps share prom-client's default registry in one process (tests): reuse a metric once registered. */
-function getOrCreate<T>(name: string, create: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
-}
+import { metric } from '@app/common';
 
 type BacklogCounter = () => Promise<Array<{ status: string; count: number }>>;
 
@@ -19,58 +14,42 @@ let backlogSource: BacklogCounter | null = null;
  */
 @Injectable()
 export class WebhookMetrics implements OnModuleInit, OnModuleDestroy {
-  readonly events = getOrCreate(
-    'stripe_webhook_events_total',
-    () =>
-      new Counter({
-        name: 'stripe_webhook_events_total',
-        help: 'Stripe webhook events by type and outcome (intake duplicates and processing outcomes)',
-        labelNames: ['type', 'outcome'] as const,
-      }),
-  );
+  readonly events = metric.counter({
+    name: 'stripe_webhook_events_total',
+    help: 'Stripe webhook events by type and outcome (intake duplicates and processing outcomes)',
+    labelNames: ['type', 'outcome'] as const,
+  });
 
-  readonly signatureFailures = getOrCreate(
-    'stripe_webhook_signature_failures_total',
-    () =>
-      new Counter({
-        name: 'stripe_webhook_signature_failures_total',
-        help: 'Webhook deliveries refused with CONNECT_004, by reason',
-        labelNames: ['reason'] as const,
-      }),
-  );
+  readonly signatureFailures = metric.counter({
+    name: 'stripe_webhook_signature_failures_total',
+    help: 'Webhook deliveries refused with CONNECT_004, by reason',
+    labelNames: ['reason'] as const,
+  });
 
-  readonly lag = getOrCreate(
-    'stripe_webhook_processing_lag_seconds',
-    () =>
-      new Histogram({
-        name: 'stripe_webhook_processing_lag_seconds',
-        help: 'Time from an event entering the inbox to its first successful processing',
-        labelNames: ['type'] as const,
-        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
-      }),
-  );
+  readonly lag = metric.histogram({
+    name: 'stripe_webhook_processing_lag_seconds',
+    help: 'Time from an event entering the inbox to its first successful processing',
+    labelNames: ['type'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
+  });
 
-  readonly backlog = getOrCreate(
-    'stripe_webhook_inbox_backlog',
-    () =>
-      new Gauge({
-        name: 'stripe_webhook_inbox_backlog',
-        help: 'Inbox events waiting to be processed (received) or retried (failed)',
-        labelNames: ['status'] as const,
-        async collect() {
-          if (!backlogSource) return;
-          try {
-            const rows = await backlogSource();
-            this.reset();
-            this.set({ status: 'received' }, 0);
-            this.set({ status: 'failed' }, 0);
-            for (const r of rows) this.set({ status: r.status }, r.count);
-          } catch {
-            // Database down: keep the last value; /metrics must still answer.
-          }
-        },
-      }),
-  );
+  readonly backlog = metric.gauge({
+    name: 'stripe_webhook_inbox_backlog',
+    help: 'Inbox events waiting to be processed (received) or retried (failed)',
+    labelNames: ['status'] as const,
+    async collect() {
+      if (!backlogSource) return;
+      try {
+        const rows = await backlogSource();
+        this.reset();
+        this.set({ status: 'received' }, 0);
+        this.set({ status: 'failed' }, 0);
+        for (const r of rows) this.set({ status: r.status }, r.count);
+      } catch {
+        // Database down: keep the last value; /metrics must still answer.
+      }
+    },
+  });
 
   private readonly counter: BacklogCounter;
 
