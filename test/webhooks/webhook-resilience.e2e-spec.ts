@@ -6,6 +6,7 @@ import { StripeGateway } from '@app/stripe-gateway';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
 import { AppModule } from '../../apps/connect-service/src/app.module';
 import { WebhookHandlerRegistry } from '../../apps/connect-service/src/webhooks/webhook-handler.registry';
+import { WebhooksModule } from '../../apps/connect-service/src/webhooks/webhooks.module';
 import { bootTestApp, TestApp } from '../utils/test-app';
 import {
   CONNECT_SECRET,
@@ -42,7 +43,7 @@ class TestHandlers implements OnModuleInit {
   }
 }
 
-@Module({ imports: [AppModule], providers: [TestHandlers] })
+@Module({ imports: [AppModule, WebhooksModule], providers: [TestHandlers] })
 class AppWithTestHandlers {}
 
 async function bootWithHandler(
