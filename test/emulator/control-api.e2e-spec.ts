@@ -1,19 +1,15 @@
 import Stripe from 'stripe';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
+import { eventually, sleep } from '../utils/eventually';
+import { emulatorControl } from '../utils/api';
 
 /** Faults, verification changes, pagination, subscriptions and webhook ordering through the control API. */
 describe('Stripe emulator control API', () => {
   let emulator: RunningEmulator;
   let stripe: Stripe;
 
-  const control = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${emulator.url}/_emulator${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await res.json()) as Record<string, unknown>;
-  };
+  const control = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> =>
+    emulatorControl(emulator.url, path, body, method);
   const piParams = { amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true };
 
   beforeAll(async () => {
@@ -60,7 +56,7 @@ describe('Stripe emulator control API', () => {
   it('answers 409 idempotency_key_in_use while the first request with the key is in flight', async () => {
     await control('POST', '/faults', { path: '/v1/payment_intents', count: 1, delay_ms: 400, mode: 'after' });
     const first = stripe.paymentIntents.create(piParams, { idempotencyKey: 'k-busy' });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     const twin = await stripe.paymentIntents
       .create(piParams, { idempotencyKey: 'k-busy' })
       .catch((e: unknown) => e);
@@ -82,7 +78,7 @@ describe('Stripe emulator control API', () => {
       .create(piParams, { idempotencyKey: 'k-timeout' })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Stripe.errors.StripeConnectionError);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     await stripe.paymentIntents.create(piParams, { idempotencyKey: 'k-timeout' });
     expect((await stripe.paymentIntents.list()).data).toHaveLength(1);
   });
@@ -189,7 +185,7 @@ describe('Stripe emulator control API', () => {
       expect((await stripe.events.list({ delivery_success: false })).data).toHaveLength(2);
       await control('POST', '/webhooks/resume', { order: 'reverse' });
       // b's event was sent first and failed once (500), then was retried after a's.
-      await new Promise((r) => setTimeout(r, 200));
+      await eventually('both deliveries', () => got.length >= 2, { timeoutMs: 5000, intervalMs: 20 });
       expect(got).toEqual([events[1].id, events[0].id]);
       expect((await stripe.events.list({ delivery_success: false })).data).toHaveLength(0);
       const redelivered = await control('POST', `/events/${events[1].id}/redeliver`, {

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { EventsService } from '../../apps/connect-service/src/events/events.service';
 import { ConnectEventType } from '../../apps/connect-service/src/events/connect-event-types';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { eventually, sleep } from '../utils/eventually';
 import { ErrorCode } from '@app/common';
 
 interface Received {
@@ -51,20 +52,6 @@ class Receiver {
 
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
   }
 }
 
@@ -159,7 +146,7 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
       .catch((e: Error) => e.message);
     expect(rolledBack).toBe('the state change failed');
 
-    await waitFor('two deliveries', () => r.received.length >= 2);
+    await eventually('two deliveries', () => r.received.length >= 2);
     expect(r.rejected).toEqual([]);
     const byId = new Map(r.received.map((x) => [x.headers['webhook-id'], x]));
     for (const [ev, type] of [
@@ -193,7 +180,7 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
       'connect.account.updated',
       'connect.payment.completed',
     ]);
-    await new Promise((res) => setTimeout(res, 1500));
+    await sleep(1500);
     expect(r.received).toHaveLength(2);
 
     const [delivery] = await deliveriesOf(first.id);
@@ -208,9 +195,9 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
       payload: { subscription_id: sub.id },
     });
     expect(redeliver.statusCode).toBe(202);
-    await waitFor('the redelivery', () => r.received.length >= 3);
+    await eventually('the redelivery', () => r.received.length >= 3);
     expect(r.received[2].headers['webhook-id']).toBe(first.id);
-    await waitFor('the redelivery logged', async () => (await deliveriesOf(first.id))[0].attempts === 2);
+    await eventually('the redelivery logged', async () => (await deliveriesOf(first.id))[0].attempts === 2);
   });
 
   it('retries a failing receiver on the schedule: 500, 500, then 200 on the third attempt, all in the attempt log', async () => {
@@ -220,7 +207,7 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
     await emit('connect.payment.completed', tenantC); // another type: not for this subscription
     const ev = await emit('connect.payment.routed', tenantC, { amount: 1200 });
 
-    const delivery = await waitFor('the third attempt to succeed', async () => {
+    const delivery = await eventually('the third attempt to succeed', async () => {
       const [d] = await deliveriesOf(ev.id);
       return d?.status === 'succeeded' ? d : undefined;
     });
@@ -415,7 +402,7 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
       await emit('connect.refund.failed', tenantD),
       await emit('connect.refund.failed', tenantD),
     ];
-    const disabled = await waitFor('the subscription to be disabled', async () => {
+    const disabled = await eventually('the subscription to be disabled', async () => {
       const res = await t.app.inject({
         method: 'GET',
         url: `/connect/event-subscriptions/${sub.id}`,
@@ -431,7 +418,7 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
     expect(seen).toBe(6);
 
     const ignored = await emit('connect.refund.completed', tenantD);
-    await new Promise((res) => setTimeout(res, 2000));
+    await sleep(2000);
     expect(r.received).toHaveLength(seen);
     expect(await deliveriesOf(ignored.id)).toEqual([]);
 
@@ -447,7 +434,7 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
       disabled_reason: null,
     });
     const after = await emit('connect.refund.completed', tenantD);
-    await waitFor('delivery after re-enabling', () =>
+    await eventually('delivery after re-enabling', () =>
       r.received.some((x) => x.headers['webhook-id'] === after.id),
     );
   });

@@ -1,25 +1,12 @@
 import { DataSource } from 'typeorm';
 import { hashOAuthState } from '../../apps/connect-service/src/connect-oauth/oauth-state.util';
 import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { eventually, sleep } from '../utils/eventually';
 import { ErrorCode } from '@app/common';
 
 const SUCCESS_URL = 'https://platform.example/connected';
 const FAILURE_URL = 'https://platform.example/failed';
 const REDIRECT_URI = 'http://127.0.0.1/connect/oauth/callback';
-
-async function waitFor<T>(
-  probe: () => Promise<T | null | undefined | false>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 describe('Connect onboarding (OAuth + Account Links) and account management', () => {
   let t: TestApp;
@@ -139,9 +126,9 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       const row = (await accountRow(tenant))!;
       const acct = row.stripe_account_id as string;
       await emulatorControl(emu, `accounts/${acct}/verification`, { action: 'restrict' });
-      await waitFor(async () => (await accountRow(tenant))?.status === 'restricted', 'restricted');
+      await eventually('restricted', async () => (await accountRow(tenant))?.status === 'restricted');
       await emulatorControl(emu, `accounts/${acct}/verification`, { action: 'complete' });
-      await waitFor(async () => (await accountRow(tenant))?.status === 'active', 'active');
+      await eventually('active', async () => (await accountRow(tenant))?.status === 'active');
       const updates = await eventsOf(tenant, 'connect.account.updated');
       expect(updates.map((e) => e.data.status)).toEqual(expect.arrayContaining(['restricted', 'active']));
       const last = updates.find((e) => e.data.status === 'active')!;
@@ -393,7 +380,7 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       );
       expect(deauths.data.length).toBeGreaterThanOrEqual(1);
       // The deauthorized webhook that follows must not emit a second event.
-      await new Promise((r) => setTimeout(r, 1500));
+      await sleep(1500);
       expect(await eventsOf(tenant, 'connect.account.disconnected')).toHaveLength(1);
     });
   });
@@ -452,7 +439,7 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       const visit = await fetch(a.json().url, { redirect: 'manual' });
       expect(visit.status).toBe(302);
       expect(visit.headers.get('location')).toBe(body.return_url);
-      await waitFor(async () => (await accountRow(tenant))?.status === 'active', 'active after the link');
+      await eventually('active after the link', async () => (await accountRow(tenant))?.status === 'active');
       expect(await eventsOf(tenant, 'connect.account.connected')).toHaveLength(1);
       expect((await eventsOf(tenant, 'connect.account.updated')).map((e) => e.data.status)).toContain(
         'active',
@@ -483,7 +470,7 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
     it('Stripe unavailable: GET answers the last known state with stale: true', async () => {
       const acct = (await accountRow(tenant))!.stripe_account_id as string;
       // Let the cache entry (REDIS_TTL=1) and any in-flight webhook settle, then age the local state past the TTL.
-      await new Promise((r) => setTimeout(r, 1500));
+      await sleep(1500);
       await db.query(
         `UPDATE connect_accounts SET synced_at = now() - interval '1 hour' WHERE tenant_id = $1`,
         [tenant],

@@ -4,17 +4,12 @@ import Redis from 'ioredis';
 import { REDIS_CLIENT } from '../../apps/connect-service/src/redis/redis.module';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
 import { ErrorCode } from '@app/common';
+import { api, ApiResponse } from '../utils/api';
 
 type Headers = Record<string, string>;
 
-async function get(
-  t: TestApp,
-  url: string,
-  headers: Headers = {},
-): Promise<{ status: number; headers: Record<string, unknown>; body: Record<string, unknown> }> {
-  const res = await t.app.inject({ method: 'GET', url, headers });
-  return { status: res.statusCode, headers: res.headers, body: res.json<Record<string, unknown>>() };
-}
+const get = (t: TestApp, url: string, headers: Headers = {}): Promise<ApiResponse> =>
+  api(t)('GET', url, { headers });
 
 const LIMITS = {
   RATE_LIMIT_ENABLED: 'true',

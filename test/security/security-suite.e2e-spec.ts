@@ -4,6 +4,8 @@ import { ROLES, Role, roleRank } from '@app/auth';
 import { ALL_SCOPES, bootTestApp, TEST_JWT_SECRET, TestApp, uniqueTenant } from '../utils/test-app';
 import { discoverRoutes, EXPECTED_RULES, ResourceKind, Rule } from './route-table';
 import { ErrorCode } from '@app/common';
+import { sleep } from '../utils/eventually';
+import { api } from '../utils/api';
 
 /**
  * The security suite (issue 7): every endpoint × every role × own/other tenant, generated from the route table;
@@ -58,29 +60,13 @@ describe('security suite', () => {
             scope,
           })}`,
         };
-  const send = async (
+  const send = (
     method: string,
     url: string,
     headers: Record<string, string>,
     payload?: string | object,
     contentType = 'application/json',
-  ): Promise<Res> => {
-    const res = await t.app.inject({
-      method: method as 'GET',
-      url,
-      headers: payload === undefined ? headers : { ...headers, 'content-type': contentType },
-      ...(payload === undefined
-        ? {}
-        : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
-    });
-    let body: Record<string, unknown> = {};
-    try {
-      body = res.json<Record<string, unknown>>();
-    } catch {
-      body = {};
-    }
-    return { status: res.statusCode, body, raw: res.body };
-  };
+  ): Promise<Res> => api(t)(method as 'GET', url, { headers, body: payload, contentType });
   const pathOf = (key: string, tenant: string, id: string = randomUUID()): string =>
     key.split(' ')[1].replace(':tenantId', tenant).replace(':id', id);
 
@@ -497,7 +483,7 @@ describe('security suite', () => {
       expect(await probe(next.body.key as string)).toBe(200);
       const expiring = await mk({ expires_at: new Date(Date.now() + 600).toISOString() });
       expect(await probe(expiring.key)).toBe(200);
-      await new Promise((r) => setTimeout(r, 700));
+      await sleep(700);
       expect(await probe(expiring.key)).toBe(401);
       // A key and a token together are refused rather than one picked.
       expect(
@@ -555,7 +541,7 @@ describe('security suite', () => {
       count('webhook attacks', 2);
       const rows = await db.query('SELECT 1 FROM stripe_webhook_events WHERE stripe_event_id = $1', [id]);
       expect(rows.rowCount).toBe(1);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       const audited = await db.query<{ n: string }>(
         `SELECT count(*) AS n FROM audit_log WHERE action = 'webhook.signature_failed' AND created_at > now() - interval '1 minute'`,
       );

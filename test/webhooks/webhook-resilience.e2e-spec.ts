@@ -21,9 +21,9 @@ import {
   inboxRowWhere,
   PLATFORM_SECRET,
   startTcpProxy,
-  waitFor,
 } from './webhook-support';
 import { ErrorCode } from '@app/common';
+import { eventually } from '../utils/eventually';
 
 const SCHEMA = 'wh_resilience_e2e';
 const BASE_DATABASE_URL = process.env.DATABASE_URL;
@@ -101,14 +101,14 @@ describe('webhooks: replicas, database outage and backfill', () => {
         gateway.createCustomer({ name: `c${i}` }, { stripeAccount: accountId }),
       ),
     );
-    const eventIds = await waitFor(async () => {
+    const eventIds = await eventually('all customer.created events', async () => {
       const list = await gateway.listEvents({
         stripeAccount: accountId,
         types: ['customer.created'],
         limit: 100,
       });
       return list.data.length === N ? list.data.map((e) => e.id) : null;
-    }, 'all customer.created events');
+    });
 
     for (const id of eventIds) await inboxRowWhere(ds, id, (r) => r.status === 'processed', 'processed');
     const deliveries: Array<{ n: number }> = await ds.query(
@@ -168,10 +168,10 @@ describe('webhooks: replicas, database outage and backfill', () => {
     // Recovery: the same instance takes Stripe's retry of the refused delivery; a worker instance on the same
     // queue processes everything that was acknowledged.
     await proxy.start();
-    const retried = await waitFor(async () => {
+    const retried = await eventually('intake back after the outage', async () => {
       const r = await deliver(intake.baseUrl!, refused);
       return r.status === 200 ? r : null;
-    }, 'intake back after the outage');
+    });
     expect(retried.json).toEqual({ received: true, duplicate: false });
     const worker = await bootWithHandler({ JOB_QUEUE_SCHEMA: schema }, { listen: false });
     open.push(worker);
@@ -207,10 +207,10 @@ describe('webhooks: replicas, database outage and backfill', () => {
     const gateway = first.app.get(StripeGateway);
     const { accountId, tenantId } = await connectTenant(ds, gateway);
     const before = await gateway.createCustomer({ name: 'before' }, { stripeAccount: accountId });
-    const seen = await waitFor(async () => {
+    const seen = await eventually('event before the outage', async () => {
       const list = await gateway.listEvents({ stripeAccount: accountId, types: ['customer.created'] });
       return list.data[0];
-    }, 'event before the outage');
+    });
     await inboxRowWhere(ds, seen.id, (r) => r.status === 'processed', 'delivered before the outage');
     await first.close();
     open.pop();
@@ -226,10 +226,10 @@ describe('webhooks: replicas, database outage and backfill', () => {
     const missed = [];
     for (let i = 0; i < 3; i++)
       missed.push(await stripe.customers.create({ name: `missed${i}` }, { stripeAccount: accountId }));
-    const missedEvents = await waitFor(async () => {
+    const missedEvents = await eventually('events produced during the outage', async () => {
       const list = await stripe.events.list({ types: ['customer.created'] }, { stripeAccount: accountId });
       return list.data.length === 4 ? list.data.filter((e) => e.id !== seen.id) : null;
-    }, 'events produced during the outage');
+    });
 
     const second = await bootWithHandler(stripeEnv, { listen: true });
     open.push(second);
