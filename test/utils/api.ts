@@ -1,4 +1,9 @@
-import type { TestApp } from './test-app';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+
+/** What api() needs of a booted app (a TestApp is one). */
+export interface InjectableApp {
+  app: Pick<NestFastifyApplication, 'inject'>;
+}
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -28,7 +33,7 @@ export type Api = <T = Record<string, unknown>>(
  * The one HTTP helper of the e2e suites: a request to the booted app through Fastify's inject (no socket needed),
  * answering status, parsed body, raw body and headers. `api(t)('GET', '/connect/payments', { token })`.
  */
-export function api(t: TestApp): Api {
+export function api(t: InjectableApp): Api {
   return async <T>(method: string, url: string, req: ApiRequest = {}): Promise<ApiResponse<T>> => {
     const headers: Record<string, string> = {
       ...(req.token ? { authorization: `Bearer ${req.token}` } : {}),
