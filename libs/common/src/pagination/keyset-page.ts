@@ -14,7 +14,7 @@ export interface KeysetPage<T> {
  */
 export async function keysetPage<T extends ObjectLiteral & { id: string }>(
   qb: SelectQueryBuilder<T>,
-  q: { column: string; limit: number; cursor?: string },
+  q: { column: Extract<keyof T, string>; limit: number; cursor?: string },
 ): Promise<KeysetPage<T>> {
   const a = qb.alias;
   const at = `${a}.${q.column}`;
