@@ -205,11 +205,7 @@ describe('API keys (issue 7)', () => {
     ).toBe(403);
 
     const requestId = `sec-${Date.now()}`;
-    await t.app.inject({
-      method: 'GET',
-      url: '/connect/api-keys',
-      headers: { 'x-api-key': 'nope', 'x-request-id': requestId },
-    });
+    await api(t)('GET', '/connect/api-keys', { headers: { 'x-api-key': 'nope', 'x-request-id': requestId } });
     await sleep(200);
     const { rows } = await db.query<Record<string, unknown>>(
       'SELECT * FROM audit_log WHERE request_id = $1',
