@@ -74,30 +74,18 @@ describe('rate limits, in-process (no REDIS_URL)', () => {
   it('gives public routes a per-IP budget, and never limits probes and metrics', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/connect/webhooks',
-        payload: { id: 'evt_1' },
+      const res = await api(t)('POST', '/connect/webhooks', {
+        body: { id: 'evt_1' },
         remoteAddress: '198.51.100.7',
       });
-      statuses.push(res.statusCode);
+      statuses.push(res.status);
     }
     expect(statuses).toEqual([400, 400, 400, 400, 429]);
-    const other = await t.app.inject({
-      method: 'POST',
-      url: '/connect/webhooks',
-      payload: {},
-      remoteAddress: '198.51.100.8',
-    });
-    expect(other.statusCode).toBe(400);
+    const other = await api(t)('POST', '/connect/webhooks', { body: {}, remoteAddress: '198.51.100.8' });
+    expect(other.status).toBe(400);
     for (let i = 0; i < 10; i++) {
-      expect(
-        (await t.app.inject({ method: 'GET', url: '/health/live', remoteAddress: '198.51.100.7' }))
-          .statusCode,
-      ).toBe(200);
-      expect(
-        (await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '198.51.100.7' })).statusCode,
-      ).toBe(200);
+      expect((await api(t)('GET', '/health/live', { remoteAddress: '198.51.100.7' })).status).toBe(200);
+      expect((await api(t)('GET', '/metrics', { remoteAddress: '198.51.100.7' })).status).toBe(200);
     }
   });
 

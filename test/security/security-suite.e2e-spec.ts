@@ -579,20 +579,14 @@ describe('security suite', () => {
 
   describe('HTTP hardening', () => {
     it('sends security headers, keeps CORS closed, limits body size', async () => {
-      const res = await t.app.inject({
-        method: 'GET',
-        url: '/health/live',
-        headers: { origin: 'https://evil.example' },
-      });
+      const hardened = await api(t)('GET', '/health/live', { headers: { origin: 'https://evil.example' } });
       count('HTTP hardening');
-      expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['strict-transport-security']).toBeDefined();
-      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
-      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
-      expect(res.headers['access-control-allow-origin']).toBeUndefined();
-      const pre = await t.app.inject({
-        method: 'OPTIONS',
-        url: '/connect/payments',
+      expect(hardened.headers['x-content-type-options']).toBe('nosniff');
+      expect(hardened.headers['strict-transport-security']).toBeDefined();
+      expect(hardened.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(hardened.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(hardened.headers['access-control-allow-origin']).toBeUndefined();
+      const pre = await api(t)('OPTIONS', '/connect/payments', {
         headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
       });
       count('HTTP hardening');

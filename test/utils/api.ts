@@ -25,13 +25,11 @@ export interface ApiRequest {
   /** An object is sent as JSON; a string as it is (with `contentType`). */
   body?: unknown;
   contentType?: string;
+  /** The client address the app sees (per-IP rate limits). */
+  remoteAddress?: string;
 }
 
-export type Api = <T = JsonBody>(
-  method: string,
-  url: string,
-  req?: ApiRequest,
-) => Promise<ApiResponse<T>>;
+export type Api = <T = JsonBody>(method: string, url: string, req?: ApiRequest) => Promise<ApiResponse<T>>;
 
 /**
  * The one HTTP helper of the e2e suites: a request to the booted app through Fastify's inject (no socket needed),
@@ -49,6 +47,7 @@ export function api(t: InjectableApp): Api {
       method: method as 'GET',
       url,
       headers,
+      ...(req.remoteAddress ? { remoteAddress: req.remoteAddress } : {}),
       ...(req.body === undefined
         ? {}
         : { payload: typeof req.body === 'string' ? req.body : JSON.stringify(req.body) }),
