@@ -330,7 +330,7 @@ describe('payments (issue 6) against the emulator', () => {
     });
     const refunds = (await res.json()) as { data: { id: string }[] };
     expect(refunds.data).toHaveLength(1);
-    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    const metrics = (await api(t)('GET', '/metrics')).raw;
     expect(metrics).toMatch(/connect_payments_total\{[^}]*outcome="completed"[^}]*\} \d+/);
     expect(metrics).toMatch(/connect_payment_volume_minor_total\{currency="usd"\} \d+/);
     expect(metrics).toMatch(/connect_payment_fees_minor_total\{currency="usd"\} \d+/);
@@ -438,11 +438,8 @@ describe('payments (issue 6) against the emulator', () => {
     });
     expect(sub.status).toBe(201);
     expect(sub.body).toMatchObject({ type: 'subscription', amount: 1_500, currency: 'usd' });
-    const res = await fetch(`${t.baseUrl}/connect/subscriptions/${sub.body.id}`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${platform()}` },
-    });
+    const res = await api(t)<Route>('DELETE', `/connect/subscriptions/${sub.body.id}`, { token: platform() });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as Route).status).toBe('canceled');
+    expect(res.body.status).toBe('canceled');
   });
 });

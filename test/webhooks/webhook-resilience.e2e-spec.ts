@@ -24,6 +24,7 @@ import {
 } from './webhook-support';
 import { ErrorCode } from '@app/common';
 import { eventually } from '../utils/eventually';
+import { api } from '../utils/api';
 
 const SCHEMA = 'wh_resilience_e2e';
 const BASE_DATABASE_URL = process.env.DATABASE_URL;
@@ -237,18 +238,15 @@ describe('webhooks: replicas, database outage and backfill', () => {
     for (const e of missedEvents) expect(await inboxRows(ds2, e.id)).toHaveLength(0);
 
     const token = second.token({ roles: ['platform'] });
-    const res = await fetch(`${second.baseUrl!}/connect/webhooks/backfill`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ since: new Date(Date.now() - 3_600_000).toISOString() }),
-    });
+    const backfill = () =>
+      api(second)<{ scanned: number; inserted: number; duplicates: number; failed_accounts: unknown[] }>(
+        'POST',
+        '/connect/webhooks/backfill',
+        { token, body: { since: new Date(Date.now() - 3_600_000).toISOString() } },
+      );
+    const res = await backfill();
     expect(res.status).toBe(200);
-    const counts = (await res.json()) as {
-      scanned: number;
-      inserted: number;
-      duplicates: number;
-      failed_accounts: unknown[];
-    };
+    const counts = res.body;
     // Other suites' accounts share the database but not this Stripe: they may fail to list, ours may not.
     expect(counts.failed_accounts).not.toContainEqual(
       expect.objectContaining({ stripe_account_id: accountId }),
@@ -267,11 +265,6 @@ describe('webhooks: replicas, database outage and backfill', () => {
     expect(names.map((n) => n.name)).toEqual(['before', 'missed0', 'missed1', 'missed2']);
 
     // Running it again finds nothing new.
-    const again = await fetch(`${second.baseUrl!}/connect/webhooks/backfill`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ since: new Date(Date.now() - 3_600_000).toISOString() }),
-    });
-    expect(((await again.json()) as { inserted: number }).inserted).toBe(0);
+    expect((await backfill()).body.inserted).toBe(0);
   });
 });
