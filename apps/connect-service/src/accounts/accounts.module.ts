@@ -6,6 +6,7 @@ import { RedisModule } from '../redis/redis.module';
 import { StripeModule } from '../stripe/stripe.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AccountCacheService } from './account-cache.service';
+import { AccountMetrics } from './account-metrics';
 import { AccountWebhookHandlers } from './account-webhook.handlers';
 import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
@@ -20,7 +21,7 @@ import { AccountsService } from './accounts.service';
     WebhooksModule,
   ],
   controllers: [AccountsController],
-  providers: [AccountsService, AccountCacheService, AccountWebhookHandlers],
+  providers: [AccountsService, AccountCacheService, AccountWebhookHandlers, AccountMetrics],
   exports: [AccountsService],
 })
 export class AccountsModule {}
