@@ -130,6 +130,15 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
     ['stripe_request_retries_total', 'counter'],
     ['stripe_request_duration_seconds', 'histogram'],
     ['stripe_circuit_state', 'gauge'],
+    ['connect_metrics_scrape_errors_total', 'counter'],
+    ['connect_event_deliveries_pending', 'gauge'],
+    ['connect_event_delivery_oldest_pending_seconds', 'gauge'],
+    ['stripe_webhook_inbox_events', 'gauge'],
+    ['stripe_webhook_inbox_oldest_waiting_seconds', 'gauge'],
+    ['connect_job_queue_pending', 'gauge'],
+    ['connect_accounts', 'gauge'],
+    ['connect_ready', 'gauge'],
+    ['connect_readiness_changes_total', 'counter'],
   ])('serves the metric %s (%s) at /metrics', async (name, type) => {
     const res = await api(t)('GET', '/metrics');
     expect(res.raw).toContain(`# TYPE ${name} ${type}\n`);
