@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
 import { eventually } from '../utils/eventually';
 
-/** Issue 3's "Done when" for the emulator, driven only through the real stripe SDK (plus a browser-like fetch). */
+/** The emulator's whole surface, driven only through the real stripe SDK (plus a browser-like fetch). */
 describe('Stripe emulator through the stripe SDK', () => {
   let emulator: RunningEmulator;
   let stripe: Stripe;

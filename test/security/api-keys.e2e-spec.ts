@@ -6,7 +6,7 @@ import { api, ApiResponse } from '../utils/api';
 
 type Res = ApiResponse;
 
-describe('API keys (issue 7)', () => {
+describe('API keys', () => {
   let t: TestApp;
   let db: Client;
   const platform = (): Record<string, string> => ({

@@ -29,7 +29,7 @@ type Obj = Record<string, unknown>;
 const str = (o: Obj, k: string): string | null => (typeof o[k] === 'string' ? (o[k] as string) : null);
 
 /**
- * Stripe → PaymentRoute (issue 6). Each handler runs in the webhook processor's transaction, is stale-checked
+ * Stripe → PaymentRoute. Each handler runs in the webhook processor's transaction, is stale-checked
  * on the route's last applied PaymentIntent event, and never moves a completed payment back.
  */
 @Injectable()

@@ -12,7 +12,7 @@ import { PaymentsController } from './payments.controller';
 import { PaymentsService, RECONCILE_QUEUE, ReconcileJob, RefundReconcileJob } from './payments.service';
 import { SubscriptionsService } from './subscriptions.service';
 
-/** Payment routing, fees, refunds, subscriptions and our Idempotency-Key (issue 6). */
+/** Payment routing, fees, refunds, subscriptions and our Idempotency-Key. */
 @Module({
   imports: [DatabaseModule, CryptoModule, JobQueueModule, StripeModule, EventsModule, WebhooksModule],
   controllers: [PaymentsController],

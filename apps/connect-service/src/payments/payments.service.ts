@@ -186,7 +186,7 @@ export class PaymentsService {
   }
 
   /**
-   * Routes a payment (issue 6): a `pending` route first, then the PaymentIntent under a key derived from the
+   * Routes a payment: a `pending` route first, then the PaymentIntent under a key derived from the
    * route, so no retry of ours (or of the reconcile job) can create a second one. Answers 201 with the route,
    * or 202 while the outcome is unknown (Stripe unreachable after the request may have gone out).
    */
@@ -299,7 +299,7 @@ export class PaymentsService {
         changes.stripe_status = row.stripe_status;
       }
       // One UPDATE of the row locked above (TypeORM still bumps version and updated_at); save() would SELECT it
-      // again first to diff it, one more round trip on the payment hot path (issue 8).
+      // again first to diff it, one more round trip on the payment hot path.
       await manager.getRepository(PaymentRouteEntity).update(row.id, changes);
       if (firstTime) {
         await this.events.emit(manager, {
