@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { useEmulator } from './emulator-harness';
+import { eventually, sleep } from '../utils/eventually';
 
 /** Faults, verification changes, pagination, subscriptions and webhook ordering through the control API. */
 describe('Stripe emulator control API', () => {
@@ -41,7 +42,7 @@ describe('Stripe emulator control API', () => {
   it('answers 409 idempotency_key_in_use while the first request with the key is in flight', async () => {
     await control('POST', '/faults', { path: '/v1/payment_intents', count: 1, delay_ms: 400, mode: 'after' });
     const first = stripe.paymentIntents.create(piParams, { idempotencyKey: 'k-busy' });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     const twin = await stripe.paymentIntents
       .create(piParams, { idempotencyKey: 'k-busy' })
       .catch((e: unknown) => e);
@@ -63,7 +64,7 @@ describe('Stripe emulator control API', () => {
       .create(piParams, { idempotencyKey: 'k-timeout' })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Stripe.errors.StripeConnectionError);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     await stripe.paymentIntents.create(piParams, { idempotencyKey: 'k-timeout' });
     expect((await stripe.paymentIntents.list()).data).toHaveLength(1);
   });
@@ -170,7 +171,7 @@ describe('Stripe emulator control API', () => {
       expect((await stripe.events.list({ delivery_success: false })).data).toHaveLength(2);
       await control('POST', '/webhooks/resume', { order: 'reverse' });
       // b's event was sent first and failed once (500), then was retried after a's.
-      await new Promise((r) => setTimeout(r, 200));
+      await eventually('both deliveries', () => got.length >= 2, { timeoutMs: 5000, intervalMs: 20 });
       expect(got).toEqual([events[1].id, events[0].id]);
       expect((await stripe.events.list({ delivery_success: false })).data).toHaveLength(0);
       const redelivered = await control('POST', `/events/${events[1].id}/redeliver`, {
@@ -239,7 +240,7 @@ describe('Stripe emulator control API', () => {
     await control('POST', '/webhooks/pause');
     const customer = await stripe.customers.create({ email: 'lost@x.test' });
     expect(await control('POST', '/webhooks/resume', { discard: true })).toMatchObject({ discarded: 1 });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const [event] = (await stripe.events.list({ delivery_success: false })).data;
     expect(event.data.object).toMatchObject({ id: customer.id });
     expect((await control('GET', `/webhooks/deliveries?event_id=${event.id}`)).data).toEqual([]);

@@ -8,7 +8,8 @@ import { Client } from 'pg';
 import { signAccessToken } from '@app/auth';
 import { createPrivateDatabase } from '../utils/private-database';
 import { ALL_SCOPES, TEST_JWT_SECRET, uniqueTenant } from '../utils/test-app';
-import { CONNECT_SECRET, deliver, eventBody, PLATFORM_SECRET, waitFor } from '../webhooks/webhook-support';
+import { CONNECT_SECRET, deliver, eventBody, PLATFORM_SECRET } from '../webhooks/webhook-support';
+import { eventually } from '../utils/eventually';
 
 /**
  * Tracing end to end, through the real exporter: the BUILT service runs as a child process (so the SDK starts
@@ -155,13 +156,13 @@ describe('OpenTelemetry: one trace from a Stripe webhook to the outbound deliver
     });
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(
+    await eventually(
+      'the traced service to be ready',
       async () => {
         if (child!.exitCode !== null) throw new Error(`the service exited; its output:\n${output}`);
         return (await fetch(`${base}/health/ready`).catch(() => undefined))?.ok;
       },
-      'the traced service to be ready',
-      45_000,
+      { timeoutMs: 45_000 },
     );
   });
 
@@ -218,31 +219,31 @@ describe('OpenTelemetry: one trace from a Stripe webhook to the outbound deliver
     const eventId = event.id as string;
     expect((await deliver(base, event)).status).toBe(200);
 
-    const delivery = await waitFor(
+    const delivery = await eventually(
+      'the delivery of connect.webhook.received for the event',
       async () =>
         endpoint.received.find(
           (r) => (r.body.data as { stripe_event_id?: string }).stripe_event_id === eventId,
         ),
-      'the delivery of connect.webhook.received for the event',
-      30_000,
+      { timeoutMs: 30_000 },
     );
     // The intake's trace is the one whose spans carry the event id (the request span, then the handler's).
-    const traceId = await waitFor(
-      async () => otlp.spans.find((s) => s.attributes['stripe.event_id'] === eventId)?.traceId,
+    const traceId = await eventually(
       'a span naming the event',
+      async () => otlp.spans.find((s) => s.attributes['stripe.event_id'] === eventId)?.traceId,
     );
     const inTrace = () => otlp.spans.filter((s) => s.traceId === traceId);
     const deliverySpanOf = (spans: OtlpSpan[]) =>
       spans.find((s) => s.kind === SPAN_KIND.CLIENT && String(s.attributes['url.full']) === endpoint.url);
     // Parents end (and are exported) after their children: wait until the tree is whole, then look at it.
-    await waitFor(
+    await eventually(
+      'the whole trace, the outbound delivery included',
       async () => {
         const spans = inTrace();
         const ids = new Set(spans.map((s) => s.spanId));
         return deliverySpanOf(spans) && spans.every((s) => !s.parentSpanId || ids.has(s.parentSpanId));
       },
-      'the whole trace, the outbound delivery included',
-      15_000,
+      { timeoutMs: 15_000 },
     ).catch(() => undefined); // the assertions below say what is missing
     const spans = inTrace();
     const deliverySpan = deliverySpanOf(spans);

@@ -5,15 +5,12 @@ import type Stripe from 'stripe';
  * (one gateway to Stripe, enforced by dependency-cruiser).
  */
 export type StripeAccount = Stripe.Account;
-export type StripeDeletedAccount = Stripe.DeletedAccount;
 export type StripeAccountCreateParams = Stripe.AccountCreateParams;
 export type StripeAccountUpdateParams = Stripe.AccountUpdateParams;
 export type StripeAccountLink = Stripe.AccountLink;
 export type StripeAccountLinkCreateParams = Stripe.AccountLinkCreateParams;
 export type StripePaymentIntent = Stripe.PaymentIntent;
 export type StripePaymentIntentCreateParams = Stripe.PaymentIntentCreateParams;
-export type StripePaymentIntentConfirmParams = Stripe.PaymentIntentConfirmParams;
-export type StripePaymentIntentCancelParams = Stripe.PaymentIntentCancelParams;
 export type StripePaymentIntentListParams = Stripe.PaymentIntentListParams;
 export type StripeRefund = Stripe.Refund;
 export type StripeRefundCreateParams = Stripe.RefundCreateParams;

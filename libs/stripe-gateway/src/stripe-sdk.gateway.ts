@@ -47,7 +47,6 @@ import {
   StripeChargeListParams,
   StripeCustomer,
   StripeCustomerCreateParams,
-  StripeDeletedAccount,
   StripeEvent,
   StripeFeeRefund,
   StripeList,
@@ -55,8 +54,6 @@ import {
   StripeOAuthToken,
   StripePaginationParams,
   StripePaymentIntent,
-  StripePaymentIntentCancelParams,
-  StripePaymentIntentConfirmParams,
   StripePaymentIntentCreateParams,
   StripePaymentIntentListParams,
   StripePayout,
@@ -320,10 +317,6 @@ export class StripeSdkGateway extends StripeGateway {
     );
   }
 
-  deleteAccount(id: string): Promise<StripeDeletedAccount> {
-    return this.run('accounts.delete', 'accounts', 'idempotent', () => this.#stripe.accounts.del(id));
-  }
-
   createAccountLink(
     params: StripeAccountLinkCreateParams,
     options?: StripeCallOptions,
@@ -353,28 +346,6 @@ export class StripeSdkGateway extends StripeGateway {
     );
   }
 
-  confirmPaymentIntent(
-    id: string,
-    params: StripePaymentIntentConfirmParams = {},
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent> {
-    const ro = this.writeOptions(options);
-    return this.run('payment_intents.confirm', 'payments', 'idempotent', () =>
-      this.#stripe.paymentIntents.confirm(id, params, ro),
-    );
-  }
-
-  cancelPaymentIntent(
-    id: string,
-    params: StripePaymentIntentCancelParams = {},
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent> {
-    const ro = this.writeOptions(options);
-    return this.run('payment_intents.cancel', 'payments', 'idempotent', () =>
-      this.#stripe.paymentIntents.cancel(id, params, ro),
-    );
-  }
-
   listPaymentIntents(
     params: StripePaymentIntentListParams = {},
     options?: StripeReadOptions,
@@ -390,13 +361,6 @@ export class StripeSdkGateway extends StripeGateway {
   createRefund(params: StripeRefundCreateParams, options: StripeCallOptions): Promise<StripeRefund> {
     const ro = this.writeOptions(options);
     return this.run('refunds.create', 'refunds', 'idempotent', () => this.#stripe.refunds.create(params, ro));
-  }
-
-  retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund> {
-    const ro = this.readOptions(options);
-    return this.run('refunds.retrieve', 'refunds', 'idempotent', () =>
-      this.#stripe.refunds.retrieve(id, {}, ro),
-    );
   }
 
   // --- Billing ---

@@ -29,7 +29,8 @@ export class AccountCacheService {
   }
 
   static key(tenantId: string): string {
-    return `account:${tenantId}`;
+    // v2: `capabilities` became a string[]; entries a replica of the previous shape wrote are never read.
+    return `account:v2:${tenantId}`;
   }
 
   async get(tenantId: string): Promise<ConnectAccountDto | undefined> {

@@ -18,6 +18,14 @@ export interface AccountState {
   requirements: AccountRequirements;
 }
 
+/** The spec's `capabilities: string[]`: the names of the capabilities whose state is `active`, sorted. */
+export function activeCapabilities(states: Record<string, string> | null | undefined): string[] {
+  return Object.entries(states ?? {})
+    .filter(([, state]) => state === 'active')
+    .map(([name]) => name)
+    .sort();
+}
+
 const strings = (v: readonly string[] | null | undefined): string[] => (v ? [...v] : []);
 
 /**

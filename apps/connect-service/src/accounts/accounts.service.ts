@@ -18,7 +18,12 @@ import {
 } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { AccountCacheService } from './account-cache.service';
-import { accountStateChanged, AccountState, mapAccountStatus } from './account-status.util';
+import {
+  accountStateChanged,
+  AccountState,
+  activeCapabilities,
+  mapAccountStatus,
+} from './account-status.util';
 import { ConnectAccountDto } from './dto/connect-account.dto';
 import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-link.dto';
 import { UpdateAccountDto } from './dto/update-account.dto';
@@ -141,7 +146,8 @@ export class AccountsService {
           previous_status: before.status,
           charges_enabled: state.charges_enabled,
           payouts_enabled: state.payouts_enabled,
-          capabilities: state.capabilities,
+          capabilities: activeCapabilities(state.capabilities),
+          capability_states: state.capabilities,
           requirements: state.requirements,
           ...(event ? { stripe_event_id: event.id } : {}),
         },

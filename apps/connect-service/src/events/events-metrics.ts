@@ -1,29 +1,19 @@
-import { Counter, register } from 'prom-client';
+import { metric } from '@app/common';
 import { ScrapeReading, scrapeGauge } from '../metrics/scrape-reading';
 
 export type DeliveryOutcome = 'success' | 'http_error' | 'timeout' | 'network_error';
 
-/**
- * Metrics live on prom-client's default registry (exposed at /metrics). Several apps can boot in one process
- * (the e2e suites), so each metric is created once and reused.
- */
-function counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
-  return (
-    (register.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames })
-  );
-}
+export const connectEventsEmitted = metric.counter({
+  name: 'connect_events_emitted_total',
+  help: 'ConnectEvents committed and fanned out to subscriptions, by type',
+  labelNames: ['type'],
+});
 
-export const connectEventsEmitted = counter(
-  'connect_events_emitted_total',
-  'ConnectEvents committed and fanned out to subscriptions, by type',
-  ['type'],
-);
-
-export const connectEventDeliveryAttempts = counter(
-  'connect_event_delivery_attempts_total',
-  'Outbound ConnectEvent delivery attempts, by outcome',
-  ['outcome'],
-);
+export const connectEventDeliveryAttempts = metric.counter({
+  name: 'connect_event_delivery_attempts_total',
+  help: 'Outbound ConnectEvent delivery attempts, by outcome',
+  labelNames: ['outcome'],
+});
 
 interface DeliveriesReading {
   /** Pending deliveries awaiting their first attempt, and those waiting for a retry. */

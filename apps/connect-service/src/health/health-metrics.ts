@@ -1,23 +1,14 @@
-import { Counter, Gauge } from 'prom-client';
-import { getOrCreateMetric } from '../metrics/scrape-reading';
+import { metric } from '@app/common';
 
-const ready = getOrCreateMetric(
-  'connect_ready',
-  () =>
-    new Gauge({
-      name: 'connect_ready',
-      help: 'Outcome of the last readiness probe (GET /health/ready): 1 ready, 0 not ready',
-    }),
-);
+const ready = metric.gauge({
+  name: 'connect_ready',
+  help: 'Outcome of the last readiness probe (GET /health/ready): 1 ready, 0 not ready',
+});
 
-const changes = getOrCreateMetric(
-  'connect_readiness_changes_total',
-  () =>
-    new Counter({
-      name: 'connect_readiness_changes_total',
-      help: 'Readiness flips between ready and not ready (a flapping dependency shows as a fast rise)',
-    }),
-);
+const changes = metric.counter({
+  name: 'connect_readiness_changes_total',
+  help: 'Readiness flips between ready and not ready (a flapping dependency shows as a fast rise)',
+});
 
 let last: boolean | null = null;
 

@@ -1,19 +1,11 @@
-import { Counter, Gauge, register } from 'prom-client';
+import type { Gauge } from 'prom-client';
+import { metric } from '@app/common';
 
-/** Several apps share prom-client's default registry in one process (tests): reuse a metric once registered. */
-export function getOrCreateMetric<T>(name: string, create: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
-}
-
-const scrapeErrors = getOrCreateMetric(
-  'connect_metrics_scrape_errors_total',
-  () =>
-    new Counter({
-      name: 'connect_metrics_scrape_errors_total',
-      help: 'Scrape-time database readings that failed or timed out (their gauges kept their last values)',
-      labelNames: ['reading'] as const,
-    }),
-);
+const scrapeErrors = metric.counter({
+  name: 'connect_metrics_scrape_errors_total',
+  help: 'Scrape-time database readings that failed or timed out (their gauges kept their last values)',
+  labelNames: ['reading'] as const,
+});
 
 /** Well under Prometheus's default 10 s scrape timeout, even with every reading waiting for a pool connection. */
 const DEFAULT_TIMEOUT_MS = 2_000;
@@ -77,22 +69,18 @@ export function scrapeGauge<T, L extends string>(opts: {
   reading: ScrapeReading<T>;
   values: (reading: T) => Array<{ labels?: Partial<Record<L, string>>; value: number }>;
 }): Gauge<L> {
-  return getOrCreateMetric(
-    opts.name,
-    () =>
-      new Gauge<L>({
-        name: opts.name,
-        help: opts.help,
-        labelNames: opts.labelNames ?? [],
-        async collect() {
-          const reading = await opts.reading.read();
-          if (reading === null) return;
-          this.reset();
-          for (const v of opts.values(reading)) {
-            if (v.labels) this.set(v.labels, v.value);
-            else this.set(v.value);
-          }
-        },
-      }),
-  );
+  return metric.gauge<L>({
+    name: opts.name,
+    help: opts.help,
+    labelNames: opts.labelNames ?? [],
+    async collect() {
+      const reading = await opts.reading.read();
+      if (reading === null) return;
+      this.reset();
+      for (const v of opts.values(reading)) {
+        if (v.labels) this.set(v.labels, v.value);
+        else this.set(v.value);
+      }
+    },
+  });
 }

@@ -8,9 +8,7 @@ import { Caller, assertTenantAccess, tenantScopeOf } from '@app/auth';
 import {
   ServiceException,
   amountProblem,
-  cursorTimestampSql,
-  decodeKeysetCursor,
-  encodeKeysetCursor,
+  keysetPage,
   isKnownCurrency,
   ErrorCode,
   fieldError,
@@ -408,28 +406,11 @@ export class PaymentsService {
     if (q.type) qb.andWhere('p.type = :type', { type: q.type });
     if (q.created_gte) qb.andWhere('p.created_at >= :gte', { gte: new Date(q.created_gte) });
     if (q.created_lt) qb.andWhere('p.created_at < :lt', { lt: new Date(q.created_lt) });
-    if (q.cursor) {
-      const c = decodeKeysetCursor(q.cursor);
-      // The cursor keeps PostgreSQL's microseconds: a JS Date (milliseconds) would skip or repeat rows.
-      qb.andWhere('(p.created_at, p.id) < (CAST(:cAt AS timestamptz), CAST(:cId AS uuid))', {
-        cAt: c.at,
-        cId: c.id,
-      });
-    }
-    qb.addSelect(cursorTimestampSql('p.created_at'), 'p_cursor_at');
-    const { entities, raw } = await qb
-      .orderBy('p.created_at', 'DESC')
-      .addOrderBy('p.id', 'DESC')
-      .limit(limit + 1)
-      .getRawAndEntities<{ p_id: string; p_cursor_at: string }>();
-    const hasMore = entities.length > limit;
-    const page = entities.slice(0, limit);
-    const last = page[page.length - 1];
-    const lastRaw = last ? raw.find((r) => r.p_id === last.id) : undefined;
+    const page = await keysetPage(qb, { column: 'created_at', limit, cursor: q.cursor });
     return {
-      data: page.map((r) => PaymentRouteDto.from(r)),
-      has_more: hasMore,
-      next_cursor: hasMore && last && lastRaw ? encodeKeysetCursor(lastRaw.p_cursor_at, last.id) : null,
+      data: page.rows.map((r) => PaymentRouteDto.from(r)),
+      has_more: page.has_more,
+      next_cursor: page.next_cursor,
     };
   }
 

@@ -1,15 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ServiceException, cursorTimestampSql, decodeKeysetCursor, pageOf, ErrorCode } from '@app/common';
+import { ServiceException, keysetPage, ErrorCode, isUuid } from '@app/common';
 import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventStatus } from '@app/database';
 import type { StripeEvent } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
 import { annotateActiveSpan, traceCarrierJson } from '../tracing/trace-context';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const WEBHOOK_PROCESS_QUEUE = 'stripe-webhook.process';
 
@@ -162,10 +160,7 @@ export class WebhookInboxService {
         'e.source',
         'e.received_at',
         'e.processed_at',
-      ])
-      .orderBy('e.received_at', 'DESC')
-      .addOrderBy('e.id', 'DESC')
-      .limit(filter.limit + 1);
+      ]);
     if (filter.tenantScope !== null) {
       if (filter.tenantId !== undefined && filter.tenantId !== filter.tenantScope) {
         throw new ServiceException(ErrorCode.Forbidden, 'The caller cannot act for this tenant');
@@ -178,19 +173,7 @@ export class WebhookInboxService {
     if (filter.type) qb.andWhere('e.type = :type', { type: filter.type });
     if (filter.createdGte) qb.andWhere('e.received_at >= :gte', { gte: filter.createdGte });
     if (filter.createdLte) qb.andWhere('e.received_at <= :lte', { lte: filter.createdLte });
-    if (filter.cursor) {
-      const c = decodeKeysetCursor(filter.cursor);
-      qb.andWhere('(e.received_at, e.id) < (CAST(:at AS timestamptz), CAST(:cid AS uuid))', {
-        at: c.at,
-        cid: c.id,
-      });
-    }
-    // received_at has microseconds: the cursor carries them as text (a JS Date would skip same-millisecond rows).
-    qb.addSelect(cursorTimestampSql('e.received_at'), 'e_cursor_at');
-    const { entities, raw } = await qb.getRawAndEntities<{ e_id: string; e_cursor_at: string }>();
-    const cursorAt = new Map(raw.map((r) => [r.e_id, r.e_cursor_at]));
-    const page = pageOf(entities, filter.limit, (row) => cursorAt.get(row.id) ?? row.received_at);
-    return { rows: page.rows, has_more: page.has_more, next_cursor: page.next_cursor };
+    return keysetPage(qb, { column: 'received_at', limit: filter.limit, cursor: filter.cursor });
   }
 
   /** Rows of other tenants, and unattributed rows for tenant-scoped callers, answer like missing rows. */
@@ -201,7 +184,7 @@ export class WebhookInboxService {
     lock: boolean,
   ): Promise<StripeWebhookEventEntity> {
     // Operators may use either the inbox id or Stripe's event id (what Stripe's dashboard shows).
-    const where = UUID.test(id) ? { id } : id.startsWith('evt_') ? { stripe_event_id: id } : null;
+    const where = isUuid(id) ? { id } : id.startsWith('evt_') ? { stripe_event_id: id } : null;
     const row = where
       ? await manager.findOne(StripeWebhookEventEntity, {
           where,

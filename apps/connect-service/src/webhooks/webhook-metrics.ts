@@ -1,8 +1,8 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Counter, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { getOrCreateMetric as getOrCreate, ScrapeReading, scrapeGauge } from '../metrics/scrape-reading';
+import { metric } from '@app/common';
+import { ScrapeReading, scrapeGauge } from '../metrics/scrape-reading';
 
 interface InboxReading {
   /** Rows per status, for the statuses that need an operator's eye (never the unbounded processed/ignored). */
@@ -22,36 +22,24 @@ const inboxReading = new ScrapeReading<InboxReading>('webhook_inbox');
  */
 @Injectable()
 export class WebhookMetrics implements OnModuleInit, OnModuleDestroy {
-  readonly events = getOrCreate(
-    'stripe_webhook_events_total',
-    () =>
-      new Counter({
-        name: 'stripe_webhook_events_total',
-        help: 'Stripe webhook events by type and outcome (intake duplicates and processing outcomes)',
-        labelNames: ['type', 'outcome'] as const,
-      }),
-  );
+  readonly events = metric.counter({
+    name: 'stripe_webhook_events_total',
+    help: 'Stripe webhook events by type and outcome (intake duplicates and processing outcomes)',
+    labelNames: ['type', 'outcome'] as const,
+  });
 
-  readonly signatureFailures = getOrCreate(
-    'stripe_webhook_signature_failures_total',
-    () =>
-      new Counter({
-        name: 'stripe_webhook_signature_failures_total',
-        help: 'Webhook deliveries refused with CONNECT_004, by reason',
-        labelNames: ['reason'] as const,
-      }),
-  );
+  readonly signatureFailures = metric.counter({
+    name: 'stripe_webhook_signature_failures_total',
+    help: 'Webhook deliveries refused with CONNECT_004, by reason',
+    labelNames: ['reason'] as const,
+  });
 
-  readonly lag = getOrCreate(
-    'stripe_webhook_processing_lag_seconds',
-    () =>
-      new Histogram({
-        name: 'stripe_webhook_processing_lag_seconds',
-        help: 'Time from an event entering the inbox to its first successful processing',
-        labelNames: ['type'] as const,
-        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
-      }),
-  );
+  readonly lag = metric.histogram({
+    name: 'stripe_webhook_processing_lag_seconds',
+    help: 'Time from an event entering the inbox to its first successful processing',
+    labelNames: ['type'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
+  });
 
   readonly backlog = scrapeGauge({
     name: 'stripe_webhook_inbox_backlog',
