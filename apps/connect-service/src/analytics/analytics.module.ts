@@ -1,4 +1,6 @@
 import { Module, OnApplicationBootstrap } from '@nestjs/common';
+import { DatabaseModule } from '@app/database';
+import { JobQueueModule } from '../queue/job-queue.module';
 import { JobQueue } from '../queue/job-queue.service';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsService } from './analytics.service';
@@ -10,6 +12,7 @@ export const ANALYTICS_FOLD_QUEUE = 'analytics.fold';
  * tick across replicas), the query API with CSV, and the rebuild command.
  */
 @Module({
+  imports: [DatabaseModule, JobQueueModule],
   controllers: [AnalyticsController],
   providers: [AnalyticsService],
   exports: [AnalyticsService],
