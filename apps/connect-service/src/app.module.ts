@@ -14,6 +14,7 @@ import { LoggingModule } from './logging/logger.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
 import { JobQueueModule } from './queue/job-queue.module';
+import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RedisModule } from './redis/redis.module';
 import { SecurityModule } from './security/security.module';
 import { stripeConnectionProvider } from './stripe/stripe-connection.provider';
@@ -40,6 +41,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     EventsModule,
     WebhooksModule,
     PaymentsModule,
+    ReconciliationModule,
   ],
 })
 export class AppModule {}

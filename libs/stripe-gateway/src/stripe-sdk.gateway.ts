@@ -42,6 +42,8 @@ import {
   StripeBalanceTransaction,
   StripeBalanceTransactionListParams,
   StripeCallOptions,
+  StripeCharge,
+  StripeChargeListParams,
   StripeCustomer,
   StripeCustomerCreateParams,
   StripeDeletedAccount,
@@ -54,14 +56,18 @@ import {
   StripePaymentIntentConfirmParams,
   StripePaymentIntentCreateParams,
   StripePaymentIntentListParams,
+  StripePayout,
+  StripePayoutListParams,
   StripePrice,
   StripePriceCreateParams,
   StripeReadOptions,
   StripeRefund,
   StripeRefundCreateParams,
+  StripeRefundListParams,
   StripeSubscription,
   StripeSubscriptionCancelParams,
   StripeSubscriptionCreateParams,
+  StripeSubscriptionListParams,
   StripeTransfer,
   StripeTransferListParams,
   StripeWebhookEndpoint,
@@ -466,6 +472,54 @@ export class StripeSdkGateway extends StripeGateway {
     return this.run('balance_transactions.list', 'reporting', 'idempotent', () =>
       this.#stripe.balanceTransactions.list(params, ro),
     );
+  }
+
+  listCharges(
+    params: StripeChargeListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeCharge>> {
+    const ro = this.readOptions(options);
+    return this.run('charges.list', 'reporting', 'idempotent', () => this.#stripe.charges.list(params, ro));
+  }
+
+  retrieveCharge(id: string, options?: StripeReadOptions): Promise<StripeCharge> {
+    const ro = this.readOptions(options);
+    return this.run('charges.retrieve', 'reporting', 'idempotent', () =>
+      this.#stripe.charges.retrieve(id, {}, ro),
+    );
+  }
+
+  listRefunds(
+    params: StripeRefundListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeRefund>> {
+    const ro = this.readOptions(options);
+    return this.run('refunds.list', 'reporting', 'idempotent', () => this.#stripe.refunds.list(params, ro));
+  }
+
+  listSubscriptions(
+    params: StripeSubscriptionListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeSubscription>> {
+    const ro = this.readOptions(options);
+    return this.run('subscriptions.list', 'reporting', 'idempotent', () =>
+      this.#stripe.subscriptions.list(params, ro),
+    );
+  }
+
+  retrieveTransfer(id: string, options?: StripeReadOptions): Promise<StripeTransfer> {
+    const ro = this.readOptions(options);
+    return this.run('transfers.retrieve', 'reporting', 'idempotent', () =>
+      this.#stripe.transfers.retrieve(id, {}, ro),
+    );
+  }
+
+  listPayouts(
+    params: StripePayoutListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripePayout>> {
+    const ro = this.readOptions(options);
+    return this.run('payouts.list', 'reporting', 'idempotent', () => this.#stripe.payouts.list(params, ro));
   }
 
   // --- Webhooks ---

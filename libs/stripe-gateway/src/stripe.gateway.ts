@@ -13,6 +13,8 @@ import type {
   StripeBalanceTransaction,
   StripeBalanceTransactionListParams,
   StripeCallOptions,
+  StripeCharge,
+  StripeChargeListParams,
   StripeCustomer,
   StripeCustomerCreateParams,
   StripeDeletedAccount,
@@ -25,14 +27,18 @@ import type {
   StripePaymentIntentConfirmParams,
   StripePaymentIntentCreateParams,
   StripePaymentIntentListParams,
+  StripePayout,
+  StripePayoutListParams,
   StripePrice,
   StripePriceCreateParams,
   StripeReadOptions,
   StripeRefund,
   StripeRefundCreateParams,
+  StripeRefundListParams,
   StripeSubscription,
   StripeSubscriptionCancelParams,
   StripeSubscriptionCreateParams,
+  StripeSubscriptionListParams,
   StripeTransfer,
   StripeTransferListParams,
   StripeWebhookEndpoint,
@@ -121,6 +127,27 @@ export abstract class StripeGateway {
     params?: StripeBalanceTransactionListParams,
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeBalanceTransaction>>;
+
+  /** Reconciliation reads: https://docs.stripe.com/api/charges/list and the lists beside it. */
+  abstract listCharges(
+    params?: StripeChargeListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeCharge>>;
+  abstract retrieveCharge(id: string, options?: StripeReadOptions): Promise<StripeCharge>;
+  abstract listRefunds(
+    params?: StripeRefundListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeRefund>>;
+  abstract listSubscriptions(
+    params?: StripeSubscriptionListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeSubscription>>;
+  abstract retrieveTransfer(id: string, options?: StripeReadOptions): Promise<StripeTransfer>;
+  /** A connected account's payouts (with `stripeAccount`): https://docs.stripe.com/api/payouts/list */
+  abstract listPayouts(
+    params?: StripePayoutListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripePayout>>;
 
   /** Registers a webhook endpoint; the answer carries the `whsec_` secret, once. */
   abstract createWebhookEndpoint(

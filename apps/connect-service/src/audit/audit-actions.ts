@@ -5,6 +5,8 @@ export const AUDIT_ACTIONS = [
   'account.disconnect',
   'payment.create',
   'payment.refund',
+  'reconciliation.run',
+  'reconciliation.resolve',
   'api_key.create',
   'api_key.rotate',
   'api_key.revoke',

@@ -143,12 +143,26 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
           ? await repo.findOneBy({ id: byMeta, type: PaymentRouteType.Refund })
           : null;
       row ??= await repo.findOneBy({ stripe_object_id: refund.id, type: PaymentRouteType.Refund });
+      // A refund made outside the service (the Dashboard, the API directly) on one of our payments: record it.
+      if (!row && !byMeta) row = await this.recordUnknownRefund(manager, tenantId, refund);
       if (!row || row.tenant_id !== tenantId) continue;
       const before = row.status;
       const after = await this.payments.applyRefund(row.id, refund, manager);
       if (after && after.status !== before) outcome = 'applied';
     }
     return outcome;
+  }
+
+  private async recordUnknownRefund(
+    manager: EntityManager,
+    tenantId: string,
+    refund: StripeRefund,
+  ): Promise<PaymentRouteEntity | null> {
+    const pi = typeof refund.payment_intent === 'string' ? refund.payment_intent : refund.payment_intent?.id;
+    const charge = typeof refund.charge === 'string' ? refund.charge : refund.charge?.id;
+    if (refund.status === 'failed' || refund.status === 'canceled') return null;
+    const parent = await this.findPayment(manager, tenantId, { pi, charge });
+    return parent ? this.payments.recordExternalRefund(manager, parent, refund) : null;
   }
 
   async onDisputeOrFee({ manager, event, tenantId }: WebhookHandlerContext): Promise<WebhookHandlerOutcome> {

@@ -10,7 +10,7 @@ import { SubscriptionsService } from './subscriptions.service';
 @Module({
   controllers: [PaymentsController],
   providers: [PaymentsService, SubscriptionsService, IdempotencyService, PaymentsWebhookHandlers],
-  exports: [PaymentsService],
+  exports: [PaymentsService, PaymentsWebhookHandlers],
 })
 export class PaymentsModule implements OnApplicationBootstrap {
   constructor(

@@ -531,6 +531,42 @@ export class PaymentsService {
     return refund;
   }
 
+  /**
+   * The refund route of a Refund made outside the service (Dashboard, API) on one of our payments, pending until
+   * applyRefund writes its state. Idempotent on the Refund's id (the unique stripe_object_id).
+   */
+  async recordExternalRefund(
+    manager: EntityManager,
+    parent: PaymentRouteEntity,
+    refund: StripeRefund,
+  ): Promise<PaymentRouteEntity | null> {
+    const repo = manager.getRepository(PaymentRouteEntity);
+    const id = randomUUID();
+    await repo
+      .createQueryBuilder()
+      .insert()
+      .values({
+        id,
+        tenant_id: parent.tenant_id,
+        stripe_account_id: parent.stripe_account_id,
+        type: PaymentRouteType.Refund,
+        status: PaymentRouteStatus.Pending,
+        charge_type: parent.charge_type,
+        amount: refund.amount,
+        fee: 0,
+        currency: refund.currency,
+        parent_id: parent.id,
+        stripe_payment_intent_id: parent.stripe_payment_intent_id,
+        stripe_object_id: refund.id,
+        stripe_idempotency_key: `stripe:${refund.id}`,
+        metadata: { recorded_from: 'stripe' },
+        stripe_details: {},
+      })
+      .orIgnore()
+      .execute();
+    return repo.findOneBy({ stripe_object_id: refund.id, type: PaymentRouteType.Refund });
+  }
+
   /** Writes a Refund's state onto its route; emits connect.refund.completed/failed once, on the transition. */
   async applyRefund(
     routeId: string,

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { PaymentsModule } from '../payments/payments.module';
+import { ReconciliationController } from './reconciliation.controller';
+import { ReconciliationEngine } from './reconciliation.engine';
+import { ReconciliationService } from './reconciliation.service';
+import { ReconciliationWorker } from './reconciliation.worker';
+
+/** Our routes against Stripe's objects: runs, drift items, heals through the webhook handlers, manual resolution. */
+@Module({
+  imports: [PaymentsModule],
+  controllers: [ReconciliationController],
+  providers: [ReconciliationService, ReconciliationEngine, ReconciliationWorker],
+})
+export class ReconciliationModule {}
