@@ -7,6 +7,7 @@ import { invalidRequest, StripeApiError } from './errors';
 import { newId } from './ids';
 import { Params } from './params';
 import { accountLinksRoutes } from './resources/account-links.resource';
+import { applicationFeesRoutes } from './resources/application-fees.resource';
 import { accountsRoutes } from './resources/accounts.resource';
 import { balanceRoutes } from './resources/balance.resource';
 import { billingRoutes } from './resources/billing.resource';
@@ -14,6 +15,7 @@ import { eventsRoutes } from './resources/events.resource';
 import { oauthRoutes } from './resources/oauth.resource';
 import { paymentIntentsRoutes } from './resources/payment-intents.resource';
 import { refundsRoutes } from './resources/refunds.resource';
+import { transfersRoutes } from './resources/transfers.resource';
 import { webhookEndpointsRoutes } from './resources/webhook-endpoints.resource';
 import { SpecValidator } from './spec-validator';
 
@@ -28,6 +30,8 @@ export function allRoutes(): Route[] {
     ...paymentIntentsRoutes(),
     ...refundsRoutes(),
     ...balanceRoutes(),
+    ...applicationFeesRoutes(),
+    ...transfersRoutes(),
     ...eventsRoutes(),
     ...billingRoutes(),
   ];

@@ -10,6 +10,7 @@ import type {
   StripeAccountUpdateParams,
   StripeApplicationFee,
   StripeApplicationFeeListParams,
+  StripeApplicationFeeRefundCreateParams,
   StripeBalanceTransaction,
   StripeBalanceTransactionListParams,
   StripeCallOptions,
@@ -19,9 +20,11 @@ import type {
   StripeCustomerCreateParams,
   StripeDeletedAccount,
   StripeEvent,
+  StripeFeeRefund,
   StripeList,
   StripeOAuthDeauthorization,
   StripeOAuthToken,
+  StripePaginationParams,
   StripePaymentIntent,
   StripePaymentIntentCancelParams,
   StripePaymentIntentConfirmParams,
@@ -40,7 +43,11 @@ import type {
   StripeSubscriptionCreateParams,
   StripeSubscriptionListParams,
   StripeTransfer,
+  StripeTransferCreateParams,
   StripeTransferListParams,
+  StripeTransferReversal,
+  StripeTransferReversalCreateParams,
+  StripeTransferUpdateParams,
   StripeWebhookEndpoint,
   StripeWebhookEndpointCreateParams,
 } from './stripe-gateway.types';
@@ -114,6 +121,11 @@ export abstract class StripeGateway {
     options?: StripeReadOptions,
   ): Promise<StripeSubscription>;
 
+  abstract listSubscriptions(
+    params?: StripeSubscriptionListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeSubscription>>;
+
   abstract listEvents(query?: ListEventsQuery): Promise<StripeList<StripeEvent>>;
   abstract listApplicationFees(
     params?: StripeApplicationFeeListParams,
@@ -123,12 +135,20 @@ export abstract class StripeGateway {
     params?: StripeTransferListParams,
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeTransfer>>;
+  /**
+   * `GET /v1/balance_transactions`; `payout` lists what an automatic payout carried (Stripe answers
+   * `payout_reconciliation_not_ready` until the payout's reconciliation completes).
+   */
   abstract listBalanceTransactions(
     params?: StripeBalanceTransactionListParams,
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeBalanceTransaction>>;
+  abstract retrieveBalanceTransaction(
+    id: string,
+    options?: StripeReadOptions,
+  ): Promise<StripeBalanceTransaction>;
 
-  /** Reconciliation reads: https://docs.stripe.com/api/charges/list and the lists beside it. */
+  // --- Charges and refunds, as Stripe holds them (reconciliation) ---
   abstract listCharges(
     params?: StripeChargeListParams,
     options?: StripeReadOptions,
@@ -138,16 +158,50 @@ export abstract class StripeGateway {
     params?: StripeRefundListParams,
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeRefund>>;
-  abstract listSubscriptions(
-    params?: StripeSubscriptionListParams,
-    options?: StripeReadOptions,
-  ): Promise<StripeList<StripeSubscription>>;
+
+  // --- Separate charges and transfers (https://docs.stripe.com/connect/separate-charges-and-transfers) ---
+  /** `source_transaction` takes the charge (`ch_`), not the PaymentIntent. */
+  abstract createTransfer(
+    params: StripeTransferCreateParams,
+    options: StripeCallOptions,
+  ): Promise<StripeTransfer>;
   abstract retrieveTransfer(id: string, options?: StripeReadOptions): Promise<StripeTransfer>;
-  /** A connected account's payouts (with `stripeAccount`): https://docs.stripe.com/api/payouts/list */
+  /** Only `description` and `metadata` can change. */
+  abstract updateTransfer(
+    id: string,
+    params: StripeTransferUpdateParams,
+    options?: StripeCallOptions,
+  ): Promise<StripeTransfer>;
+  /** `amount` omitted reverses what remains. https://docs.stripe.com/api/transfer_reversals/create */
+  abstract createTransferReversal(
+    transferId: string,
+    params: StripeTransferReversalCreateParams,
+    options: StripeCallOptions,
+  ): Promise<StripeTransferReversal>;
+  abstract listTransferReversals(
+    transferId: string,
+    params?: StripePaginationParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeTransferReversal>>;
+
+  // --- Application fee refunds (https://docs.stripe.com/api/fee_refunds) ---
+  abstract createApplicationFeeRefund(
+    feeId: string,
+    params: StripeApplicationFeeRefundCreateParams,
+    options: StripeCallOptions,
+  ): Promise<StripeFeeRefund>;
+  abstract listApplicationFeeRefunds(
+    feeId: string,
+    params?: StripePaginationParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeFeeRefund>>;
+
+  // --- Payouts of a connected account (pass its `stripeAccount`) ---
   abstract listPayouts(
     params?: StripePayoutListParams,
     options?: StripeReadOptions,
   ): Promise<StripeList<StripePayout>>;
+  abstract retrievePayout(id: string, options?: StripeReadOptions): Promise<StripePayout>;
 
   /** Registers a webhook endpoint; the answer carries the `whsec_` secret, once. */
   abstract createWebhookEndpoint(
@@ -169,6 +223,24 @@ export abstract class StripeGateway {
 
   /** The state of each family's circuit breaker (for readiness probes and dashboards). */
   abstract circuitStates(): Record<OperationFamily, CircuitStateName>;
+
+  /**
+   * Pages through any Stripe list, newest first, until exhausted or `maxPages`: `fetchPage` gets the cursor
+   * (`starting_after`) and calls one of the list methods above, so each page has the usual resilience.
+   */
+  async *iterateList<T extends { id: string }>(
+    fetchPage: (startingAfter: string | undefined) => Promise<StripeList<T>>,
+    maxPages = Number.POSITIVE_INFINITY,
+  ): AsyncGenerator<T> {
+    let startingAfter: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const list = await fetchPage(startingAfter);
+      for (const item of list.data) yield item;
+      const last = list.data[list.data.length - 1];
+      if (!list.has_more || !last) return;
+      startingAfter = last.id;
+    }
+  }
 
   /**
    * Pages through `GET /v1/events` (newest first, as Stripe lists them) until exhausted or `maxPages`.
