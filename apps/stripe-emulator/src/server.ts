@@ -14,6 +14,7 @@ import { billingRoutes } from './resources/billing.resource';
 import { eventsRoutes } from './resources/events.resource';
 import { oauthRoutes } from './resources/oauth.resource';
 import { paymentIntentsRoutes } from './resources/payment-intents.resource';
+import { payoutsRoutes } from './resources/payouts.resource';
 import { refundsRoutes } from './resources/refunds.resource';
 import { transfersRoutes } from './resources/transfers.resource';
 import { webhookEndpointsRoutes } from './resources/webhook-endpoints.resource';
@@ -32,6 +33,7 @@ export function allRoutes(): Route[] {
     ...balanceRoutes(),
     ...applicationFeesRoutes(),
     ...transfersRoutes(),
+    ...payoutsRoutes(),
     ...eventsRoutes(),
     ...billingRoutes(),
   ];

@@ -6,6 +6,8 @@ import { verify } from '../resources/accounts.resource';
 import { VerificationAction } from '../resources/account-objects';
 import { createDispute } from '../resources/refunds.resource';
 import { parseCapabilityChanges, setCapabilities } from '../resources/capabilities';
+import { advancePayout, PayoutStage, runPayouts } from '../resources/payouts.resource';
+import { forget, setFields } from './drift';
 import { FaultSpec } from './faults';
 
 /**
@@ -82,6 +84,45 @@ export function registerControlRoutes(app: FastifyInstance, holder: StateHolder)
     if (!account) return notFound(reply, `No such account: '${id}'`);
     try {
       return setCapabilities(holder.state, account, parseCapabilityChanges(bodyOf(req.body)));
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.post('/_emulator/accounts/:id/payouts/run', async (req, reply) => {
+    const body = bodyOf(req.body);
+    try {
+      const until = (typeof body.until === 'string' ? body.until : 'reconciled') as PayoutStage;
+      return { payouts: runPayouts(holder.state, (req.params as { id: string }).id, until) };
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.post('/_emulator/payouts/:id/advance', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const entry = holder.state.store.entry('payout', id);
+    if (!entry) return notFound(reply, `No such payout: '${id}'`);
+    const body = bodyOf(req.body);
+    try {
+      const failureCode = typeof body.failure_code === 'string' ? body.failure_code : undefined;
+      return advancePayout(holder.state, entry.owner, entry.obj, body.to as PayoutStage, failureCode);
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.post('/_emulator/objects/:id', async (req, reply) => {
+    try {
+      return setFields(holder.state, (req.params as { id: string }).id, bodyOf(req.body).set);
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.delete('/_emulator/objects/:id', async (req, reply) => {
+    try {
+      return forget(holder.state, (req.params as { id: string }).id);
     } catch (e) {
       return sendError(reply, e);
     }
