@@ -240,10 +240,7 @@ export class ReconciliationEngine {
       }
       case 'sub:account': {
         const list = await this.call(ctx, () =>
-          this.gateway.listSubscriptions(
-            { ...this.listParams(ctx, cursor), status: 'all' },
-            this.account(ctx),
-          ),
+          this.gateway.listSubscriptions(this.listParams(ctx, cursor), this.account(ctx)),
         );
         const out = await this.compareSubscriptions(ctx, list.data);
         return this.paged(phase, list, out);
@@ -673,7 +670,11 @@ export class ReconciliationEngine {
     for (const fee of fees) {
       const route = routes.get(idOf(fee.charge) ?? '');
       if (!route) continue;
-      matches.push({ stripe_object_id: fee.id, payment_route_id: route.id, kind: 'linked', amount: null });
+      // Fee refunds (`fr_`) reach the account's balance too: link them for the payout phase.
+      const feeRefunds = (fee.refunds?.data ?? []).map((r) => r.id);
+      for (const id of [fee.id, ...feeRefunds])
+        if (id)
+          matches.push({ stripe_object_id: id, payment_route_id: route.id, kind: 'linked', amount: null });
       if (fee.amount !== route.fee) {
         findings.push({
           category: DriftCategory.FeeMismatch,
@@ -741,9 +742,11 @@ export class ReconciliationEngine {
         continue;
       }
       matches.push({ stripe_object_id: t.id, payment_route_id: route.id, kind: 'linked', amount: null });
-      const payment = idOf(t.destination_payment);
-      if (payment)
-        matches.push({ stripe_object_id: payment, payment_route_id: route.id, kind: 'linked', amount: null });
+      // The account-side objects it made: the `py_` payment, and each reversal's `pyr_` refund of that payment.
+      const reversals = (t.reversals?.data ?? []).map((r) => idOf(r.destination_payment_refund));
+      for (const id of [idOf(t.destination_payment), ...reversals])
+        if (id)
+          matches.push({ stripe_object_id: id, payment_route_id: route.id, kind: 'linked', amount: null });
       const right = split
         ? t.amount === route.amount && idOf(t.destination) === route.stripe_account_id
         : route.charge_type !== ChargeType.Destination ||
@@ -905,8 +908,15 @@ export class ReconciliationEngine {
    * route. https://docs.stripe.com/connect/payouts-connected-accounts#reconcile
    */
   private async linkedThroughTransfer(ctx: JobContext, source: string): Promise<boolean> {
-    if (!source.startsWith('py_')) return false;
-    const payment = await this.retrieve(ctx, () => this.gateway.retrieveCharge(source, this.account(ctx)));
+    let paymentId = source;
+    if (source.startsWith('pyr_')) {
+      // A reversal's refund of the payment: back to the payment it refunded.
+      const refund = await this.retrieve(ctx, () => this.gateway.retrieveRefund(source, this.account(ctx)));
+      paymentId = idOf(refund?.charge) ?? '';
+      if ((await this.linkedRoutes(ctx, [paymentId])).size) return true;
+    }
+    if (!paymentId.startsWith('py_')) return false;
+    const payment = await this.retrieve(ctx, () => this.gateway.retrieveCharge(paymentId, this.account(ctx)));
     const transferId = idOf(payment?.source_transfer);
     if (!transferId) return false;
     if ((await this.linkedRoutes(ctx, [transferId])).size) return true;
@@ -1006,7 +1016,10 @@ export class ReconciliationEngine {
         return this.compareTransfers(ctx, [transfer]);
       }
       case PaymentRouteType.Subscription:
-        return { findings: [this.missing(route, route.stripe_object_id)], matches: [] };
+        // Stripe's subscription list leaves canceled ones out unless asked: unseen and canceled is no difference.
+        return route.status === PaymentRouteStatus.Canceled
+          ? none
+          : { findings: [this.missing(route, route.stripe_object_id)], matches: [] };
     }
   }
 }

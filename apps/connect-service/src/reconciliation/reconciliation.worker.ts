@@ -8,6 +8,7 @@ import {
 import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { ErrorCode, ServiceException } from '@app/common';
 import { reconciliationConfig } from '@app/config';
 import {
   DriftItemStatus,
@@ -131,7 +132,10 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
         `UPDATE reconciliation_jobs SET stripe_calls = stripe_calls + $2, error = $3 WHERE id = $1`,
         [job.id, ctx.calls - persisted, message.slice(0, 1000)],
       );
-      if (err instanceof ShuttingDown || retryCount < RETRY_LIMIT) throw err;
+      if (err instanceof ShuttingDown) throw err;
+      // Stripe refusing a read (an account we may no longer read, say) will not change by retrying.
+      const permanent = err instanceof ServiceException && err.code !== ErrorCode.StripeUnavailable;
+      if (!permanent && retryCount < RETRY_LIMIT) throw err;
       this.logger.error(`reconciliation job ${job.id} (tenant ${job.tenant_id}) failed for good: ${message}`);
       await this.finish(ctx, message);
     }
