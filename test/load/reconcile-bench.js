@@ -31,7 +31,8 @@ const TENANTS = opt('tenants', 'BENCH_TENANTS', 5);
 const RPS = opt('rps', 'RECONCILIATION_STRIPE_RPS', 20);
 const PAGE = opt('page', 'RECONCILIATION_PAGE_SIZE', 100);
 const JWT_SECRET = 'bench-jwt-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
-const log = (msg) => process.stdout.write(`[reconcile-bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const log = (msg) =>
+  process.stdout.write(`[reconcile-bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 async function scratchDatabase() {
   let server = process.env.TEST_DATABASE_URL;
@@ -61,8 +62,12 @@ async function scratchDatabase() {
 
 function startEmulator() {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'emulator-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', (m) => (m && m.ready ? resolve({ child, url: m.url }) : reject(new Error(String(m)))));
+    const child = fork(path.join(__dirname, 'emulator-child.js'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.once('message', (m) =>
+      m && m.ready ? resolve({ child, url: m.url }) : reject(new Error(String(m))),
+    );
     child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
   });
 }
@@ -96,7 +101,12 @@ async function main() {
   const app = await createApp({ logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  const stripe = new Stripe('sk_test_reconcile_bench', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 2 });
+  const stripe = new Stripe('sk_test_reconcile_bench', {
+    host: '127.0.0.1',
+    port,
+    protocol: 'http',
+    maxNetworkRetries: 2,
+  });
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
 
@@ -115,7 +125,11 @@ async function main() {
          VALUES ($1, $2, 'active', true, 'account_link', 'express')`,
         [tenant, account.id],
       );
-      tenants.push({ tenant, acct: account.id, chargeType: i < Math.ceil(TENANTS * 0.6) ? 'direct' : 'destination' });
+      tenants.push({
+        tenant,
+        acct: account.id,
+        chargeType: i < Math.ceil(TENANTS * 0.6) ? 'direct' : 'destination',
+      });
     }
     const from = new Date(Date.now() - 2000);
     log(`seeding ${PAYMENTS} payments across ${TENANTS} tenants through the emulator's API`);
@@ -135,7 +149,10 @@ async function main() {
         metadata: { payment_route_id: id, tenant_id: t.tenant },
         ...(t.chargeType === 'destination' ? { transfer_data: { destination: t.acct } } : {}),
       };
-      const pi = await stripe.paymentIntents.create(params, t.chargeType === 'direct' ? { stripeAccount: t.acct } : {});
+      const pi = await stripe.paymentIntents.create(
+        params,
+        t.chargeType === 'direct' ? { stripeAccount: t.acct } : {},
+      );
       rows.push([id, t.tenant, t.acct, t.chargeType, amount, fee, pi.id, pi.latest_charge]);
     });
     await pg.query(
@@ -144,11 +161,27 @@ async function main() {
        SELECT r.id::uuid, r.tenant, r.acct, 'payment', 'completed', r.ct::charge_type, r.amount, r.fee, 'usd', r.pi, r.ch,
               'succeeded', 'route:' || r.id || ':create'
          FROM jsonb_to_recordset($1::jsonb) AS r(id text, tenant text, acct text, ct text, amount int, fee int, pi text, ch text)`,
-      [JSON.stringify(rows.map(([id, tenant, acct, ct, amount, fee, pi, ch]) => ({ id, tenant, acct, ct, amount, fee, pi, ch })))],
+      [
+        JSON.stringify(
+          rows.map(([id, tenant, acct, ct, amount, fee, pi, ch]) => ({
+            id,
+            tenant,
+            acct,
+            ct,
+            amount,
+            fee,
+            pi,
+            ch,
+          })),
+        ),
+      ],
     );
     log(`seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
 
-    const token = signAccessToken({ sub: 'bench', roles: ['platform'], scope: 'payments:read payments:write' }, { secret: JWT_SECRET, expiresIn: '1h' });
+    const token = signAccessToken(
+      { sub: 'bench', roles: ['platform'], scope: 'payments:read payments:write' },
+      { secret: JWT_SECRET, expiresIn: '1h' },
+    );
     const to = new Date(Date.now() + 2000);
     const started = Date.now();
     // One run per tenant, side by side, as the scheduled run over every tenant splits itself.
@@ -161,15 +194,28 @@ async function main() {
     if (res.status !== 202) throw new Error(`POST runs: ${res.status} ${JSON.stringify(run)}`);
     let done;
     for (;;) {
-      done = await (await fetch(`${base}/connect/reconciliation/runs/${run.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
+      done = await (
+        await fetch(`${base}/connect/reconciliation/runs/${run.id}`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json();
       if (done.status === 'completed' || done.status === 'failed') break;
       await new Promise((r) => setTimeout(r, 250));
     }
     const seconds = (Date.now() - started) / 1000;
-    const jobs = (await pg.query(`SELECT tenant_id, pages, stripe_calls FROM reconciliation_jobs WHERE run_id = $1 ORDER BY tenant_id`, [run.id])).rows;
+    const jobs = (
+      await pg.query(
+        `SELECT tenant_id, pages, stripe_calls FROM reconciliation_jobs WHERE run_id = $1 ORDER BY tenant_id`,
+        [run.id],
+      )
+    ).rows;
     log(`run ${done.status}: ${PAYMENTS} payments, ${TENANTS} tenants, page ${PAGE}, ${RPS} requests/s`);
-    log(`time ${seconds.toFixed(1)} s, Stripe calls ${done.stripe_calls}, items ${JSON.stringify(done.totals)}`);
-    log(`throughput ${(PAYMENTS / seconds).toFixed(0)} payments/s; per tenant job: ${jobs.map((j) => `${j.tenant_id} ${j.stripe_calls} calls/${j.pages} pages`).join(', ')}`);
+    log(
+      `time ${seconds.toFixed(1)} s, Stripe calls ${done.stripe_calls}, items ${JSON.stringify(done.totals)}`,
+    );
+    log(
+      `throughput ${(PAYMENTS / seconds).toFixed(0)} payments/s; per tenant job: ${jobs.map((j) => `${j.tenant_id} ${j.stripe_calls} calls/${j.pages} pages`).join(', ')}`,
+    );
     log(`floor set by the request rate alone: ${(done.stripe_calls / RPS).toFixed(1)} s`);
   } finally {
     await pg.end();

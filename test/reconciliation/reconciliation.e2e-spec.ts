@@ -501,6 +501,14 @@ describe('reconciliation against the emulator', () => {
     expect(
       (await api('GET', `/connect/reconciliation/runs/${runOfA.id}`, undefined, tenantToken)).status,
     ).toBe(404);
+    const [itemOfA] = await itemsOf(runOfA.id, '&status=mismatched');
+    const foreign = await api<{ code: string }>(
+      'POST',
+      `/connect/reconciliation/items/${itemOfA.id}/resolve`,
+      { note: 'not mine' },
+      tenantToken,
+    );
+    expect(foreign.status).toBe(404);
     const own = driftRuns.find((r) => r.tenant_id === C.id)!;
     expect((await api('GET', `/connect/reconciliation/runs/${own.id}`, undefined, tenantToken)).status).toBe(
       200,

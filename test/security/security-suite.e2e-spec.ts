@@ -116,6 +116,17 @@ describe('security suite', () => {
       [`evt_sec_${randomUUID()}`, tenantB],
     );
     seeded.webhook_event = wh.rows[0].id;
+    const run = await db.query<{ id: string }>(
+      `INSERT INTO reconciliation_runs (tenant_id, window_from, window_to, grace_seconds, trigger, status)
+       VALUES ($1, now() - interval '1 day', now(), 900, 'manual', 'completed') RETURNING id`,
+      [tenantB],
+    );
+    seeded.reconciliation_run = run.rows[0].id;
+    await db.query(
+      `INSERT INTO reconciliation_items (run_id, last_run_id, tenant_id, scope, identity, category, status, object_created_at)
+       VALUES ($1, $1, $2, 'live', $3, 'duplicate', 'mismatched', now())`,
+      [seeded.reconciliation_run, tenantB, `duplicate|-|pi_${randomUUID()}`],
+    );
     const sub = await send('POST', '/connect/event-subscriptions', headersFor('platform'), {
       url: 'https://tenant-b.example.com/hooks',
       event_types: ['*'],
@@ -265,6 +276,7 @@ describe('security suite', () => {
       '/connect/event-subscriptions',
       '/connect/webhooks/events',
       '/connect/audit-log',
+      '/connect/reconciliation/runs',
     ])('the list %s shows tenant A nothing of tenant B', async (url) => {
       const res = await send('GET', `${url}?limit=100`, headersFor('admin'));
       count('cross-tenant lists');

@@ -62,7 +62,7 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
       retryLimit: RETRY_LIMIT,
       retryDelaySeconds: 2,
       retryBackoff: true,
-      expireInSeconds: 3600,
+      expireInSeconds: 1800,
     });
     await this.queue.define({
       name: RECONCILIATION_SCHEDULE_QUEUE,
