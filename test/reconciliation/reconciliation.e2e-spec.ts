@@ -1,14 +1,20 @@
 import { DataSource } from 'typeorm';
+import { randomUUID } from 'node:crypto';
 import {
+  ChargeType,
   ConnectAccountEntity,
   ConnectAccountStatus,
   OnboardingMethod,
   PaymentRouteEntity,
+  PaymentRouteStatus,
+  PaymentRouteType,
   StripeAccountType,
 } from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
+import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
 import { PHASES } from '../../apps/connect-service/src/reconciliation/reconciliation.engine';
+import { RECONCILIATION_SCHEDULE_QUEUE } from '../../apps/connect-service/src/reconciliation/reconciliation-queues';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
 
 jest.setTimeout(180_000);
@@ -209,6 +215,7 @@ describe('reconciliation against the emulator', () => {
   };
 
   const seeded: Record<string, Route[]> = {};
+  const splitShares: { route: string; transfer: string; tenant: string }[] = [];
 
   beforeAll(async () => {
     emulator = await startStripeEmulator({ port: 0, logger: () => undefined });
@@ -257,6 +264,78 @@ describe('reconciliation against the emulator', () => {
       application_fee_percent: 10,
     });
     expect(sub.status).toBe(201);
+    // A split payment (separate charge and transfers): C's charge on the platform, shares to A and B. No service
+    // path creates splits yet, so the routes are written as the routing module records them (parent `separate`
+    // payment with its transfer_group; one `transfer` route per share, parent_id = the payment, stripe_object_id =
+    // the tr_), against real Stripe objects made through the gateway.
+    const group = `split_${Date.now()}`;
+    const parentId = randomUUID();
+    const parentPi = await gateway.createPaymentIntent(
+      {
+        amount: 10_000,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        transfer_group: group,
+        metadata: { tenant_id: C.id, payment_route_id: parentId },
+      },
+      {},
+    );
+    const routeRepo = ds.getRepository(PaymentRouteEntity);
+    await routeRepo.insert({
+      id: parentId,
+      tenant_id: C.id,
+      stripe_account_id: C.acct,
+      type: PaymentRouteType.Payment,
+      status: PaymentRouteStatus.Completed,
+      charge_type: ChargeType.Separate,
+      amount: 10_000,
+      fee: 0,
+      currency: 'usd',
+      stripe_payment_intent_id: parentPi.id,
+      stripe_object_id: parentPi.latest_charge as string,
+      stripe_status: 'succeeded',
+      transfer_group: group,
+      stripe_idempotency_key: `route:${parentId}:create`,
+      metadata: {},
+      stripe_details: {},
+    });
+    for (const [share, amount] of [
+      [A, 6000],
+      [B, 3000],
+    ] as const) {
+      const childId = randomUUID();
+      const transfer = await gateway.createTransfer(
+        {
+          amount,
+          currency: 'usd',
+          destination: share.acct,
+          source_transaction: parentPi.latest_charge as string,
+          transfer_group: group,
+          metadata: { tenant_id: share.id, payment_route_id: childId },
+        },
+        { idempotencyKey: `route:${childId}:transfer` },
+      );
+      await routeRepo.insert({
+        id: childId,
+        tenant_id: share.id,
+        stripe_account_id: share.acct,
+        type: PaymentRouteType.Transfer,
+        status: PaymentRouteStatus.Completed,
+        charge_type: ChargeType.Separate,
+        amount,
+        fee: 0,
+        currency: 'usd',
+        parent_id: parentId,
+        stripe_object_id: transfer.id,
+        stripe_status: 'paid',
+        transfer_group: group,
+        stripe_idempotency_key: `route:${childId}:transfer`,
+        metadata: {},
+        stripe_details: {},
+      });
+      splitShares.push({ route: childId, transfer: transfer.id, tenant: share.id });
+    }
     // Each account's balance paid out and reconciled, so payouts carry every kind of balance transaction.
     for (const tenant of tenants)
       await control(`accounts/${tenant.acct}/payouts/run`, { until: 'reconciled' });
@@ -267,7 +346,7 @@ describe('reconciliation against the emulator', () => {
     await emulator?.close();
   });
 
-  it('finds nothing on the clean history (210 payments, refunds, a subscription, payouts)', async () => {
+  it('finds nothing on the clean history (210 payments, refunds, a split, a subscription, payouts)', async () => {
     const { runs, items, totals } = await reconcileTenants({ ...windowNow(), grace_seconds: 0 });
     expect(runs.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
     expect(items).toEqual([]);
@@ -379,6 +458,15 @@ describe('reconciliation against the emulator', () => {
     ).transfer as string;
     await control(`objects/${transferOf}`, { set: { amount: 10 } });
     injected.transfer = { category: 'transfer_mismatch', status: 'mismatched', route: b[13].id };
+    // transfer, split: A's share of the split payment carries another amount at Stripe.
+    const shareOfA = splitShares.find((x) => x.tenant === A.id)!;
+    await control(`objects/${shareOfA.transfer}`, { set: { amount: 5999 } });
+    injected.split = {
+      category: 'transfer_mismatch',
+      status: 'mismatched',
+      route: shareOfA.route,
+      object: shareOfA.transfer,
+    };
     // duplicate: a second PaymentIntent carrying an existing route's id.
     const twin = await gateway.createPaymentIntent(
       {
@@ -411,7 +499,7 @@ describe('reconciliation against the emulator', () => {
       status_mismatch: 2,
       fee_mismatch: 1,
       refund_mismatch: 1,
-      transfer_mismatch: 1,
+      transfer_mismatch: 2,
       duplicate: 1,
       payout_unlinked: 1,
     });
@@ -440,6 +528,7 @@ describe('reconciliation against the emulator', () => {
         amount_mismatch: 1,
         status_mismatch: 1,
         fee_mismatch: 1,
+        transfer_mismatch: 1,
         payout_unlinked: 1,
       },
       [B.id]: {
@@ -473,7 +562,7 @@ describe('reconciliation against the emulator', () => {
       status_mismatch: 1,
       fee_mismatch: 1,
       refund_mismatch: 1,
-      transfer_mismatch: 1,
+      transfer_mismatch: 2,
       duplicate: 1,
       payout_unlinked: 1,
     });
@@ -608,5 +697,30 @@ describe('reconciliation against the emulator', () => {
     expect(left.length).toBeGreaterThan(3);
     expect(left).toEqual((await itemsOf(uninterrupted.id)).map(key).sort());
     expect(resumed.totals).toEqual(uninterrupted.totals);
+  });
+
+  it('the cron starts a run over every tenant for the configured window, one job per tenant', async () => {
+    const [schedule] = (await ds.query(`SELECT name, cron FROM ${schema}.schedule WHERE name = $1`, [
+      RECONCILIATION_SCHEDULE_QUEUE,
+    ])) as { name: string; cron: string }[];
+    expect(schedule).toEqual({ name: RECONCILIATION_SCHEDULE_QUEUE, cron: '41 2 * * *' });
+    // What pg-boss's clock enqueues on the tick, sent now.
+    await t.app.get(JobQueue).send(RECONCILIATION_SCHEDULE_QUEUE, {});
+    const run = await until('the scheduled run', async () => {
+      const rows = (await ds.query(
+        `SELECT id, tenant_id, window_from, window_to FROM reconciliation_runs WHERE trigger = 'scheduled'`,
+      )) as { id: string; tenant_id: string | null; window_from: Date; window_to: Date }[];
+      return rows[0];
+    });
+    expect(run.tenant_id).toBeNull();
+    expect(run.window_to.getTime() - run.window_from.getTime()).toBe(90_000_000);
+    const ours = await until('our tenants reconciled', async () => {
+      const jobs = (await ds.query(
+        `SELECT tenant_id, status FROM reconciliation_jobs WHERE run_id = $1 AND tenant_id = ANY($2)`,
+        [run.id, tenants.map((x) => x.id)],
+      )) as { tenant_id: string; status: string }[];
+      return jobs.length === 3 && jobs.every((j) => j.status === 'completed') ? jobs : null;
+    });
+    expect(ours).toHaveLength(3);
   });
 });
