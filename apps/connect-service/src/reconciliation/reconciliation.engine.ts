@@ -57,6 +57,8 @@ export type Phase = (typeof PHASES)[number];
 
 /** Stripe's `created` and our `created_at` come from two clocks: lists reach this far past the window's edges. */
 const EDGE_SLACK_SECONDS = 60;
+/** How long a job waits for a platform page another job of its run is fetching before it fetches it itself. */
+const SHARED_PAGE_WAIT_MS = 30_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Obj = Record<string, unknown>;
@@ -190,7 +192,7 @@ export class ReconciliationEngine {
       case 'pi:account':
       case 'pi:platform': {
         const onAccount = phase === 'pi:account';
-        const list = await this.call(ctx, () =>
+        const list = await this.page(ctx, onAccount, () =>
           this.gateway.listPaymentIntents(
             this.listParams(ctx, cursor),
             onAccount ? this.account(ctx) : undefined,
@@ -203,7 +205,7 @@ export class ReconciliationEngine {
       case 're:account':
       case 're:platform': {
         const onAccount = phase === 're:account';
-        const list = await this.call(ctx, () =>
+        const list = await this.page(ctx, onAccount, () =>
           this.gateway.listRefunds(this.listParams(ctx, cursor), onAccount ? this.account(ctx) : undefined),
         );
         const out = await this.compareRefunds(ctx, list.data);
@@ -212,14 +214,14 @@ export class ReconciliationEngine {
       case 'ch:account':
       case 'ch:platform': {
         const onAccount = phase === 'ch:account';
-        const list = await this.call(ctx, () =>
+        const list = await this.page(ctx, onAccount, () =>
           this.gateway.listCharges(this.listParams(ctx, cursor), onAccount ? this.account(ctx) : undefined),
         );
         const out = await this.compareCharges(ctx, list.data, onAccount);
         return this.paged(phase, list, out);
       }
       case 'fee:platform': {
-        const list = await this.call(ctx, () =>
+        const list = await this.page(ctx, false, () =>
           this.gateway.listApplicationFees(this.listParams(ctx, cursor)),
         );
         const out = await this.compareFees(
@@ -252,6 +254,52 @@ export class ReconciliationEngine {
       case 'done':
         return { findings: [], matches: [], phase: 'done', cursor: null, subCursor: null };
     }
+  }
+
+  /**
+   * One list page. A platform list in a run over every tenant is the same page for all of its jobs: the first job
+   * to need it fetches it and keeps it (reconciliation_pages) for the others, so N tenants do not read it N times.
+   */
+  private async page<T>(
+    ctx: JobContext,
+    onAccount: boolean,
+    fetch: () => Promise<StripeList<T>>,
+  ): Promise<StripeList<T>> {
+    if (onAccount || ctx.run.tenant_id !== null) return this.call(ctx, fetch);
+    const key = [ctx.run.id, ctx.job.phase, ctx.job.cursor ?? ''];
+    // The first job to claim the page fetches it; the others wait for it (never holding a transaction meanwhile).
+    const claimed = (await this.dataSource.query(
+      `INSERT INTO reconciliation_pages (run_id, phase, cursor) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING cursor`,
+      key,
+    )) as unknown[];
+    if (claimed.length) {
+      try {
+        const list = await this.call(ctx, fetch);
+        await this.dataSource.query(
+          `UPDATE reconciliation_pages SET data = $4 WHERE run_id = $1 AND phase = $2 AND cursor = $3`,
+          [...key, JSON.stringify(list)],
+        );
+        return list;
+      } catch (err) {
+        await this.dataSource.query(
+          `DELETE FROM reconciliation_pages WHERE run_id = $1 AND phase = $2 AND cursor = $3`,
+          key,
+        );
+        throw err;
+      }
+    }
+    const deadline = Date.now() + SHARED_PAGE_WAIT_MS;
+    while (Date.now() < deadline) {
+      const kept = (await this.dataSource.query(
+        `SELECT data FROM reconciliation_pages WHERE run_id = $1 AND phase = $2 AND cursor = $3`,
+        key,
+      )) as { data: StripeList<T> | null }[];
+      if (kept[0]?.data) return kept[0].data;
+      if (!kept[0]) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // The claimer failed or is slow (a stopped replica): fetch it ourselves.
+    return this.call(ctx, fetch);
   }
 
   private paged<T extends { id: string }>(

@@ -133,6 +133,7 @@ export class ReconciliationService {
        WHERE id = $1`,
       [runId, error ? ReconciliationRunStatus.Failed : ReconciliationRunStatus.Completed, error],
     );
+    await manager.query(`DELETE FROM reconciliation_pages WHERE run_id = $1`, [runId]);
   }
 
   async list(caller: Caller, q: ListReconciliationRunsQueryDto): Promise<ReconciliationRunListDto> {

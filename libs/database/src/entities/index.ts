@@ -13,6 +13,7 @@ import {
   ReconciliationItemEntity,
   ReconciliationJobEntity,
   ReconciliationMatchEntity,
+  ReconciliationPageEntity,
   ReconciliationRunEntity,
 } from './reconciliation.entity';
 
@@ -45,5 +46,6 @@ export const ENTITIES = [
   ReconciliationRunEntity,
   ReconciliationJobEntity,
   ReconciliationMatchEntity,
+  ReconciliationPageEntity,
   ReconciliationItemEntity,
 ];

@@ -185,6 +185,27 @@ export class ReconciliationMatchEntity {
   amount!: number | null;
 }
 
+/**
+ * A platform-side Stripe list page, kept for the run's other tenant jobs: platform lists hold every tenant's objects,
+ * so one fetch serves them all. Deleted when the run ends.
+ */
+@Entity({ name: 'reconciliation_pages' })
+export class ReconciliationPageEntity {
+  @PrimaryColumn({ name: 'run_id', type: 'uuid' })
+  run_id!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 32 })
+  phase!: string;
+
+  /** The page's `starting_after` ('' for the first page). */
+  @PrimaryColumn({ type: 'varchar', length: 255 })
+  cursor!: string;
+
+  /** Stripe's list object as answered; null while the job that claimed the page fetches it. */
+  @Column({ type: 'jsonb', nullable: true })
+  data!: Record<string, unknown> | null;
+}
+
 /** One difference between our records and Stripe's, with both sides' values. */
 @Entity({ name: 'reconciliation_items' })
 @Index('uq_reconciliation_items_identity', ['scope', 'tenant_id', 'identity'], { unique: true })

@@ -1,6 +1,9 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Reconciliation: runs, their per-tenant jobs with stored Stripe cursors, the objects they linked, drift items. */
+/**
+ * Reconciliation: runs, their per-tenant jobs with stored Stripe cursors, the objects they linked, shared platform
+ * list pages, drift items.
+ */
 export class Reconciliation1764210000000 implements MigrationInterface {
   name = 'Reconciliation1764210000000';
 
@@ -45,9 +48,13 @@ export class Reconciliation1764210000000 implements MigrationInterface {
     await q.query(
       `CREATE UNIQUE INDEX "uq_reconciliation_items_identity" ON "reconciliation_items" ("scope", "tenant_id", "identity")`,
     );
+    await q.query(
+      `CREATE TABLE "reconciliation_pages" ("run_id" uuid NOT NULL, "phase" character varying(32) NOT NULL, "cursor" character varying(255) NOT NULL, "data" jsonb, CONSTRAINT "PK_f805304d775f1b561a8ddca07bc" PRIMARY KEY ("run_id", "phase", "cursor"))`,
+    );
   }
 
   public async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "reconciliation_pages"`);
     await q.query(`DROP INDEX "public"."uq_reconciliation_items_identity"`);
     await q.query(`DROP INDEX "public"."ix_reconciliation_items_last_run"`);
     await q.query(`DROP INDEX "public"."ix_reconciliation_items_run"`);
