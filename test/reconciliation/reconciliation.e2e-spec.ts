@@ -364,6 +364,7 @@ describe('reconciliation against the emulator', () => {
 
   const injected: Record<string, { category: string; status: string; object?: string; route?: string }> = {};
   let driftRuns: Run[];
+  let secondRun: Item[];
 
   it('finds exactly the injected drifts, each in its category, and heals the safe ones', async () => {
     // payout_unlinked: the tenant's own charge (not through the platform) paid out with the rest.
@@ -549,6 +550,7 @@ describe('reconciliation against the emulator', () => {
   it('a second run of the same window finds nothing new', async () => {
     const before = (await ds.query(`SELECT count(*)::int AS n FROM reconciliation_items`)) as { n: number }[];
     const again = await reconcileTenants({ ...windowNow(), grace_seconds: 0 });
+    secondRun = again.items;
     expect(again.runs.map((r) => [r.new_items, r.healed])).toEqual([
       [0, 0],
       [0, 0],
@@ -722,5 +724,17 @@ describe('reconciliation against the emulator', () => {
       return jobs.length === 3 && jobs.every((j) => j.status === 'completed') ? jobs : null;
     });
     expect(ours).toHaveLength(3);
+    // Sharing the platform pages between the jobs of one run changes nothing in what each tenant's job finds.
+    const identity = (i: {
+      category: string;
+      payment_route_id: string | null;
+      stripe_object_id: string | null;
+    }) => `${i.category}|${i.payment_route_id}|${i.stripe_object_id}`;
+    const seen = (await ds.query(
+      `SELECT category, payment_route_id, stripe_object_id FROM reconciliation_items
+        WHERE last_run_id = $1 AND tenant_id = ANY($2)`,
+      [run.id, tenants.map((x) => x.id)],
+    )) as Item[];
+    expect(seen.map(identity).sort()).toEqual(secondRun.map(identity).sort());
   });
 });
