@@ -43,6 +43,7 @@ import {
   PaymentRouteListDto,
 } from './dto/payment.dto';
 import { calculateFee } from './fee-calculator';
+import { routeStatusForRefund } from './refund-status';
 import { StoredResponse } from './idempotency.service';
 import { paymentsTotal } from './payments-metrics';
 
@@ -142,6 +143,28 @@ function routeStatusOf(pi: StripePaymentIntent): PaymentRouteStatus {
     default:
       return PaymentRouteStatus.Pending;
   }
+}
+
+/** A pending refund route of `parent` (our refund, or one Stripe made that we record). */
+function refundRouteOf(
+  parent: PaymentRouteEntity,
+  r: Pick<PaymentRouteEntity, 'id' | 'amount' | 'stripe_idempotency_key' | 'metadata'> & {
+    stripe_object_id?: string;
+  },
+): Partial<PaymentRouteEntity> {
+  return {
+    tenant_id: parent.tenant_id,
+    stripe_account_id: parent.stripe_account_id,
+    type: PaymentRouteType.Refund,
+    status: PaymentRouteStatus.Pending,
+    charge_type: parent.charge_type,
+    fee: 0,
+    currency: parent.currency,
+    parent_id: parent.id,
+    stripe_payment_intent_id: parent.stripe_payment_intent_id,
+    stripe_details: {},
+    ...r,
+  };
 }
 
 @Injectable()
@@ -452,22 +475,14 @@ export class PaymentsService {
       if (amount > refundable)
         throw fieldError('amount', `amount exceeds the refundable rest of ${refundable}`);
       const id = randomUUID();
-      const route = manager.getRepository(PaymentRouteEntity).create({
-        id,
-        tenant_id: parent.tenant_id,
-        stripe_account_id: parent.stripe_account_id,
-        type: PaymentRouteType.Refund,
-        status: PaymentRouteStatus.Pending,
-        charge_type: parent.charge_type,
-        amount,
-        fee: 0,
-        currency: parent.currency,
-        parent_id: parent.id,
-        stripe_payment_intent_id: parent.stripe_payment_intent_id,
-        stripe_idempotency_key: `route:${id}:refund`,
-        metadata: dto.metadata ?? {},
-        stripe_details: {},
-      });
+      const route = manager.getRepository(PaymentRouteEntity).create(
+        refundRouteOf(parent, {
+          id,
+          amount,
+          stripe_idempotency_key: `route:${id}:refund`,
+          metadata: dto.metadata ?? {},
+        }),
+      );
       await manager
         .getRepository(PaymentRouteEntity)
         .insert(route as QueryDeepPartialEntity<PaymentRouteEntity>);
@@ -541,27 +556,18 @@ export class PaymentsService {
     refund: StripeRefund,
   ): Promise<PaymentRouteEntity | null> {
     const repo = manager.getRepository(PaymentRouteEntity);
-    const id = randomUUID();
     await repo
       .createQueryBuilder()
       .insert()
-      .values({
-        id,
-        tenant_id: parent.tenant_id,
-        stripe_account_id: parent.stripe_account_id,
-        type: PaymentRouteType.Refund,
-        status: PaymentRouteStatus.Pending,
-        charge_type: parent.charge_type,
-        amount: refund.amount,
-        fee: 0,
-        currency: refund.currency,
-        parent_id: parent.id,
-        stripe_payment_intent_id: parent.stripe_payment_intent_id,
-        stripe_object_id: refund.id,
-        stripe_idempotency_key: `stripe:${refund.id}`,
-        metadata: { recorded_from: 'stripe' },
-        stripe_details: {},
-      })
+      .values(
+        refundRouteOf(parent, {
+          id: randomUUID(),
+          amount: refund.amount,
+          stripe_object_id: refund.id,
+          stripe_idempotency_key: `stripe:${refund.id}`,
+          metadata: { recorded_from: 'stripe' },
+        }) as QueryDeepPartialEntity<PaymentRouteEntity>,
+      )
       .orIgnore()
       .execute();
     return repo.findOneBy({ stripe_object_id: refund.id, type: PaymentRouteType.Refund });
@@ -580,14 +586,8 @@ export class PaymentsService {
       if (!row) return null;
       row.stripe_object_id = refund.id;
       row.stripe_status = refund.status;
-      const next =
-        refund.status === 'succeeded'
-          ? PaymentRouteStatus.Completed
-          : refund.status === 'failed'
-            ? PaymentRouteStatus.Failed
-            : refund.status === 'canceled'
-              ? PaymentRouteStatus.Canceled
-              : row.status;
+      const implied = routeStatusForRefund(refund.status);
+      const next = implied === PaymentRouteStatus.Pending ? row.status : implied;
       const terminal = [PaymentRouteStatus.Completed, PaymentRouteStatus.Failed, PaymentRouteStatus.Canceled];
       const transition = next !== row.status && !terminal.includes(row.status);
       if (transition) row.status = next;

@@ -6,9 +6,9 @@ import {
   itemIdentity,
   missedIntentEvent,
   refundHealable,
-  routeStatusForRefund,
   routeStatusesForIntent,
 } from './drift-rules';
+import { routeStatusForRefund } from '../payments/refund-status';
 
 describe('drift rules', () => {
   it('maps PaymentIntent statuses to the route statuses consistent with them', () => {

@@ -1,4 +1,5 @@
 import { DriftCategory, DriftItemStatus, PaymentRouteStatus } from '@app/database';
+import { routeStatusForRefund } from '../payments/refund-status';
 
 /**
  * The route statuses consistent with a PaymentIntent status. A declined first attempt leaves the PaymentIntent
@@ -42,20 +43,6 @@ export function missedIntentEvent(
   if (pi.status === 'requires_payment_method' && pi.last_payment_error)
     return 'payment_intent.payment_failed';
   return null;
-}
-
-/** The route status a Refund status implies. https://docs.stripe.com/api/refunds/object#refund_object-status */
-export function routeStatusForRefund(refundStatus: string | null): PaymentRouteStatus {
-  switch (refundStatus) {
-    case 'succeeded':
-      return PaymentRouteStatus.Completed;
-    case 'failed':
-      return PaymentRouteStatus.Failed;
-    case 'canceled':
-      return PaymentRouteStatus.Canceled;
-    default:
-      return PaymentRouteStatus.Pending;
-  }
 }
 
 /** A refund route still pending whose Refund reached an outcome: healed by the refund webhook's own path. */

@@ -33,10 +33,10 @@ import {
   destinationTransferMatches,
   missedIntentEvent,
   refundHealable,
-  routeStatusForRefund,
   routeStatusForSubscription,
   routeStatusesForIntent,
 } from './drift-rules';
+import { routeStatusForRefund } from '../payments/refund-status';
 
 /** The lists a tenant's job walks, in order; refunds come before charges so refunded totals know every refund. */
 export const PHASES = [
