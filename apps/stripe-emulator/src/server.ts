@@ -227,7 +227,7 @@ async function run(route: Route, ctx: RequestContext): Promise<HandlerResult> {
 /**
  * Stripe's idempotency: scope (api key, Stripe-Account, key); the first result (even an error) is replayed;
  * other parameters → 400 idempotency_error; a concurrent twin → 409. Only requests that reached the endpoint
- * are saved (not auth or validation failures). https://docs.stripe.com/api/idempotent_requests
+ * with valid parameters are saved (not auth or parameter failures). https://docs.stripe.com/api/idempotent_requests
  */
 async function runIdempotent(
   route: Route,
@@ -270,8 +270,18 @@ async function runIdempotent(
   ctx.emu.idempotency.set(scope, entry);
   const result = await run(route, ctx);
   await hold();
+  if (isParameterError(result)) {
+    // Stripe saves no result for a request whose parameters failed validation: the key stays free.
+    ctx.emu.idempotency.delete(scope);
+    return result;
+  }
   Object.assign(entry, { done: true, status: result.status ?? 200, body: result.body });
   return result;
+}
+
+function isParameterError(result: HandlerResult): boolean {
+  const error = (result.body as { error?: { code?: unknown } } | undefined)?.error;
+  return result.status === 400 && typeof error?.code === 'string' && error.code.startsWith('parameter_');
 }
 
 function buildContext(

@@ -118,6 +118,8 @@ const CHECKS: Check[] = [
   url('OAUTH_SUCCESS_URL', ['http:', 'https:']),
   url('OAUTH_FAILURE_URL', ['http:', 'https:']),
   url('JWT_JWKS_URL', ['http:', 'https:']),
+  url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
+  oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', ['http/protobuf', 'http/json', 'grpc']),
   oneOf('WORKERS_ENABLED', ['true', 'false']),
   (env) =>
     isSet(env.JOB_POLL_INTERVAL_SECONDS) && !(Number(env.JOB_POLL_INTERVAL_SECONDS) >= 0.5)

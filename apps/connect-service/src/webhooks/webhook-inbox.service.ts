@@ -5,6 +5,7 @@ import { ServiceException, cursorTimestampSql, decodeKeysetCursor, pageOf, Error
 import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventStatus } from '@app/database';
 import type { StripeEvent } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
+import { annotateActiveSpan, traceCarrierJson } from '../tracing/trace-context';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
 
@@ -14,6 +15,8 @@ export const WEBHOOK_PROCESS_QUEUE = 'stripe-webhook.process';
 
 export interface WebhookProcessJob {
   inboxId: string;
+  /** The intake request's W3C trace context, when tracing is on: processing continues the same trace. */
+  traceparent?: string;
 }
 
 export interface InboxAcceptResult {
@@ -68,6 +71,7 @@ export class WebhookInboxService {
     source: StripeWebhookEventSource,
   ): Promise<InboxAcceptResult> {
     const modeMatches = event.livemode === this.secrets.livemode;
+    annotateActiveSpan({ 'stripe.event_id': event.id, 'stripe.event_type': event.type });
     const params = [
       event.id,
       event.type,
@@ -87,8 +91,12 @@ export class WebhookInboxService {
       inboxId = rows[0]?.id ?? null;
       if (inboxId) this.metrics.events.inc({ type: event.type, outcome: 'livemode_mismatch' });
     } else {
-      // One statement: the inbox row and its processing job commit together (a duplicate inserts neither).
-      const rows: Array<{ id: string }> = await this.dataSource.query(this.acceptSql(), params);
+      // One statement: the inbox row and its processing job commit together (a duplicate inserts neither). The
+      // job's data carries the intake's trace context ($11, '{}' when tracing is off).
+      const rows: Array<{ id: string }> = await this.dataSource.query(this.acceptSql(), [
+        ...params,
+        traceCarrierJson(),
+      ]);
       inboxId = rows[0]?.id ?? null;
       // Committed: wake this replica's idle worker now instead of at its next poll.
       if (inboxId) this.jobs.notify(WEBHOOK_PROCESS_QUEUE);
@@ -100,7 +108,7 @@ export class WebhookInboxService {
   /** INSERT_SQL plus the job of the inserted row, as one statement (built once: the queue schema is fixed). */
   private acceptSql(): string {
     this.acceptStatement ??= `WITH inbox AS (${INSERT_SQL}),
-      job AS (${this.jobs.insertJobsFromSql(WEBHOOK_PROCESS_QUEUE, 'inbox', "jsonb_build_object('inboxId', inbox.id)")})
+      job AS (${this.jobs.insertJobsFromSql(WEBHOOK_PROCESS_QUEUE, 'inbox', "jsonb_build_object('inboxId', inbox.id) || $11::jsonb")})
       SELECT id FROM inbox`;
     return this.acceptStatement;
   }
