@@ -71,6 +71,8 @@ import {
   StripeSubscriptionCancelParams,
   StripeSubscriptionCreateParams,
   StripeSubscriptionListParams,
+  StripeInvoice,
+  StripeInvoiceListParams,
   StripeTransfer,
   StripeTransferCreateParams,
   StripeTransferListParams,
@@ -443,6 +445,14 @@ export class StripeSdkGateway extends StripeGateway {
     return this.run('subscriptions.list', 'billing', 'idempotent', () =>
       this.#stripe.subscriptions.list(params, ro),
     );
+  }
+
+  listInvoices(
+    params: StripeInvoiceListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeInvoice>> {
+    const ro = this.readOptions(options);
+    return this.run('invoices.list', 'billing', 'idempotent', () => this.#stripe.invoices.list(params, ro));
   }
 
   // --- Events and reporting ---

@@ -42,6 +42,8 @@ import type {
   StripeSubscriptionCancelParams,
   StripeSubscriptionCreateParams,
   StripeSubscriptionListParams,
+  StripeInvoice,
+  StripeInvoiceListParams,
   StripeTransfer,
   StripeTransferCreateParams,
   StripeTransferListParams,
@@ -125,6 +127,11 @@ export abstract class StripeGateway {
     params?: StripeSubscriptionListParams,
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeSubscription>>;
+
+  abstract listInvoices(
+    params?: StripeInvoiceListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeInvoice>>;
 
   abstract listEvents(query?: ListEventsQuery): Promise<StripeList<StripeEvent>>;
   abstract listApplicationFees(

@@ -1,33 +1,46 @@
-import { Gauge, register } from 'prom-client';
-import type { DataSource } from 'typeorm';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { DriftCategory, DriftItemStatus } from '@app/database';
-
-/** The data source the gauge reads at scrape time (the latest booted app's; tests boot several in one process). */
-export const driftGaugeSource: { dataSource?: DataSource } = {};
+import { ScrapeReading, scrapeGauge } from '../metrics/scrape-reading';
 
 const OPEN = [DriftItemStatus.Expected, DriftItemStatus.Mismatched];
 
-function driftGauge(): Gauge<'category' | 'status'> {
-  const name = 'connect_reconciliation_drift_items';
-  const existing = register.getSingleMetric(name) as Gauge<'category' | 'status'> | undefined;
-  if (existing) return existing;
-  return new Gauge({
-    name,
-    help: 'Open reconciliation items (expected or mismatched), by category and status',
-    labelNames: ['category', 'status'] as const,
-    // Counted at scrape time from the items table, so every replica reports the same shared truth.
-    async collect() {
-      const ds = driftGaugeSource.dataSource;
-      if (!ds?.isInitialized) return;
-      const rows = (await ds.query(
+const driftReading = new ScrapeReading<Map<string, number>>('connect_reconciliation_drift_items');
+
+scrapeGauge({
+  name: 'connect_reconciliation_drift_items',
+  help: 'Open reconciliation items (expected or mismatched), by category and status',
+  labelNames: ['category', 'status'] as const,
+  reading: driftReading,
+  // Every category and open status is published, 0 included, so an alert on one that empties keeps its series.
+  values: (counts) =>
+    Object.values(DriftCategory).flatMap((category) =>
+      OPEN.map((status) => ({
+        labels: { category, status },
+        value: counts.get(`${category}|${status}`) ?? 0,
+      })),
+    ),
+});
+
+/** Feeds `connect_reconciliation_drift_items{category,status}` from one grouped COUNT of live items at scrape time. */
+@Injectable()
+export class ReconciliationMetrics implements OnModuleInit, OnModuleDestroy {
+  private release: (() => void) | null = null;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  onModuleInit(): void {
+    this.release = driftReading.use(async () => {
+      const rows = (await this.dataSource.query(
         `SELECT category, status, count(*)::int AS n FROM reconciliation_items
           WHERE scope = 'live' AND status IN ('expected', 'mismatched') GROUP BY category, status`,
       )) as { category: string; status: string; n: number }[];
-      for (const category of Object.values(DriftCategory))
-        for (const status of OPEN) this.set({ category, status }, 0);
-      for (const r of rows) this.set({ category: r.category, status: r.status }, r.n);
-    },
-  });
-}
+      return new Map(rows.map((r) => [`${r.category}|${r.status}`, r.n]));
+    });
+  }
 
-export const reconciliationDriftItems = driftGauge();
+  onModuleDestroy(): void {
+    this.release?.();
+  }
+}

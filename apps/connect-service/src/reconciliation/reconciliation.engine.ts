@@ -18,6 +18,7 @@ import type {
   StripeBalanceTransaction,
   StripeCharge,
   StripeEvent,
+  StripeInvoice,
   StripeList,
   StripePaymentIntent,
   StripePayout,
@@ -49,6 +50,7 @@ export const PHASES = [
   'fee:platform',
   'tr:platform',
   'sub:account',
+  'in:account',
   'po:account',
   'local',
   'done',
@@ -246,6 +248,12 @@ export class ReconciliationEngine {
         );
         const out = await this.compareSubscriptions(ctx, list.data);
         return this.paged(phase, list, out);
+      }
+      case 'in:account': {
+        const list = await this.call(ctx, () =>
+          this.gateway.listInvoices(this.listParams(ctx, cursor), this.account(ctx)),
+        );
+        return this.paged(phase, list, await this.linkInvoices(ctx, list.data));
       }
       case 'po:account':
         return this.payoutStep(ctx);
@@ -872,6 +880,35 @@ export class ReconciliationEngine {
         findings.push({ ...base, category: DriftCategory.StatusMismatch });
     }
     return { findings, matches };
+  }
+
+  /** A subscription's invoices carry its charges: link them (and their PaymentIntents) to the subscription's route. */
+  async linkInvoices(
+    ctx: JobContext,
+    invoices: StripeInvoice[],
+  ): Promise<{ findings: Finding[]; matches: Match[] }> {
+    const subscriptionOf = (i: StripeInvoice): string | null =>
+      idOf((i as unknown as Obj).subscription) ?? idOf(i.parent?.subscription_details?.subscription);
+    const routes = new Map(
+      (
+        await this.routesBy(
+          ctx,
+          invoices.map(subscriptionOf),
+          'stripe_object_id',
+          PaymentRouteType.Subscription,
+        )
+      ).map((r) => [r.stripe_object_id as string, r]),
+    );
+    const matches: Match[] = [];
+    for (const invoice of invoices) {
+      const route = routes.get(subscriptionOf(invoice) ?? '');
+      if (!route) continue;
+      const o = invoice as unknown as Obj;
+      for (const id of [invoice.id, idOf(o.charge), idOf(o.payment_intent)])
+        if (id)
+          matches.push({ stripe_object_id: id, payment_route_id: route.id, kind: 'linked', amount: null });
+    }
+    return { findings: [], matches };
   }
 
   // --- Payouts: every balance transaction a payout carried must lead back to one of our routes ---

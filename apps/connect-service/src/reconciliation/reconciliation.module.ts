@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PaymentsModule } from '../payments/payments.module';
 import { ReconciliationController } from './reconciliation.controller';
 import { ReconciliationEngine } from './reconciliation.engine';
+import { ReconciliationMetrics } from './reconciliation-metrics';
 import { ReconciliationService } from './reconciliation.service';
 import { ReconciliationWorker } from './reconciliation.worker';
 
@@ -9,6 +10,6 @@ import { ReconciliationWorker } from './reconciliation.worker';
 @Module({
   imports: [PaymentsModule],
   controllers: [ReconciliationController],
-  providers: [ReconciliationService, ReconciliationEngine, ReconciliationWorker],
+  providers: [ReconciliationService, ReconciliationEngine, ReconciliationWorker, ReconciliationMetrics],
 })
 export class ReconciliationModule {}

@@ -20,7 +20,6 @@ import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
 import { driftStatus, itemIdentity } from './drift-rules';
 import { JobContext, ReconciliationEngine, StepResult } from './reconciliation.engine';
-import { driftGaugeSource } from './reconciliation-metrics';
 import {
   RECONCILIATION_SCHEDULE_QUEUE,
   RECONCILIATION_TENANT_QUEUE,
@@ -56,7 +55,6 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    driftGaugeSource.dataSource = this.dataSource;
     await this.queue.define({
       name: RECONCILIATION_TENANT_QUEUE,
       retryLimit: RETRY_LIMIT,
