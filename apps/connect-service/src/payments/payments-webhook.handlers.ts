@@ -10,7 +10,8 @@ import {
   WebhookHandlerRegistry,
 } from '../webhooks/webhook-handler.registry';
 import { paymentFees, paymentsTotal, paymentVolume } from './payments-metrics';
-import { PaymentsService } from './payments.service';
+import { RefundsService } from './refunds.service';
+import { eventData } from './route-records.service';
 
 export const PAYMENT_INTENT_EVENTS = [
   'payment_intent.succeeded',
@@ -37,7 +38,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
   constructor(
     private readonly registry: WebhookHandlerRegistry,
     private readonly events: EventsService,
-    private readonly payments: PaymentsService,
+    private readonly refunds: RefundsService,
   ) {}
 
   onModuleInit(): void {
@@ -113,7 +114,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       await this.events.emit(manager, {
         type: emit,
         tenant_id: row.tenant_id,
-        data: this.payments.eventData(row),
+        data: eventData(row),
       });
       const labels = { currency: row.currency.trim(), charge_type: row.charge_type ?? 'none' };
       paymentsTotal.inc({
@@ -145,7 +146,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       row ??= await repo.findOneBy({ stripe_object_id: refund.id, type: PaymentRouteType.Refund });
       if (!row || row.tenant_id !== tenantId) continue;
       const before = row.status;
-      const after = await this.payments.applyRefund(row.id, refund, manager);
+      const after = await this.refunds.applyRefund(row.id, refund, manager);
       if (after && after.status !== before) outcome = 'applied';
     }
     return outcome;
@@ -186,7 +187,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       await this.events.emit(manager, {
         type: 'connect.dispute.created',
         tenant_id: row.tenant_id,
-        data: { ...this.payments.eventData(row), dispute: fact },
+        data: { ...eventData(row), dispute: fact },
       });
     }
     return 'applied';

@@ -3,19 +3,30 @@ import { JobQueue } from '../queue/job-queue.service';
 import { IdempotencyService } from './idempotency.service';
 import { PaymentsWebhookHandlers } from './payments-webhook.handlers';
 import { PaymentsController } from './payments.controller';
-import { PaymentsService, RECONCILE_QUEUE, ReconcileJob, RefundReconcileJob } from './payments.service';
+import { PaymentsService } from './payments.service';
+import { RefundsService } from './refunds.service';
+import { RouteRecords } from './route-records.service';
+import { RECONCILE_QUEUE, ReconcileJob, RefundReconcileJob, isRefundJob } from './stripe-params';
 import { SubscriptionsService } from './subscriptions.service';
 
 /** Payment routing, fees, refunds, subscriptions and our Idempotency-Key (issue 6). */
 @Module({
   controllers: [PaymentsController],
-  providers: [PaymentsService, SubscriptionsService, IdempotencyService, PaymentsWebhookHandlers],
-  exports: [PaymentsService],
+  providers: [
+    PaymentsService,
+    RefundsService,
+    RouteRecords,
+    SubscriptionsService,
+    IdempotencyService,
+    PaymentsWebhookHandlers,
+  ],
+  exports: [PaymentsService, RefundsService],
 })
 export class PaymentsModule implements OnApplicationBootstrap {
   constructor(
     private readonly queue: JobQueue,
     private readonly payments: PaymentsService,
+    private readonly refunds: RefundsService,
     private readonly idempotency: IdempotencyService,
   ) {}
 
@@ -31,7 +42,8 @@ export class PaymentsModule implements OnApplicationBootstrap {
       RECONCILE_QUEUE,
       { batchSize: 1, concurrency: 1 },
       async (job) => {
-        await this.payments.reconcile(job.data);
+        if (isRefundJob(job.data)) await this.refunds.reconcile(job.data);
+        else await this.payments.reconcile(job.data);
         if (job.retryCount === 0) await this.idempotency.purgeExpired();
       },
     );
