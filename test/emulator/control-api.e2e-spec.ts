@@ -211,4 +211,41 @@ describe('Stripe emulator control API', () => {
     expect(dispute).toMatchObject({ object: 'dispute', charge: pi.latest_charge, status: 'needs_response' });
     expect((await stripe.events.list({ type: 'charge.dispute.created' })).data).toHaveLength(1);
   });
+
+  it('changes fields of any stored object and forgets objects, without events (drift)', async () => {
+    const pi = await stripe.paymentIntents.create({ ...piParams, metadata: { route: 'pr_1' } });
+    const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 300 });
+    const eventsBefore = (await stripe.events.list({ limit: 100 })).data.length;
+
+    const changed = await control('POST', `/objects/${pi.id}`, {
+      set: { amount: 999, 'metadata.route': 'pr_2', 'metadata.extra': 'x', status: 'processing' },
+    });
+    expect(changed).toMatchObject({ id: pi.id, amount: 999, status: 'processing' });
+    expect(await stripe.paymentIntents.retrieve(pi.id)).toMatchObject({
+      amount: 999,
+      status: 'processing',
+      metadata: { route: 'pr_2', extra: 'x' },
+    });
+    await control('POST', `/objects/${String(pi.latest_charge)}`, { set: { amount_refunded: 0 } });
+    expect((await stripe.charges.retrieve(pi.latest_charge as string)).amount_refunded).toBe(0);
+    expect(await control('POST', `/objects/${pi.id}`, { set: { id: 'pi_other' } })).toMatchObject({
+      error: { type: 'invalid_request_error' },
+    });
+    expect(await control('POST', `/objects/${pi.id}`, {})).toMatchObject({ error: {} });
+    expect(await control('POST', '/objects/pi_missing', { set: { amount: 1 } })).toMatchObject({
+      error: { message: "No such object: 'pi_missing'" },
+    });
+
+    expect(await control('DELETE', `/objects/${refund.id}`)).toEqual({
+      id: refund.id,
+      object: 'refund',
+      deleted: true,
+    });
+    await expect(stripe.refunds.retrieve(refund.id)).rejects.toMatchObject({ statusCode: 404 });
+    expect((await stripe.refunds.list({ payment_intent: pi.id })).data).toHaveLength(0);
+    const charge = await stripe.charges.retrieve(pi.latest_charge as string);
+    expect(charge.refunds?.data.map((r) => r.id)).toEqual([]);
+    expect((await stripe.events.list({ limit: 100 })).data).toHaveLength(eventsBefore);
+    expect(await control('DELETE', `/objects/${refund.id}`)).toMatchObject({ error: {} });
+  });
 });

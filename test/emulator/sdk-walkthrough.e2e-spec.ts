@@ -197,7 +197,7 @@ describe('Stripe emulator through the stripe SDK', () => {
     expect(pi.status).toBe('succeeded');
     const transfers = await stripe.transfers.list({ destination: expressAccount });
     expect(transfers.data).toHaveLength(1);
-    expect(transfers.data[0]).toMatchObject({ amount: 2700, destination: expressAccount });
+    expect(transfers.data[0]).toMatchObject({ amount: 3000, destination: expressAccount });
   });
 
   it('replays the same PaymentIntent for a repeated idempotency key and refuses other parameters', async () => {

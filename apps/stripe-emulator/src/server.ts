@@ -7,13 +7,16 @@ import { invalidRequest, StripeApiError } from './errors';
 import { newId } from './ids';
 import { Params } from './params';
 import { accountLinksRoutes } from './resources/account-links.resource';
+import { applicationFeesRoutes } from './resources/application-fees.resource';
 import { accountsRoutes } from './resources/accounts.resource';
 import { balanceRoutes } from './resources/balance.resource';
 import { billingRoutes } from './resources/billing.resource';
 import { eventsRoutes } from './resources/events.resource';
 import { oauthRoutes } from './resources/oauth.resource';
 import { paymentIntentsRoutes } from './resources/payment-intents.resource';
+import { payoutsRoutes } from './resources/payouts.resource';
 import { refundsRoutes } from './resources/refunds.resource';
+import { transfersRoutes } from './resources/transfers.resource';
 import { webhookEndpointsRoutes } from './resources/webhook-endpoints.resource';
 import { SpecValidator } from './spec-validator';
 
@@ -28,6 +31,9 @@ export function allRoutes(): Route[] {
     ...paymentIntentsRoutes(),
     ...refundsRoutes(),
     ...balanceRoutes(),
+    ...applicationFeesRoutes(),
+    ...transfersRoutes(),
+    ...payoutsRoutes(),
     ...eventsRoutes(),
     ...billingRoutes(),
   ];

@@ -39,31 +39,43 @@ import {
   StripeAccountUpdateParams,
   StripeApplicationFee,
   StripeApplicationFeeListParams,
+  StripeApplicationFeeRefundCreateParams,
   StripeBalanceTransaction,
   StripeBalanceTransactionListParams,
   StripeCallOptions,
+  StripeCharge,
+  StripeChargeListParams,
   StripeCustomer,
   StripeCustomerCreateParams,
   StripeDeletedAccount,
   StripeEvent,
+  StripeFeeRefund,
   StripeList,
   StripeOAuthDeauthorization,
   StripeOAuthToken,
+  StripePaginationParams,
   StripePaymentIntent,
   StripePaymentIntentCancelParams,
   StripePaymentIntentConfirmParams,
   StripePaymentIntentCreateParams,
   StripePaymentIntentListParams,
+  StripePayout,
+  StripePayoutListParams,
   StripePrice,
   StripePriceCreateParams,
   StripeReadOptions,
   StripeRefund,
   StripeRefundCreateParams,
+  StripeRefundListParams,
   StripeSubscription,
   StripeSubscriptionCancelParams,
   StripeSubscriptionCreateParams,
   StripeTransfer,
+  StripeTransferCreateParams,
   StripeTransferListParams,
+  StripeTransferReversal,
+  StripeTransferReversalCreateParams,
+  StripeTransferUpdateParams,
   StripeWebhookEndpoint,
   StripeWebhookEndpointCreateParams,
 } from './stripe-gateway.types';
@@ -465,6 +477,126 @@ export class StripeSdkGateway extends StripeGateway {
     const ro = this.readOptions(options);
     return this.run('balance_transactions.list', 'reporting', 'idempotent', () =>
       this.#stripe.balanceTransactions.list(params, ro),
+    );
+  }
+
+  retrieveBalanceTransaction(id: string, options?: StripeReadOptions): Promise<StripeBalanceTransaction> {
+    const ro = this.readOptions(options);
+    return this.run('balance_transactions.retrieve', 'reporting', 'idempotent', () =>
+      this.#stripe.balanceTransactions.retrieve(id, {}, ro),
+    );
+  }
+
+  listCharges(
+    params: StripeChargeListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeCharge>> {
+    const ro = this.readOptions(options);
+    return this.run('charges.list', 'reporting', 'idempotent', () => this.#stripe.charges.list(params, ro));
+  }
+
+  retrieveCharge(id: string, options?: StripeReadOptions): Promise<StripeCharge> {
+    const ro = this.readOptions(options);
+    return this.run('charges.retrieve', 'reporting', 'idempotent', () =>
+      this.#stripe.charges.retrieve(id, {}, ro),
+    );
+  }
+
+  listRefunds(
+    params: StripeRefundListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeRefund>> {
+    const ro = this.readOptions(options);
+    return this.run('refunds.list', 'reporting', 'idempotent', () => this.#stripe.refunds.list(params, ro));
+  }
+
+  // --- Transfers ---
+
+  createTransfer(params: StripeTransferCreateParams, options: StripeCallOptions): Promise<StripeTransfer> {
+    const ro = this.writeOptions(options);
+    return this.run('transfers.create', 'payments', 'idempotent', () =>
+      this.#stripe.transfers.create(params, ro),
+    );
+  }
+
+  retrieveTransfer(id: string, options?: StripeReadOptions): Promise<StripeTransfer> {
+    const ro = this.readOptions(options);
+    return this.run('transfers.retrieve', 'payments', 'idempotent', () =>
+      this.#stripe.transfers.retrieve(id, {}, ro),
+    );
+  }
+
+  updateTransfer(
+    id: string,
+    params: StripeTransferUpdateParams,
+    options?: StripeCallOptions,
+  ): Promise<StripeTransfer> {
+    const ro = this.writeOptions(options);
+    return this.run('transfers.update', 'payments', 'idempotent', () =>
+      this.#stripe.transfers.update(id, params, ro),
+    );
+  }
+
+  createTransferReversal(
+    transferId: string,
+    params: StripeTransferReversalCreateParams,
+    options: StripeCallOptions,
+  ): Promise<StripeTransferReversal> {
+    const ro = this.writeOptions(options);
+    return this.run('transfers.create_reversal', 'refunds', 'idempotent', () =>
+      this.#stripe.transfers.createReversal(transferId, params, ro),
+    );
+  }
+
+  listTransferReversals(
+    transferId: string,
+    params: StripePaginationParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeTransferReversal>> {
+    const ro = this.readOptions(options);
+    return this.run('transfers.list_reversals', 'reporting', 'idempotent', () =>
+      this.#stripe.transfers.listReversals(transferId, params, ro),
+    );
+  }
+
+  // --- Application fee refunds ---
+
+  createApplicationFeeRefund(
+    feeId: string,
+    params: StripeApplicationFeeRefundCreateParams,
+    options: StripeCallOptions,
+  ): Promise<StripeFeeRefund> {
+    const ro = this.writeOptions(options);
+    return this.run('application_fees.create_refund', 'refunds', 'idempotent', () =>
+      this.#stripe.applicationFees.createRefund(feeId, params, ro),
+    );
+  }
+
+  listApplicationFeeRefunds(
+    feeId: string,
+    params: StripePaginationParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeFeeRefund>> {
+    const ro = this.readOptions(options);
+    return this.run('application_fees.list_refunds', 'reporting', 'idempotent', () =>
+      this.#stripe.applicationFees.listRefunds(feeId, params, ro),
+    );
+  }
+
+  // --- Payouts ---
+
+  listPayouts(
+    params: StripePayoutListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripePayout>> {
+    const ro = this.readOptions(options);
+    return this.run('payouts.list', 'reporting', 'idempotent', () => this.#stripe.payouts.list(params, ro));
+  }
+
+  retrievePayout(id: string, options?: StripeReadOptions): Promise<StripePayout> {
+    const ro = this.readOptions(options);
+    return this.run('payouts.retrieve', 'reporting', 'idempotent', () =>
+      this.#stripe.payouts.retrieve(id, {}, ro),
     );
   }
 

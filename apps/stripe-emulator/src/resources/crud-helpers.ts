@@ -47,3 +47,11 @@ export function listRoute(collection: CollectionName, path: string, fields: stri
 export function listOf(url: string, data: StripeObject[] = []): Record<string, unknown> {
   return { object: 'list', data, has_more: false, total_count: data.length, url };
 }
+
+/** Adds an item to an embedded list (newest first, the first 10 kept, as Stripe embeds them). */
+export function pushToList(list: unknown, item: StripeObject): void {
+  const l = list as { data: StripeObject[]; total_count?: number };
+  l.data.unshift(item);
+  if (l.data.length > 10) l.data.length = 10;
+  l.total_count = (l.total_count ?? 0) + 1;
+}

@@ -16,8 +16,10 @@ import {
 } from '../params';
 import { paginate } from '../pagination';
 import { StripeObject } from '../store';
-import { recordBalanceTransaction } from './balance.resource';
+import { applicationFeeDetail, recordBalanceTransaction, stripeFeeDetail } from './balance.resource';
+import { requireCardPayments, requireTransfers } from './capabilities';
 import { findOwned, listOf } from './crud-helpers';
+import { makeTransfer } from './transfers.resource';
 
 /**
  * Payment intents and the charges, fees and transfers they imply.
@@ -105,6 +107,7 @@ function applyMoneyParams(ctx: RequestContext, pi: StripeObject, params: Params)
   if (transferData) {
     const destination = reqString(transferData, 'destination');
     connectedParam(ctx, destination, 'transfer_data[destination]');
+    requireTransfers(ctx.emu, destination, 'transfer_data[destination]');
     const transferAmount = optInt(transferData, 'amount', 'transfer_data[amount]');
     if (transferAmount !== undefined && (transferAmount < 1 || transferAmount > (pi.amount as number))) {
       throw invalidRequest('transfer_data[amount] must be between 1 and the amount.', {
@@ -112,6 +115,13 @@ function applyMoneyParams(ctx: RequestContext, pi: StripeObject, params: Params)
       });
     }
     pi.transfer_data = { destination, ...(transferAmount !== undefined ? { amount: transferAmount } : {}) };
+  }
+  const transferAmountSet = (pi.transfer_data as { amount?: number } | null)?.amount !== undefined;
+  if (transferAmountSet && pi.application_fee_amount !== null && pi.application_fee_amount !== undefined) {
+    // transfer_data[amount] keeps the rest on the platform without an application fee object.
+    throw invalidRequest('transfer_data[amount] cannot be combined with application_fee_amount.', {
+      param: 'transfer_data[amount]',
+    });
   }
   const onBehalfOf = optString(params, 'on_behalf_of');
   if (onBehalfOf !== undefined) {
@@ -211,28 +221,57 @@ function newCharge(ctx: RequestContext, pi: StripeObject, pm: string, captured: 
   };
 }
 
-/** Money movement once funds are captured: balance transaction, application fee, destination transfer. */
+/**
+ * Money movement once funds are captured (https://docs.stripe.com/connect/charges): the charge's balance
+ * transaction on the account that made it (Stripe's processing fee; a direct charge's application fee too);
+ * a destination charge transfers the whole amount (or `transfer_data[amount]`) to the destination, whose
+ * payment then pays the application fee; the fee reaches the platform as an `application_fee`.
+ */
 function settle(ctx: RequestContext, pi: StripeObject, charge: StripeObject, captured: number): void {
-  const { store, platformId } = ctx.emu;
+  const { emu } = ctx;
+  const { store, platformId } = emu;
   const currency = charge.currency as string;
-  const txn = recordBalanceTransaction(store, ctx.owner, {
+  const transferData = pi.transfer_data as { destination: string; amount?: number } | null;
+  const appFee = (pi.application_fee_amount as number | null) || 0;
+  const direct = !ctx.isPlatform;
+  const feeDetails = [stripeFeeDetail(processingFee(captured), currency)];
+  if (direct && appFee) feeDetails.push(applicationFeeDetail(appFee, currency, emu.clientId));
+  const now = nowSeconds();
+  const txn = recordBalanceTransaction(emu, ctx.owner, {
     amount: captured,
     currency,
-    fee: processingFee(captured),
+    feeDetails,
     type: 'charge',
     source: charge.id,
     description: charge.description as string | null,
+    // https://docs.stripe.com/testing#available-balance: this test card's funds are available at once.
+    availableOn: charge.payment_method === 'pm_card_bypassPending' ? now : undefined,
   });
   charge.balance_transaction = txn.id;
-  const transferData = pi.transfer_data as { destination: string; amount?: number } | null;
-  const appFee = pi.application_fee_amount as number | null;
-  if (appFee) {
-    const feeId = newId('fee');
-    const feeTxn = recordBalanceTransaction(store, platformId, {
+  const feeId = appFee ? newId('fee') : null;
+  let payment: StripeObject | undefined;
+  if (transferData) {
+    if (!pi.transfer_group) pi.transfer_group = `group_${pi.id}`;
+    charge.transfer_group = pi.transfer_group;
+    const transfer = makeTransfer(ctx, {
+      amount: transferData.amount ?? captured,
+      currency,
+      destination: transferData.destination,
+      sourceTransaction: charge.id,
+      transferGroup: pi.transfer_group as string,
+      applicationFee: feeId ? { amount: appFee, id: feeId } : undefined,
+      availableOn: txn.available_on as number,
+    });
+    charge.transfer = transfer.id;
+    payment = store.entry('charge', transfer.destination_payment as string)?.obj;
+  }
+  if (feeId) {
+    const feeTxn = recordBalanceTransaction(emu, platformId, {
       amount: appFee,
       currency,
       type: 'application_fee',
       source: feeId,
+      availableOn: txn.available_on as number,
     });
     const fee = store.put('application_fee', platformId, {
       id: feeId,
@@ -240,69 +279,18 @@ function settle(ctx: RequestContext, pi: StripeObject, charge: StripeObject, cap
       account: transferData?.destination ?? ctx.owner,
       amount: appFee,
       amount_refunded: 0,
-      application: ctx.emu.clientId,
+      application: emu.clientId,
       balance_transaction: feeTxn.id,
-      charge: charge.id,
+      charge: payment?.id ?? charge.id,
       created: nowSeconds(),
       currency,
       livemode: false,
-      originating_transaction: null,
+      originating_transaction: payment ? charge.id : null,
       refunded: false,
       refunds: listOf(`/v1/application_fees/${feeId}/refunds`),
     });
     charge.application_fee = fee.id;
     emitEvent(ctx, 'application_fee.created', fee, platformId);
-  }
-  if (transferData) {
-    const amount = transferData.amount ?? captured - (appFee ?? 0);
-    const transferId = newId('tr');
-    const paymentId = newId('py');
-    const transferTxn = recordBalanceTransaction(store, platformId, {
-      amount: -amount,
-      currency,
-      type: 'transfer',
-      source: transferId,
-    });
-    const payment = newCharge(ctx, pi, String(charge.payment_method), true);
-    Object.assign(payment, {
-      id: paymentId,
-      amount,
-      amount_captured: amount,
-      application_fee_amount: null,
-      destination: null,
-      payment_intent: null,
-      source_transfer: transferId,
-      transfer_data: null,
-      refunds: listOf(`/v1/charges/${paymentId}/refunds`),
-    });
-    payment.balance_transaction = recordBalanceTransaction(store, transferData.destination, {
-      amount,
-      currency,
-      type: 'payment',
-      source: paymentId,
-    }).id;
-    store.put('charge', transferData.destination, payment);
-    const transfer = store.put('transfer', platformId, {
-      id: transferId,
-      object: 'transfer',
-      amount,
-      amount_reversed: 0,
-      balance_transaction: transferTxn.id,
-      created: nowSeconds(),
-      currency,
-      description: null,
-      destination: transferData.destination,
-      destination_payment: paymentId,
-      livemode: false,
-      metadata: {},
-      reversals: listOf(`/v1/transfers/${transferId}/reversals`),
-      reversed: false,
-      source_transaction: charge.id,
-      source_type: 'card',
-      transfer_group: pi.transfer_group ?? `group_${pi.id}`,
-    });
-    charge.transfer = transfer.id;
-    emitEvent(ctx, 'transfer.created', transfer, platformId);
   }
 }
 
@@ -343,6 +331,16 @@ function cardError(ctx: RequestContext, pi: StripeObject, pm: string): StripeApi
   return new StripeApiError(402, { error: { ...error, payment_intent: structuredClone(pi) } });
 }
 
+/**
+ * Capabilities are checked when a charge would be made (confirmation), so a PaymentIntent created without
+ * `confirm` can still be created and is refused at /confirm; a refused create-with-confirm stores nothing.
+ */
+function checkCapabilities(ctx: RequestContext, pi: StripeObject): void {
+  if (!ctx.isPlatform) requireCardPayments(ctx.emu, ctx.owner);
+  const transferData = pi.transfer_data as { destination: string } | null;
+  if (transferData) requireTransfers(ctx.emu, transferData.destination, 'transfer_data[destination]');
+}
+
 function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeObject {
   if (!CONFIRMABLE.includes(pi.status as string)) {
     throw unexpectedState(
@@ -350,6 +348,7 @@ function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeO
       `You cannot confirm this PaymentIntent because it has a status of ${String(pi.status)}.`,
     );
   }
+  checkCapabilities(ctx, pi);
   const given = optString(params, 'payment_method');
   if (given !== undefined) checkPaymentMethod(given);
   const pm = given ?? (pi.payment_method as string | null);
@@ -463,9 +462,11 @@ export function paymentIntentsRoutes(): Route[] {
         };
         applyMoneyParams(ctx, pi, p);
         if (pi.payment_method) pi.status = 'requires_confirmation';
+        const confirmNow = optBool(p, 'confirm') ?? false;
+        if (confirmNow) checkCapabilities(ctx, pi);
         ctx.emu.store.put('payment_intent', ctx.owner, pi);
         emitEvent(ctx, 'payment_intent.created', pi);
-        if (optBool(p, 'confirm')) confirm(ctx, pi, {});
+        if (confirmNow) confirm(ctx, pi, {});
         return { body: pi };
       },
     },
