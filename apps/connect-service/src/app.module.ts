@@ -15,6 +15,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
 import { JobQueueModule } from './queue/job-queue.module';
 import { RedisModule } from './redis/redis.module';
+import { RoutingModule } from './routing/routing.module';
 import { SecurityModule } from './security/security.module';
 import { stripeConnectionProvider } from './stripe/stripe-connection.provider';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -39,6 +40,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ConnectOAuthModule,
     EventsModule,
     WebhooksModule,
+    RoutingModule,
     PaymentsModule,
   ],
 })

@@ -15,6 +15,7 @@ export const CONNECT_EVENT_TYPES = [
   'connect.subscription.canceled',
   'connect.dispute.created',
   'connect.webhook.received',
+  'connect.routing.activated',
 ] as const;
 
 export type ConnectEventType = (typeof CONNECT_EVENT_TYPES)[number];
@@ -35,6 +36,8 @@ export const CONNECT_EVENT_TYPE_DESCRIPTIONS: Record<ConnectEventType, string> =
   'connect.subscription.canceled': 'A subscription on a connected account was canceled.',
   'connect.dispute.created': 'A customer disputed a charge of a connected account.',
   'connect.webhook.received': 'A Stripe webhook concerning the tenant was received and processed.',
+  'connect.routing.activated':
+    'A routing rule set became active (activation or rollback); tenant_id `_platform`, platform-wide subscriptions only.',
 };
 
 /** Subscriptions may name this instead of a list of types. */

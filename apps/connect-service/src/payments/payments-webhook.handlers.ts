@@ -1,8 +1,9 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
+import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import type { StripePaymentIntent, StripeRefund } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
+import { JobQueue } from '../queue/job-queue.service';
 import { isStaleEvent } from '../webhooks/event-ordering';
 import {
   WebhookHandlerContext,
@@ -11,6 +12,7 @@ import {
 } from '../webhooks/webhook-handler.registry';
 import { paymentFees, paymentsTotal, paymentVolume } from './payments-metrics';
 import { RefundsService } from './refunds.service';
+import { SPLIT_QUEUE, SplitJob } from './split-transfers.service';
 import { eventData } from './route-records.service';
 
 export const PAYMENT_INTENT_EVENTS = [
@@ -39,6 +41,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
     private readonly registry: WebhookHandlerRegistry,
     private readonly events: EventsService,
     private readonly refunds: RefundsService,
+    private readonly queue: JobQueue,
   ) {}
 
   onModuleInit(): void {
@@ -98,6 +101,9 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       const charge = typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
       if (charge) row.stripe_object_id = charge;
       emit = 'connect.payment.completed';
+      // Split payments: the tenants' transfers follow the charge, outside this transaction (they call Stripe).
+      if (row.charge_type === ChargeType.Separate)
+        await this.queue.send<SplitJob>(SPLIT_QUEUE, { kind: 'transfers', paymentId: row.id }, { manager });
     } else if (row.status !== PaymentRouteStatus.Failed && row.status !== PaymentRouteStatus.Canceled) {
       const error = pi.last_payment_error;
       row.status =

@@ -1,5 +1,7 @@
 import { Module, OnApplicationBootstrap } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
 import { JobQueue } from '../queue/job-queue.service';
+import { RoutingModule } from '../routing/routing.module';
 import { IdempotencyService } from './idempotency.service';
 import { PaymentsWebhookHandlers } from './payments-webhook.handlers';
 import { PaymentsController } from './payments.controller';
@@ -7,15 +9,18 @@ import { PaymentsService } from './payments.service';
 import { RefundsService } from './refunds.service';
 import { RouteRecords } from './route-records.service';
 import { RECONCILE_QUEUE, ReconcileJob, RefundReconcileJob, isRefundJob } from './stripe-params';
+import { SPLIT_QUEUE, SplitJob, SplitTransfersService } from './split-transfers.service';
 import { SubscriptionsService } from './subscriptions.service';
 
 /** Payment routing, fees, refunds, subscriptions and our Idempotency-Key (issue 6). */
 @Module({
+  imports: [RoutingModule, EventsModule],
   controllers: [PaymentsController],
   providers: [
     PaymentsService,
     RefundsService,
     RouteRecords,
+    SplitTransfersService,
     SubscriptionsService,
     IdempotencyService,
     PaymentsWebhookHandlers,
@@ -27,6 +32,7 @@ export class PaymentsModule implements OnApplicationBootstrap {
     private readonly queue: JobQueue,
     private readonly payments: PaymentsService,
     private readonly refunds: RefundsService,
+    private readonly splits: SplitTransfersService,
     private readonly idempotency: IdempotencyService,
   ) {}
 
@@ -46,6 +52,10 @@ export class PaymentsModule implements OnApplicationBootstrap {
         else await this.payments.reconcile(job.data);
         if (job.retryCount === 0) await this.idempotency.purgeExpired();
       },
+    );
+    await this.queue.define({ name: SPLIT_QUEUE, retryLimit: 10, retryDelaySeconds: 5, retryBackoff: true });
+    await this.queue.work<SplitJob>(SPLIT_QUEUE, { batchSize: 1, concurrency: 1 }, async (job) =>
+      this.splits.run(job.data),
     );
   }
 }

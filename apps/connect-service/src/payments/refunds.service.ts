@@ -13,6 +13,7 @@ import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
 import { CreateRefundDto, PaymentRouteDto } from './dto/payment.dto';
 import { RouteOutcome, RouteRecords, eventData } from './route-records.service';
+import { SplitTransfersService } from './split-transfers.service';
 import { RECONCILE_QUEUE, RefundReconcileJob, refundParams } from './stripe-params';
 
 type RefundAttempt =
@@ -31,6 +32,7 @@ export class RefundsService {
     private readonly events: EventsService,
     private readonly queue: JobQueue,
     private readonly records: RouteRecords,
+    private readonly splits: SplitTransfersService,
     @Inject(paymentsConfig.KEY) private readonly config: ConfigType<typeof paymentsConfig>,
   ) {}
 
@@ -111,7 +113,9 @@ export class RefundsService {
       );
       return { state: 'unknown', route: PaymentRouteDto.from(route) };
     }
-    const saved = await this.applyRefund(route.id, attempt.refund);
+    await this.applyRefund(route.id, attempt.refund);
+    await this.reverseSplit(route);
+    const saved = await this.dataSource.getRepository(PaymentRouteEntity).findOneBy({ id: route.id });
     return { state: 'created', route: PaymentRouteDto.from(saved ?? route) };
   }
 
@@ -121,7 +125,15 @@ export class RefundsService {
     if (!route || route.stripe_object_id !== null || route.status !== PaymentRouteStatus.Pending) return;
     const attempt = await this.attempt(route, job);
     if (attempt.kind === 'unknown') throw attempt.error;
-    if (attempt.kind === 'created') await this.applyRefund(route.id, attempt.refund);
+    if (attempt.kind !== 'created') return;
+    await this.applyRefund(route.id, attempt.refund);
+    await this.reverseSplit(route);
+  }
+
+  /** A split payment's refund, once made, reverses the tenants' transfers in proportion. */
+  private async reverseSplit(route: PaymentRouteEntity): Promise<void> {
+    if (route.charge_type === ChargeType.Separate)
+      await this.splits.runOrSchedule({ kind: 'reversals', refundId: route.id });
   }
 
   /** One Refund create under the route's own key; a refusal marks the route failed. */

@@ -9,6 +9,7 @@ import { EventDeliveryEntity } from './event-delivery.entity';
 import { EventDeliveryAttemptEntity } from './event-delivery-attempt.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { AuditLogEntity } from './audit-log.entity';
+import { RoutingRuleSetEntity } from './routing-rule-set.entity';
 
 export * from './connect-event.entity';
 export * from './event-subscription.entity';
@@ -21,6 +22,7 @@ export * from './idempotency-record.entity';
 export * from './stripe-webhook-event.entity';
 export * from './api-key.entity';
 export * from './audit-log.entity';
+export * from './routing-rule-set.entity';
 
 /** Every entity the data source knows; feature modules register theirs here as they add tables. */
 export const ENTITIES = [
@@ -35,4 +37,5 @@ export const ENTITIES = [
   OAuthStateEntity,
   ApiKeyEntity,
   AuditLogEntity,
+  RoutingRuleSetEntity,
 ];
