@@ -16,6 +16,7 @@ import { PaymentsModule } from './payments/payments.module';
 import { JobQueueModule } from './queue/job-queue.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RedisModule } from './redis/redis.module';
+import { RoutingModule } from './routing/routing.module';
 import { SecurityModule } from './security/security.module';
 import { stripeConnectionProvider } from './stripe/stripe-connection.provider';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -40,6 +41,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ConnectOAuthModule,
     EventsModule,
     WebhooksModule,
+    RoutingModule,
     PaymentsModule,
     ReconciliationModule,
   ],

@@ -16,6 +16,8 @@ export interface AccountState {
   details_submitted: boolean;
   capabilities: Record<string, string>;
   requirements: AccountRequirements;
+  /** ISO 3166-1 alpha-2, as Stripe reports it (routing rules condition on `account.country`). */
+  country: string | null;
 }
 
 const strings = (v: readonly string[] | null | undefined): string[] => (v ? [...v] : []);
@@ -56,6 +58,7 @@ export function mapAccountStatus(account: StripeAccount, opts: AccountStatusOpti
     details_submitted: detailsSubmitted,
     capabilities,
     requirements,
+    country: account.country ?? null,
   };
 }
 

@@ -17,6 +17,7 @@ export const CONNECT_EVENT_TYPES = [
   'connect.webhook.received',
   'connect.reconciliation.completed',
   'connect.reconciliation.drift_detected',
+  'connect.routing.activated',
 ] as const;
 
 export type ConnectEventType = (typeof CONNECT_EVENT_TYPES)[number];
@@ -41,6 +42,8 @@ export const CONNECT_EVENT_TYPE_DESCRIPTIONS: Record<ConnectEventType, string> =
     "A reconciliation run finished the tenant's share: totals by category, items healed, Stripe calls.",
   'connect.reconciliation.drift_detected':
     'A reconciliation run found differences it did not heal: open item counts by category.',
+  'connect.routing.activated':
+    'A routing rule set became active (activation or rollback); tenant_id `_platform`, platform-wide subscriptions only.',
 };
 
 /** Subscriptions may name this instead of a list of types. */

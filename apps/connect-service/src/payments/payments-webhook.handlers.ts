@@ -1,8 +1,9 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
+import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import type { StripePaymentIntent, StripeRefund } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
+import { JobQueue } from '../queue/job-queue.service';
 import { isStaleEvent } from '../webhooks/event-ordering';
 import {
   WebhookHandlerContext,
@@ -10,7 +11,9 @@ import {
   WebhookHandlerRegistry,
 } from '../webhooks/webhook-handler.registry';
 import { paymentFees, paymentsTotal, paymentVolume } from './payments-metrics';
-import { PaymentsService } from './payments.service';
+import { RefundsService } from './refunds.service';
+import { SPLIT_QUEUE, SplitJob } from './split-transfers.service';
+import { eventData } from './route-records.service';
 
 export const PAYMENT_INTENT_EVENTS = [
   'payment_intent.succeeded',
@@ -37,7 +40,8 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
   constructor(
     private readonly registry: WebhookHandlerRegistry,
     private readonly events: EventsService,
-    private readonly payments: PaymentsService,
+    private readonly refunds: RefundsService,
+    private readonly queue: JobQueue,
   ) {}
 
   onModuleInit(): void {
@@ -97,6 +101,9 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       const charge = typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
       if (charge) row.stripe_object_id = charge;
       emit = 'connect.payment.completed';
+      // Split payments: the tenants' transfers follow the charge, outside this transaction (they call Stripe).
+      if (row.charge_type === ChargeType.Separate)
+        await this.queue.send<SplitJob>(SPLIT_QUEUE, { kind: 'transfers', paymentId: row.id }, { manager });
     } else if (row.status !== PaymentRouteStatus.Failed && row.status !== PaymentRouteStatus.Canceled) {
       const error = pi.last_payment_error;
       row.status =
@@ -113,7 +120,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       await this.events.emit(manager, {
         type: emit,
         tenant_id: row.tenant_id,
-        data: this.payments.eventData(row),
+        data: eventData(row),
       });
       const labels = { currency: row.currency.trim(), charge_type: row.charge_type ?? 'none' };
       paymentsTotal.inc({
@@ -147,7 +154,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       if (!row && !byMeta) row = await this.recordUnknownRefund(manager, tenantId, refund);
       if (!row || row.tenant_id !== tenantId) continue;
       const before = row.status;
-      const after = await this.payments.applyRefund(row.id, refund, manager);
+      const after = await this.refunds.applyRefund(row.id, refund, manager);
       if (after && after.status !== before) outcome = 'applied';
     }
     return outcome;
@@ -162,7 +169,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
     const charge = typeof refund.charge === 'string' ? refund.charge : refund.charge?.id;
     if (refund.status === 'failed' || refund.status === 'canceled') return null;
     const parent = await this.findPayment(manager, tenantId, { pi, charge });
-    return parent ? this.payments.recordExternalRefund(manager, parent, refund) : null;
+    return parent ? this.refunds.recordExternalRefund(manager, parent, refund) : null;
   }
 
   async onDisputeOrFee({ manager, event, tenantId }: WebhookHandlerContext): Promise<WebhookHandlerOutcome> {
@@ -200,7 +207,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       await this.events.emit(manager, {
         type: 'connect.dispute.created',
         tenant_id: row.tenant_id,
-        data: { ...this.payments.eventData(row), dispute: fact },
+        data: { ...eventData(row), dispute: fact },
       });
     }
     return 'applied';

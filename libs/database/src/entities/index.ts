@@ -16,6 +16,7 @@ import {
   ReconciliationPageEntity,
   ReconciliationRunEntity,
 } from './reconciliation.entity';
+import { RoutingRuleSetEntity } from './routing-rule-set.entity';
 
 export * from './connect-event.entity';
 export * from './event-subscription.entity';
@@ -29,6 +30,7 @@ export * from './stripe-webhook-event.entity';
 export * from './api-key.entity';
 export * from './audit-log.entity';
 export * from './reconciliation.entity';
+export * from './routing-rule-set.entity';
 
 /** Every entity the data source knows; feature modules register theirs here as they add tables. */
 export const ENTITIES = [
@@ -48,4 +50,5 @@ export const ENTITIES = [
   ReconciliationMatchEntity,
   ReconciliationPageEntity,
   ReconciliationItemEntity,
+  RoutingRuleSetEntity,
 ];
