@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
 
-/** Issue 3's "Done when" for the emulator, driven only through the real stripe SDK (plus a browser-like fetch). */
+/** The emulator's whole surface, driven only through the real stripe SDK (plus a browser-like fetch). */
 describe('Stripe emulator through the stripe SDK', () => {
   let emulator: RunningEmulator;
   let stripe: Stripe;

@@ -1,6 +1,6 @@
 /* eslint-disable */
 // `npm run bench` (= `npm run build && node test/load/bench.js`): the service against bare baselines, same run,
-// same machine (issue 8). Every process that serves load runs on its own: the emulator, the service
+// same machine. Every process that serves load runs on its own: the emulator, the service
 // (dist/.../main.js, production build), each baseline, and autocannon. Results: bench-results/latest.json and
 // bench-results/latest.md (the table BENCHMARKS.md keeps).
 //

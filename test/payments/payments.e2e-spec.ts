@@ -25,7 +25,7 @@ interface Route {
   failure_code: string | null;
 }
 
-describe('payments (issue 6) against the emulator', () => {
+describe('payments against the emulator', () => {
   let t: TestApp;
   let gateway: StripeGateway;
   let ds: DataSource;

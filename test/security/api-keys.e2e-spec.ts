@@ -7,7 +7,7 @@ interface Res {
   body: Record<string, unknown>;
 }
 
-describe('API keys (issue 7)', () => {
+describe('API keys', () => {
   let t: TestApp;
   let db: Client;
   const platform = (): Record<string, string> => ({

@@ -6,7 +6,7 @@ import { discoverRoutes, EXPECTED_RULES, ResourceKind, Rule } from './route-tabl
 import { ErrorCode } from '@app/common';
 
 /**
- * The security suite (issue 7): every endpoint × every role × own/other tenant, generated from the route table;
+ * The security suite: every endpoint × every role × own/other tenant, generated from the route table;
  * attacks on JWTs, API keys, webhooks and OAuth states; hostile bodies on every write; and, over the whole suite,
  * a capture of every log line proving none of the secrets used here was written.
  */
@@ -150,7 +150,7 @@ describe('security suite', () => {
     await db?.end();
     await t?.close();
     writeSpy?.mockRestore();
-    // The report's case counts (issue 7 "Done when").
+    // Case counts per category, so a shrinking suite shows in the log.
     process.stderr.write(`\nsecurity suite cases: ${JSON.stringify(counts)}\n`);
   });
 

@@ -5,6 +5,7 @@ import { AppConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { StripeGatewayModule } from '@app/stripe-gateway';
 import { AccountsModule } from './accounts/accounts.module';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { ConnectOAuthModule } from './connect-oauth/connect-oauth.module';
@@ -44,6 +45,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     RoutingModule,
     PaymentsModule,
     ReconciliationModule,
+    AnalyticsModule,
   ],
 })
 export class AppModule {}

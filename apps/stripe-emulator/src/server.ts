@@ -73,8 +73,18 @@ function header(req: FastifyRequest, name: string): string | null {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function createServer(holder: StateHolder, validator: SpecValidator | null): FastifyInstance {
+export function createServer(
+  holder: StateHolder,
+  validator: SpecValidator | null,
+  onRoute?: (route: { method: string; url: string }) => void,
+): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  // Lists every route as Fastify registers it (the parameter table's generator and its tests read this).
+  if (onRoute) {
+    app.addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) onRoute({ method, url: r.url });
+    });
+  }
 
   // Keep the raw form body: qs parses Stripe's brackets, and idempotency compares the exact parameters.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>

@@ -9,7 +9,7 @@ import { runMigrationsLocked } from './migrate';
 
 const logger = new Logger('Database');
 
-/** Resolves DATABASE_URL, or starts the embedded PostgreSQL in development (DESIGN §4). */
+/** Resolves DATABASE_URL, or starts the embedded PostgreSQL in development. */
 export async function resolveDatabaseUrl(
   db: ConfigType<typeof databaseConfig>,
   svc: ConfigType<typeof serviceConfig>,

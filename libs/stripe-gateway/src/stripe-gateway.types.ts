@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 
 /*
  * Stripe's own object and parameter types, re-exported so that nothing outside this library imports `stripe`
- * (DESIGN §5: one gateway to Stripe, enforced by dependency-cruiser).
+ * (one gateway to Stripe, enforced by dependency-cruiser).
  */
 export type StripeAccount = Stripe.Account;
 export type StripeDeletedAccount = Stripe.DeletedAccount;

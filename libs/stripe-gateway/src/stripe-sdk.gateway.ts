@@ -136,7 +136,7 @@ function compact<T extends object>(value: T): T {
  * concurrency), a retry policy (exponential backoff with jitter, honouring Retry-After and
  * Stripe-Should-Retry, the same idempotency key on every attempt), the family's circuit breaker (counts only
  * infrastructure failures) and a per-attempt timeout. The SDK's own retries are off so this policy is the only
- * one (STRIPE.md §2).
+ * one (https://docs.stripe.com/error-handling).
  */
 export class StripeSdkGateway extends StripeGateway {
   // Private fields stay out of util.inspect / JSON output, so logging the gateway never prints the key.
@@ -200,7 +200,7 @@ export class StripeSdkGateway extends StripeGateway {
     this.#breakers = breakers;
   }
 
-  /** STRIPE.md §1: with `host` set, every API base (OAuth's included) follows host, port and protocol. */
+  /** With `host` set, the SDK sends every API base (OAuth's included) follows host, port and protocol. */
   private static hostOptions(apiBase: string): Pick<Stripe.StripeConfig, 'host' | 'port' | 'protocol'> {
     const url = new URL(apiBase);
     const protocol = url.protocol === 'http:' ? 'http' : 'https';

@@ -40,7 +40,7 @@ function account(s: Shape): StripeAccount {
 const ACTIVE_CAPS = { card_payments: 'active', transfers: 'active' };
 const enabled: Shape = { charges: true, payouts: true, caps: ACTIVE_CAPS };
 
-describe('mapAccountStatus (STRIPE.md §5)', () => {
+describe('mapAccountStatus', () => {
   const cases: [string, Shape, ConnectAccountStatus][] = [
     // rejected.* → disabled, whatever else the account says
     ['rejected.fraud', { ...enabled, reason: 'rejected.fraud' }, ConnectAccountStatus.Disabled],

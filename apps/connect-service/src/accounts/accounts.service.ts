@@ -24,7 +24,7 @@ import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-lin
 import { UpdateAccountDto } from './dto/update-account.dto';
 import { feeScheduleProblems, FieldProblem, toFeeSchedule } from './fee-schedule.util';
 
-/** The Stripe event being applied, for the per-account freshness check (STRIPE.md §8.4). */
+/** The Stripe event being applied, for the per-account freshness check (Stripe delivers out of order). */
 export interface AppliedEvent {
   id: string;
   created: number;
@@ -75,7 +75,7 @@ export class AccountsService {
     const row = await this.getByTenant(tenantId);
     const ttl = this.cache.ttlMilliseconds;
     const age = row.synced_at ? Date.now() - row.synced_at.getTime() : Number.POSITIVE_INFINITY;
-    // After a deauthorization the account can no longer be read (STRIPE.md §3): the local row is final.
+    // Stripe refuses to read a deauthorized account: the local row is final.
     if (row.disconnected_at || age < ttl) {
       const dto = ConnectAccountDto.from(row);
       await this.cache.set(tenantId, dto, row.disconnected_at ? ttl : ttl - age);

@@ -30,7 +30,7 @@ const CACHE_MAX_ENTRIES = 10_000;
 const LAST_USED_EVERY_MS = 60_000;
 
 /**
- * API keys (issue 7): issue, list, rotate, revoke, and verify `X-API-Key` for the AuthenticationGuard. Verified
+ * API keys: issue, list, rotate, revoke, and verify `X-API-Key` for the AuthenticationGuard. Verified
  * keys are remembered for API_KEY_CACHE_SECONDS (never past their expiry, and evicted at once on this replica
  * when revoked or rotated), so the hot path is one hash and one map lookup.
  */

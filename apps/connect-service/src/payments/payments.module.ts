@@ -12,7 +12,7 @@ import { RECONCILE_QUEUE, ReconcileJob, RefundReconcileJob, isRefundJob } from '
 import { SPLIT_QUEUE, SplitJob, SplitTransfersService } from './split-transfers.service';
 import { SubscriptionsService } from './subscriptions.service';
 
-/** Payment routing, fees, refunds, subscriptions and our Idempotency-Key (issue 6). */
+/** Payment routing, fees, refunds, subscriptions and our Idempotency-Key. */
 @Module({
   imports: [RoutingModule, EventsModule],
   controllers: [PaymentsController],

@@ -99,7 +99,7 @@ export class PaymentsService {
   }
 
   /**
-   * Routes a payment (issue 6): a `pending` route first, then the PaymentIntent under a key derived from the
+   * Routes a payment: a `pending` route first, then the PaymentIntent under a key derived from the
    * route, so no retry of ours (or of the reconcile job) can create a second one. `unknown` while Stripe's
    * answer is missing (unreachable after the request may have gone out).
    */
@@ -480,7 +480,7 @@ export class PaymentsService {
   }
 
   private async fail(route: PaymentRouteEntity, attempt: Refused): Promise<void> {
-    await this.records.markFailed(route.id, attempt.failureCode, attempt.error.message);
+    await this.records.markFailed(route.id, attempt.failureCode, attempt.error.message, attempt.declined);
     this.count(route, attempt.declined ? 'declined' : 'failed');
   }
 
@@ -506,6 +506,12 @@ export class PaymentsService {
         row.stripe_status = pi.status;
         changes.status = row.status;
         changes.stripe_status = row.stripe_status;
+      }
+      // The charge is known as soon as Stripe answers: application_fee.* and dispute events name only the charge.
+      const charge = typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
+      if (charge && row.stripe_object_id === null) {
+        row.stripe_object_id = charge;
+        changes.stripe_object_id = charge;
       }
       // One UPDATE of the row locked above (TypeORM still bumps version and updated_at); save() would SELECT it
       // again first to diff it, one more round trip on the payment hot path.

@@ -29,7 +29,7 @@ export interface QueueDefinition {
 export type JobHandler<T> = (job: { id: string; data: T; retryCount: number }) => Promise<void>;
 
 /**
- * The PostgreSQL job queue (pg-boss; DESIGN §3): transactional enqueue, retries with backoff, dead letters, and
+ * The PostgreSQL job queue (pg-boss): transactional enqueue, retries with backoff, dead letters, and
  * any number of workers across replicas (pg-boss fetches with SKIP LOCKED). It runs on TypeORM's own pool, so
  * the embedded database and DATABASE_URL work alike and no second pool is opened.
  */

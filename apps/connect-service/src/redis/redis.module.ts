@@ -48,7 +48,7 @@ class CacheWiringModule {}
         }
         logger.log('Cache and rate limits: Redis from REDIS_URL');
         const client = new Redis(cfg.url, {
-          // Redis is an accelerator (DESIGN §1): fail fast instead of queueing commands forever when it is down.
+          // Redis only speeds things up (PostgreSQL holds the truth): fail fast instead of queueing commands forever when it is down.
           maxRetriesPerRequest: 1,
           enableOfflineQueue: false,
           lazyConnect: false,

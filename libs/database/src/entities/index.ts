@@ -17,6 +17,13 @@ import {
   ReconciliationRunEntity,
 } from './reconciliation.entity';
 import { RoutingRuleSetEntity } from './routing-rule-set.entity';
+import {
+  AnalyticsPlatformRollupDailyEntity,
+  AnalyticsPlatformRollupHourlyEntity,
+  AnalyticsRollupDailyEntity,
+  AnalyticsRollupDeltaEntity,
+  AnalyticsRollupHourlyEntity,
+} from './analytics-rollup.entity';
 
 export * from './connect-event.entity';
 export * from './event-subscription.entity';
@@ -31,6 +38,7 @@ export * from './api-key.entity';
 export * from './audit-log.entity';
 export * from './reconciliation.entity';
 export * from './routing-rule-set.entity';
+export * from './analytics-rollup.entity';
 
 /** Every entity the data source knows; feature modules register theirs here as they add tables. */
 export const ENTITIES = [
@@ -51,4 +59,9 @@ export const ENTITIES = [
   ReconciliationPageEntity,
   ReconciliationItemEntity,
   RoutingRuleSetEntity,
+  AnalyticsRollupHourlyEntity,
+  AnalyticsRollupDailyEntity,
+  AnalyticsPlatformRollupHourlyEntity,
+  AnalyticsPlatformRollupDailyEntity,
+  AnalyticsRollupDeltaEntity,
 ];
