@@ -102,6 +102,17 @@ describe('security suite', () => {
       [`evt_sec_${randomUUID()}`, tenantB],
     );
     seeded.webhook_event = wh.rows[0].id;
+    const run = await db.query<{ id: string }>(
+      `INSERT INTO reconciliation_runs (tenant_id, window_from, window_to, grace_seconds, trigger, status)
+       VALUES ($1, now() - interval '1 day', now(), 900, 'manual', 'completed') RETURNING id`,
+      [tenantB],
+    );
+    seeded.reconciliation_run = run.rows[0].id;
+    await db.query(
+      `INSERT INTO reconciliation_items (run_id, last_run_id, tenant_id, scope, identity, category, status, object_created_at)
+       VALUES ($1, $1, $2, 'live', $3, 'duplicate', 'mismatched', now())`,
+      [seeded.reconciliation_run, tenantB, `duplicate|-|pi_${randomUUID()}`],
+    );
     const sub = await send('POST', '/connect/event-subscriptions', headersFor('platform'), {
       url: 'https://tenant-b.example.com/hooks',
       event_types: ['*'],
@@ -251,6 +262,7 @@ describe('security suite', () => {
       '/connect/event-subscriptions',
       '/connect/webhooks/events',
       '/connect/audit-log',
+      '/connect/reconciliation/runs',
     ])('the list %s shows tenant A nothing of tenant B', async (url) => {
       const res = await send('GET', `${url}?limit=100`, headersFor('admin'));
       count('cross-tenant lists');
@@ -263,6 +275,17 @@ describe('security suite', () => {
   });
 
   describe('a malformed id answers like an unknown one: 404 NotFound on every :id route', () => {
+    // Routes whose body is required get a valid one, so the answer is about the id, not the body.
+    const VALID_BODIES: Record<string, unknown> = {
+      'POST /connect/routing/rule-sets/:id/simulate': {
+        payment: { tenant_id: tenantA, amount: 1000, currency: 'usd' },
+      },
+      'POST /connect/routing/rule-sets/:id/replay': {
+        from: new Date(Date.now() - 86_400_000).toISOString(),
+        to: new Date().toISOString(),
+      },
+      'POST /connect/reconciliation/items/:id/resolve': { note: 'checked by hand' },
+    };
     const idRoutes = Object.entries(EXPECTED_RULES)
       .filter(([key, rule]) => !rule.public && key.includes(':id'))
       .flatMap(([key]) =>
@@ -275,7 +298,7 @@ describe('security suite', () => {
         method,
         pathOf(key, tenantA, id),
         headersFor('platform'),
-        method === 'GET' || method === 'DELETE' ? undefined : {},
+        method === 'GET' || method === 'DELETE' ? undefined : (VALID_BODIES[key] ?? {}),
       );
       count('malformed or unknown ids');
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: ErrorCode.NotFound });

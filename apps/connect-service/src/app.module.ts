@@ -14,7 +14,9 @@ import { LoggingModule } from './logging/logger.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
 import { JobQueueModule } from './queue/job-queue.module';
+import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RedisModule } from './redis/redis.module';
+import { RoutingModule } from './routing/routing.module';
 import { SecurityModule } from './security/security.module';
 import { StripeModule } from './stripe/stripe.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -39,7 +41,9 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ConnectOAuthModule,
     EventsModule,
     WebhooksModule,
+    RoutingModule,
     PaymentsModule,
+    ReconciliationModule,
     AnalyticsModule,
   ],
 })

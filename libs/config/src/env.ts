@@ -190,6 +190,14 @@ const CHECKS: Check[] = [
     isSet(env.RETENTION_CRON) && env.RETENTION_CRON.trim().split(/\s+/).length !== 5
       ? `RETENTION_CRON must be a 5-field cron expression (minute hour day month weekday); it has ${env.RETENTION_CRON.trim().split(/\s+/).length}`
       : null,
+  (env) =>
+    isSet(env.RECONCILIATION_CRON) && env.RECONCILIATION_CRON.trim().split(/\s+/).length !== 5
+      ? 'RECONCILIATION_CRON must be a 5-field cron expression'
+      : null,
+  int('RECONCILIATION_WINDOW_SECONDS', 60, 90 * 86_400),
+  int('RECONCILIATION_GRACE_SECONDS', 0, 7 * 86_400),
+  int('RECONCILIATION_STRIPE_RPS', 1, 100),
+  int('RECONCILIATION_PAGE_SIZE', 1, 100),
   int('RATE_LIMIT_WINDOW_SECONDS', 1, 86_400),
   int('RATE_LIMIT_PER_CALLER', 1, 10_000_000),
   int('RATE_LIMIT_PER_TENANT', 1, 10_000_000),

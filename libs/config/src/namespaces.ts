@@ -163,7 +163,20 @@ export const eventsConfig = registerAs('events', () => {
   };
 });
 
+/** Reconciliation of our routes against Stripe's objects. */
+export const reconciliationConfig = registerAs('reconciliation', () => {
+  const env = process.env;
+  return {
+    cron: str(env, 'RECONCILIATION_CRON') ?? '41 2 * * *',
+    windowSeconds: num(env, 'RECONCILIATION_WINDOW_SECONDS', 90_000),
+    graceSeconds: num(env, 'RECONCILIATION_GRACE_SECONDS', 900),
+    stripeRps: num(env, 'RECONCILIATION_STRIPE_RPS', 20),
+    pageSize: num(env, 'RECONCILIATION_PAGE_SIZE', 100),
+  };
+});
+
 export const ALL_CONFIG_NAMESPACES = [
+  reconciliationConfig,
   paymentsConfig,
   queueConfig,
   serviceConfig,

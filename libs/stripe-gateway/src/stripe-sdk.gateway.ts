@@ -67,6 +67,9 @@ import {
   StripeSubscription,
   StripeSubscriptionCancelParams,
   StripeSubscriptionCreateParams,
+  StripeSubscriptionListParams,
+  StripeInvoice,
+  StripeInvoiceListParams,
   StripeTransfer,
   StripeTransferCreateParams,
   StripeTransferListParams,
@@ -398,6 +401,24 @@ export class StripeSdkGateway extends StripeGateway {
     );
   }
 
+  listSubscriptions(
+    params: StripeSubscriptionListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeSubscription>> {
+    const ro = this.readOptions(options);
+    return this.run('subscriptions.list', 'billing', 'idempotent', () =>
+      this.#stripe.subscriptions.list(params, ro),
+    );
+  }
+
+  listInvoices(
+    params: StripeInvoiceListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeInvoice>> {
+    const ro = this.readOptions(options);
+    return this.run('invoices.list', 'billing', 'idempotent', () => this.#stripe.invoices.list(params, ro));
+  }
+
   // --- Events and reporting ---
 
   listEvents(query: ListEventsQuery = {}): Promise<StripeList<StripeEvent>> {
@@ -457,6 +478,13 @@ export class StripeSdkGateway extends StripeGateway {
   ): Promise<StripeList<StripeCharge>> {
     const ro = this.readOptions(options);
     return this.run('charges.list', 'reporting', 'idempotent', () => this.#stripe.charges.list(params, ro));
+  }
+
+  retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund> {
+    const ro = this.readOptions(options);
+    return this.run('refunds.retrieve', 'refunds', 'idempotent', () =>
+      this.#stripe.refunds.retrieve(id, {}, ro),
+    );
   }
 
   retrieveCharge(id: string, options?: StripeReadOptions): Promise<StripeCharge> {

@@ -38,6 +38,9 @@ import type {
   StripeSubscription,
   StripeSubscriptionCancelParams,
   StripeSubscriptionCreateParams,
+  StripeSubscriptionListParams,
+  StripeInvoice,
+  StripeInvoiceListParams,
   StripeTransfer,
   StripeTransferCreateParams,
   StripeTransferListParams,
@@ -105,6 +108,16 @@ export abstract class StripeGateway {
     options?: StripeReadOptions,
   ): Promise<StripeSubscription>;
 
+  abstract listSubscriptions(
+    params?: StripeSubscriptionListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeSubscription>>;
+
+  abstract listInvoices(
+    params?: StripeInvoiceListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeInvoice>>;
+
   abstract listEvents(query?: ListEventsQuery): Promise<StripeList<StripeEvent>>;
   abstract listApplicationFees(
     params?: StripeApplicationFeeListParams,
@@ -133,6 +146,8 @@ export abstract class StripeGateway {
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeCharge>>;
   abstract retrieveCharge(id: string, options?: StripeReadOptions): Promise<StripeCharge>;
+  /** Reconciliation re-reads a refund the lists did not show before calling it missing. */
+  abstract retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund>;
   abstract listRefunds(
     params?: StripeRefundListParams,
     options?: StripeReadOptions,

@@ -16,6 +16,8 @@ export interface AccountState {
   details_submitted: boolean;
   capabilities: Record<string, string>;
   requirements: AccountRequirements;
+  /** ISO 3166-1 alpha-2, as Stripe reports it (routing rules condition on `account.country`). */
+  country: string | null;
 }
 
 /** The spec's `capabilities: string[]`: the names of the capabilities whose state is `active`, sorted. */
@@ -64,6 +66,7 @@ export function mapAccountStatus(account: StripeAccount, opts: AccountStatusOpti
     details_submitted: detailsSubmitted,
     capabilities,
     requirements,
+    country: account.country ?? null,
   };
 }
 

@@ -15,6 +15,9 @@ export const CONNECT_EVENT_TYPES = [
   'connect.subscription.canceled',
   'connect.dispute.created',
   'connect.webhook.received',
+  'connect.reconciliation.completed',
+  'connect.reconciliation.drift_detected',
+  'connect.routing.activated',
 ] as const;
 
 export type ConnectEventType = (typeof CONNECT_EVENT_TYPES)[number];
@@ -35,6 +38,12 @@ export const CONNECT_EVENT_TYPE_DESCRIPTIONS: Record<ConnectEventType, string> =
   'connect.subscription.canceled': 'A subscription on a connected account was canceled.',
   'connect.dispute.created': 'A customer disputed a charge of a connected account.',
   'connect.webhook.received': 'A Stripe webhook concerning the tenant was received and processed.',
+  'connect.reconciliation.completed':
+    "A reconciliation run finished the tenant's share: totals by category, items healed, Stripe calls.",
+  'connect.reconciliation.drift_detected':
+    'A reconciliation run found differences it did not heal: open item counts by category.',
+  'connect.routing.activated':
+    'A routing rule set became active (activation or rollback); tenant_id `_platform`, platform-wide subscriptions only.',
 };
 
 /** Subscriptions may name this instead of a list of types. */

@@ -1,8 +1,9 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
+import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import type { StripePaymentIntent, StripeRefund } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
+import { JobQueue } from '../queue/job-queue.service';
 import { isStaleEvent } from '../webhooks/event-ordering';
 import {
   WebhookHandlerContext,
@@ -10,7 +11,9 @@ import {
   WebhookHandlerRegistry,
 } from '../webhooks/webhook-handler.registry';
 import { paymentFees, paymentsTotal, paymentVolume } from './payments-metrics';
-import { PaymentsService } from './payments.service';
+import { RefundsService } from './refunds.service';
+import { SPLIT_QUEUE, SplitJob } from './split-transfers.service';
+import { eventData } from './route-records.service';
 
 export const PAYMENT_INTENT_EVENTS = [
   'payment_intent.succeeded',
@@ -61,7 +64,8 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
   constructor(
     private readonly registry: WebhookHandlerRegistry,
     private readonly events: EventsService,
-    private readonly payments: PaymentsService,
+    private readonly refunds: RefundsService,
+    private readonly queue: JobQueue,
   ) {}
 
   onModuleInit(): void {
@@ -121,6 +125,9 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       const charge = typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
       if (charge) row.stripe_object_id = charge;
       emit = 'connect.payment.completed';
+      // Split payments: the tenants' transfers follow the charge, outside this transaction (they call Stripe).
+      if (row.charge_type === ChargeType.Separate)
+        await this.queue.send<SplitJob>(SPLIT_QUEUE, { kind: 'transfers', paymentId: row.id }, { manager });
     } else if (row.status !== PaymentRouteStatus.Failed && row.status !== PaymentRouteStatus.Canceled) {
       const error = pi.last_payment_error;
       row.status =
@@ -143,7 +150,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       await this.events.emit(manager, {
         type: emit,
         tenant_id: row.tenant_id,
-        data: this.payments.eventData(row),
+        data: eventData(row),
       });
       const labels = { currency: row.currency.trim(), charge_type: row.charge_type ?? 'none' };
       paymentsTotal.inc({
@@ -173,12 +180,26 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
           ? await repo.findOneBy({ id: byMeta, type: PaymentRouteType.Refund })
           : null;
       row ??= await repo.findOneBy({ stripe_object_id: refund.id, type: PaymentRouteType.Refund });
+      // A refund made outside the service (the Dashboard, the API directly) on one of our payments: record it.
+      if (!row && !byMeta) row = await this.recordUnknownRefund(manager, tenantId, refund);
       if (!row || row.tenant_id !== tenantId) continue;
       const before = row.status;
-      const after = await this.payments.applyRefund(row.id, refund, manager);
+      const after = await this.refunds.applyRefund(row.id, refund, manager);
       if (after && after.status !== before) outcome = 'applied';
     }
     return outcome;
+  }
+
+  private async recordUnknownRefund(
+    manager: EntityManager,
+    tenantId: string,
+    refund: StripeRefund,
+  ): Promise<PaymentRouteEntity | null> {
+    const pi = typeof refund.payment_intent === 'string' ? refund.payment_intent : refund.payment_intent?.id;
+    const charge = typeof refund.charge === 'string' ? refund.charge : refund.charge?.id;
+    if (refund.status === 'failed' || refund.status === 'canceled') return null;
+    const parent = await this.findPayment(manager, tenantId, { pi, charge });
+    return parent ? this.refunds.recordExternalRefund(manager, parent, refund) : null;
   }
 
   async onDisputeOrFee({ manager, event, tenantId }: WebhookHandlerContext): Promise<WebhookHandlerOutcome> {
@@ -222,7 +243,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       await this.events.emit(manager, {
         type: 'connect.dispute.created',
         tenant_id: row.tenant_id,
-        data: { ...this.payments.eventData(row), dispute: fact },
+        data: { ...eventData(row), dispute: fact },
       });
     }
     return 'applied';

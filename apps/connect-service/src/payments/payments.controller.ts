@@ -21,6 +21,8 @@ import {
 } from './dto/payment.dto';
 import { IdempotencyService, requestHash, StoredResponse } from './idempotency.service';
 import { PaymentsService } from './payments.service';
+import { RefundsService } from './refunds.service';
+import { RouteOutcome } from './route-records.service';
 import { SubscriptionsService } from './subscriptions.service';
 import { Audit } from '../audit/audit.decorator';
 
@@ -33,11 +35,18 @@ const IDEMPOTENCY_HEADER = ApiHeader({
     'is still running: the duplicate waits, then CONNECT_042.',
 });
 
+/** 201 when Stripe holds the object, 202 while its answer is unknown (the reconcile job resolves it). */
+const statusOf = (o: RouteOutcome): StoredResponse => ({
+  status: o.state === 'created' ? 201 : 202,
+  body: o.route,
+});
+
 @ApiTags('payments')
 @Controller('connect')
 export class PaymentsController {
   constructor(
     private readonly payments: PaymentsService,
+    private readonly refunds: RefundsService,
     private readonly subscriptions: SubscriptionsService,
     private readonly idempotency: IdempotencyService,
   ) {}
@@ -69,8 +78,8 @@ export class PaymentsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
-    return this.idempotent(reply, `${caller.sub}|${dto.tenant_id}`, key, '/connect/payments', dto, () =>
-      this.payments.create(dto),
+    return this.idempotent(reply, `${caller.sub}|${dto.tenant_id}`, key, '/connect/payments', dto, async () =>
+      statusOf(await this.payments.create(dto)),
     );
   }
 
@@ -131,7 +140,7 @@ export class PaymentsController {
       key,
       `/connect/payments/${id}/refunds`,
       dto,
-      () => this.payments.refund(caller, id, dto),
+      async () => statusOf(await this.refunds.refund(caller, id, dto)),
     );
   }
 

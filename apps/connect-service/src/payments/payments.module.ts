@@ -6,23 +6,46 @@ import { JobQueueModule } from '../queue/job-queue.module';
 import { JobQueue } from '../queue/job-queue.service';
 import { StripeModule } from '../stripe/stripe.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { RoutingModule } from '../routing/routing.module';
 import { IdempotencyService } from './idempotency.service';
 import { PaymentsWebhookHandlers } from './payments-webhook.handlers';
 import { PaymentsController } from './payments.controller';
-import { PaymentsService, RECONCILE_QUEUE, ReconcileJob, RefundReconcileJob } from './payments.service';
+import { PaymentsService } from './payments.service';
+import { RefundsService } from './refunds.service';
+import { RouteRecords } from './route-records.service';
+import { RECONCILE_QUEUE, ReconcileJob, RefundReconcileJob, isRefundJob } from './stripe-params';
+import { SPLIT_QUEUE, SplitJob, SplitTransfersService } from './split-transfers.service';
 import { SubscriptionsService } from './subscriptions.service';
 
 /** Payment routing, fees, refunds, subscriptions and our Idempotency-Key. */
 @Module({
-  imports: [DatabaseModule, CryptoModule, JobQueueModule, StripeModule, EventsModule, WebhooksModule],
+  imports: [
+    DatabaseModule,
+    CryptoModule,
+    JobQueueModule,
+    StripeModule,
+    EventsModule,
+    WebhooksModule,
+    RoutingModule,
+  ],
   controllers: [PaymentsController],
-  providers: [PaymentsService, SubscriptionsService, IdempotencyService, PaymentsWebhookHandlers],
-  exports: [PaymentsService],
+  providers: [
+    PaymentsService,
+    RefundsService,
+    RouteRecords,
+    SplitTransfersService,
+    SubscriptionsService,
+    IdempotencyService,
+    PaymentsWebhookHandlers,
+  ],
+  exports: [PaymentsService, RefundsService, PaymentsWebhookHandlers],
 })
 export class PaymentsModule implements OnApplicationBootstrap {
   constructor(
     private readonly queue: JobQueue,
     private readonly payments: PaymentsService,
+    private readonly refunds: RefundsService,
+    private readonly splits: SplitTransfersService,
     private readonly idempotency: IdempotencyService,
   ) {}
 
@@ -38,9 +61,14 @@ export class PaymentsModule implements OnApplicationBootstrap {
       RECONCILE_QUEUE,
       { batchSize: 1, concurrency: 1 },
       async (job) => {
-        await this.payments.reconcile(job.data);
+        if (isRefundJob(job.data)) await this.refunds.reconcile(job.data);
+        else await this.payments.reconcile(job.data);
         if (job.retryCount === 0) await this.idempotency.purgeExpired();
       },
+    );
+    await this.queue.define({ name: SPLIT_QUEUE, retryLimit: 10, retryDelaySeconds: 5, retryBackoff: true });
+    await this.queue.work<SplitJob>(SPLIT_QUEUE, { batchSize: 1, concurrency: 1 }, async (job) =>
+      this.splits.run(job.data),
     );
   }
 }

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, In, IsNull } from 'typeorm';
 import { Caller, assertTenantAccess, tenantScopeOf } from '@app/auth';
 import {
   ServiceException,
@@ -18,129 +18,46 @@ import {
   ChargeType,
   ConnectAccountEntity,
   ConnectAccountStatus,
-  FeeSchedule,
+  PaymentAttempt,
   PaymentRouteEntity,
   PaymentRouteStatus,
   PaymentRouteType,
 } from '@app/database';
-import {
-  StripeGateway,
-  StripePaymentIntent,
-  StripePaymentIntentCreateParams,
-  StripeRefund,
-  StripeRefundCreateParams,
-} from '@app/stripe-gateway';
+import { StripeGateway, StripePaymentIntent } from '@app/stripe-gateway';
+import { ActiveRouting, RoutingService, chargeTypeOf } from '../routing/routing.service';
+import { paymentContext } from '../routing/rule-context';
+import type { Route } from '../routing/rule-types';
+import { splitAmounts } from '../routing/split-allocation';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
 import {
   CreatePaymentDto,
-  CreateRefundDto,
   PaymentDataDto,
   ListPaymentsQueryDto,
   PaymentRouteDto,
   PaymentRouteListDto,
 } from './dto/payment.dto';
-import { calculateFee } from './fee-calculator';
-import { StoredResponse } from './idempotency.service';
 import { paymentsTotal } from './payments-metrics';
+import { RouteOutcome, RouteRecords, eventData } from './route-records.service';
+import { AttemptPlan, accountSideRefusal, ineligibility, servesNothing } from './route-plan';
+import { SplitTransfersService } from './split-transfers.service';
+import { RECONCILE_QUEUE, ReconcileJob, paymentIntentParams, routeStatusOf } from './stripe-params';
 
-export const RECONCILE_QUEUE = 'payments.reconcile';
-
-/** What the reconcile job needs to repeat the exact create: the request's own input, not Stripe's params. */
-export interface ReconcileJob {
-  routeId: string;
-  input: PaymentDataDto;
-  /** Direct charges: the connected account the PaymentIntent lives on. */
-  stripeAccount?: string;
-  /** Destination charges: the connected account that receives the transfer. */
-  destination?: string;
+interface StripeErrorDetails {
+  code?: string;
+  decline_code?: string;
+  type?: string;
+  param?: string;
 }
-
-/** The reconcile job of a refund whose outcome was unknown. */
-export interface RefundReconcileJob {
-  kind: 'refund';
-  routeId: string;
-  input: Pick<CreateRefundDto, 'reason' | 'refund_application_fee' | 'reverse_transfer' | 'metadata'>;
+interface Refused {
+  kind: 'refused';
+  error: ServiceException;
+  declined: boolean;
+  failureCode: string;
+  stripe: StripeErrorDetails;
 }
-
-const isRefundJob = (job: ReconcileJob | RefundReconcileJob): job is RefundReconcileJob =>
-  'kind' in job && job.kind === 'refund';
-
-const sortedRecord = (r: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-
-/**
- * Refund parameters in one fixed order (see paymentIntentParams for why). Defaults by charge type:
- * https://docs.stripe.com/connect/direct-charges#issue-refunds and
- * https://docs.stripe.com/connect/destination-charges#issue-refunds
- */
-export function refundParams(route: PaymentRouteEntity, job: RefundReconcileJob): StripeRefundCreateParams {
-  const d = job.input;
-  const direct = route.charge_type === ChargeType.Direct;
-  const params: StripeRefundCreateParams = {
-    payment_intent: route.stripe_payment_intent_id!,
-    amount: route.amount,
-  };
-  if (d.reason) params.reason = d.reason;
-  if (direct) params.refund_application_fee = d.refund_application_fee ?? true;
-  else {
-    params.reverse_transfer = d.reverse_transfer ?? true;
-    if (d.refund_application_fee !== undefined) params.refund_application_fee = d.refund_application_fee;
-  }
-  params.metadata = sortedRecord({
-    ...(d.metadata ?? {}),
-    tenant_id: route.tenant_id,
-    payment_route_id: route.id,
-    parent_payment_route_id: route.parent_id ?? '',
-  });
-  return params;
-}
-
-/**
- * The PaymentIntent create parameters, built in one fixed order from the route and the request's input. The
- * reconcile job rebuilds them after a JSON round trip through the job table (jsonb reorders keys), and Stripe
- * refuses a replayed idempotency key whose parameters differ (https://docs.stripe.com/api/idempotent_requests).
- */
-export function paymentIntentParams(
-  route: PaymentRouteEntity,
-  job: ReconcileJob,
-): StripePaymentIntentCreateParams {
-  const p = job.input;
-  const params: StripePaymentIntentCreateParams = {
-    amount: route.amount,
-    currency: route.currency.trim(),
-    application_fee_amount: route.fee,
-    // The webhook intake resolves the tenant of platform-side events through this metadata.
-    metadata: sortedRecord({ ...(p.metadata ?? {}), tenant_id: route.tenant_id, payment_route_id: route.id }),
-  };
-  if (p.payment_method) params.payment_method = p.payment_method;
-  if (p.confirm !== undefined) params.confirm = p.confirm;
-  else if (p.payment_method) params.confirm = true;
-  if (p.customer) params.customer = p.customer;
-  if (p.capture_method) params.capture_method = p.capture_method;
-  if (p.description) params.description = p.description;
-  if (p.statement_descriptor_suffix) params.statement_descriptor_suffix = p.statement_descriptor_suffix;
-  // https://docs.stripe.com/connect/destination-charges: on the platform, money moves with transfer_data.
-  if (job.destination) {
-    params.transfer_data = { destination: job.destination };
-    if (p.on_behalf_of) params.on_behalf_of = p.on_behalf_of;
-  }
-  return params;
-}
-
-/** The route status a PaymentIntent status implies at creation; completion itself arrives by webhook. */
-function routeStatusOf(pi: StripePaymentIntent): PaymentRouteStatus {
-  switch (pi.status) {
-    case 'requires_action':
-      return PaymentRouteStatus.RequiresAction;
-    case 'processing':
-      return PaymentRouteStatus.Processing;
-    case 'canceled':
-      return PaymentRouteStatus.Canceled;
-    default:
-      return PaymentRouteStatus.Pending;
-  }
-}
+type IntentAttempt =
+  { kind: 'created'; pi: StripePaymentIntent } | { kind: 'unknown'; error: ServiceException } | Refused;
 
 @Injectable()
 export class PaymentsService {
@@ -151,17 +68,11 @@ export class PaymentsService {
     private readonly gateway: StripeGateway,
     private readonly events: EventsService,
     private readonly queue: JobQueue,
+    private readonly records: RouteRecords,
+    private readonly routing: RoutingService,
+    private readonly splits: SplitTransfersService,
     @Inject(paymentsConfig.KEY) private readonly config: ConfigType<typeof paymentsConfig>,
   ) {}
-
-  platformFeeSchedule(): FeeSchedule {
-    return {
-      basis_points: this.config.feeBasisPoints,
-      fixed: this.config.feeFixed,
-      minimum: this.config.feeMinimum,
-      maximum: this.config.feeMaximum,
-    };
-  }
 
   /** AccountInvalid with the reason when the tenant cannot take charges, before Stripe is called. */
   async chargeableAccount(tenantId: string): Promise<ConnectAccountEntity> {
@@ -187,21 +98,23 @@ export class PaymentsService {
 
   /**
    * Routes a payment: a `pending` route first, then the PaymentIntent under a key derived from the
-   * route, so no retry of ours (or of the reconcile job) can create a second one. Answers 201 with the route,
-   * or 202 while the outcome is unknown (Stripe unreachable after the request may have gone out).
+   * route, so no retry of ours (or of the reconcile job) can create a second one. `unknown` while Stripe's
+   * answer is missing (unreachable after the request may have gone out).
    */
-  async create(dto: CreatePaymentDto): Promise<StoredResponse> {
+  async create(dto: CreatePaymentDto): Promise<RouteOutcome> {
     const p = dto.payment_data;
     if (!isKnownCurrency(p.currency))
       throw fieldError('payment_data.currency', `currency ${p.currency} is not supported`);
     const problem = amountProblem(p.amount, p.currency);
     if (problem) throw fieldError('payment_data.amount', problem.message);
+    const active = await this.routing.active();
+    if (active) return this.createRouted(dto, active);
     const chargeType = p.charge_type ?? ChargeType.Direct;
     if (p.on_behalf_of && chargeType !== ChargeType.Destination) {
       throw fieldError('payment_data.on_behalf_of', 'on_behalf_of applies to destination charges only');
     }
     const account = await this.chargeableAccount(dto.tenant_id);
-    const fee = calculateFee(p.amount, p.currency, account.fee_schedule ?? this.platformFeeSchedule());
+    const fee = this.routing.feeFor(p.amount, p.currency, {}, account);
 
     const id = randomUUID();
     const route = this.dataSource.getRepository(PaymentRouteEntity).create({
@@ -229,61 +142,355 @@ export class PaymentsService {
       stripeAccount: chargeType === ChargeType.Direct ? account.stripe_account_id : undefined,
       destination: chargeType === ChargeType.Destination ? account.stripe_account_id : undefined,
     };
-    return this.attempt(route, job);
+    return this.route(route, job);
   }
 
-  /** One attempt at creating the route's PaymentIntent; shared by the request and the reconcile job. */
-  async attempt(route: PaymentRouteEntity, job: ReconcileJob, fromJob = false): Promise<StoredResponse> {
-    let pi: StripePaymentIntent;
+  /**
+   * A payment under the active rule set: one evaluation by one version decides the route and its alternatives,
+   * recorded on the route before Stripe is called. Each route is tried in order: not eligible (capabilities) or
+   * refused on the account's side → the next, under a new key (Stripe replays a cached 400 under the old one);
+   * a decline or any other refusal ends it; an unknown outcome is never followed by another attempt.
+   */
+  private async createRouted(dto: CreatePaymentDto, active: ActiveRouting): Promise<RouteOutcome> {
+    const p = dto.payment_data;
+    const account = await this.dataSource
+      .getRepository(ConnectAccountEntity)
+      .findOneBy({ tenant_id: dto.tenant_id });
+    if (!account || servesNothing(account)) await this.chargeableAccount(dto.tenant_id);
+    const id = randomUUID();
+    const decision = active.compiled.evaluate(paymentContext(id, dto.tenant_id, p, account));
+    const routing = { rule_set_id: active.id, version: active.version, rule: decision.rule };
+    if (decision.route.block) {
+      throw new ServiceException(
+        ErrorCode.PaymentBlocked,
+        `The payment is blocked: ${decision.route.block.reason}`,
+        {
+          reason: decision.route.block.reason,
+          ...routing,
+        },
+      );
+    }
+    // A pinned charge type keeps working: it replaces the rule's, and alternatives (other kinds) are not tried.
+    const routes = p.charge_type
+      ? [{ ...decision.route, charge_type: p.charge_type, split: undefined }]
+      : [decision.route, ...decision.alternatives.filter((r) => !r.block)];
+    const splitAccounts = await this.splitAccounts(routes);
+    const plans = routes.map((r) => this.plan(id, dto, account!, r, splitAccounts));
+    const repo = this.dataSource.getRepository(PaymentRouteEntity);
+    const first = plans[0];
+    const route = repo.create({
+      id,
+      tenant_id: dto.tenant_id,
+      stripe_account_id: account!.stripe_account_id,
+      type: PaymentRouteType.Payment,
+      status: PaymentRouteStatus.Pending,
+      charge_type: first.chargeType,
+      amount: p.amount,
+      fee: first.fee,
+      currency: p.currency,
+      stripe_idempotency_key: `route:${id}:create`,
+      description: p.description ?? null,
+      metadata: p.metadata ?? {},
+      stripe_details: {},
+      routing_rule_set_id: active.id,
+      routing_version: active.version,
+      routing_rule: decision.rule,
+      attempts: [],
+      transfer_group: first.transferGroup ?? null,
+    });
+    await repo.insert(route as QueryDeepPartialEntity<PaymentRouteEntity>);
+
+    let last: { code: string; message: string; stripe?: StripeErrorDetails } | null = null;
+    for (const [n, plan] of plans.entries()) {
+      const notEligible = ineligibility(plan, account!, splitAccounts);
+      if (notEligible) {
+        await this.addAttempt(route, {
+          route: plan.route,
+          outcome: 'not_eligible',
+          failure_code: notEligible,
+          payment_intent: null,
+        });
+        last = { code: notEligible, message: `route ${n + 1} is not eligible: ${notEligible}` };
+        continue;
+      }
+      const key = n === 0 ? `route:${id}:create` : `route:${id}:attempt:${n + 1}`;
+      await this.prepareAttempt(route, plan, key);
+      const job: ReconcileJob = {
+        routeId: id,
+        input: plan.input,
+        stripeAccount: plan.stripeAccount,
+        destination: plan.destination,
+        transferGroup: plan.transferGroup,
+      };
+      const attempt = await this.requestIntent(route, job);
+      if (attempt.kind === 'created') {
+        await this.addAttempt(route, {
+          route: plan.route,
+          outcome: 'succeeded',
+          failure_code: null,
+          payment_intent: attempt.pi.id,
+          idempotency_key: key,
+        });
+        const stored = await this.recordIntent(route, attempt.pi);
+        if (plan.transfers.length && attempt.pi.status === 'succeeded')
+          await this.splits.runOrSchedule({ kind: 'transfers', paymentId: id });
+        return { state: 'created', route: PaymentRouteDto.from(stored, attempt.pi.client_secret ?? null) };
+      }
+      if (attempt.kind === 'unknown') {
+        await this.addAttempt(route, {
+          route: plan.route,
+          outcome: 'unknown',
+          failure_code: null,
+          payment_intent: null,
+          idempotency_key: key,
+        });
+        return this.route(route, job, attempt);
+      }
+      const sideCode = accountSideRefusal(attempt.stripe, plan.chargeType, attempt.error.message);
+      await this.addAttempt(route, {
+        route: plan.route,
+        outcome: 'failed',
+        failure_code: sideCode ?? attempt.failureCode,
+        payment_intent: null,
+        idempotency_key: key,
+        message: attempt.error.message,
+      });
+      if (plan.transfers.length) await this.cancelTransfers(id);
+      if (!sideCode || attempt.declined) return this.route(route, job, attempt);
+      last = { code: sideCode, message: attempt.error.message, stripe: attempt.stripe };
+    }
+    await this.records.markFailed(id, last?.code ?? 'no_route', last?.message ?? 'no route could serve');
+    this.count(route, 'failed');
+    throw new ServiceException(
+      ErrorCode.RoutingFailed,
+      `No route could serve the payment: ${last?.message ?? ''}`,
+      {
+        payment_route_id: id,
+        attempts: (await repo.findOneByOrFail({ id })).attempts.map((a) => ({
+          outcome: a.outcome,
+          failure_code: a.failure_code,
+        })),
+        ...(last?.stripe ? { stripe: last.stripe } : {}),
+      },
+    );
+  }
+
+  /** The connected accounts of the tenants the routes split to. */
+  private async splitAccounts(routes: Route[]): Promise<Map<string, ConnectAccountEntity>> {
+    const tenants = [...new Set(routes.flatMap((r) => (r.split ?? []).map((s) => s.tenant_id)))];
+    if (!tenants.length) return new Map();
+    const rows = await this.dataSource.getRepository(ConnectAccountEntity).findBy({ tenant_id: In(tenants) });
+    return new Map(rows.map((a) => [a.tenant_id, a]));
+  }
+
+  /** A route made concrete for this payment: charge type, fee, Stripe accounts, the transfers of a split. */
+  private plan(
+    id: string,
+    dto: CreatePaymentDto,
+    account: ConnectAccountEntity,
+    route: Route,
+    splitAccounts: Map<string, ConnectAccountEntity>,
+  ): AttemptPlan {
+    const p = dto.payment_data;
+    const chargeType = chargeTypeOf(route);
+    let fee = this.routing.feeFor(p.amount, p.currency, route, account);
+    let transfers: AttemptPlan['transfers'] = [];
+    if (chargeType === ChargeType.Separate && route.split) {
+      const amounts = splitAmounts(p.amount, fee, route.split);
+      if (!amounts)
+        throw fieldError('payment_data.amount', 'the amount does not cover the split’s fixed parts');
+      transfers = route.split.map((s, i) => ({
+        tenant_id: s.tenant_id,
+        stripe_account_id: splitAccounts.get(s.tenant_id)?.stripe_account_id ?? '',
+        amount: amounts[i],
+      }));
+      fee = p.amount - amounts.reduce((a, b) => a + b, 0);
+    }
+    const input: PaymentDataDto = {
+      ...p,
+      charge_type: chargeType,
+      capture_method: route.capture_method ?? p.capture_method,
+      statement_descriptor_suffix: p.statement_descriptor_suffix ?? route.statement_descriptor_suffix,
+      on_behalf_of:
+        chargeType === ChargeType.Destination
+          ? route.on_behalf_of
+            ? account.stripe_account_id
+            : p.on_behalf_of
+          : undefined,
+    };
+    return {
+      route,
+      chargeType,
+      fee,
+      input,
+      stripeAccount: chargeType === ChargeType.Direct ? account.stripe_account_id : undefined,
+      destination: chargeType === ChargeType.Destination ? account.stripe_account_id : undefined,
+      transferGroup: chargeType === ChargeType.Separate ? `route_${id}` : undefined,
+      transfers,
+    };
+  }
+
+  /** Before the attempt's Stripe call: its key, charge type and fee on the route, its transfers as child routes. */
+  private async prepareAttempt(route: PaymentRouteEntity, plan: AttemptPlan, key: string): Promise<void> {
+    route.stripe_idempotency_key = key;
+    route.charge_type = plan.chargeType;
+    route.fee = plan.fee;
+    route.transfer_group = plan.transferGroup ?? null;
+    await this.dataSource.transaction(async (m) => {
+      await m.getRepository(PaymentRouteEntity).update(route.id, {
+        stripe_idempotency_key: key,
+        charge_type: plan.chargeType,
+        fee: plan.fee,
+        transfer_group: route.transfer_group,
+      });
+      if (!plan.transfers.length) return;
+      const children = plan.transfers.map((t, i) => {
+        const childId = randomUUID();
+        return {
+          id: childId,
+          tenant_id: t.tenant_id,
+          stripe_account_id: t.stripe_account_id,
+          type: PaymentRouteType.Transfer,
+          status: PaymentRouteStatus.Pending,
+          charge_type: ChargeType.Separate,
+          amount: t.amount,
+          fee: 0,
+          currency: route.currency,
+          parent_id: route.id,
+          stripe_idempotency_key: `route:${childId}:transfer`,
+          metadata: {},
+          stripe_details: { split_index: i },
+          transfer_group: plan.transferGroup ?? null,
+        };
+      });
+      await m
+        .getRepository(PaymentRouteEntity)
+        .insert(children as QueryDeepPartialEntity<PaymentRouteEntity>[]);
+    });
+  }
+
+  private async cancelTransfers(paymentId: string): Promise<void> {
+    await this.dataSource
+      .getRepository(PaymentRouteEntity)
+      .update(
+        { parent_id: paymentId, type: PaymentRouteType.Transfer, stripe_object_id: IsNull() },
+        { status: PaymentRouteStatus.Canceled },
+      );
+  }
+
+  /** Appends one attempt to the route (a jsonb append: concurrent writers of other columns are untouched). */
+  private async addAttempt(
+    route: PaymentRouteEntity,
+    tried: Omit<PaymentAttempt, 'route'> & { route: Route },
+  ): Promise<void> {
+    const attempt: PaymentAttempt = { ...tried, route: { ...tried.route } };
+    route.attempts = [...(route.attempts ?? []), attempt];
+    await this.dataSource.query(`UPDATE payment_routes SET attempts = attempts || $2::jsonb WHERE id = $1`, [
+      route.id,
+      JSON.stringify([attempt]),
+    ]);
+  }
+
+  /** The request's path: one attempt; an unknown outcome schedules the reconcile job instead of failing. */
+  private async route(
+    route: PaymentRouteEntity,
+    job: ReconcileJob,
+    made?: IntentAttempt,
+  ): Promise<RouteOutcome> {
+    const attempt = made ?? (await this.requestIntent(route, job));
+    if (attempt.kind === 'unknown') {
+      // The request may have reached Stripe: keep the route pending and resolve it by the same key later.
+      await this.queue.send<ReconcileJob>(RECONCILE_QUEUE, job, {
+        startAfterSeconds: this.config.reconcileDelaySeconds,
+      });
+      this.count(route, 'unknown');
+      this.logger.warn(
+        `payment route ${route.id}: outcome unknown (${attempt.error.message}); reconcile scheduled`,
+      );
+      return { state: 'unknown', route: PaymentRouteDto.from(route) };
+    }
+    if (attempt.kind === 'refused') {
+      await this.fail(route, attempt);
+      throw attempt.declined
+        ? new ServiceException(ErrorCode.CardDeclined, attempt.error.message || 'The card was declined', {
+            decline_code: attempt.failureCode,
+            payment_route_id: route.id,
+            stripe: attempt.stripe,
+          })
+        : new ServiceException(
+            ErrorCode.RoutingFailed,
+            `Stripe refused to route the payment: ${attempt.error.message}`,
+            { payment_route_id: route.id, stripe: attempt.stripe },
+          );
+    }
+    const stored = await this.recordIntent(route, attempt.pi);
+    return { state: 'created', route: PaymentRouteDto.from(stored, attempt.pi.client_secret ?? null) };
+  }
+
+  /**
+   * The reconcile worker: replays the create with the route's own key (Stripe answers with the first result). An
+   * unknown outcome again is thrown, so the queue retries it with backoff.
+   */
+  async reconcile(job: ReconcileJob): Promise<void> {
+    const route = await this.dataSource.getRepository(PaymentRouteEntity).findOneBy({ id: job.routeId });
+    if (!route || route.stripe_payment_intent_id !== null || route.status !== PaymentRouteStatus.Pending)
+      return;
+    const attempt = await this.requestIntent(route, job);
+    if (attempt.kind === 'unknown') throw attempt.error;
+    const resolved =
+      attempt.kind === 'refused'
+        ? { outcome: 'failed', failure_code: attempt.failureCode, message: attempt.error.message }
+        : { outcome: 'succeeded', payment_intent: attempt.pi.id };
+    // The routed attempt that was unknown learns its outcome (a route without attempts has none to update).
+    await this.dataSource.query(
+      `UPDATE payment_routes SET attempts = jsonb_set(attempts, ARRAY[(jsonb_array_length(attempts) - 1)::text],
+         attempts -> -1 || $2::jsonb) WHERE id = $1 AND attempts -> -1 ->> 'outcome' = 'unknown'`,
+      [route.id, JSON.stringify(resolved)],
+    );
+    if (attempt.kind === 'refused') {
+      await this.fail(route, attempt);
+      if (route.charge_type === ChargeType.Separate) await this.cancelTransfers(route.id);
+      return;
+    }
+    await this.recordIntent(route, attempt.pi);
+    if (route.charge_type === ChargeType.Separate && attempt.pi.status === 'succeeded')
+      await this.splits.runOrSchedule({ kind: 'transfers', paymentId: route.id });
+  }
+
+  /** One PaymentIntent create under the route's key, classified: created, refused by Stripe, or unknown. */
+  private async requestIntent(route: PaymentRouteEntity, job: ReconcileJob): Promise<IntentAttempt> {
     try {
-      pi = await this.gateway.createPaymentIntent(paymentIntentParams(route, job), {
+      const pi = await this.gateway.createPaymentIntent(paymentIntentParams(route, job), {
         idempotencyKey: route.stripe_idempotency_key,
         ...(job.stripeAccount ? { stripeAccount: job.stripeAccount } : {}),
       });
+      return { kind: 'created', pi };
     } catch (err) {
       if (!(err instanceof ServiceException)) throw err;
-      if (err.code === ErrorCode.StripeUnavailable) {
-        if (fromJob) throw err;
-        // The request may have reached Stripe: keep the route pending and resolve it by the same key later.
-        await this.queue.send<ReconcileJob>(RECONCILE_QUEUE, job, {
-          startAfterSeconds: this.config.reconcileDelaySeconds,
-        });
-        paymentsTotal.inc({
-          currency: route.currency,
-          charge_type: route.charge_type ?? 'none',
-          outcome: 'unknown',
-        });
-        this.logger.warn(`payment route ${route.id}: outcome unknown (${err.message}); reconcile scheduled`);
-        return { status: 202, body: PaymentRouteDto.from(route) };
-      }
-      const stripe = (err.details?.stripe ?? {}) as { code?: string; decline_code?: string; type?: string };
+      if (err.code === ErrorCode.StripeUnavailable) return { kind: 'unknown', error: err };
+      const stripe = (err.details?.stripe ?? {}) as StripeErrorDetails;
       const declined = err.code === ErrorCode.CardDeclined;
       const failureCode = declined
         ? (stripe.decline_code ?? stripe.code ?? 'card_declined')
         : (stripe.code ?? stripe.type ?? err.code);
-      const failed = await this.markFailed(route.id, failureCode, err.message, declined);
-      paymentsTotal.inc({
-        currency: route.currency,
-        charge_type: route.charge_type ?? 'none',
-        outcome: declined ? 'declined' : 'failed',
-      });
-      if (fromJob) return { status: 200, body: failed ? PaymentRouteDto.from(failed) : null };
-      if (declined) {
-        throw new ServiceException(ErrorCode.CardDeclined, err.message || 'The card was declined', {
-          decline_code: failureCode,
-          payment_route_id: route.id,
-          stripe,
-        });
-      }
-      throw new ServiceException(
-        ErrorCode.RoutingFailed,
-        `Stripe refused to route the payment: ${err.message}`,
-        {
-          payment_route_id: route.id,
-          stripe,
-        },
-      );
+      return { kind: 'refused', error: err, declined, failureCode, stripe };
     }
+  }
+
+  private async fail(route: PaymentRouteEntity, attempt: Refused): Promise<void> {
+    await this.records.markFailed(route.id, attempt.failureCode, attempt.error.message, attempt.declined);
+    this.count(route, attempt.declined ? 'declined' : 'failed');
+  }
+
+  private count(route: PaymentRouteEntity, outcome: string): void {
+    paymentsTotal.inc({ currency: route.currency, charge_type: route.charge_type ?? 'none', outcome });
+  }
+
+  /** Records the PaymentIntent on the route; emits connect.payment.routed the first time. */
+  private async recordIntent(
+    route: PaymentRouteEntity,
+    pi: StripePaymentIntent,
+  ): Promise<PaymentRouteEntity> {
     const stored = await this.dataSource.transaction(async (manager) => {
       const row = await manager
         .getRepository(PaymentRouteEntity)
@@ -311,82 +518,13 @@ export class PaymentsService {
         await this.events.emit(manager, {
           type: 'connect.payment.routed',
           tenant_id: row.tenant_id,
-          data: this.eventData(row),
+          data: eventData(row),
         });
       }
       return row;
     });
-    paymentsTotal.inc({
-      currency: route.currency,
-      charge_type: route.charge_type ?? 'none',
-      outcome: 'routed',
-    });
-    return { status: 201, body: PaymentRouteDto.from(stored, pi.client_secret ?? null) };
-  }
-
-  /** The reconcile worker: replays the create with the route's own key (Stripe answers with the first result). */
-  async reconcile(job: ReconcileJob | RefundReconcileJob): Promise<void> {
-    if (isRefundJob(job)) {
-      const refundRoute = await this.dataSource
-        .getRepository(PaymentRouteEntity)
-        .findOneBy({ id: job.routeId });
-      if (
-        !refundRoute ||
-        refundRoute.stripe_object_id !== null ||
-        refundRoute.status !== PaymentRouteStatus.Pending
-      )
-        return;
-      await this.attemptRefund(refundRoute, job, true);
-      return;
-    }
-    const route = await this.dataSource.getRepository(PaymentRouteEntity).findOneBy({ id: job.routeId });
-    if (!route || route.stripe_payment_intent_id !== null || route.status !== PaymentRouteStatus.Pending)
-      return;
-    await this.attempt(route, job, true);
-  }
-
-  private async markFailed(
-    id: string,
-    code: string,
-    message: string,
-    declined = false,
-  ): Promise<PaymentRouteEntity | null> {
-    return this.dataSource.transaction(async (manager) => {
-      const row = await manager
-        .getRepository(PaymentRouteEntity)
-        .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!row || row.status === PaymentRouteStatus.Completed || row.status === PaymentRouteStatus.Failed)
-        return row;
-      row.status = PaymentRouteStatus.Failed;
-      row.failure_code = code.slice(0, 128);
-      row.failure_message = message;
-      // A card decline, as analytics tells it apart from other failures: https://docs.stripe.com/declines
-      if (declined) row.stripe_details = { ...(row.stripe_details ?? {}), declined: true };
-      await manager.getRepository(PaymentRouteEntity).save(row);
-      await this.events.emit(manager, {
-        type: row.type === PaymentRouteType.Refund ? 'connect.refund.failed' : 'connect.payment.failed',
-        tenant_id: row.tenant_id,
-        data: this.eventData(row),
-      });
-      return row;
-    });
-  }
-
-  eventData(row: PaymentRouteEntity): Record<string, unknown> {
-    return {
-      payment_route_id: row.id,
-      type: row.type,
-      status: row.status,
-      amount: row.amount,
-      fee: row.fee,
-      currency: row.currency.trim(),
-      charge_type: row.charge_type,
-      stripe_account_id: row.stripe_account_id,
-      payment_intent_id: row.stripe_payment_intent_id,
-      stripe_object_id: row.stripe_object_id,
-      parent_id: row.parent_id,
-      failure_code: row.failure_code,
-    };
+    this.count(route, 'routed');
+    return stored;
   }
 
   async get(caller: Caller, id: string): Promise<PaymentRouteEntity> {
@@ -412,155 +550,5 @@ export class PaymentsService {
       has_more: page.has_more,
       next_cursor: page.next_cursor,
     };
-  }
-
-  /**
-   * Refunds a payment (https://docs.stripe.com/api/refunds/create). The parent row is locked while the
-   * refundable rest is computed and the refund route recorded, so concurrent refunds cannot exceed the amount.
-   */
-  async refund(caller: Caller, paymentId: string, dto: CreateRefundDto): Promise<StoredResponse> {
-    const route = await this.dataSource.transaction(async (manager: EntityManager) => {
-      const parent = await manager
-        .getRepository(PaymentRouteEntity)
-        .findOne({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
-      if (!parent) throw new ServiceException(ErrorCode.NotFound, `No payment ${paymentId}`);
-      assertTenantAccess(caller, parent.tenant_id);
-      if (parent.type !== PaymentRouteType.Payment || !parent.stripe_payment_intent_id) {
-        throw new ServiceException(ErrorCode.Conflict, 'Only a routed payment can be refunded', {
-          payment_route_id: parent.id,
-        });
-      }
-      if (parent.status !== PaymentRouteStatus.Completed && parent.stripe_status !== 'succeeded') {
-        throw new ServiceException(ErrorCode.Conflict, `The payment is ${parent.status}, not completed`, {
-          payment_route_id: parent.id,
-        });
-      }
-      const [{ refunded }] = (await manager.query(
-        `SELECT COALESCE(SUM(amount), 0)::bigint AS refunded FROM payment_routes
-          WHERE parent_id = $1 AND type = 'refund' AND status NOT IN ('failed', 'canceled')`,
-        [parent.id],
-      )) as { refunded: string }[];
-      const refundable = parent.amount - Number(refunded);
-      const amount = dto.amount ?? refundable;
-      if (refundable <= 0) throw fieldError('amount', 'the payment is already fully refunded');
-      if (amount > refundable)
-        throw fieldError('amount', `amount exceeds the refundable rest of ${refundable}`);
-      const id = randomUUID();
-      const route = manager.getRepository(PaymentRouteEntity).create({
-        id,
-        tenant_id: parent.tenant_id,
-        stripe_account_id: parent.stripe_account_id,
-        type: PaymentRouteType.Refund,
-        status: PaymentRouteStatus.Pending,
-        charge_type: parent.charge_type,
-        amount,
-        fee: 0,
-        currency: parent.currency,
-        parent_id: parent.id,
-        stripe_payment_intent_id: parent.stripe_payment_intent_id,
-        stripe_idempotency_key: `route:${id}:refund`,
-        metadata: dto.metadata ?? {},
-        stripe_details: {},
-      });
-      await manager
-        .getRepository(PaymentRouteEntity)
-        .insert(route as QueryDeepPartialEntity<PaymentRouteEntity>);
-      return route;
-    });
-
-    const job: RefundReconcileJob = {
-      kind: 'refund',
-      routeId: route.id,
-      input: {
-        reason: dto.reason,
-        refund_application_fee: dto.refund_application_fee,
-        reverse_transfer: dto.reverse_transfer,
-        metadata: dto.metadata,
-      },
-    };
-    const outcome = await this.attemptRefund(route, job, false);
-    if (outcome === 'unknown') return { status: 202, body: PaymentRouteDto.from(route) };
-    const saved = await this.dataSource.getRepository(PaymentRouteEntity).findOneBy({ id: route.id });
-    return { status: 201, body: PaymentRouteDto.from(saved ?? route) };
-  }
-
-  /**
-   * One attempt at creating the refund route's Refund under the route's own key. Unknown outcome: the refund
-   * stays pending (and counted against the refundable rest) and the reconcile job repeats the same request.
-   */
-  private async attemptRefund(
-    route: PaymentRouteEntity,
-    job: RefundReconcileJob,
-    fromJob: boolean,
-  ): Promise<StripeRefund | 'unknown'> {
-    const direct = route.charge_type === ChargeType.Direct;
-    let refund: StripeRefund;
-    try {
-      refund = await this.gateway.createRefund(refundParams(route, job), {
-        idempotencyKey: route.stripe_idempotency_key,
-        ...(direct ? { stripeAccount: route.stripe_account_id } : {}),
-      });
-    } catch (err) {
-      if (!(err instanceof ServiceException)) throw err;
-      if (err.code === ErrorCode.StripeUnavailable) {
-        if (fromJob) throw err;
-        await this.queue.send<RefundReconcileJob>(RECONCILE_QUEUE, job, {
-          startAfterSeconds: this.config.reconcileDelaySeconds,
-        });
-        this.logger.warn(`refund route ${route.id}: outcome unknown (${err.message}); reconcile scheduled`);
-        return 'unknown';
-      }
-      await this.markFailed(
-        route.id,
-        (err.details?.stripe as { code?: string } | undefined)?.code ?? err.code,
-        err.message,
-      );
-      if (fromJob) return 'unknown';
-      throw new ServiceException(ErrorCode.RoutingFailed, `Stripe refused the refund: ${err.message}`, {
-        payment_route_id: route.id,
-        stripe: err.details?.stripe,
-      });
-    }
-    await this.applyRefund(route.id, refund);
-    return refund;
-  }
-
-  /** Writes a Refund's state onto its route; emits connect.refund.completed/failed once, on the transition. */
-  async applyRefund(
-    routeId: string,
-    refund: StripeRefund,
-    manager?: EntityManager,
-  ): Promise<PaymentRouteEntity | null> {
-    const run = async (m: EntityManager): Promise<PaymentRouteEntity | null> => {
-      const row = await m
-        .getRepository(PaymentRouteEntity)
-        .findOne({ where: { id: routeId }, lock: { mode: 'pessimistic_write' } });
-      if (!row) return null;
-      row.stripe_object_id = refund.id;
-      row.stripe_status = refund.status;
-      const next =
-        refund.status === 'succeeded'
-          ? PaymentRouteStatus.Completed
-          : refund.status === 'failed'
-            ? PaymentRouteStatus.Failed
-            : refund.status === 'canceled'
-              ? PaymentRouteStatus.Canceled
-              : row.status;
-      const terminal = [PaymentRouteStatus.Completed, PaymentRouteStatus.Failed, PaymentRouteStatus.Canceled];
-      const transition = next !== row.status && !terminal.includes(row.status);
-      if (transition) row.status = next;
-      if (next === PaymentRouteStatus.Failed && transition)
-        row.failure_code = refund.failure_reason ?? 'refund_failed';
-      await m.getRepository(PaymentRouteEntity).save(row);
-      if (transition && next !== PaymentRouteStatus.Pending) {
-        await this.events.emit(m, {
-          type: next === PaymentRouteStatus.Completed ? 'connect.refund.completed' : 'connect.refund.failed',
-          tenant_id: row.tenant_id,
-          data: this.eventData(row),
-        });
-      }
-      return row;
-    };
-    return manager ? run(manager) : this.dataSource.transaction(run);
   }
 }

@@ -11,6 +11,7 @@ import { EventsService } from '../events/events.service';
 import { CreateSubscriptionDto, PaymentRouteDto } from './dto/payment.dto';
 import { StoredResponse } from './idempotency.service';
 import { PaymentsService } from './payments.service';
+import { eventData } from './route-records.service';
 
 /** Recurring amount of one billing period in minor units (sum of unit_amount × quantity). */
 function periodAmount(sub: StripeSubscription): number {
@@ -99,7 +100,7 @@ export class SubscriptionsService {
       await this.events.emit(manager, {
         type: 'connect.subscription.created',
         tenant_id: route.tenant_id,
-        data: this.payments.eventData(route),
+        data: eventData(route),
       });
       return route;
     });
@@ -134,7 +135,7 @@ export class SubscriptionsService {
       await this.events.emit(manager, {
         type: 'connect.subscription.canceled',
         tenant_id: locked.tenant_id,
-        data: this.payments.eventData(locked),
+        data: eventData(locked),
       });
       return locked;
     });

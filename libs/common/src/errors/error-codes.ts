@@ -21,6 +21,12 @@ export const ERROR_CODES = {
     status: 400,
     description: 'A webhook with a missing, malformed, forged or expired signature.',
   },
+  CONNECT_005: {
+    name: 'PAYMENT_BLOCKED',
+    status: 422,
+    description:
+      'A routing rule blocks the payment (`details.reason`, `details.rule`); nothing was sent to Stripe.',
+  },
   CONNECT_010: {
     name: 'VALIDATION_FAILED',
     status: 400,
@@ -104,6 +110,7 @@ export const ErrorCode = {
   OAuthFailed: 'CONNECT_002',
   RoutingFailed: 'CONNECT_003',
   WebhookInvalid: 'CONNECT_004',
+  PaymentBlocked: 'CONNECT_005',
   ValidationFailed: 'CONNECT_010',
   MalformedRequest: 'CONNECT_011',
   PayloadTooLarge: 'CONNECT_012',

@@ -74,6 +74,10 @@ export class ConnectAccountEntity {
   @Column({ name: 'account_type', type: 'enum', enum: StripeAccountType, enumName: 'stripe_account_type' })
   account_type!: StripeAccountType;
 
+  /** The account's country (ISO 3166-1 alpha-2) as Stripe reports it; routing rules may condition on it. */
+  @Column({ type: 'char', length: 2, nullable: true })
+  country!: string | null;
+
   @Column({ name: 'charges_enabled', type: 'boolean', default: false })
   charges_enabled!: boolean;
 

@@ -10,6 +10,14 @@ import { EventDeliveryAttemptEntity } from './event-delivery-attempt.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { AuditLogEntity } from './audit-log.entity';
 import {
+  ReconciliationItemEntity,
+  ReconciliationJobEntity,
+  ReconciliationMatchEntity,
+  ReconciliationPageEntity,
+  ReconciliationRunEntity,
+} from './reconciliation.entity';
+import { RoutingRuleSetEntity } from './routing-rule-set.entity';
+import {
   AnalyticsPlatformRollupDailyEntity,
   AnalyticsPlatformRollupHourlyEntity,
   AnalyticsRollupDailyEntity,
@@ -28,6 +36,8 @@ export * from './idempotency-record.entity';
 export * from './stripe-webhook-event.entity';
 export * from './api-key.entity';
 export * from './audit-log.entity';
+export * from './reconciliation.entity';
+export * from './routing-rule-set.entity';
 export * from './analytics-rollup.entity';
 
 /** Every entity the data source knows; feature modules register theirs here as they add tables. */
@@ -43,6 +53,12 @@ export const ENTITIES = [
   OAuthStateEntity,
   ApiKeyEntity,
   AuditLogEntity,
+  ReconciliationRunEntity,
+  ReconciliationJobEntity,
+  ReconciliationMatchEntity,
+  ReconciliationPageEntity,
+  ReconciliationItemEntity,
+  RoutingRuleSetEntity,
   AnalyticsRollupHourlyEntity,
   AnalyticsRollupDailyEntity,
   AnalyticsPlatformRollupHourlyEntity,

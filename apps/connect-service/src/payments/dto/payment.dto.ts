@@ -16,7 +16,26 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
+import {
+  ChargeType,
+  PaymentAttempt,
+  PaymentRouteEntity,
+  PaymentRouteStatus,
+  PaymentRouteType,
+} from '@app/database';
+
+export class CardFactsDto {
+  @ApiPropertyOptional({ example: 'visa' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  brand?: string;
+
+  @ApiPropertyOptional({ example: 'US', description: 'ISO 3166-1 alpha-2 of the issuing country.' })
+  @IsOptional()
+  @Matches(/^[A-Z]{2}$/, { message: 'card.country must be an upper-case ISO 3166-1 alpha-2 code' })
+  country?: string;
+}
 
 export class PaymentDataDto {
   @ApiProperty({
@@ -88,6 +107,25 @@ export class PaymentDataDto {
   @IsOptional()
   @IsObject()
   metadata?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    example: 'card',
+    description: 'For routing rules only (`payment_method_type`); default `card`. Not sent to Stripe.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  payment_method_type?: string;
+
+  @ApiPropertyOptional({
+    type: () => CardFactsDto,
+    description: 'For routing rules only (`card.brand`, `card.country`), when the platform knows them.',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => CardFactsDto)
+  card?: CardFactsDto;
 }
 
 export class CreatePaymentDto {
@@ -119,6 +157,36 @@ export class PaymentIntentSummaryDto {
       "For the platform's frontend (Stripe.js). Only in the answer to the create request; never logged.",
   })
   client_secret!: string | null;
+}
+
+export class RoutingDecisionDto {
+  @ApiProperty({ example: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b', nullable: true, type: String })
+  rule_set_id!: string | null;
+
+  @ApiProperty({ example: 3, nullable: true, type: Number })
+  version!: number | null;
+
+  @ApiProperty({
+    example: 'small-usd-direct',
+    nullable: true,
+    type: String,
+    description: 'The deciding rule; null for the default route or without an active rule set.',
+  })
+  rule!: string | null;
+}
+
+export class PaymentAttemptDto {
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { charge_type: 'direct' } })
+  route!: Record<string, unknown>;
+
+  @ApiProperty({ enum: ['succeeded', 'failed', 'not_eligible', 'unknown'], example: 'failed' })
+  outcome!: PaymentAttempt['outcome'];
+
+  @ApiProperty({ example: 'card_payments_inactive', nullable: true, type: String })
+  failure_code!: string | null;
+
+  @ApiProperty({ example: null, nullable: true, type: String })
+  payment_intent!: string | null;
 }
 
 /** A PaymentRoute as the API shows it (payments, refunds and subscriptions alike). */
@@ -179,6 +247,22 @@ export class PaymentRouteDto {
   @ApiPropertyOptional({ example: {}, type: 'object', additionalProperties: true })
   stripe_details!: Record<string, unknown>;
 
+  @ApiProperty({
+    type: RoutingDecisionDto,
+    description:
+      'The rule set version and rule that decided the route (null fields without an active rule set).',
+  })
+  routing!: RoutingDecisionDto;
+
+  @ApiProperty({
+    type: [PaymentAttemptDto],
+    description: 'Every routing attempt in order: alternatives tried when a route could not serve.',
+  })
+  attempts!: PaymentAttemptDto[];
+
+  @ApiPropertyOptional({ example: null, nullable: true, type: String, description: 'Split payments.' })
+  transfer_group!: string | null;
+
   @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
   created_at!: string;
 
@@ -203,6 +287,18 @@ export class PaymentRouteDto {
       failure_code: route.failure_code ?? null,
       failure_message: route.failure_message ?? null,
       stripe_details: route.stripe_details ?? {},
+      routing: {
+        rule_set_id: route.routing_rule_set_id ?? null,
+        version: route.routing_version ?? null,
+        rule: route.routing_rule ?? null,
+      },
+      attempts: (route.attempts ?? []).map((a) => ({
+        route: a.route,
+        outcome: a.outcome,
+        failure_code: a.failure_code,
+        payment_intent: a.payment_intent,
+      })),
+      transfer_group: route.transfer_group ?? null,
       created_at: route.created_at.toISOString(),
     };
   }

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
+import { EventsService } from '../events/events.service';
+import { PaymentRouteDto } from './dto/payment.dto';
+
+/** What payments, refunds and transfers share: a route's event payload and its one way to fail. */
+@Injectable()
+export class RouteRecords {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: EventsService,
+  ) {}
+
+  /** Marks a route failed once (never a completed one) and emits its failure event in the same transaction. */
+  async markFailed(
+    id: string,
+    code: string,
+    message: string,
+    declined = false,
+  ): Promise<PaymentRouteEntity | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const row = await manager
+        .getRepository(PaymentRouteEntity)
+        .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!row || row.status === PaymentRouteStatus.Completed || row.status === PaymentRouteStatus.Failed)
+        return row;
+      row.status = PaymentRouteStatus.Failed;
+      row.failure_code = code.slice(0, 128);
+      row.failure_message = message;
+      // A card decline, as analytics tells it apart from other failures: https://docs.stripe.com/declines
+      if (declined) row.stripe_details = { ...(row.stripe_details ?? {}), declined: true };
+      await manager.getRepository(PaymentRouteEntity).save(row);
+      await this.events.emit(manager, {
+        type: row.type === PaymentRouteType.Refund ? 'connect.refund.failed' : 'connect.payment.failed',
+        tenant_id: row.tenant_id,
+        data: eventData(row),
+      });
+      return row;
+    });
+  }
+}
+
+/** The `data` of every connect.payment.* and connect.refund.* event. */
+export function eventData(row: PaymentRouteEntity): Record<string, unknown> {
+  return {
+    payment_route_id: row.id,
+    type: row.type,
+    status: row.status,
+    amount: row.amount,
+    fee: row.fee,
+    currency: row.currency.trim(),
+    charge_type: row.charge_type,
+    stripe_account_id: row.stripe_account_id,
+    payment_intent_id: row.stripe_payment_intent_id,
+    stripe_object_id: row.stripe_object_id,
+    parent_id: row.parent_id,
+    failure_code: row.failure_code,
+  };
+}
+
+/**
+ * What a create answers: `created` when Stripe holds the object, `unknown` while Stripe's answer is missing (the
+ * route stays pending and the reconcile job resolves it by the same key). The controller maps it to 201 or 202.
+ */
+export interface RouteOutcome {
+  state: 'created' | 'unknown';
+  route: PaymentRouteDto;
+}
