@@ -5,6 +5,7 @@ import { signAccessToken } from '@app/auth';
 import { stopEmbeddedPostgres } from '@app/database';
 import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
 import { createApp } from './create-app';
+import { drainAndClose, installProcessSafetyNet } from './process-lifecycle';
 import { WebhookSecrets } from './webhooks/webhook-secrets.service';
 
 async function bootstrap(): Promise<void> {
@@ -44,12 +45,20 @@ async function bootstrap(): Promise<void> {
     );
   }
 
-  const shutdown = async (signal: string) => {
-    logger.log(`${signal}: draining in-flight requests and closing pools`);
-    await app.close();
-    await stopEmbeddedPostgres();
-    process.exit(0);
-  };
+  let shuttingDown: Promise<void> | null = null;
+  const shutdown = (reason: string, code = 0): Promise<void> =>
+    (shuttingDown ??= (async () => {
+      logger.log(
+        `${reason}: readiness 503, workers stop taking jobs, in-flight requests finish, pools close`,
+      );
+      const drained = await drainAndClose(
+        app,
+        { readinessDelayMs: svc.shutdownDelayMs, timeoutMs: svc.shutdownTimeoutMs },
+        () => stopEmbeddedPostgres(),
+      );
+      process.exit(Math.max(code, drained));
+    })());
+  installProcessSafetyNet(() => void shutdown('uncaught exception', 1));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }

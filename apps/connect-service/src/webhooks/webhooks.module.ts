@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { SecurityModule } from '../security/security.module';
 import { WebhookBackfillService } from './webhook-backfill.service';
 import { WebhookHandlerRegistry } from './webhook-handler.registry';
 import { WebhookInboxService } from './webhook-inbox.service';
@@ -14,6 +15,7 @@ import { WebhooksController } from './webhooks.controller';
  */
 @Global()
 @Module({
+  imports: [SecurityModule],
   controllers: [WebhooksController],
   providers: [
     WebhookSecrets,
