@@ -452,3 +452,39 @@ export async function startWorld(name: string, opts: { deliverTo?: number } = {}
   };
   return world;
 }
+
+/**
+ * A TCP load balancer in front of the replicas: new connections go to `target`, open ones stay where they are (as
+ * a Kubernetes Service does when a pod starts terminating), so a replica's drain is seen through kept-alive sockets.
+ */
+export async function startBalancer(
+  port: number,
+  target: number,
+): Promise<{ url: string; target: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const lb = {
+    url: `http://127.0.0.1:${port}`,
+    target,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(lb.target, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return lb;
+}

@@ -150,6 +150,8 @@ export interface PaymentTraffic {
   /** Idempotency keys never answered 201/202 (the client gave up). */
   unanswered: number;
   stop(): Promise<void>;
+  /** Resolves once `count` payments were sent and answered (with `count`), or after stop(). */
+  finished: Promise<void>;
 }
 
 export function platformToken(): string {
@@ -172,7 +174,14 @@ export function paymentTraffic(
   const token = platformToken();
   let stopping = false;
   let started = 0;
-  const result: PaymentTraffic = { tally, created, pending, unanswered: 0, stop: async () => undefined };
+  const result: PaymentTraffic = {
+    tally,
+    created,
+    pending,
+    unanswered: 0,
+    stop: async () => undefined,
+    finished: Promise.resolve(),
+  };
   const client = async () => {
     while (!stopping && (opts.count === undefined || started < opts.count)) {
       started++;
@@ -207,7 +216,11 @@ export function paymentTraffic(
           pending.delete(id);
           break;
         }
-        if (status === 202 && id) pending.add(id);
+        if (status === 202 && id) {
+          // Accepted with its outcome unknown: the reconcile job resolves it by the route's idempotency key.
+          pending.add(id);
+          break;
+        }
         // 409: the first attempt with this key is still in flight (a request cut off server-side keeps running).
         if (status !== 0 && status !== 503 && status !== 409 && status !== 202) {
           tally.violations.push(`payment answered ${status}: ${JSON.stringify(answer).slice(0, 300)}`);
@@ -222,6 +235,7 @@ export function paymentTraffic(
     }
   };
   const clients = Array.from({ length: concurrency }, () => client());
+  result.finished = Promise.all(clients).then(() => undefined);
   result.stop = async () => {
     stopping = true;
     await Promise.all(clients);
@@ -346,4 +360,35 @@ export async function checkPayments(
       problems.push(`${id}: recorded PaymentIntent ${row.stripe_payment_intent_id} not at Stripe`);
   }
   return { created: created.size, recorded: rows.length, paymentIntents, problems: problems.slice(0, 20) };
+}
+
+/** `concurrency` readers of `path` (as the platform), one GET after another; anything but 200 is counted. */
+export function readTraffic(
+  o: TrafficOptions,
+  concurrency: number,
+  path: string,
+): { tally: Tally; ok: () => number; stop(): Promise<void> } {
+  const tally = newTally();
+  const token = platformToken();
+  let stopping = false;
+  const reader = async () => {
+    while (!stopping) {
+      await send(
+        tally,
+        `${o.baseUrl()}${path}`,
+        { method: 'GET', headers: { authorization: `Bearer ${token}` } },
+        o.timeoutMs,
+      );
+      await sleep(20);
+    }
+  };
+  const readers = Array.from({ length: concurrency }, () => reader());
+  return {
+    tally,
+    ok: () => tally.statuses['200'] ?? 0,
+    stop: async () => {
+      stopping = true;
+      await Promise.all(readers);
+    },
+  };
 }
