@@ -118,6 +118,8 @@ export const EXPECTED_RULES: Record<string, Rule> = {
     resource: 'payment',
   },
   'POST /connect/subscriptions': { role: 'operator', scopes: ['payments:write'], tenant: 'body' },
+  // Tenant callers are scoped inside the query (their tenant_id filter is forced), so no tenant source.
+  'POST /connect/analytics/query': { role: 'viewer', scopes: ['payments:read'], tenant: 'none' },
   'DELETE /connect/subscriptions/:id': {
     role: 'operator',
     scopes: ['payments:write'],

@@ -3,8 +3,8 @@ import { AuthModule } from '@app/auth';
 import { CryptoModule } from '@app/common';
 import { AppConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
-import { StripeGatewayModule } from '@app/stripe-gateway';
 import { AccountsModule } from './accounts/accounts.module';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { ConnectOAuthModule } from './connect-oauth/connect-oauth.module';
@@ -16,7 +16,7 @@ import { PaymentsModule } from './payments/payments.module';
 import { JobQueueModule } from './queue/job-queue.module';
 import { RedisModule } from './redis/redis.module';
 import { SecurityModule } from './security/security.module';
-import { stripeConnectionProvider } from './stripe/stripe-connection.provider';
+import { StripeModule } from './stripe/stripe.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
@@ -27,7 +27,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     RedisModule,
     CryptoModule,
     JobQueueModule,
-    StripeGatewayModule.forRoot({ connectionProvider: stripeConnectionProvider }),
+    StripeModule,
     AuthModule,
     // After AuthModule: its rate-limit guard runs after the auth guards (see SecurityModule).
     SecurityModule,
@@ -40,6 +40,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     EventsModule,
     WebhooksModule,
     PaymentsModule,
+    AnalyticsModule,
   ],
 })
 export class AppModule {}

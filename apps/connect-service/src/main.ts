@@ -1,3 +1,5 @@
+// First: the tracing SDK must patch http, pg, ioredis and fastify before any import below loads them.
+import { shutdownTracing } from './tracing/tracing';
 import { Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import {
@@ -63,7 +65,10 @@ async function bootstrap(): Promise<void> {
       const drained = await drainAndClose(
         app,
         { readinessDelayMs: embeddedDatabase ? 0 : svc.shutdownDelayMs, timeoutMs: svc.shutdownTimeoutMs },
-        () => stopEmbeddedPostgres(),
+        async () => {
+          await stopEmbeddedPostgres();
+          await shutdownTracing();
+        },
       );
       process.exit(Math.max(code, drained));
     })());

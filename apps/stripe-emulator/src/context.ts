@@ -48,8 +48,27 @@ export interface RequestLogEntry {
   at: number;
 }
 
+/** Behaviour switches (`POST /_emulator/settings`); reset restores these defaults. */
+export interface EmulatorSettings {
+  /** Refuse direct charges without an active `card_payments` and transfers without an active `transfers`. */
+  enforce_capabilities: boolean;
+  /** card_payments and transfers fall together: when an account has both and one turns inactive, so does the other. */
+  linked_capabilities: boolean;
+  /** Seconds from a balance transaction's creation to its `available_on` (0: available at once). */
+  available_delay_seconds: number;
+}
+
+export const DEFAULT_SETTINGS: EmulatorSettings = {
+  enforce_capabilities: true,
+  linked_capabilities: true,
+  available_delay_seconds: 0,
+};
+
 /** Everything `POST /_emulator/reset` drops: reset replaces the whole object. */
 export class EmulatorState {
+  readonly settings: EmulatorSettings = { ...DEFAULT_SETTINGS };
+  /** Which automatic payout carried a balance transaction (kept off the object: it is not a Stripe field). */
+  readonly paidOutBy = new BoundedMap<string, string>(50_000);
   readonly store = new Store();
   readonly platform: StripeObject = buildPlatformAccount();
   readonly platformId = this.platform.id;

@@ -80,6 +80,9 @@ export const COLLECTIONS = [
   'refund',
   'application_fee',
   'transfer',
+  'transfer_reversal',
+  'fee_refund',
+  'payout',
   'balance_transaction',
   'customer',
   'product',
@@ -123,6 +126,15 @@ export class Store {
   /** Ignores ownership: for internal bookkeeping (webhook delivery, the control API). */
   entry(name: CollectionName, id: string): StoredObject | undefined {
     return this.col(name).get(id);
+  }
+
+  /** Any object by id, whatever its collection (the drift controls). */
+  findAnywhere(id: string): { collection: CollectionName; entry: StoredObject } | undefined {
+    for (const name of COLLECTIONS) {
+      const entry = this.col(name).get(id);
+      if (entry) return { collection: name, entry };
+    }
+    return undefined;
   }
 
   remove(name: CollectionName, id: string): void {

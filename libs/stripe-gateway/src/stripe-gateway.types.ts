@@ -2,18 +2,15 @@ import type Stripe from 'stripe';
 
 /*
  * Stripe's own object and parameter types, re-exported so that nothing outside this library imports `stripe`
- * (DESIGN §5: one gateway to Stripe, enforced by dependency-cruiser).
+ * (one gateway to Stripe, enforced by dependency-cruiser).
  */
 export type StripeAccount = Stripe.Account;
-export type StripeDeletedAccount = Stripe.DeletedAccount;
 export type StripeAccountCreateParams = Stripe.AccountCreateParams;
 export type StripeAccountUpdateParams = Stripe.AccountUpdateParams;
 export type StripeAccountLink = Stripe.AccountLink;
 export type StripeAccountLinkCreateParams = Stripe.AccountLinkCreateParams;
 export type StripePaymentIntent = Stripe.PaymentIntent;
 export type StripePaymentIntentCreateParams = Stripe.PaymentIntentCreateParams;
-export type StripePaymentIntentConfirmParams = Stripe.PaymentIntentConfirmParams;
-export type StripePaymentIntentCancelParams = Stripe.PaymentIntentCancelParams;
 export type StripePaymentIntentListParams = Stripe.PaymentIntentListParams;
 export type StripeRefund = Stripe.Refund;
 export type StripeRefundCreateParams = Stripe.RefundCreateParams;
@@ -28,10 +25,22 @@ export type StripeEvent = Stripe.Event;
 export type StripeEventType = Stripe.Event.Type;
 export type StripeApplicationFee = Stripe.ApplicationFee;
 export type StripeApplicationFeeListParams = Stripe.ApplicationFeeListParams;
+export type StripeApplicationFeeRefundCreateParams = Stripe.ApplicationFeeCreateRefundParams;
+export type StripeFeeRefund = Stripe.FeeRefund;
+export type StripeCharge = Stripe.Charge;
+export type StripeChargeListParams = Stripe.ChargeListParams;
+export type StripeRefundListParams = Stripe.RefundListParams;
 export type StripeTransfer = Stripe.Transfer;
+export type StripeTransferCreateParams = Stripe.TransferCreateParams;
+export type StripeTransferUpdateParams = Stripe.TransferUpdateParams;
 export type StripeTransferListParams = Stripe.TransferListParams;
+export type StripeTransferReversal = Stripe.TransferReversal;
+export type StripeTransferReversalCreateParams = Stripe.TransferCreateReversalParams;
+export type StripePayout = Stripe.Payout;
+export type StripePayoutListParams = Stripe.PayoutListParams;
 export type StripeBalanceTransaction = Stripe.BalanceTransaction;
 export type StripeBalanceTransactionListParams = Stripe.BalanceTransactionListParams;
+export type StripePaginationParams = Stripe.PaginationParams;
 export type StripeWebhookEndpoint = Stripe.WebhookEndpoint;
 export type StripeWebhookEndpointCreateParams = Stripe.WebhookEndpointCreateParams;
 export type StripeOAuthToken = Stripe.OAuthToken;

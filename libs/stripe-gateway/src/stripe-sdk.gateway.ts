@@ -39,31 +39,40 @@ import {
   StripeAccountUpdateParams,
   StripeApplicationFee,
   StripeApplicationFeeListParams,
+  StripeApplicationFeeRefundCreateParams,
   StripeBalanceTransaction,
   StripeBalanceTransactionListParams,
   StripeCallOptions,
+  StripeCharge,
+  StripeChargeListParams,
   StripeCustomer,
   StripeCustomerCreateParams,
-  StripeDeletedAccount,
   StripeEvent,
+  StripeFeeRefund,
   StripeList,
   StripeOAuthDeauthorization,
   StripeOAuthToken,
+  StripePaginationParams,
   StripePaymentIntent,
-  StripePaymentIntentCancelParams,
-  StripePaymentIntentConfirmParams,
   StripePaymentIntentCreateParams,
   StripePaymentIntentListParams,
+  StripePayout,
+  StripePayoutListParams,
   StripePrice,
   StripePriceCreateParams,
   StripeReadOptions,
   StripeRefund,
   StripeRefundCreateParams,
+  StripeRefundListParams,
   StripeSubscription,
   StripeSubscriptionCancelParams,
   StripeSubscriptionCreateParams,
   StripeTransfer,
+  StripeTransferCreateParams,
   StripeTransferListParams,
+  StripeTransferReversal,
+  StripeTransferReversalCreateParams,
+  StripeTransferUpdateParams,
   StripeWebhookEndpoint,
   StripeWebhookEndpointCreateParams,
 } from './stripe-gateway.types';
@@ -121,7 +130,7 @@ function compact<T extends object>(value: T): T {
  * concurrency), a retry policy (exponential backoff with jitter, honouring Retry-After and
  * Stripe-Should-Retry, the same idempotency key on every attempt), the family's circuit breaker (counts only
  * infrastructure failures) and a per-attempt timeout. The SDK's own retries are off so this policy is the only
- * one (STRIPE.md §2).
+ * one (https://docs.stripe.com/error-handling).
  */
 export class StripeSdkGateway extends StripeGateway {
   // Private fields stay out of util.inspect / JSON output, so logging the gateway never prints the key.
@@ -185,7 +194,7 @@ export class StripeSdkGateway extends StripeGateway {
     this.#breakers = breakers;
   }
 
-  /** STRIPE.md §1: with `host` set, every API base (OAuth's included) follows host, port and protocol. */
+  /** With `host` set, the SDK sends every API base (OAuth's included) follows host, port and protocol. */
   private static hostOptions(apiBase: string): Pick<Stripe.StripeConfig, 'host' | 'port' | 'protocol'> {
     const url = new URL(apiBase);
     const protocol = url.protocol === 'http:' ? 'http' : 'https';
@@ -308,10 +317,6 @@ export class StripeSdkGateway extends StripeGateway {
     );
   }
 
-  deleteAccount(id: string): Promise<StripeDeletedAccount> {
-    return this.run('accounts.delete', 'accounts', 'idempotent', () => this.#stripe.accounts.del(id));
-  }
-
   createAccountLink(
     params: StripeAccountLinkCreateParams,
     options?: StripeCallOptions,
@@ -341,28 +346,6 @@ export class StripeSdkGateway extends StripeGateway {
     );
   }
 
-  confirmPaymentIntent(
-    id: string,
-    params: StripePaymentIntentConfirmParams = {},
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent> {
-    const ro = this.writeOptions(options);
-    return this.run('payment_intents.confirm', 'payments', 'idempotent', () =>
-      this.#stripe.paymentIntents.confirm(id, params, ro),
-    );
-  }
-
-  cancelPaymentIntent(
-    id: string,
-    params: StripePaymentIntentCancelParams = {},
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent> {
-    const ro = this.writeOptions(options);
-    return this.run('payment_intents.cancel', 'payments', 'idempotent', () =>
-      this.#stripe.paymentIntents.cancel(id, params, ro),
-    );
-  }
-
   listPaymentIntents(
     params: StripePaymentIntentListParams = {},
     options?: StripeReadOptions,
@@ -378,13 +361,6 @@ export class StripeSdkGateway extends StripeGateway {
   createRefund(params: StripeRefundCreateParams, options: StripeCallOptions): Promise<StripeRefund> {
     const ro = this.writeOptions(options);
     return this.run('refunds.create', 'refunds', 'idempotent', () => this.#stripe.refunds.create(params, ro));
-  }
-
-  retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund> {
-    const ro = this.readOptions(options);
-    return this.run('refunds.retrieve', 'refunds', 'idempotent', () =>
-      this.#stripe.refunds.retrieve(id, {}, ro),
-    );
   }
 
   // --- Billing ---
@@ -465,6 +441,126 @@ export class StripeSdkGateway extends StripeGateway {
     const ro = this.readOptions(options);
     return this.run('balance_transactions.list', 'reporting', 'idempotent', () =>
       this.#stripe.balanceTransactions.list(params, ro),
+    );
+  }
+
+  retrieveBalanceTransaction(id: string, options?: StripeReadOptions): Promise<StripeBalanceTransaction> {
+    const ro = this.readOptions(options);
+    return this.run('balance_transactions.retrieve', 'reporting', 'idempotent', () =>
+      this.#stripe.balanceTransactions.retrieve(id, {}, ro),
+    );
+  }
+
+  listCharges(
+    params: StripeChargeListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeCharge>> {
+    const ro = this.readOptions(options);
+    return this.run('charges.list', 'reporting', 'idempotent', () => this.#stripe.charges.list(params, ro));
+  }
+
+  retrieveCharge(id: string, options?: StripeReadOptions): Promise<StripeCharge> {
+    const ro = this.readOptions(options);
+    return this.run('charges.retrieve', 'reporting', 'idempotent', () =>
+      this.#stripe.charges.retrieve(id, {}, ro),
+    );
+  }
+
+  listRefunds(
+    params: StripeRefundListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeRefund>> {
+    const ro = this.readOptions(options);
+    return this.run('refunds.list', 'reporting', 'idempotent', () => this.#stripe.refunds.list(params, ro));
+  }
+
+  // --- Transfers ---
+
+  createTransfer(params: StripeTransferCreateParams, options: StripeCallOptions): Promise<StripeTransfer> {
+    const ro = this.writeOptions(options);
+    return this.run('transfers.create', 'payments', 'idempotent', () =>
+      this.#stripe.transfers.create(params, ro),
+    );
+  }
+
+  retrieveTransfer(id: string, options?: StripeReadOptions): Promise<StripeTransfer> {
+    const ro = this.readOptions(options);
+    return this.run('transfers.retrieve', 'payments', 'idempotent', () =>
+      this.#stripe.transfers.retrieve(id, {}, ro),
+    );
+  }
+
+  updateTransfer(
+    id: string,
+    params: StripeTransferUpdateParams,
+    options?: StripeCallOptions,
+  ): Promise<StripeTransfer> {
+    const ro = this.writeOptions(options);
+    return this.run('transfers.update', 'payments', 'idempotent', () =>
+      this.#stripe.transfers.update(id, params, ro),
+    );
+  }
+
+  createTransferReversal(
+    transferId: string,
+    params: StripeTransferReversalCreateParams,
+    options: StripeCallOptions,
+  ): Promise<StripeTransferReversal> {
+    const ro = this.writeOptions(options);
+    return this.run('transfers.create_reversal', 'refunds', 'idempotent', () =>
+      this.#stripe.transfers.createReversal(transferId, params, ro),
+    );
+  }
+
+  listTransferReversals(
+    transferId: string,
+    params: StripePaginationParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeTransferReversal>> {
+    const ro = this.readOptions(options);
+    return this.run('transfers.list_reversals', 'reporting', 'idempotent', () =>
+      this.#stripe.transfers.listReversals(transferId, params, ro),
+    );
+  }
+
+  // --- Application fee refunds ---
+
+  createApplicationFeeRefund(
+    feeId: string,
+    params: StripeApplicationFeeRefundCreateParams,
+    options: StripeCallOptions,
+  ): Promise<StripeFeeRefund> {
+    const ro = this.writeOptions(options);
+    return this.run('application_fees.create_refund', 'refunds', 'idempotent', () =>
+      this.#stripe.applicationFees.createRefund(feeId, params, ro),
+    );
+  }
+
+  listApplicationFeeRefunds(
+    feeId: string,
+    params: StripePaginationParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeFeeRefund>> {
+    const ro = this.readOptions(options);
+    return this.run('application_fees.list_refunds', 'reporting', 'idempotent', () =>
+      this.#stripe.applicationFees.listRefunds(feeId, params, ro),
+    );
+  }
+
+  // --- Payouts ---
+
+  listPayouts(
+    params: StripePayoutListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripePayout>> {
+    const ro = this.readOptions(options);
+    return this.run('payouts.list', 'reporting', 'idempotent', () => this.#stripe.payouts.list(params, ro));
+  }
+
+  retrievePayout(id: string, options?: StripeReadOptions): Promise<StripePayout> {
+    const ro = this.readOptions(options);
+    return this.run('payouts.retrieve', 'reporting', 'idempotent', () =>
+      this.#stripe.payouts.retrieve(id, {}, ro),
     );
   }
 

@@ -10,31 +10,40 @@ import type {
   StripeAccountUpdateParams,
   StripeApplicationFee,
   StripeApplicationFeeListParams,
+  StripeApplicationFeeRefundCreateParams,
   StripeBalanceTransaction,
   StripeBalanceTransactionListParams,
   StripeCallOptions,
+  StripeCharge,
+  StripeChargeListParams,
   StripeCustomer,
   StripeCustomerCreateParams,
-  StripeDeletedAccount,
   StripeEvent,
+  StripeFeeRefund,
   StripeList,
   StripeOAuthDeauthorization,
   StripeOAuthToken,
+  StripePaginationParams,
   StripePaymentIntent,
-  StripePaymentIntentCancelParams,
-  StripePaymentIntentConfirmParams,
   StripePaymentIntentCreateParams,
   StripePaymentIntentListParams,
+  StripePayout,
+  StripePayoutListParams,
   StripePrice,
   StripePriceCreateParams,
   StripeReadOptions,
   StripeRefund,
   StripeRefundCreateParams,
+  StripeRefundListParams,
   StripeSubscription,
   StripeSubscriptionCancelParams,
   StripeSubscriptionCreateParams,
   StripeTransfer,
+  StripeTransferCreateParams,
   StripeTransferListParams,
+  StripeTransferReversal,
+  StripeTransferReversalCreateParams,
+  StripeTransferUpdateParams,
   StripeWebhookEndpoint,
   StripeWebhookEndpointCreateParams,
 } from './stripe-gateway.types';
@@ -63,7 +72,6 @@ export abstract class StripeGateway {
     options?: StripeCallOptions,
   ): Promise<StripeAccount>;
   abstract rejectAccount(id: string, reason: string, options?: StripeCallOptions): Promise<StripeAccount>;
-  abstract deleteAccount(id: string): Promise<StripeDeletedAccount>;
   abstract createAccountLink(
     params: StripeAccountLinkCreateParams,
     options?: StripeCallOptions,
@@ -74,24 +82,13 @@ export abstract class StripeGateway {
     options: StripeCallOptions,
   ): Promise<StripePaymentIntent>;
   abstract retrievePaymentIntent(id: string, options?: StripeReadOptions): Promise<StripePaymentIntent>;
-  abstract confirmPaymentIntent(
-    id: string,
-    params?: StripePaymentIntentConfirmParams,
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent>;
-  abstract cancelPaymentIntent(
-    id: string,
-    params?: StripePaymentIntentCancelParams,
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent>;
-  /** Used to resolve an unknown outcome (e.g. search by `created` after a timeout the caller gave up on). */
+  /** The PaymentIntents of an account (the payments suites check what Stripe holds through it). */
   abstract listPaymentIntents(
     params?: StripePaymentIntentListParams,
     options?: StripeReadOptions,
   ): Promise<StripeList<StripePaymentIntent>>;
 
   abstract createRefund(params: StripeRefundCreateParams, options: StripeCallOptions): Promise<StripeRefund>;
-  abstract retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund>;
 
   abstract createCustomer(
     params: StripeCustomerCreateParams,
@@ -117,10 +114,73 @@ export abstract class StripeGateway {
     params?: StripeTransferListParams,
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeTransfer>>;
+  /**
+   * `GET /v1/balance_transactions`; `payout` lists what an automatic payout carried (Stripe answers
+   * `payout_reconciliation_not_ready` until the payout's reconciliation completes).
+   */
   abstract listBalanceTransactions(
     params?: StripeBalanceTransactionListParams,
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeBalanceTransaction>>;
+  abstract retrieveBalanceTransaction(
+    id: string,
+    options?: StripeReadOptions,
+  ): Promise<StripeBalanceTransaction>;
+
+  // --- Charges and refunds, as Stripe holds them (reconciliation) ---
+  abstract listCharges(
+    params?: StripeChargeListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeCharge>>;
+  abstract retrieveCharge(id: string, options?: StripeReadOptions): Promise<StripeCharge>;
+  abstract listRefunds(
+    params?: StripeRefundListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeRefund>>;
+
+  // --- Separate charges and transfers (https://docs.stripe.com/connect/separate-charges-and-transfers) ---
+  /** `source_transaction` takes the charge (`ch_`), not the PaymentIntent. */
+  abstract createTransfer(
+    params: StripeTransferCreateParams,
+    options: StripeCallOptions,
+  ): Promise<StripeTransfer>;
+  abstract retrieveTransfer(id: string, options?: StripeReadOptions): Promise<StripeTransfer>;
+  /** Only `description` and `metadata` can change. */
+  abstract updateTransfer(
+    id: string,
+    params: StripeTransferUpdateParams,
+    options?: StripeCallOptions,
+  ): Promise<StripeTransfer>;
+  /** `amount` omitted reverses what remains. https://docs.stripe.com/api/transfer_reversals/create */
+  abstract createTransferReversal(
+    transferId: string,
+    params: StripeTransferReversalCreateParams,
+    options: StripeCallOptions,
+  ): Promise<StripeTransferReversal>;
+  abstract listTransferReversals(
+    transferId: string,
+    params?: StripePaginationParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeTransferReversal>>;
+
+  // --- Application fee refunds (https://docs.stripe.com/api/fee_refunds) ---
+  abstract createApplicationFeeRefund(
+    feeId: string,
+    params: StripeApplicationFeeRefundCreateParams,
+    options: StripeCallOptions,
+  ): Promise<StripeFeeRefund>;
+  abstract listApplicationFeeRefunds(
+    feeId: string,
+    params?: StripePaginationParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeFeeRefund>>;
+
+  // --- Payouts of a connected account (pass its `stripeAccount`) ---
+  abstract listPayouts(
+    params?: StripePayoutListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripePayout>>;
+  abstract retrievePayout(id: string, options?: StripeReadOptions): Promise<StripePayout>;
 
   /** Registers a webhook endpoint; the answer carries the `whsec_` secret, once. */
   abstract createWebhookEndpoint(
@@ -142,6 +202,24 @@ export abstract class StripeGateway {
 
   /** The state of each family's circuit breaker (for readiness probes and dashboards). */
   abstract circuitStates(): Record<OperationFamily, CircuitStateName>;
+
+  /**
+   * Pages through any Stripe list, newest first, until exhausted or `maxPages`: `fetchPage` gets the cursor
+   * (`starting_after`) and calls one of the list methods above, so each page has the usual resilience.
+   */
+  async *iterateList<T extends { id: string }>(
+    fetchPage: (startingAfter: string | undefined) => Promise<StripeList<T>>,
+    maxPages = Number.POSITIVE_INFINITY,
+  ): AsyncGenerator<T> {
+    let startingAfter: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const list = await fetchPage(startingAfter);
+      for (const item of list.data) yield item;
+      const last = list.data[list.data.length - 1];
+      if (!list.has_more || !last) return;
+      startingAfter = last.id;
+    }
+  }
 
   /**
    * Pages through `GET /v1/events` (newest first, as Stripe lists them) until exhausted or `maxPages`.

@@ -1,4 +1,4 @@
-/** The security-relevant actions the audit log records (issue 7 "Audit log"). */
+/** The security-relevant actions the audit log records (README, "Security notes"). */
 export const AUDIT_ACTIONS = [
   'account.connect',
   'account.update',

@@ -1,5 +1,5 @@
 /**
- * Every ConnectEvent type this service emits to the platform, in one place (issue 4, "The event system").
+ * Every ConnectEvent type this service emits to the platform, in one place.
  * The README lists the same table; subscriptions accept these names or '*'.
  */
 export const CONNECT_EVENT_TYPES = [

@@ -13,6 +13,7 @@ import { DataSource } from 'typeorm';
 import { Public } from '@app/auth';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import { Lifecycle } from './lifecycle.service';
+import { recordReadiness } from './health-metrics';
 
 const READY_EXAMPLE = {
   status: 'ok',
@@ -55,16 +56,25 @@ export class HealthController {
     description:
       'A dependency is down or the replica is draining after SIGTERM; the body names which (Terminus format).',
   })
-  ready() {
+  async ready() {
     if (this.lifecycle.draining) {
       // Draining: no dependency check, the answer is 503 whatever they say.
+      recordReadiness(false);
       return this.health.check([() => this.indicators.check('lifecycle').down({ draining: true })]);
     }
-    return this.health.check([
-      () => this.db.pingCheck('database', { timeout: 2000 }),
-      () => this.migrations(),
-      ...(this.redis ? [() => this.redisPing(this.redis!)] : []),
-    ]);
+    try {
+      const result = await this.health.check([
+        () => this.db.pingCheck('database', { timeout: 2000 }),
+        () => this.migrations(),
+        ...(this.redis ? [() => this.redisPing(this.redis!)] : []),
+      ]);
+      recordReadiness(true);
+      return result;
+    } catch (err) {
+      // Terminus throws its 503 when a check is down; the metrics see that as not ready, and the 503 goes out as is.
+      recordReadiness(false);
+      throw err;
+    }
   }
 
   private async migrations(): Promise<HealthIndicatorResult> {

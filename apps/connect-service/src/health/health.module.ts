@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { DatabaseModule } from '@app/database';
+import { RedisModule } from '../redis/redis.module';
 import { HealthController } from './health.controller';
 import { Lifecycle } from './lifecycle.service';
 
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false })],
+  imports: [TerminusModule.forRoot({ logger: false }), DatabaseModule, RedisModule],
   controllers: [HealthController],
   providers: [Lifecycle],
   exports: [Lifecycle],

@@ -1,13 +1,20 @@
 import { Module, OnApplicationBootstrap } from '@nestjs/common';
+import { CryptoModule } from '@app/common';
+import { DatabaseModule } from '@app/database';
+import { EventsModule } from '../events/events.module';
+import { JobQueueModule } from '../queue/job-queue.module';
 import { JobQueue } from '../queue/job-queue.service';
+import { StripeModule } from '../stripe/stripe.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { IdempotencyService } from './idempotency.service';
 import { PaymentsWebhookHandlers } from './payments-webhook.handlers';
 import { PaymentsController } from './payments.controller';
 import { PaymentsService, RECONCILE_QUEUE, ReconcileJob, RefundReconcileJob } from './payments.service';
 import { SubscriptionsService } from './subscriptions.service';
 
-/** Payment routing, fees, refunds, subscriptions and our Idempotency-Key (issue 6). */
+/** Payment routing, fees, refunds, subscriptions and our Idempotency-Key. */
 @Module({
+  imports: [DatabaseModule, CryptoModule, JobQueueModule, StripeModule, EventsModule, WebhooksModule],
   controllers: [PaymentsController],
   providers: [PaymentsService, SubscriptionsService, IdempotencyService, PaymentsWebhookHandlers],
   exports: [PaymentsService],

@@ -8,9 +8,7 @@ import { Caller, assertTenantAccess, tenantScopeOf } from '@app/auth';
 import {
   ServiceException,
   amountProblem,
-  cursorTimestampSql,
-  decodeKeysetCursor,
-  encodeKeysetCursor,
+  keysetPage,
   isKnownCurrency,
   ErrorCode,
   fieldError,
@@ -189,7 +187,7 @@ export class PaymentsService {
   }
 
   /**
-   * Routes a payment (issue 6): a `pending` route first, then the PaymentIntent under a key derived from the
+   * Routes a payment: a `pending` route first, then the PaymentIntent under a key derived from the
    * route, so no retry of ours (or of the reconcile job) can create a second one. Answers 201 with the route,
    * or 202 while the outcome is unknown (Stripe unreachable after the request may have gone out).
    */
@@ -264,7 +262,7 @@ export class PaymentsService {
       const failureCode = declined
         ? (stripe.decline_code ?? stripe.code ?? 'card_declined')
         : (stripe.code ?? stripe.type ?? err.code);
-      const failed = await this.markFailed(route.id, failureCode, err.message);
+      const failed = await this.markFailed(route.id, failureCode, err.message, declined);
       paymentsTotal.inc({
         currency: route.currency,
         charge_type: route.charge_type ?? 'none',
@@ -304,8 +302,15 @@ export class PaymentsService {
           changes.status = row.status;
           changes.stripe_status = row.stripe_status;
         }
+        // The charge is known as soon as Stripe answers: application_fee.* and dispute events name only the charge.
+        const charge =
+          typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
+        if (charge && row.stripe_object_id === null) {
+          row.stripe_object_id = charge;
+          changes.stripe_object_id = charge;
+        }
         // One UPDATE of the row locked above (TypeORM still bumps version and updated_at); save() would SELECT it
-        // again first to diff it, one more round trip on the payment hot path (issue 8).
+        // again first to diff it, one more round trip on the payment hot path.
         await manager.getRepository(PaymentRouteEntity).update(row.id, changes);
         if (firstTime) {
           await this.events.emit(manager, {
@@ -346,7 +351,12 @@ export class PaymentsService {
     await this.attempt(route, job, true);
   }
 
-  private async markFailed(id: string, code: string, message: string): Promise<PaymentRouteEntity | null> {
+  private async markFailed(
+    id: string,
+    code: string,
+    message: string,
+    declined = false,
+  ): Promise<PaymentRouteEntity | null> {
     return this.dataSource.transaction(async (manager) => {
       const row = await manager
         .getRepository(PaymentRouteEntity)
@@ -356,6 +366,8 @@ export class PaymentsService {
       row.status = PaymentRouteStatus.Failed;
       row.failure_code = code.slice(0, 128);
       row.failure_message = message;
+      // A card decline, as analytics tells it apart from other failures: https://docs.stripe.com/declines
+      if (declined) row.stripe_details = { ...(row.stripe_details ?? {}), declined: true };
       await manager.getRepository(PaymentRouteEntity).save(row);
       await this.events.emit(manager, {
         type: row.type === PaymentRouteType.Refund ? 'connect.refund.failed' : 'connect.payment.failed',
@@ -400,28 +412,11 @@ export class PaymentsService {
     if (q.type) qb.andWhere('p.type = :type', { type: q.type });
     if (q.created_gte) qb.andWhere('p.created_at >= :gte', { gte: new Date(q.created_gte) });
     if (q.created_lt) qb.andWhere('p.created_at < :lt', { lt: new Date(q.created_lt) });
-    if (q.cursor) {
-      const c = decodeKeysetCursor(q.cursor);
-      // The cursor keeps PostgreSQL's microseconds: a JS Date (milliseconds) would skip or repeat rows.
-      qb.andWhere('(p.created_at, p.id) < (CAST(:cAt AS timestamptz), CAST(:cId AS uuid))', {
-        cAt: c.at,
-        cId: c.id,
-      });
-    }
-    qb.addSelect(cursorTimestampSql('p.created_at'), 'p_cursor_at');
-    const { entities, raw } = await qb
-      .orderBy('p.created_at', 'DESC')
-      .addOrderBy('p.id', 'DESC')
-      .limit(limit + 1)
-      .getRawAndEntities<{ p_id: string; p_cursor_at: string }>();
-    const hasMore = entities.length > limit;
-    const page = entities.slice(0, limit);
-    const last = page[page.length - 1];
-    const lastRaw = last ? raw.find((r) => r.p_id === last.id) : undefined;
+    const page = await keysetPage(qb, { column: 'created_at', limit, cursor: q.cursor });
     return {
-      data: page.map((r) => PaymentRouteDto.from(r)),
-      has_more: hasMore,
-      next_cursor: hasMore && last && lastRaw ? encodeKeysetCursor(lastRaw.p_cursor_at, last.id) : null,
+      data: page.rows.map((r) => PaymentRouteDto.from(r)),
+      has_more: page.has_more,
+      next_cursor: page.next_cursor,
     };
   }
 

@@ -14,6 +14,8 @@ import { Counter, register } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ConcurrencyLimit } from './concurrency-limit';
+import { inSpan, SpanKind, withTraceContext } from '../tracing/trace-context';
+import { jobQueueReading, QueueCount, waitingJobsSql } from './job-queue-metrics';
 
 export const JOB_QUEUE_OPTIONS = Symbol('JOB_QUEUE_OPTIONS');
 
@@ -85,6 +87,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   private stopping = false;
   private drained?: Promise<void>;
   private lastWarning = new Map<string, number>();
+  private releaseReading?: () => void;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -116,6 +119,8 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     // Maintenance, monitoring and cron failures (e.g. the database restarting) arrive here, never as a crash.
     this.boss.on('error', (err: Error) => this.warnOnce('boss', `pg-boss: ${err.message}`));
     await this.boss.start();
+    const sql = waitingJobsSql(this.options.schema);
+    this.releaseReading = jobQueueReading.use(async () => (await pool.query<QueueCount>(sql)).rows);
   }
 
   /** Before the HTTP server and TypeORM's pool close, so running jobs can still commit. */
@@ -124,6 +129,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.releaseReading?.();
     await this.drain();
     await this.boss?.stop({ graceful: false, close: false, wait: true }).catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
@@ -198,7 +204,8 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
         executeSql: async (text, values) => ({ rows: (await manager.query(text, values)) as unknown[] }),
       };
     }
-    return this.boss.send(name, data, sendOptions);
+    // The sender's trace context rides in the job (W3C `traceparent`), so the worker's span continues its trace.
+    return this.boss.send(name, withTraceContext(data), sendOptions);
   }
 
   /**
@@ -293,7 +300,19 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
         }
         running.add(job.id);
         try {
-          await handler({ id: job.id, data: job.data, retryCount: job.retryCount });
+          await inSpan(
+            `job ${name}`,
+            {
+              kind: SpanKind.CONSUMER,
+              carrier: job.data as object,
+              attributes: {
+                'messaging.system': 'pg-boss',
+                'messaging.destination.name': name,
+                'messaging.message.id': job.id,
+              },
+            },
+            () => handler({ id: job.id, data: job.data, retryCount: job.retryCount }),
+          );
           succeeded.push(job.id);
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);

@@ -1,4 +1,8 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { DatabaseModule } from '@app/database';
+import { EventsModule } from '../events/events.module';
+import { JobQueueModule } from '../queue/job-queue.module';
+import { StripeModule } from '../stripe/stripe.module';
 import { SecurityModule } from '../security/security.module';
 import { WebhookBackfillService } from './webhook-backfill.service';
 import { WebhookHandlerRegistry } from './webhook-handler.registry';
@@ -11,11 +15,10 @@ import { WebhooksController } from './webhooks.controller';
 
 /**
  * Stripe webhook intake (verify, store in the inbox, enqueue) and processing (tenant, handlers, exactly once).
- * Global so feature modules inject `WebhookHandlerRegistry` and register their handlers in `onModuleInit`.
+ * Feature modules import it to inject `WebhookHandlerRegistry` and register their handlers in `onModuleInit`.
  */
-@Global()
 @Module({
-  imports: [SecurityModule],
+  imports: [DatabaseModule, JobQueueModule, StripeModule, EventsModule, SecurityModule],
   controllers: [WebhooksController],
   providers: [
     WebhookSecrets,

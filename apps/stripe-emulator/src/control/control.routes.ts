@@ -1,10 +1,13 @@
 import { FastifyInstance, FastifyReply } from 'fastify';
-import type { StateHolder } from '../context';
+import { DEFAULT_SETTINGS, EmulatorSettings, StateHolder } from '../context';
 import { StripeApiError } from '../errors';
 import { visitAccountLink } from '../resources/account-links.resource';
 import { verify } from '../resources/accounts.resource';
 import { VerificationAction } from '../resources/account-objects';
 import { createDispute } from '../resources/refunds.resource';
+import { parseCapabilityChanges, setCapabilities } from '../resources/capabilities';
+import { advancePayout, PayoutStage, runPayouts } from '../resources/payouts.resource';
+import { forget, setFields } from './drift';
 import { FaultSpec } from './faults';
 
 /**
@@ -19,6 +22,15 @@ function bad(reply: FastifyReply, message: string): FastifyReply {
 
 function bodyOf(body: unknown): Body {
   return typeof body === 'object' && body !== null ? (body as Body) : {};
+}
+
+function notFound(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(404).send({ error: { type: 'invalid_request_error', message } });
+}
+
+function sendError(reply: FastifyReply, e: unknown): FastifyReply {
+  if (e instanceof StripeApiError) return reply.code(e.status).send(e.body);
+  throw e;
 }
 
 export function registerControlRoutes(app: FastifyInstance, holder: StateHolder): void {
@@ -61,12 +73,76 @@ export function registerControlRoutes(app: FastifyInstance, holder: StateHolder)
       return bad(reply, 'action must be one of complete, restrict, reject, require_more');
     }
     const account = holder.state.store.entry('account', id)?.obj;
-    if (!account)
-      return reply
-        .code(404)
-        .send({ error: { type: 'invalid_request_error', message: `No such account: '${id}'` } });
+    if (!account) return notFound(reply, `No such account: '${id}'`);
     verify(holder.state, account, action, typeof body.reason === 'string' ? body.reason : undefined);
     return account;
+  });
+
+  app.post('/_emulator/accounts/:id/capabilities', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const account = holder.state.store.entry('account', id)?.obj;
+    if (!account) return notFound(reply, `No such account: '${id}'`);
+    try {
+      return setCapabilities(holder.state, account, parseCapabilityChanges(bodyOf(req.body)));
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.post('/_emulator/accounts/:id/payouts/run', async (req, reply) => {
+    const body = bodyOf(req.body);
+    try {
+      const until = (typeof body.until === 'string' ? body.until : 'reconciled') as PayoutStage;
+      return { payouts: runPayouts(holder.state, (req.params as { id: string }).id, until) };
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.post('/_emulator/payouts/:id/advance', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const entry = holder.state.store.entry('payout', id);
+    if (!entry) return notFound(reply, `No such payout: '${id}'`);
+    const body = bodyOf(req.body);
+    try {
+      const failureCode = typeof body.failure_code === 'string' ? body.failure_code : undefined;
+      return advancePayout(holder.state, entry.owner, entry.obj, body.to as PayoutStage, failureCode);
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.post('/_emulator/objects/:id', async (req, reply) => {
+    try {
+      return setFields(holder.state, (req.params as { id: string }).id, bodyOf(req.body).set);
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.delete('/_emulator/objects/:id', async (req, reply) => {
+    try {
+      return forget(holder.state, (req.params as { id: string }).id);
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.get('/_emulator/settings', async () => holder.state.settings);
+
+  app.post('/_emulator/settings', async (req, reply) => {
+    const body = bodyOf(req.body);
+    const next: EmulatorSettings = { ...holder.state.settings };
+    for (const [key, value] of Object.entries(body)) {
+      if (!(key in DEFAULT_SETTINGS)) return bad(reply, `unknown setting: ${key}`);
+      const expected = typeof DEFAULT_SETTINGS[key as keyof EmulatorSettings];
+      if (typeof value !== expected || (expected === 'number' && !(Number(value) >= 0))) {
+        return bad(reply, `${key} must be a ${expected === 'number' ? 'number >= 0' : expected}`);
+      }
+      (next as unknown as Record<string, unknown>)[key] = value;
+    }
+    Object.assign(holder.state.settings, next);
+    return holder.state.settings;
   });
 
   app.post('/_emulator/oauth/next', async (req, reply) => {
@@ -92,8 +168,7 @@ export function registerControlRoutes(app: FastifyInstance, holder: StateHolder)
       const reason = typeof body.reason === 'string' ? body.reason : undefined;
       return createDispute(holder.state, (req.params as { id: string }).id, reason);
     } catch (e) {
-      if (e instanceof StripeApiError) return reply.code(e.status).send(e.body);
-      throw e;
+      return sendError(reply, e);
     }
   });
 
@@ -103,8 +178,10 @@ export function registerControlRoutes(app: FastifyInstance, holder: StateHolder)
   });
 
   app.post('/_emulator/webhooks/resume', async (req) => {
-    const order = bodyOf(req.body).order === 'reverse' ? 'reverse' : 'fifo';
-    const delivered = await holder.state.webhooks.resume(order);
+    const body = bodyOf(req.body);
+    if (body.discard === true)
+      return { ok: true, delivered: 0, discarded: await holder.state.webhooks.resume('discard') };
+    const delivered = await holder.state.webhooks.resume(body.order === 'reverse' ? 'reverse' : 'fifo');
     return { ok: true, delivered };
   });
 

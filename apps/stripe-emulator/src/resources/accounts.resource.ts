@@ -33,8 +33,11 @@ export function emitVerificationEvents(
 ): void {
   if (Object.keys(change.previous).length === 0) return;
   emu.webhooks.emit('account.updated', account, account.id, request, change.previous);
+  const before = (change.previous.capabilities ?? {}) as Record<string, string>;
   for (const name of change.changedCapabilities) {
-    emu.webhooks.emit('capability.updated', capabilityObject(account, name), account.id, request);
+    emu.webhooks.emit('capability.updated', capabilityObject(account, name), account.id, request, {
+      status: before[name] ?? 'unrequested',
+    });
   }
 }
 

@@ -16,8 +16,11 @@ import {
 } from '../params';
 import { paginate } from '../pagination';
 import { StripeObject } from '../store';
-import { recordBalanceTransaction } from './balance.resource';
+import { applicationFeeDetail, recordBalanceTransaction, stripeFeeDetail } from './balance.resource';
+import { requireCardPayments, requireTransfers } from './capabilities';
+import { chargeObject } from './charge-object';
 import { findOwned, listOf } from './crud-helpers';
+import { makeTransfer } from './transfers.resource';
 
 /**
  * Payment intents and the charges, fees and transfers they imply.
@@ -105,6 +108,7 @@ function applyMoneyParams(ctx: RequestContext, pi: StripeObject, params: Params)
   if (transferData) {
     const destination = reqString(transferData, 'destination');
     connectedParam(ctx, destination, 'transfer_data[destination]');
+    requireTransfers(ctx.emu, destination, 'transfer_data[destination]');
     const transferAmount = optInt(transferData, 'amount', 'transfer_data[amount]');
     if (transferAmount !== undefined && (transferAmount < 1 || transferAmount > (pi.amount as number))) {
       throw invalidRequest('transfer_data[amount] must be between 1 and the amount.', {
@@ -112,6 +116,13 @@ function applyMoneyParams(ctx: RequestContext, pi: StripeObject, params: Params)
       });
     }
     pi.transfer_data = { destination, ...(transferAmount !== undefined ? { amount: transferAmount } : {}) };
+  }
+  const transferAmountSet = (pi.transfer_data as { amount?: number } | null)?.amount !== undefined;
+  if (transferAmountSet && pi.application_fee_amount !== null && pi.application_fee_amount !== undefined) {
+    // transfer_data[amount] keeps the rest on the platform without an application fee object.
+    throw invalidRequest('transfer_data[amount] cannot be combined with application_fee_amount.', {
+      param: 'transfer_data[amount]',
+    });
   }
   const onBehalfOf = optString(params, 'on_behalf_of');
   if (onBehalfOf !== undefined) {
@@ -158,30 +169,17 @@ function applyMoneyParams(ctx: RequestContext, pi: StripeObject, params: Params)
 function newCharge(ctx: RequestContext, pi: StripeObject, pm: string, captured: boolean): StripeObject {
   const id = newId('ch');
   const transferData = pi.transfer_data as Record<string, unknown> | null;
-  return {
-    id,
-    object: 'charge',
+  return chargeObject(id, {
     amount: pi.amount,
     amount_captured: captured ? pi.amount : 0,
-    amount_refunded: 0,
     application: !ctx.isPlatform && pi.application_fee_amount !== null ? ctx.emu.clientId : null,
-    application_fee: null,
     application_fee_amount: pi.application_fee_amount,
-    balance_transaction: null,
-    billing_details: { address: null, email: null, name: null, phone: null },
     calculated_statement_descriptor: 'EMULATED',
     captured,
-    created: nowSeconds(),
     currency: pi.currency,
     customer: pi.customer,
     description: pi.description,
     destination: transferData?.destination ?? null,
-    disputed: false,
-    failure_balance_transaction: null,
-    failure_code: null,
-    failure_message: null,
-    fraud_details: {},
-    livemode: false,
     metadata: { ...(pi.metadata as Record<string, string>) },
     on_behalf_of: pi.on_behalf_of,
     outcome: {
@@ -192,47 +190,69 @@ function newCharge(ctx: RequestContext, pi: StripeObject, pm: string, captured: 
       seller_message: 'Payment complete.',
       type: 'authorized',
     },
-    paid: true,
     payment_intent: pi.id,
     payment_method: pm,
     payment_method_details: cardDetails(pm),
     receipt_email: pi.receipt_email,
     receipt_url: `${ctx.baseUrl}/_emulator/receipts/${id}`,
-    refunded: false,
-    refunds: listOf(`/v1/charges/${id}/refunds`),
-    review: null,
-    source_transfer: null,
     statement_descriptor: pi.statement_descriptor,
     statement_descriptor_suffix: pi.statement_descriptor_suffix,
-    status: 'succeeded',
-    transfer: null,
     transfer_data: transferData,
     transfer_group: pi.transfer_group,
-  };
+  });
 }
 
-/** Money movement once funds are captured: balance transaction, application fee, destination transfer. */
+/**
+ * Money movement once funds are captured (https://docs.stripe.com/connect/charges): the charge's balance
+ * transaction on the account that made it (Stripe's processing fee; a direct charge's application fee too);
+ * a destination charge transfers the whole amount (or `transfer_data[amount]`) to the destination, whose
+ * payment then pays the application fee; the fee reaches the platform as an `application_fee`.
+ */
 function settle(ctx: RequestContext, pi: StripeObject, charge: StripeObject, captured: number): void {
-  const { store, platformId } = ctx.emu;
+  const { emu } = ctx;
+  const { store, platformId } = emu;
   const currency = charge.currency as string;
-  const txn = recordBalanceTransaction(store, ctx.owner, {
+  const transferData = pi.transfer_data as { destination: string; amount?: number } | null;
+  const appFee = (pi.application_fee_amount as number | null) || 0;
+  const direct = !ctx.isPlatform;
+  const feeDetails = [stripeFeeDetail(processingFee(captured), currency)];
+  if (direct && appFee) feeDetails.push(applicationFeeDetail(appFee, currency, emu.clientId));
+  const now = nowSeconds();
+  const txn = recordBalanceTransaction(emu, ctx.owner, {
     amount: captured,
     currency,
-    fee: processingFee(captured),
+    feeDetails,
     type: 'charge',
     source: charge.id,
     description: charge.description as string | null,
+    // https://docs.stripe.com/testing#available-balance: this test card's funds are available at once.
+    availableOn: charge.payment_method === 'pm_card_bypassPending' ? now : undefined,
   });
   charge.balance_transaction = txn.id;
-  const transferData = pi.transfer_data as { destination: string; amount?: number } | null;
-  const appFee = pi.application_fee_amount as number | null;
-  if (appFee) {
-    const feeId = newId('fee');
-    const feeTxn = recordBalanceTransaction(store, platformId, {
+  const feeId = appFee ? newId('fee') : null;
+  let payment: StripeObject | undefined;
+  if (transferData) {
+    if (!pi.transfer_group) pi.transfer_group = `group_${pi.id}`;
+    charge.transfer_group = pi.transfer_group;
+    const transfer = makeTransfer(ctx, {
+      amount: transferData.amount ?? captured,
+      currency,
+      destination: transferData.destination,
+      sourceTransaction: charge.id,
+      transferGroup: pi.transfer_group as string,
+      applicationFee: feeId ? { amount: appFee, id: feeId } : undefined,
+      availableOn: txn.available_on as number,
+    });
+    charge.transfer = transfer.id;
+    payment = store.entry('charge', transfer.destination_payment as string)?.obj;
+  }
+  if (feeId) {
+    const feeTxn = recordBalanceTransaction(emu, platformId, {
       amount: appFee,
       currency,
       type: 'application_fee',
       source: feeId,
+      availableOn: txn.available_on as number,
     });
     const fee = store.put('application_fee', platformId, {
       id: feeId,
@@ -240,69 +260,18 @@ function settle(ctx: RequestContext, pi: StripeObject, charge: StripeObject, cap
       account: transferData?.destination ?? ctx.owner,
       amount: appFee,
       amount_refunded: 0,
-      application: ctx.emu.clientId,
+      application: emu.clientId,
       balance_transaction: feeTxn.id,
-      charge: charge.id,
+      charge: payment?.id ?? charge.id,
       created: nowSeconds(),
       currency,
       livemode: false,
-      originating_transaction: null,
+      originating_transaction: payment ? charge.id : null,
       refunded: false,
       refunds: listOf(`/v1/application_fees/${feeId}/refunds`),
     });
     charge.application_fee = fee.id;
     emitEvent(ctx, 'application_fee.created', fee, platformId);
-  }
-  if (transferData) {
-    const amount = transferData.amount ?? captured - (appFee ?? 0);
-    const transferId = newId('tr');
-    const paymentId = newId('py');
-    const transferTxn = recordBalanceTransaction(store, platformId, {
-      amount: -amount,
-      currency,
-      type: 'transfer',
-      source: transferId,
-    });
-    const payment = newCharge(ctx, pi, String(charge.payment_method), true);
-    Object.assign(payment, {
-      id: paymentId,
-      amount,
-      amount_captured: amount,
-      application_fee_amount: null,
-      destination: null,
-      payment_intent: null,
-      source_transfer: transferId,
-      transfer_data: null,
-      refunds: listOf(`/v1/charges/${paymentId}/refunds`),
-    });
-    payment.balance_transaction = recordBalanceTransaction(store, transferData.destination, {
-      amount,
-      currency,
-      type: 'payment',
-      source: paymentId,
-    }).id;
-    store.put('charge', transferData.destination, payment);
-    const transfer = store.put('transfer', platformId, {
-      id: transferId,
-      object: 'transfer',
-      amount,
-      amount_reversed: 0,
-      balance_transaction: transferTxn.id,
-      created: nowSeconds(),
-      currency,
-      description: null,
-      destination: transferData.destination,
-      destination_payment: paymentId,
-      livemode: false,
-      metadata: {},
-      reversals: listOf(`/v1/transfers/${transferId}/reversals`),
-      reversed: false,
-      source_transaction: charge.id,
-      source_type: 'card',
-      transfer_group: pi.transfer_group ?? `group_${pi.id}`,
-    });
-    charge.transfer = transfer.id;
-    emitEvent(ctx, 'transfer.created', transfer, platformId);
   }
 }
 
@@ -343,6 +312,16 @@ function cardError(ctx: RequestContext, pi: StripeObject, pm: string): StripeApi
   return new StripeApiError(402, { error: { ...error, payment_intent: structuredClone(pi) } });
 }
 
+/**
+ * Capabilities are checked when a charge would be made (confirmation), so a PaymentIntent created without
+ * `confirm` can still be created and is refused at /confirm; a refused create-with-confirm stores nothing.
+ */
+function checkCapabilities(ctx: RequestContext, pi: StripeObject): void {
+  if (!ctx.isPlatform) requireCardPayments(ctx.emu, ctx.owner);
+  const transferData = pi.transfer_data as { destination: string } | null;
+  if (transferData) requireTransfers(ctx.emu, transferData.destination, 'transfer_data[destination]');
+}
+
 function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeObject {
   if (!CONFIRMABLE.includes(pi.status as string)) {
     throw unexpectedState(
@@ -350,6 +329,7 @@ function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeO
       `You cannot confirm this PaymentIntent because it has a status of ${String(pi.status)}.`,
     );
   }
+  checkCapabilities(ctx, pi);
   const given = optString(params, 'payment_method');
   if (given !== undefined) checkPaymentMethod(given);
   const pm = given ?? (pi.payment_method as string | null);
@@ -396,6 +376,89 @@ function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeO
   return pi;
 }
 
+/** A PaymentIntent with every field Stripe renders, awaiting a payment method unless `fields` say otherwise. */
+function intentObject(ctx: RequestContext, id: string, fields: Record<string, unknown>): StripeObject {
+  return {
+    id,
+    object: 'payment_intent',
+    amount: 0,
+    amount_capturable: 0,
+    amount_details: { tip: {} },
+    amount_received: 0,
+    application: ctx.isPlatform ? null : ctx.emu.clientId,
+    application_fee_amount: null,
+    automatic_payment_methods: null,
+    canceled_at: null,
+    cancellation_reason: null,
+    capture_method: 'automatic',
+    client_secret: `${id}_secret_${randomToken(25)}`,
+    confirmation_method: 'automatic',
+    created: nowSeconds(),
+    currency: 'usd',
+    customer: null,
+    description: null,
+    invoice: null,
+    last_payment_error: null,
+    latest_charge: null,
+    livemode: false,
+    metadata: {},
+    next_action: null,
+    on_behalf_of: null,
+    payment_method: null,
+    payment_method_options: {},
+    payment_method_types: ['card'],
+    processing: null,
+    receipt_email: null,
+    review: null,
+    setup_future_usage: null,
+    shipping: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: 'requires_payment_method',
+    transfer_data: null,
+    transfer_group: null,
+    ...fields,
+  };
+}
+
+/**
+ * Pays an invoice the way a subscription's automatic collection does: a PaymentIntent (`invoice` set)
+ * confirmed at once with the customer's card, with the same charge, fees, transfer and balance transactions
+ * as any payment, and its events. Capabilities are not checked here (the subscription was accepted).
+ * https://docs.stripe.com/billing/subscriptions/overview#payment-status
+ */
+export function payInvoice(
+  ctx: RequestContext,
+  invoice: StripeObject,
+  opts: {
+    applicationFeeAmount: number | null;
+    transferData: { destination: string; amount?: number } | null;
+  },
+): StripeObject {
+  const pi = intentObject(ctx, newId('pi'), {
+    amount: invoice.total,
+    application_fee_amount: opts.applicationFeeAmount,
+    currency: invoice.currency,
+    customer: invoice.customer,
+    description: 'Subscription creation',
+    invoice: invoice.id,
+    payment_method: 'pm_card_visa',
+    status: 'requires_confirmation',
+    transfer_data: opts.transferData,
+  });
+  ctx.emu.store.put('payment_intent', ctx.owner, pi);
+  emitEvent(ctx, 'payment_intent.created', pi);
+  const charge = newCharge(ctx, pi, 'pm_card_visa', true);
+  charge.invoice = invoice.id;
+  pi.latest_charge = charge.id;
+  settle(ctx, pi, charge, pi.amount as number);
+  Object.assign(pi, { status: 'succeeded', amount_received: pi.amount });
+  ctx.emu.store.put('charge', ctx.owner, charge);
+  emitEvent(ctx, 'charge.succeeded', charge);
+  emitEvent(ctx, 'payment_intent.succeeded', pi);
+  return pi;
+}
+
 function findIntent(ctx: RequestContext): StripeObject {
   return findOwned(ctx, 'payment_intent', ctx.pathParams.id, 'intent');
 }
@@ -419,53 +482,22 @@ export function paymentIntentsRoutes(): Route[] {
         }
         const id = newId('pi');
         const types = optArray(p, 'payment_method_types') ?? ['card'];
-        const pi: StripeObject = {
-          id,
-          object: 'payment_intent',
-          amount: 0,
-          amount_capturable: 0,
-          amount_details: { tip: {} },
-          amount_received: 0,
-          application: ctx.isPlatform ? null : ctx.emu.clientId,
-          application_fee_amount: null,
+        const pi = intentObject(ctx, id, {
           automatic_payment_methods: isRecord(p.automatic_payment_methods)
             ? { enabled: p.automatic_payment_methods.enabled === 'true' }
             : null,
-          canceled_at: null,
-          cancellation_reason: null,
           capture_method: captureMethod,
-          client_secret: `${id}_secret_${randomToken(25)}`,
           confirmation_method: optString(p, 'confirmation_method') ?? 'automatic',
-          created: nowSeconds(),
           currency,
-          customer: null,
-          description: null,
-          invoice: null,
-          last_payment_error: null,
-          latest_charge: null,
-          livemode: false,
-          metadata: {},
-          next_action: null,
-          on_behalf_of: null,
-          payment_method: null,
-          payment_method_options: {},
           payment_method_types: types,
-          processing: null,
-          receipt_email: null,
-          review: null,
-          setup_future_usage: null,
-          shipping: null,
-          statement_descriptor: null,
-          statement_descriptor_suffix: null,
-          status: 'requires_payment_method',
-          transfer_data: null,
-          transfer_group: null,
-        };
+        });
         applyMoneyParams(ctx, pi, p);
         if (pi.payment_method) pi.status = 'requires_confirmation';
+        const confirmNow = optBool(p, 'confirm') ?? false;
+        if (confirmNow) checkCapabilities(ctx, pi);
         ctx.emu.store.put('payment_intent', ctx.owner, pi);
         emitEvent(ctx, 'payment_intent.created', pi);
-        if (optBool(p, 'confirm')) confirm(ctx, pi, {});
+        if (confirmNow) confirm(ctx, pi, {});
         return { body: pi };
       },
     },

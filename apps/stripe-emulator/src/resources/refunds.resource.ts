@@ -5,16 +5,11 @@ import { proportional } from '../money';
 import { mergeMetadata, optBool, optInt, optString } from '../params';
 import { StripeObject } from '../store';
 import { recordBalanceTransaction } from './balance.resource';
-import { findOwned, listRoute, retrieveRoute } from './crud-helpers';
+import { refundApplicationFee } from './application-fees.resource';
+import { findOwned, listRoute, pushToList, retrieveRoute } from './crud-helpers';
+import { reverseTransfer } from './transfers.resource';
 
 const REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'];
-
-function pushToList(list: unknown, item: StripeObject): void {
-  const l = list as { data: StripeObject[]; total_count?: number };
-  l.data.unshift(item);
-  if (l.data.length > 10) l.data.length = 10;
-  l.total_count = (l.total_count ?? 0) + 1;
-}
 
 /**
  * The share of `total` a refund takes back; the last refund takes whatever is left so rounding never strands
@@ -87,12 +82,12 @@ export function refundsRoutes(): Route[] {
         if (reason !== null && !REASONS.includes(reason)) {
           throw invalidRequest(`Invalid reason: must be one of ${REASONS.join(', ')}`, { param: 'reason' });
         }
-        const reverseTransfer = optBool(ctx.params, 'reverse_transfer') ?? false;
-        if (reverseTransfer && !charge.transfer) {
+        const reverse = optBool(ctx.params, 'reverse_transfer') ?? false;
+        if (reverse && !charge.transfer) {
           throw invalidRequest('This charge has no transfer to reverse.', { param: 'reverse_transfer' });
         }
         const refundFee = optBool(ctx.params, 'refund_application_fee') ?? false;
-        const { store, platformId } = ctx.emu;
+        const { store } = ctx.emu;
         const refundId = newId('re');
         const captured = charge.amount_captured as number;
         const previous = { amount_refunded: charge.amount_refunded, refunded: charge.refunded };
@@ -101,7 +96,7 @@ export function refundsRoutes(): Route[] {
         const full = charge.refunded as boolean;
 
         let reversalId: string | null = null;
-        if (reverseTransfer) {
+        if (reverse) {
           const transfer = store.entry('transfer', charge.transfer as string)?.obj;
           if (transfer) {
             const back = share(
@@ -111,62 +106,21 @@ export function refundsRoutes(): Route[] {
               captured,
               full,
             );
-            reversalId = newId('trr');
-            const reversal: StripeObject = {
-              id: reversalId,
-              object: 'transfer_reversal',
-              amount: back,
-              balance_transaction: recordBalanceTransaction(store, platformId, {
-                amount: back,
-                currency: charge.currency as string,
-                type: 'transfer_refund',
-                source: reversalId,
-              }).id,
-              created: nowSeconds(),
-              currency: charge.currency,
-              destination_payment_refund: newId('pyr'),
-              metadata: {},
-              source_refund: refundId,
-              transfer: transfer.id,
-            };
-            transfer.amount_reversed = (transfer.amount_reversed as number) + back;
-            transfer.reversed = transfer.amount_reversed === transfer.amount;
-            pushToList(transfer.reversals, reversal);
-            emitEvent(ctx, 'transfer.reversed', transfer, platformId);
+            if (back > 0) reversalId = reverseTransfer(ctx, transfer, back, { sourceRefund: refundId }).id;
           }
         }
         if (refundFee && charge.application_fee) {
           const fee = store.entry('application_fee', charge.application_fee as string)?.obj;
           if (fee) {
             const back = share(fee.amount as number, fee.amount_refunded as number, amount, captured, full);
-            if (back > 0) {
-              const feeRefundId = newId('fr');
-              fee.amount_refunded = (fee.amount_refunded as number) + back;
-              fee.refunded = fee.amount_refunded === fee.amount;
-              pushToList(fee.refunds, {
-                id: feeRefundId,
-                object: 'fee_refund',
-                amount: back,
-                balance_transaction: recordBalanceTransaction(store, platformId, {
-                  amount: -back,
-                  currency: charge.currency as string,
-                  type: 'application_fee_refund',
-                  source: feeRefundId,
-                }).id,
-                created: nowSeconds(),
-                currency: charge.currency,
-                fee: fee.id,
-                metadata: {},
-              });
-              emitEvent(ctx, 'application_fee.refunded', fee, platformId);
-            }
+            if (back > 0) refundApplicationFee(ctx, fee, back);
           }
         }
         const refund: StripeObject = {
           id: refundId,
           object: 'refund',
           amount,
-          balance_transaction: recordBalanceTransaction(store, ctx.owner, {
+          balance_transaction: recordBalanceTransaction(ctx.emu, ctx.owner, {
             amount: -amount,
             currency: charge.currency as string,
             type: 'refund',

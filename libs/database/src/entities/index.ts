@@ -9,6 +9,13 @@ import { EventDeliveryEntity } from './event-delivery.entity';
 import { EventDeliveryAttemptEntity } from './event-delivery-attempt.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { AuditLogEntity } from './audit-log.entity';
+import {
+  AnalyticsPlatformRollupDailyEntity,
+  AnalyticsPlatformRollupHourlyEntity,
+  AnalyticsRollupDailyEntity,
+  AnalyticsRollupDeltaEntity,
+  AnalyticsRollupHourlyEntity,
+} from './analytics-rollup.entity';
 
 export * from './connect-event.entity';
 export * from './event-subscription.entity';
@@ -21,6 +28,7 @@ export * from './idempotency-record.entity';
 export * from './stripe-webhook-event.entity';
 export * from './api-key.entity';
 export * from './audit-log.entity';
+export * from './analytics-rollup.entity';
 
 /** Every entity the data source knows; feature modules register theirs here as they add tables. */
 export const ENTITIES = [
@@ -35,4 +43,9 @@ export const ENTITIES = [
   OAuthStateEntity,
   ApiKeyEntity,
   AuditLogEntity,
+  AnalyticsRollupHourlyEntity,
+  AnalyticsRollupDailyEntity,
+  AnalyticsPlatformRollupHourlyEntity,
+  AnalyticsPlatformRollupDailyEntity,
+  AnalyticsRollupDeltaEntity,
 ];

@@ -5,6 +5,7 @@ import { Onboarding1764160000000 } from './1764160000000-onboarding';
 import { ConnectEvents1764150000000 } from './1764150000000-connect-events';
 import { Security1764180000000 } from './1764180000000-security';
 import { RoutingColumns1764190000000 } from './1764190000000-routing-columns';
+import { AnalyticsRollups1764220000000 } from './1764220000000-analytics-rollups';
 
 /** In order. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Payments1764170000000,
   Security1764180000000,
   RoutingColumns1764190000000,
+  AnalyticsRollups1764220000000,
 ];
