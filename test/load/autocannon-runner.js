@@ -101,6 +101,33 @@ function build(job) {
       ],
     };
   }
+  if (job.kind === 'stripe-charge') {
+    // Another backend (or the Dashboard) charging the same connected account directly at Stripe.
+    return {
+      stats,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/payment_intents',
+          setupRequest: (req) => {
+            stats.sent++;
+            return {
+              ...req,
+              method: 'POST',
+              path: '/v1/payment_intents',
+              body: `amount=${1000 + (stats.sent % 5000)}&currency=usd&payment_method=pm_card_visa&confirm=true`,
+              headers: {
+                'content-type': 'application/x-www-form-urlencoded',
+                authorization: `Bearer ${p.key}`,
+                'stripe-account': p.account,
+              },
+            };
+          },
+          onResponse: (status) => count(status),
+        },
+      ],
+    };
+  }
   if (job.kind === 'get') {
     let i = 0;
     return {

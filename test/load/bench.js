@@ -5,7 +5,9 @@
 // bench-results/latest.md (the table BENCHMARKS.md keeps).
 //
 // Options (flags or env):
-//   --only=1,2,3,4,5       scenarios to run (6, memory, is measured through whatever runs)
+//   --only=1,2,3,4,5       scenarios to run (6, memory, is measured through whatever runs); 7 (busy platform) and
+//                          8 (signed deliveries, production rate limits) run only when named: --only=7,8
+//   --busy-duration=60     seconds of scenario 7 (BENCH_BUSY_DURATION)
 //   --duration=10          seconds per measured run (BENCH_DURATION); --warmup=2 (BENCH_WARMUP)
 //   --profile              start the service with --cpu-prof (profiles in bench-results/profile/; summarise them with
 //                          node test/load/profile-summary.js bench-results/profile/*.cpuprofile)
@@ -42,6 +44,7 @@ const opt = (name, env, dflt) => {
 };
 const ONLY = new Set(String(opt('only', 'BENCH_ONLY', '1,2,3,4,5')).split(',').map(Number));
 const DURATION = Number(opt('duration', 'BENCH_DURATION', 10));
+const BUSY_DURATION = Number(opt('busy-duration', 'BENCH_BUSY_DURATION', 60));
 const WARMUP = Number(opt('warmup', 'BENCH_WARMUP', 2));
 const PROFILE = flag('profile');
 const BASELINES = !flag('no-baseline');
@@ -97,9 +100,9 @@ function forkReady(script, env, execArgv = []) {
   });
 }
 
-async function startService(env) {
-  const port = await freePort();
-  const logFile = path.join(OUT, 'service.log');
+async function startService(env, fixedPort, logName = 'service.log') {
+  const port = fixedPort || (await freePort());
+  const logFile = path.join(OUT, logName);
   const fd = fs.openSync(logFile, 'w');
   const nodeArgs = PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${path.join(OUT, 'profile')}`, '--cpu-prof-interval=500']
@@ -448,6 +451,69 @@ async function main() {
       S['5'] = { name: 'Scale: reads at 1M routes vs almost empty', ...scale };
     }
 
+    // 7. A busy platform: payments through the service at 50 connections, charges made directly at Stripe on the
+    // same connected account at 50 more, and the emulator delivering every resulting webhook to the service. The
+    // service runs on production defaults (rate limits on; the per-caller/tenant budgets raised for one test caller).
+    if (ONLY.has(7)) {
+      log(`scenario 7: busy platform for ${BUSY_DURATION} s (load ${loadAvg()})`);
+      const port = await freePort();
+      const sdk = new Stripe('sk_test_bench', { host: api.hostname, port: Number(api.port), protocol: 'http', maxNetworkRetries: 0 });
+      const endpoint = await sdk.webhookEndpoints.create({ url: `http://127.0.0.1:${port}/connect/webhooks`, enabled_events: ['*'], connect: true });
+      const busy = await startService({
+        ...serviceEnv,
+        STRIPE_CONNECT_WEBHOOK_SECRET: endpoint.secret,
+        RATE_LIMIT_ENABLED: 'true',
+        RATE_LIMIT_PER_CALLER: '10000000',
+        RATE_LIMIT_PER_TENANT: '10000000',
+      }, port, 'service-busy.log');
+      const pidBefore = busy.child.pid;
+      const [viaService, direct] = await Promise.all([
+        loadRun({ url: busy.url, kind: 'payment', duration: BUSY_DURATION, params: { path: '/connect/payments', token, tenant } }),
+        loadRun({ url: emulator.url, kind: 'stripe-charge', duration: BUSY_DURATION, params: { key: 'sk_test_bench', account: acct.id } }),
+      ]);
+      // Let the emulator's deliveries (and their retries) finish, then read the service's own counts.
+      await sleep(15_000);
+      // Every stored event must be processed (the backlog is durable; workers drain it after the burst).
+      const settled = await waitSettled(db, 'evt_', 0, 300_000);
+      const intake = await routeStatuses(busy.url, '/connect/webhooks');
+      const paymentsAnswered = await routeStatuses(busy.url, '/connect/payments');
+      const all = await routeStatuses(busy.url, null);
+      const alive = busy.child.exitCode === null && busy.child.signalCode === null;
+      const unhandled = await metricSum(busy.url, 'connect_process_unhandled_errors_total');
+      await stopChild(busy.child);
+      S['7'] = {
+        name: `Busy platform (${BUSY_DURATION} s)`,
+        service_payments: viaService,
+        direct_charges: direct,
+        check: {
+          same_process: alive && busy.child.pid === pidBefore,
+          answers_500: all['500'] || 0,
+          unhandled_errors: unhandled,
+          intake,
+          payments_answered: paymentsAnswered,
+          stored: settled.total,
+          processed: settled.settled,
+          drain_ms: settled.drain_ms,
+        },
+      };
+      log(`  payments via service ${fmt(viaService)} ${JSON.stringify(viaService.stats.statuses)}`);
+      log(`  direct charges at the emulator ${fmt(direct)}`);
+      log(`  check ${JSON.stringify(S['7'].check)}`);
+    }
+
+    // 8. Signed deliveries at 50 connections against the production rate-limit defaults (1,200 a minute per IP on
+    // public routes): a delivery whose signature verifies is never limited, so every answer must be 2xx.
+    if (ONLY.has(8)) {
+      log(`scenario 8: signed deliveries, production rate limits (load ${loadAvg()})`);
+      const limited = await startService({ ...serviceEnv, RATE_LIMIT_ENABLED: 'true' }, await freePort(), 'service-limits.log');
+      const prefix = `evt_s8_${run}_`;
+      const r = await loadRun({ url: limited.url, kind: 'webhook', duration: DURATION, params: { path: '/connect/webhooks', secret: WEBHOOK_SECRET, prefix, account: acct.id, copies: 1 } });
+      const check = await waitSettled(db, prefix, r.stats.ok);
+      await stopChild(limited.child);
+      S['8'] = { name: 'Signed deliveries, production rate limits', service: r, check: { ...check, accepted: r.stats.ok } };
+      log(`  ${fmt(r)} ${JSON.stringify(r.stats.statuses)}; stored ${check.total}, processed ${check.settled}`);
+    }
+
     results.rss_max_mb = Math.round(rss.max);
     results.memory_at_end = await memoryBreakdown(service.url);
     log(`service memory at the end: ${JSON.stringify(results.memory_at_end)}`);
@@ -484,6 +550,25 @@ async function memoryBreakdown(url) {
   } catch (e) {
     return { error: e.message };
   }
+}
+
+/** The service's own count of answers by status (http_request_duration_seconds_count), for one route or all. */
+async function routeStatuses(url, route) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = {};
+  for (const m of text.matchAll(/^http_request_duration_seconds_count\{([^}]*)\} ([0-9.e+]+)$/gm)) {
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (route && labels.route !== route) continue;
+    out[labels.status] = (out[labels.status] || 0) + Number(m[2]);
+  }
+  return out;
+}
+
+async function metricSum(url, name) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\{[^}]*\})? ([0-9.e+]+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
 }
 
 async function waitSettledCount(db, prefix) {
@@ -597,6 +682,18 @@ function render(res) {
       row(5, `${label}, 1M routes`, 'service', x.large[key], `p99 ${r.toFixed(2)}x of small`, 'p99 <=1.5x', pf(r <= 1.5 && x.large[key].non_2xx === 0));
       row('', `${label}, ~1k routes`, 'service', x.small[key], '', '', '');
     }
+  }
+  if (S['7']) {
+    const x = S['7'];
+    const c = x.check;
+    const pass = c.same_process && c.answers_500 === 0 && c.unhandled_errors === 0 && c.processed === c.stored;
+    row(7, `${x.name}: payments via the service`, 'service', x.service_payments, '', 'same process, 0 x 500', pf(pass));
+    row('', 'charges made directly at Stripe', 'emulator', x.direct_charges, '', '', '');
+    lines.push(`|  | webhook intake during it | service | | | | | | | answers ${JSON.stringify(c.intake)}; payments answered by the service ${JSON.stringify(c.payments_answered)}; ${c.processed}/${c.stored} stored events processed; 500s ${c.answers_500}; unhandled ${c.unhandled_errors} | intake 2xx (503 only at saturation) | ${pf(pass)} |`);
+  }
+  if (S['8']) {
+    const x = S['8'];
+    row(8, x.name, 'service', x.service, '', '0 non-2xx, all processed', pf(x.service.non_2xx + x.service.errors === 0 && x.check.settled === x.check.total));
   }
   lines.push(`| 6 | Memory: service RSS max through the run | service | | | | | ${res.rss_max_mb} | | ${res.memory_at_end && res.memory_at_end.rss_mb ? `at the end: RSS ${res.memory_at_end.rss_mb}, heap ${res.memory_at_end.heap_used_mb}/${res.memory_at_end.heap_total_mb} MB used/total` : ''} | < 300 MB | ${pf(res.rss_max_mb < 300)} |`);
   return lines.join('\n') + '\n';

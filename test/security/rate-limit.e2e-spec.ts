@@ -4,6 +4,8 @@ import Redis from 'ioredis';
 import { REDIS_CLIENT } from '../../apps/connect-service/src/redis/redis.module';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
 import { ErrorCode } from '@app/common';
+import Stripe from 'stripe';
+import { eventBody, PLATFORM_SECRET } from '../webhooks/webhook-support';
 import { api, ApiResponse } from '../utils/api';
 
 type Headers = Record<string, string>;
@@ -22,7 +24,7 @@ const LIMITS = {
 describe('rate limits, in-process (no REDIS_URL)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await bootTestApp({ ...LIMITS, REDIS_URL: undefined });
+    t = await bootTestApp({ ...LIMITS, REDIS_URL: undefined, STRIPE_WEBHOOK_SECRET: PLATFORM_SECRET });
   });
   afterAll(async () => t?.close());
 
@@ -87,6 +89,41 @@ describe('rate limits, in-process (no REDIS_URL)', () => {
       expect((await api(t)('GET', '/health/live', { remoteAddress: '198.51.100.7' })).status).toBe(200);
       expect((await api(t)('GET', '/metrics', { remoteAddress: '198.51.100.7' })).status).toBe(200);
     }
+  });
+
+  it('never limits a delivery whose signature verifies, even from an IP whose forged requests are cut off', async () => {
+    const ip = '198.51.100.9';
+    const signed = () => {
+      const payload = JSON.stringify(
+        eventBody({ type: 'customer.created', object: { id: `cus_${randomUUID()}`, object: 'customer' } }),
+      );
+      const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: PLATFORM_SECRET });
+      return t.app.inject({
+        method: 'POST',
+        url: '/connect/webhooks',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        payload,
+        remoteAddress: ip,
+      });
+    };
+    // Twice the per-IP budget of signed deliveries: every one accepted, none spends the budget.
+    for (let i = 0; i < 8; i++) expect((await signed()).statusCode).toBe(200);
+    const forged: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/connect/webhooks',
+        headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' },
+        payload: JSON.stringify({ id: 'evt_forged' }),
+        remoteAddress: ip,
+      });
+      forged.push(res.statusCode);
+    }
+    // The budget (4) counts only the forged ones: the flood is cut off at the fifth.
+    expect(forged).toEqual([400, 400, 400, 400, 429, 429]);
+    const stillSigned = await signed();
+    expect(stillSigned.statusCode).toBe(200);
+    expect(stillSigned.headers['ratelimit-limit']).toBeUndefined();
   });
 
   it('answers 401 (not 429) without credentials: unauthenticated requests cannot spend a caller’s budget', async () => {

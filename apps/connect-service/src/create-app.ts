@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import {
   ERROR_CODES,
@@ -73,6 +74,34 @@ function documentCommonErrors(document: OpenAPIObject): void {
 }
 
 /**
+ * Answers 503 RequestTimeout once a request has run REQUEST_TIMEOUT_MS (Fastify's requestTimeout only bounds
+ * receiving the request): a caller never waits longer on a saturated pool or a slow dependency. The handler is not
+ * cancelled; whatever it commits stays consistent (payments resolve through their idempotency key).
+ */
+function registerRequestDeadline(fastify: FastifyInstance, ms: number): void {
+  const timers = new WeakMap<object, NodeJS.Timeout>();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const timer = setTimeout(() => {
+      if (reply.sent || reply.raw.destroyed) return;
+      const body: ServiceErrorBody = {
+        code: ErrorCode.RequestTimeout,
+        message: `The request took longer than ${ms} ms; retry later`,
+        http_status: ERROR_CODES[ErrorCode.RequestTimeout].status,
+      };
+      void reply.code(body.http_status).header('content-type', 'application/json; charset=utf-8').send(body);
+    }, ms);
+    timers.set(request, timer);
+    done();
+  });
+  const clear = (request: object, _reply: unknown, done: () => void) => {
+    clearTimeout(timers.get(request));
+    done();
+  };
+  fastify.addHook('onResponse', clear);
+  fastify.addHook('onRequestAbort', (request, done) => clear(request, null, done));
+}
+
+/**
  * Builds the Fastify application exactly as production runs it; main.ts and the e2e suites both use this
  * (so tests exercise the real pipes, filters, body limits and hooks).
  */
@@ -91,6 +120,9 @@ export async function createApp(
     // log line by nestjs-pino (pino-http reuses request.id).
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // While draining, requests already on a kept-alive connection are served (with Connection: close) rather than
+    // answered Fastify's own non-ServiceError 503; the listener is closed, so no new connection arrives.
+    return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(options.module ?? AppModule, adapter, {
     rawBody: true,
@@ -104,6 +136,7 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   registerHttpMetrics(fastify);
   registerSecurityHooks(app);
+  registerRequestDeadline(fastify, requestTimeout);
   fastify.addHook('onRequest', (request, reply, done) => {
     if (!/^[\w.-]{1,128}$/.test(request.id)) request.id = randomUUID();
     void reply.header('x-request-id', request.id);

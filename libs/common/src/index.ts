@@ -1,6 +1,7 @@
 export * from './errors/error-codes';
 export * from './errors/service-error';
 export * from './errors/service-exception.filter';
+export * from './errors/database-unavailable';
 export * from './errors/api-errors.decorator';
 export * from './validation/validation.pipe';
 export * from './crypto/secret-box';

@@ -137,6 +137,15 @@ const CHECKS: Check[] = [
   int('OAUTH_STATE_TTL_SECONDS', 30, 86_400),
   int('EMBEDDED_DATABASE_PORT', 1, 65535),
   int('DATABASE_POOL_SIZE', 1, 500),
+  int('JOB_CONCURRENCY', 1, 100),
+  int('JOB_QUEUE_POOL_SIZE', 1, 50),
+  int('SHUTDOWN_TIMEOUT_MS', 1000, 600_000),
+  int('SHUTDOWN_DELAY_MS', 0, 60_000),
+  (env) =>
+    Number(isSet(env.JOB_CONCURRENCY) ? env.JOB_CONCURRENCY : 4) >=
+    Number(isSet(env.DATABASE_POOL_SIZE) ? env.DATABASE_POOL_SIZE : 10)
+      ? 'JOB_CONCURRENCY must be below DATABASE_POOL_SIZE, or the workers can take every connection from the requests'
+      : null,
   int('REDIS_TTL', 1, 86_400),
   int('BODY_LIMIT_BYTES', 1024, 50 * 1024 * 1024),
   url('DATABASE_URL', ['postgres:', 'postgresql:']),

@@ -19,6 +19,10 @@ export const serviceConfig = registerAs('service', () => {
     corsOrigins: list(env, 'CORS_ORIGINS'),
     /** The public base URL of this service (used for the OAuth callback and the emulator's webhook endpoint). */
     publicUrl: str(env, 'PUBLIC_URL') ?? `http://localhost:${port}`,
+    /** SIGTERM's whole drain (requests, jobs, pools) must end inside Kubernetes' grace period minus preStop. */
+    shutdownTimeoutMs: num(env, 'SHUTDOWN_TIMEOUT_MS', 20_000),
+    /** After SIGTERM the listener stays open this long with readiness 503, so load balancers stop routing first. */
+    shutdownDelayMs: num(env, 'SHUTDOWN_DELAY_MS', 2_000),
   };
 });
 
@@ -128,6 +132,10 @@ export const queueConfig = registerAs('queue', () => ({
   /** false: this process only enqueues (e.g. a CLI); workers run in the service replicas. */
   workersEnabled: str(process.env, 'WORKERS_ENABLED') !== 'false',
   pollingIntervalSeconds: num(process.env, 'JOB_POLL_INTERVAL_SECONDS', 0.5),
+  /** Job handlers running at once on this replica, all queues together: the workers' share of DATABASE_POOL_SIZE. */
+  concurrency: num(process.env, 'JOB_CONCURRENCY', 4),
+  /** Connections of the job queue's own pool (fetch, complete, fail, maintenance), apart from the request path's. */
+  poolSize: num(process.env, 'JOB_QUEUE_POOL_SIZE', 2),
 }));
 
 /** The platform's default fee (a tenant's `fee_schedule` overrides it); amounts in minor units per currency. */

@@ -12,6 +12,7 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Public } from '@app/auth';
 import { REDIS_CLIENT } from '../redis/redis.module';
+import { Lifecycle } from './lifecycle.service';
 import { recordReadiness } from './health-metrics';
 
 const READY_EXAMPLE = {
@@ -32,6 +33,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
+    private readonly lifecycle: Lifecycle,
   ) {}
 
   @Get('live')
@@ -47,13 +49,19 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOperation({
-    summary: 'Readiness: database reachable, migrations applied, Redis reachable when configured',
+    summary: 'Readiness: not draining, database reachable, migrations applied (Redis reported, never fatal)',
   })
   @ApiOkResponse({ schema: { example: READY_EXAMPLE } })
   @ApiServiceUnavailableResponse({
-    description: 'A dependency is down; the body names it (Terminus format).',
+    description:
+      'A dependency is down or the replica is draining after SIGTERM; the body names which (Terminus format).',
   })
   async ready() {
+    if (this.lifecycle.draining) {
+      // Draining: no dependency check, the answer is 503 whatever they say.
+      recordReadiness(false);
+      return this.health.check([() => this.indicators.check('lifecycle').down({ draining: true })]);
+    }
     try {
       const result = await this.health.check([
         () => this.db.pingCheck('database', { timeout: 2000 }),
@@ -79,6 +87,10 @@ export class HealthController {
     }
   }
 
+  /**
+   * Redis is an accelerator shared by every replica: when it is down the cache misses to PostgreSQL and the rate
+   * limits count in-process, so readiness stays up (saying so) rather than taking every replica out at once.
+   */
   private async redisPing(client: Redis): Promise<HealthIndicatorResult> {
     const check = this.indicators.check('redis');
     try {
@@ -88,7 +100,7 @@ export class HealthController {
       ]);
       return check.up();
     } catch {
-      return check.down();
+      return check.up({ reachable: false });
     }
   }
 }

@@ -3,9 +3,12 @@ import { TerminusModule } from '@nestjs/terminus';
 import { DatabaseModule } from '@app/database';
 import { RedisModule } from '../redis/redis.module';
 import { HealthController } from './health.controller';
+import { Lifecycle } from './lifecycle.service';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), DatabaseModule, RedisModule],
   controllers: [HealthController],
+  providers: [Lifecycle],
+  exports: [Lifecycle],
 })
 export class HealthModule {}

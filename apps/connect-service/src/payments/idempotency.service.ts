@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SecretBox, ServiceException, ErrorCode, fieldError } from '@app/common';
+import {
+  SecretBox,
+  ServiceException,
+  ErrorCode,
+  fieldError,
+  isDatabaseUnavailable,
+  whileDatabaseUnavailable,
+} from '@app/common';
 import { IdempotencyState } from '@app/database';
 
 export interface StoredResponse {
@@ -15,6 +22,11 @@ const TTL_HOURS = 24;
 const WAIT_BOUND_MS = 15_000;
 const POLL_MS = 100;
 const MAX_KEY_LENGTH = 255;
+/**
+ * An `in_progress` claim older than this belongs to a request that died with its process (a crash, a SIGKILL):
+ * the key is claimable again. Far above what a live request can take (Stripe calls are bounded by their timeouts).
+ */
+const CLAIM_LEASE_SECONDS = 120;
 
 /** JSON with sorted keys, so `{a,b}` and `{b,a}` are the same request. */
 export function canonicalJson(value: unknown): string {
@@ -43,6 +55,8 @@ export function requestHash(method: string, path: string, body: unknown): string
  */
 @Injectable()
 export class IdempotencyService {
+  private readonly logger = new Logger('Idempotency');
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly box: SecretBox,
@@ -106,8 +120,10 @@ export class IdempotencyService {
          SET request_hash = EXCLUDED.request_hash, state = 'in_progress', response_status = NULL,
              response_body_enc = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
          WHERE idempotency_records.expires_at < now()
+            OR (idempotency_records.state = 'in_progress'
+                AND idempotency_records.created_at < now() - make_interval(secs => $5))
        RETURNING id`,
-      [scope, key, hash, TTL_HOURS],
+      [scope, key, hash, TTL_HOURS, CLAIM_LEASE_SECONDS],
     )) as { id: string }[];
     return rows[0]?.id ?? null;
   }
@@ -143,7 +159,7 @@ export class IdempotencyService {
       if (err instanceof ServiceException && err.httpStatus < 500) {
         await this.complete(id, { status: err.httpStatus, body: err.toBody() });
       } else {
-        await this.dataSource.query(`DELETE FROM idempotency_records WHERE id = $1`, [id]);
+        await this.release(id);
       }
       throw err;
     }
@@ -151,11 +167,35 @@ export class IdempotencyService {
     return response;
   }
 
+  /**
+   * A definite answer is stored even across a database restart: a retry of the same key (perhaps already answered
+   * 503 by the request deadline) then gets this answer instead of doing the work twice.
+   */
   private async complete(id: string, response: StoredResponse): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE idempotency_records SET state = 'completed', response_status = $2, response_body_enc = $3 WHERE id = $1`,
-      [id, response.status, this.box.seal(JSON.stringify(response.body), this.context(id))],
+    await whileDatabaseUnavailable(() =>
+      this.dataSource.query(
+        `UPDATE idempotency_records SET state = 'completed', response_status = $2, response_body_enc = $3 WHERE id = $1`,
+        [id, response.status, this.box.seal(JSON.stringify(response.body), this.context(id))],
+      ),
     );
+  }
+
+  /**
+   * Frees the key after a 5xx so the client can retry. When the database itself is what failed, the release is
+   * retried in the background (the request answers now); the claim lease covers a process that dies meanwhile.
+   */
+  private async release(id: string): Promise<void> {
+    const drop = () => this.dataSource.query(`DELETE FROM idempotency_records WHERE id = $1`, [id]);
+    try {
+      await drop();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      whileDatabaseUnavailable(drop).catch((e: unknown) =>
+        this.logger.warn(
+          `Idempotency key not released (${e instanceof Error ? e.message : String(e)}); it frees after ${CLAIM_LEASE_SECONDS} s`,
+        ),
+      );
+    }
   }
 
   private context(id: string): string {

@@ -12,6 +12,7 @@ import {
   isKnownCurrency,
   ErrorCode,
   fieldError,
+  whileDatabaseUnavailable,
 } from '@app/common';
 import { paymentsConfig } from '@app/config';
 import {
@@ -491,38 +492,43 @@ export class PaymentsService {
     route: PaymentRouteEntity,
     pi: StripePaymentIntent,
   ): Promise<PaymentRouteEntity> {
-    const stored = await this.dataSource.transaction(async (manager) => {
-      const row = await manager
-        .getRepository(PaymentRouteEntity)
-        .findOneOrFail({ where: { id: route.id }, lock: { mode: 'pessimistic_write' } });
-      const firstTime = row.stripe_payment_intent_id === null;
-      row.stripe_payment_intent_id = pi.id;
-      const changes: QueryDeepPartialEntity<PaymentRouteEntity> = { stripe_payment_intent_id: pi.id };
-      // A webhook may have completed the route already: never move it back.
-      if (row.status === PaymentRouteStatus.Pending || row.status === PaymentRouteStatus.RequiresAction) {
-        row.status = routeStatusOf(pi);
-        row.stripe_status = pi.status;
-        changes.status = row.status;
-        changes.stripe_status = row.stripe_status;
-      }
-      // The charge is known as soon as Stripe answers: application_fee.* and dispute events name only the charge.
-      const charge = typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
-      if (charge && row.stripe_object_id === null) {
-        row.stripe_object_id = charge;
-        changes.stripe_object_id = charge;
-      }
-      // One UPDATE of the row locked above (TypeORM still bumps version and updated_at); save() would SELECT it
-      // again first to diff it, one more round trip on the payment hot path.
-      await manager.getRepository(PaymentRouteEntity).update(row.id, changes);
-      if (firstTime) {
-        await this.events.emit(manager, {
-          type: 'connect.payment.routed',
-          tenant_id: row.tenant_id,
-          data: eventData(row),
-        });
-      }
-      return row;
-    });
+    // Stripe has the PaymentIntent now: recording it must outlast a database restart, or the route stays pending and
+    // the client's retry creates a second one.
+    const stored = await whileDatabaseUnavailable(() =>
+      this.dataSource.transaction(async (manager) => {
+        const row = await manager
+          .getRepository(PaymentRouteEntity)
+          .findOneOrFail({ where: { id: route.id }, lock: { mode: 'pessimistic_write' } });
+        const firstTime = row.stripe_payment_intent_id === null;
+        row.stripe_payment_intent_id = pi.id;
+        const changes: QueryDeepPartialEntity<PaymentRouteEntity> = { stripe_payment_intent_id: pi.id };
+        // A webhook may have completed the route already: never move it back.
+        if (row.status === PaymentRouteStatus.Pending || row.status === PaymentRouteStatus.RequiresAction) {
+          row.status = routeStatusOf(pi);
+          row.stripe_status = pi.status;
+          changes.status = row.status;
+          changes.stripe_status = row.stripe_status;
+        }
+        // The charge is known as soon as Stripe answers: application_fee.* and dispute events name only the charge.
+        const charge =
+          typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
+        if (charge && row.stripe_object_id === null) {
+          row.stripe_object_id = charge;
+          changes.stripe_object_id = charge;
+        }
+        // One UPDATE of the row locked above (TypeORM still bumps version and updated_at); save() would SELECT it
+        // again first to diff it, one more round trip on the payment hot path.
+        await manager.getRepository(PaymentRouteEntity).update(row.id, changes);
+        if (firstTime) {
+          await this.events.emit(manager, {
+            type: 'connect.payment.routed',
+            tenant_id: row.tenant_id,
+            data: eventData(row),
+          });
+        }
+        return row;
+      }),
+    );
     this.count(route, 'routed');
     return stored;
   }

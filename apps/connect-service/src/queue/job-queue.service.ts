@@ -1,9 +1,19 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationShutdown,
+  OnModuleInit,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
+import { Counter, register } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { ConcurrencyLimit } from './concurrency-limit';
 import { inSpan, SpanKind, withTraceContext } from '../tracing/trace-context';
 import { jobQueueReading, QueueCount, waitingJobsSql } from './job-queue-metrics';
 
@@ -15,6 +25,10 @@ export interface JobQueueOptions {
   /** false: enqueue only (e.g. CLI scripts); workers run elsewhere. */
   workersEnabled: boolean;
   pollingIntervalSeconds: number;
+  /** Handlers running at once, all queues together: the most main-pool connections the workers can hold. */
+  concurrency: number;
+  /** Connections of pg-boss's own pool (fetch, complete, fail, maintenance). */
+  poolSize: number;
 }
 
 export interface QueueDefinition {
@@ -28,17 +42,51 @@ export interface QueueDefinition {
 
 export type JobHandler<T> = (job: { id: string; data: T; retryCount: number }) => Promise<void>;
 
+/** How long a drain waits for running jobs before handing them back to the queue. */
+const DRAIN_TIMEOUT_MS = 10_000;
+/** How long a job's completion (or failure) is retried while the database is away before the job is left to expire. */
+const SETTLE_RETRY_MS = 30_000;
+
+const jobQueueErrors =
+  (register.getSingleMetric('connect_job_queue_errors_total') as Counter<'operation'> | undefined) ??
+  new Counter({
+    name: 'connect_job_queue_errors_total',
+    help: 'Job queue operations that failed on the database and were retried or left to expire, by operation',
+    labelNames: ['operation'],
+  });
+
+interface WorkerLoop {
+  name: string;
+  wake: () => void;
+  done: Promise<void>;
+}
+
 /**
- * The PostgreSQL job queue (pg-boss): transactional enqueue, retries with backoff, dead letters, and
- * any number of workers across replicas (pg-boss fetches with SKIP LOCKED). It runs on TypeORM's own pool, so
- * the embedded database and DATABASE_URL work alike and no second pool is opened.
+ * The PostgreSQL job queue (pg-boss; DESIGN §3): transactional enqueue, retries with backoff, dead letters, and
+ * any number of workers across replicas (pg-boss fetches with SKIP LOCKED).
+ *
+ * Two pools, so the request path and the workers cannot starve each other: pg-boss's own statements (fetch,
+ * complete, fail, maintenance, cron) run on a small pool of their own, and the handlers, which use TypeORM's pool,
+ * are capped at `concurrency` at once across every queue of this replica.
+ *
+ * The worker loops are ours rather than pg-boss's `work()`: pg-boss does not await its own `complete`/`fail`, so a
+ * database restart while a job finishes became an unhandled rejection that ended the process. Here completion and
+ * failure are awaited and retried while the database is away, and a drain (SIGTERM) stops fetching, lets running
+ * jobs finish and hands the rest back to the queue.
  */
 @Injectable()
-export class JobQueue implements OnModuleInit, OnApplicationShutdown {
+export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('JobQueue');
   private boss!: PgBoss;
+  private pool?: Pool;
   private readonly defined = new Set<string>();
-  private readonly workerIds = new Map<string, string[]>();
+  private readonly loops: WorkerLoop[] = [];
+  /** Jobs whose handler is running now, by queue: what a drain that runs out of time hands back. */
+  private readonly running = new Map<string, Set<string>>();
+  private limit!: ConcurrencyLimit;
+  private stopping = false;
+  private drained?: Promise<void>;
+  private lastWarning = new Map<string, number>();
   private releaseReading?: () => void;
 
   constructor(
@@ -47,7 +95,19 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
+    this.limit = new ConcurrencyLimit(Math.max(1, this.options.concurrency));
+    // Same server and credentials as TypeORM's pool (embedded or DATABASE_URL alike), fewer connections.
+    const main = (this.dataSource.driver as PostgresDriver).master as Pool & {
+      options: Record<string, unknown>;
+    };
+    const pool = new Pool({
+      ...main.options,
+      max: Math.max(1, this.options.poolSize),
+      application_name: 'connect-service-jobs',
+    });
+    // An idle client whose server went away emits here; without a listener pg rethrows it and the process ends.
+    pool.on('error', (err: Error) => this.warnOnce('pool', `job queue pool: ${err.message}`));
+    this.pool = pool;
     this.boss = new PgBoss({
       db: { executeSql: (text: string, values: unknown[]) => pool.query(text, values) },
       schema: this.options.schema,
@@ -56,18 +116,54 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
       archiveCompletedAfterSeconds: 3600,
       monitorStateIntervalSeconds: 30,
     });
-    this.boss.on('error', (err: Error) => this.logger.warn(`pg-boss: ${err.message}`));
+    // Maintenance, monitoring and cron failures (e.g. the database restarting) arrive here, never as a crash.
+    this.boss.on('error', (err: Error) => this.warnOnce('boss', `pg-boss: ${err.message}`));
     await this.boss.start();
     const sql = waitingJobsSql(this.options.schema);
     this.releaseReading = jobQueueReading.use(async () => (await pool.query<QueueCount>(sql)).rows);
   }
 
+  /** Before the HTTP server and TypeORM's pool close, so running jobs can still commit. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.drain();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.releaseReading?.();
-    // graceful: let active jobs finish (up to the timeout) before the pool closes. The pool is TypeORM's.
-    await this.boss
-      ?.stop({ graceful: true, close: false, timeout: 10_000, wait: true })
-      .catch(() => undefined);
+    await this.drain();
+    await this.boss?.stop({ graceful: false, close: false, wait: true }).catch(() => undefined);
+    await this.pool?.end().catch(() => undefined);
+  }
+
+  /**
+   * Stops taking jobs on this replica: idle loops end at once, running handlers get up to DRAIN_TIMEOUT_MS to
+   * finish (and complete), and whatever still runs after that is handed back to the queue for another replica.
+   * Jobs fetched but not started are handed back at once. Idempotent.
+   */
+  drain(): Promise<void> {
+    this.drained ??= (async () => {
+      this.stopping = true;
+      this.limit?.close();
+      for (const loop of this.loops) loop.wake();
+      const all = Promise.all(this.loops.map((l) => l.done));
+      const finished = await Promise.race([
+        all.then(() => true),
+        sleep(DRAIN_TIMEOUT_MS, false, { ref: false }),
+      ]);
+      if (finished) return;
+      for (const [name, ids] of this.running) {
+        if (!ids.size) continue;
+        this.logger.warn(
+          `drain: ${ids.size} job(s) of ${name} still running after ${DRAIN_TIMEOUT_MS} ms: handed back`,
+        );
+        await this.handBack(name, [...ids]);
+      }
+    })();
+    return this.drained;
+  }
+
+  get draining(): boolean {
+    return this.stopping;
   }
 
   get workersEnabled(): boolean {
@@ -136,54 +232,169 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Starts workers for a queue on this replica (no-op when workers are disabled). pg-boss waits a polling
-   * interval between fetches even when jobs were found; a worker that got a full batch asks for the next one at
-   * once, so a backlog drains at processing speed and only an idle queue is polled.
+   * Starts `concurrency` worker loops for a queue on this replica (no-op when workers are disabled). Each loop takes
+   * a slot of the replica-wide limit, fetches a batch, runs it one job at a time, completes what succeeded and
+   * fails what threw (pg-boss retries it, then dead-letters it). A loop that got a full batch asks for the next one
+   * at once, so a backlog drains at processing speed and only an idle queue is polled.
    */
   async work<T>(
     name: string,
     opts: { batchSize?: number; concurrency?: number },
     handler: JobHandler<T>,
   ): Promise<void> {
-    if (!this.options.workersEnabled) return;
-    const workers = Math.max(1, opts.concurrency ?? 1);
+    if (!this.options.workersEnabled || this.stopping) return;
+    const loops = Math.max(1, opts.concurrency ?? 1);
     const batchSize = opts.batchSize ?? 1;
-    for (let i = 0; i < workers; i++) {
-      // The loop may call the handler before work() resolves, hence a holder rather than a const.
-      const worker: { id?: string } = {};
-      worker.id = await this.boss.work<T>(
+    for (let i = 0; i < loops; i++) {
+      const wakeup = { abort: new AbortController(), notified: false };
+      const loop: WorkerLoop = {
         name,
-        { batchSize, pollingIntervalSeconds: this.options.pollingIntervalSeconds, includeMetadata: true },
-        async (jobs) => {
-          // One job at a time within a batch; a failing job throws so pg-boss retries it (then dead-letters it).
-          for (const job of jobs) {
-            try {
-              await inSpan(
-                `job ${name}`,
-                {
-                  kind: SpanKind.CONSUMER,
-                  carrier: job.data as object,
-                  attributes: {
-                    'messaging.system': 'pg-boss',
-                    'messaging.destination.name': name,
-                    'messaging.message.id': job.id,
-                  },
-                },
-                () => handler({ id: job.id, data: job.data, retryCount: job.retryCount }),
-              );
-            } catch (err) {
-              // pg-boss records the failure on the job row; say it in the log too, so a failing handler is visible.
-              this.logger.warn(
-                `job ${name} ${job.id} failed (retry ${job.retryCount}): ${err instanceof Error ? err.message : String(err)}`,
-              );
-              throw err;
-            }
-          }
-          if (jobs.length >= batchSize && worker.id) this.boss.notifyWorker(worker.id);
+        wake: () => {
+          wakeup.notified = true;
+          wakeup.abort.abort();
         },
-      );
-      this.workerIds.set(name, [...(this.workerIds.get(name) ?? []), worker.id]);
+        done: Promise.resolve(),
+      };
+      const idle = async (ms: number) => {
+        if (wakeup.notified || this.stopping) return;
+        await sleep(ms, undefined, { signal: wakeup.abort.signal }).catch(() => undefined);
+      };
+      loop.done = (async () => {
+        while (!this.stopping) {
+          wakeup.notified = false;
+          if (wakeup.abort.signal.aborted) wakeup.abort = new AbortController();
+          const got = await this.runOnce(name, batchSize, handler);
+          if (got < batchSize) await idle(this.options.pollingIntervalSeconds * 1000);
+        }
+      })().catch((err: unknown) => {
+        // runOnce catches everything it awaits; this is the belt to its braces.
+        this.logger.error(
+          `worker loop of ${name} ended: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      });
+      this.loops.push(loop);
     }
+  }
+
+  /** One fetch and its batch, inside one slot of the replica-wide limit. Returns how many jobs it got. */
+  private async runOnce<T>(name: string, batchSize: number, handler: JobHandler<T>): Promise<number> {
+    const release = await this.limit.acquire();
+    if (!release) return 0;
+    try {
+      if (this.stopping) return 0;
+      // pg-boss's fetch answers [] when the database is unreachable; the loop then idles a polling interval.
+      const jobs = await this.boss.fetch<T>(name, { batchSize, includeMetadata: true });
+      if (!jobs?.length) return 0;
+      const running = this.running.get(name) ?? new Set<string>();
+      this.running.set(name, running);
+      const succeeded: string[] = [];
+      for (let i = 0; i < jobs.length; i++) {
+        const job = jobs[i];
+        if (this.stopping) {
+          // Fetched but not started: straight back to the queue rather than waiting out the drain.
+          await this.handBack(
+            name,
+            jobs.slice(i).map((j) => j.id),
+          );
+          break;
+        }
+        running.add(job.id);
+        try {
+          await inSpan(
+            `job ${name}`,
+            {
+              kind: SpanKind.CONSUMER,
+              carrier: job.data as object,
+              attributes: {
+                'messaging.system': 'pg-boss',
+                'messaging.destination.name': name,
+                'messaging.message.id': job.id,
+              },
+            },
+            () => handler({ id: job.id, data: job.data, retryCount: job.retryCount }),
+          );
+          succeeded.push(job.id);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          // pg-boss records the failure on the job row; say it in the log too, so a failing handler is visible.
+          this.logger.warn(`job ${name} ${job.id} failed (retry ${job.retryCount}): ${message}`);
+          await this.settle('fail', () =>
+            this.boss.fail(name, job.id, { message, name: err instanceof Error ? err.name : 'Error' }),
+          );
+        } finally {
+          running.delete(job.id);
+        }
+      }
+      if (succeeded.length) await this.settle('complete', () => this.boss.complete(name, succeeded));
+      return jobs.length;
+    } catch (err) {
+      this.warnOnce(
+        `fetch:${name}`,
+        `job queue ${name}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return 0;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Completes or fails jobs, retrying while the database is away (a restart, a failover). If it never comes back
+   * in time the job stays active until it expires and runs again, which the handlers make harmless (the inbox row,
+   * the delivery row and the payment route each record what was already done).
+   */
+  private async settle(operation: 'complete' | 'fail', op: () => Promise<unknown>): Promise<void> {
+    const giveUpAt = Date.now() + SETTLE_RETRY_MS;
+    let delay = 200;
+    for (;;) {
+      try {
+        await op();
+        return;
+      } catch (err) {
+        jobQueueErrors.inc({ operation });
+        if (Date.now() + delay > giveUpAt) {
+          this.logger.warn(
+            `job ${operation} failed for ${SETTLE_RETRY_MS} ms (${err instanceof Error ? err.message : String(err)}): ` +
+              'the job stays active until it expires, then runs again',
+          );
+          return;
+        }
+        this.warnOnce(
+          `settle:${operation}`,
+          `job ${operation} failed, retrying: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  /**
+   * Puts active jobs back to `created` (retry count untouched) so any replica fetches them again now. It knows
+   * pg-boss 10's job table, like insertJobsFromSql. Best effort: a job it cannot reach expires and runs again.
+   */
+  private async handBack(name: string, ids: string[]): Promise<void> {
+    if (!ids.length || !this.pool) return;
+    try {
+      await this.pool.query(
+        `UPDATE ${this.options.schema}.job SET state = 'created', started_on = NULL
+          WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active'`,
+        [name, ids],
+      );
+    } catch (err) {
+      jobQueueErrors.inc({ operation: 'hand_back' });
+      this.logger.warn(
+        `could not hand ${ids.length} job(s) of ${name} back (${err instanceof Error ? err.message : String(err)}): they expire and run again`,
+      );
+    }
+  }
+
+  /** One warning per kind a minute: an outage must not flood the log. */
+  private warnOnce(kind: string, message: string): void {
+    const now = Date.now();
+    if (now - (this.lastWarning.get(kind) ?? 0) < 60_000) return;
+    this.lastWarning.set(kind, now);
+    this.logger.warn(message);
   }
 
   /**
@@ -191,7 +402,7 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
    * so the job starts now rather than at the next poll. Other replicas still find it at their next poll.
    */
   notify(name: string): void {
-    for (const id of this.workerIds.get(name) ?? []) this.boss.notifyWorker(id);
+    for (const loop of this.loops) if (loop.name === name) loop.wake();
   }
 
   /**

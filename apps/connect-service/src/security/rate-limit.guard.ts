@@ -1,4 +1,4 @@
-import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import {
@@ -22,6 +22,38 @@ export const RATE_LIMITERS = { caller: 'caller', tenant: 'tenant', publicIp: 'pu
 const UNLIMITED_PREFIXES = ['/health', '/metrics', '/docs'];
 
 const BEST = Symbol('rateLimitHeaders');
+
+const UNVERIFIED_ONLY_KEY = 'connect:rateLimitUnverifiedOnly';
+
+/**
+ * On a public route whose requests carry their own proof (Stripe's webhook signature), the per-IP budget is not
+ * spent by the guard: the handler spends it through UnverifiedRequestBudget only for requests that fail
+ * verification or are unsigned. Stripe delivers bursts from a few IPs; a verified delivery is never refused.
+ */
+export const RateLimitUnverifiedOnly = () => SetMetadata(UNVERIFIED_ONLY_KEY, true);
+
+/** The per-IP budget's storage key, shared by the guard and UnverifiedRequestBudget (one budget per IP). */
+export function publicIpKey(ip: string): string {
+  return `connect:rl:${RATE_LIMITERS.publicIp}:${createHash('sha256').update(`ip:${ip}`).digest('base64url')}`;
+}
+
+/** Sets `Retry-After` and the `RateLimit-*` headers and throws 429 RateLimited. */
+export function refuseOverBudget(
+  reply: FastifyReply,
+  limit: number,
+  ttlMs: number,
+  retryAfter: number,
+): never {
+  void reply.header('Retry-After', retryAfter);
+  void reply.header('RateLimit-Limit', limit);
+  void reply.header('RateLimit-Remaining', 0);
+  void reply.header('RateLimit-Reset', retryAfter);
+  throw new ServiceException(ErrorCode.RateLimited, 'Too many requests', {
+    limit,
+    window_seconds: Math.round(ttlMs / 1000),
+    retry_after_seconds: retryAfter,
+  });
+}
 
 type LimitedRequest = AuthenticatedRequest & { [BEST]?: number };
 
@@ -68,16 +100,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const name = throttler.name ?? 'default';
     const key = `connect:rl:${name}:${createHash('sha256').update(tracker).digest('base64url')}`;
     const hit = await this.storageService.increment(key, ttl, limit, blockDuration, name);
-    if (hit.isBlocked) {
-      const retryAfter = Math.max(1, hit.timeToBlockExpire);
-      void reply.header('Retry-After', retryAfter);
-      this.setRateLimitHeaders(req, reply, limit, 0, retryAfter);
-      throw new ServiceException(ErrorCode.RateLimited, 'Too many requests', {
-        limit,
-        window_seconds: Math.round(ttl / 1000),
-        retry_after_seconds: retryAfter,
-      });
-    }
+    if (hit.isBlocked) refuseOverBudget(reply, limit, ttl, Math.max(1, hit.timeToBlockExpire));
     this.setRateLimitHeaders(req, reply, limit, Math.max(0, limit - hit.totalHits), hit.timeToExpire);
     return true;
   }
@@ -88,7 +111,13 @@ export class RateLimitGuard extends ThrottlerGuard {
         ctx.getHandler(),
         ctx.getClass(),
       ]) === true;
-    if (name === RATE_LIMITERS.publicIp) return isPublic ? `ip:${req.ip}` : null;
+    if (name === RATE_LIMITERS.publicIp) {
+      const unverifiedOnly = this.reflector.getAllAndOverride<boolean | undefined>(UNVERIFIED_ONLY_KEY, [
+        ctx.getHandler(),
+        ctx.getClass(),
+      ]);
+      return isPublic && !unverifiedOnly ? `ip:${req.ip}` : null;
+    }
     if (isPublic || !req.user) return null;
     if (name === RATE_LIMITERS.caller) return `${req.user.method}:${req.user.keyId ?? req.user.sub}`;
     if (name === RATE_LIMITERS.tenant) {

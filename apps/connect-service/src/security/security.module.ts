@@ -14,6 +14,7 @@ import { RATE_LIMITERS, RateLimitGuard } from './rate-limit.guard';
 import { ResilientThrottlerStorage } from './resilient-throttler.storage';
 import { RetentionService } from './retention.service';
 import { SecretsReencryptService } from './secrets-reencrypt.service';
+import { UnverifiedRequestBudget } from './unverified-request-budget';
 
 /**
  * Rate limits, card-number refusal, retention and secret re-encryption. Import it AFTER AuthModule: global guards run in the order
@@ -45,7 +46,8 @@ import { SecretsReencryptService } from './secrets-reencrypt.service';
     { provide: APP_INTERCEPTOR, useClass: CardNumberInterceptor },
     RetentionService,
     SecretsReencryptService,
+    UnverifiedRequestBudget,
   ],
-  exports: [RetentionService, SecretsReencryptService],
+  exports: [RetentionService, SecretsReencryptService, UnverifiedRequestBudget],
 })
 export class SecurityModule {}

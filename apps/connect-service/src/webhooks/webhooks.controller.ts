@@ -10,13 +10,16 @@ import {
   Query,
   RawBodyRequest,
   Req,
+  Res,
 } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiAuth, Caller, CurrentCaller, Public, tenantScopeOf } from '@app/auth';
 import { ApiErrors, ServiceException, ErrorCode } from '@app/common';
 import { StripeWebhookEventSource } from '@app/database';
 import { StripeEvent, StripeGateway } from '@app/stripe-gateway';
+import { RateLimitUnverifiedOnly } from '../security/rate-limit.guard';
+import { UnverifiedRequestBudget } from '../security/unverified-request-budget';
 import { WebhookBackfillRequestDto, WebhookBackfillResultDto } from './dto/webhook-backfill.dto';
 import { ListWebhookEventsQueryDto, WebhookEventDto, WebhookEventListDto } from './dto/webhook-event.dto';
 import { WebhookReceiptDto } from './dto/webhook-receipt.dto';
@@ -38,16 +41,20 @@ export class WebhooksController {
     private readonly inbox: WebhookInboxService,
     private readonly backfillService: WebhookBackfillService,
     private readonly metrics: WebhookMetrics,
+    private readonly unverified: UnverifiedRequestBudget,
   ) {}
 
   @Public()
+  @RateLimitUnverifiedOnly()
   @Post()
   @HttpCode(200)
   @ApiOperation({
     summary: "Stripe's webhook deliveries (account and Connect endpoints)",
     description:
       'Public, protected by the `Stripe-Signature` header (HMAC of the raw body, 300 s tolerance). Answers 200 only ' +
-      'once the event is durably in the inbox with its processing job; 5xx makes Stripe retry.',
+      'once the event is durably in the inbox with its processing job; 5xx makes Stripe retry. A delivery whose ' +
+      'signature verifies is never rate-limited; only requests that fail verification or are unsigned spend the ' +
+      'per-IP budget of public routes (over it: 429 instead of 400).',
   })
   @ApiHeader({ name: 'stripe-signature', required: true, example: 't=1764130000,v1=5257a869e7ec...' })
   @ApiBody({
@@ -60,9 +67,11 @@ export class WebhooksController {
     ErrorCode.MalformedRequest,
     ErrorCode.PayloadTooLarge,
     ErrorCode.ServiceUnavailable,
+    ErrorCode.RateLimited,
   )
   async receive(
     @Req() req: RawBodyRequest<FastifyRequest>,
+    @Res({ passthrough: true }) reply: FastifyReply,
     @Headers('stripe-signature') signature: string | undefined,
   ): Promise<WebhookReceiptDto> {
     const raw = req.rawBody ?? EMPTY;
@@ -76,6 +85,8 @@ export class WebhooksController {
         this.metrics.signatureFailures.inc({ reason });
         // Never the body: it is unauthenticated input and may carry personal data.
         this.logger.warn({ reason, ip: req.ip, bytes: raw.length }, 'Webhook refused: invalid signature');
+        // Only what fails verification spends the IP's budget; over it, the answer turns 429.
+        await this.unverified.spend(req.ip, reply);
       }
       throw err;
     }

@@ -3,6 +3,7 @@ import { DatabaseModule } from '@app/database';
 import { EventsModule } from '../events/events.module';
 import { JobQueueModule } from '../queue/job-queue.module';
 import { StripeModule } from '../stripe/stripe.module';
+import { SecurityModule } from '../security/security.module';
 import { WebhookBackfillService } from './webhook-backfill.service';
 import { WebhookHandlerRegistry } from './webhook-handler.registry';
 import { WebhookInboxService } from './webhook-inbox.service';
@@ -17,7 +18,7 @@ import { WebhooksController } from './webhooks.controller';
  * Feature modules import it to inject `WebhookHandlerRegistry` and register their handlers in `onModuleInit`.
  */
 @Module({
-  imports: [DatabaseModule, JobQueueModule, StripeModule, EventsModule],
+  imports: [DatabaseModule, JobQueueModule, StripeModule, EventsModule, SecurityModule],
   controllers: [WebhooksController],
   providers: [
     WebhookSecrets,

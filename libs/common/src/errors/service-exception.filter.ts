@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from './database-unavailable';
 import { ErrorCode } from './error-codes';
 import { ServiceErrorBody, ServiceException } from './service-error';
 
@@ -19,34 +20,6 @@ const STATUS_TO_CODE: Record<number, ErrorCode> = {
   429: ErrorCode.RateLimited,
   503: ErrorCode.ServiceUnavailable,
 };
-
-/** PostgreSQL / driver signs that the database, not the request, is the problem: answer 503 so callers retry. */
-const DB_UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-]);
-
-function isDatabaseUnavailable(err: unknown): boolean {
-  if (!err || typeof err !== 'object') return false;
-  const e = err as { code?: unknown; message?: unknown; driverError?: unknown };
-  if (typeof e.code === 'string' && (DB_UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08')))
-    return true;
-  if (
-    typeof e.message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(
-      e.message,
-    )
-  ) {
-    return true;
-  }
-  return e.driverError !== undefined && e.driverError !== err && isDatabaseUnavailable(e.driverError);
-}
 
 /** Turns any thrown value into a ServiceError body. Exported for places outside Nest's pipeline. */
 export function toServiceError(err: unknown): { body: ServiceErrorBody; unexpected: boolean } {
