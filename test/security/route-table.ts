@@ -125,6 +125,32 @@ export const EXPECTED_RULES: Record<string, Rule> = {
     resource: 'payment',
   },
 
+  'POST /connect/routing/rule-sets': { role: 'platform', scopes: ['payments:write'], tenant: 'none' },
+  'GET /connect/routing/rule-sets': { role: 'platform', scopes: ['payments:read'], tenant: 'none' },
+  'GET /connect/routing/rule-sets/:id': { role: 'platform', scopes: ['payments:read'], tenant: 'none' },
+  'POST /connect/routing/rule-sets/:id/validate': {
+    role: 'platform',
+    scopes: ['payments:read'],
+    tenant: 'none',
+  },
+  'POST /connect/routing/rule-sets/:id/simulate': {
+    role: 'platform',
+    scopes: ['payments:read'],
+    tenant: 'none',
+  },
+  'POST /connect/routing/rule-sets/:id/replay': {
+    role: 'platform',
+    scopes: ['payments:read'],
+    tenant: 'none',
+  },
+  'POST /connect/routing/rule-sets/:id/activate': {
+    role: 'platform',
+    scopes: ['payments:write'],
+    tenant: 'none',
+  },
+  'POST /connect/routing/rollback': { role: 'platform', scopes: ['payments:write'], tenant: 'none' },
+  'GET /connect/routing/active': { role: 'platform', scopes: ['payments:read'], tenant: 'none' },
+
   'GET /connect/events': { role: 'viewer', scopes: ['events:read'], tenant: 'query' },
   'GET /connect/events/:id': {
     role: 'viewer',
