@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '@app/common';
+import { eventually } from '../utils/eventually';
 
 /**
  * The README's start command, as a newcomer runs it: the production build (`npm test` builds first), no
@@ -79,12 +80,17 @@ describe('booting the built service (README start command)', () => {
     );
     try {
       const base = `http://127.0.0.1:${port}`;
-      let ready: Response | undefined;
-      for (let i = 0; i < 100 && !ready?.ok && child.exitCode === null; i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        ready = await fetch(`${base}/health/ready`).catch(() => undefined);
-      }
-      if (!ready?.ok) throw new Error(`the service did not become ready; its output:\n${output()}`);
+      await eventually(
+        'the service to become ready',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`the service exited; its output:\n${output()}`);
+          const ready = await fetch(`${base}/health/ready`).catch(() => undefined);
+          return ready?.ok;
+        },
+        { timeoutMs: 50_000, intervalMs: 500 },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; its output:\n${output()}`);
+      });
       expect(await (await fetch(`${base}/docs`)).text()).toContain('swagger');
       const doc = (await (await fetch(`${base}/docs-json`)).json()) as { openapi: string };
       expect(doc.openapi).toMatch(/^3\./);

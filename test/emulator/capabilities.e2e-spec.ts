@@ -1,37 +1,15 @@
 import Stripe from 'stripe';
-import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
+import { useEmulator } from './emulator-harness';
 
 /** Capability states through the control API and what Stripe refuses without them, via the real SDK. */
 describe('Stripe emulator capabilities', () => {
-  let emulator: RunningEmulator;
+  const h = useEmulator('sk_test_caps');
+  const control = h.control;
+  const verifiedAccount = h.verifiedAccount;
   let stripe: Stripe;
+  beforeAll(() => (stripe = h.stripe));
 
-  const control = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${emulator.url}/_emulator${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, ...((await res.json()) as Record<string, unknown>) };
-  };
-  const verifiedAccount = async (): Promise<string> => {
-    const account = await stripe.accounts.create({ type: 'express', country: 'US' });
-    await control('POST', `/accounts/${account.id}/verification`, { action: 'complete' });
-    return account.id;
-  };
   const direct = { amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true };
-
-  beforeAll(async () => {
-    emulator = await startStripeEmulator({ port: 0 });
-    stripe = new Stripe('sk_test_caps', {
-      host: '127.0.0.1',
-      port: emulator.port,
-      protocol: 'http',
-      maxNetworkRetries: 0,
-    });
-  });
-  afterAll(() => emulator.close());
-  beforeEach(() => control('POST', '/reset'));
 
   it('sets a capability, keeps charges_enabled on card_payments and sends capability.updated then account.updated', async () => {
     const acct = await verifiedAccount();
@@ -172,6 +150,13 @@ describe('Stripe emulator capabilities', () => {
       idempotencyKey: 'route-1-attempt-2',
     });
     expect(fresh.status).toBe('succeeded');
+    // A parameter error is not saved (Stripe never began executing): the key stays usable.
+    const missing = await stripe.paymentIntents
+      .create({ currency: 'usd' } as Stripe.PaymentIntentCreateParams, { idempotencyKey: 'k-param' })
+      .catch((e: unknown) => e);
+    expect(missing).toMatchObject({ statusCode: 400, code: 'parameter_missing' });
+    const fixed = await stripe.paymentIntents.create(direct, { idempotencyKey: 'k-param' });
+    expect(fixed.status).toBe('succeeded');
   });
 
   it('lets everything through when enforcement is off', async () => {

@@ -1,32 +1,14 @@
 import Stripe from 'stripe';
-import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
+import { useEmulator } from './emulator-harness';
+import { eventually, sleep } from '../utils/eventually';
 
 /** Faults, verification changes, pagination, subscriptions and webhook ordering through the control API. */
 describe('Stripe emulator control API', () => {
-  let emulator: RunningEmulator;
+  const h = useEmulator('sk_test_ctl', { webhookRetry: { initialDelayMs: 10, maxAttempts: 3 } });
+  const control = h.control;
   let stripe: Stripe;
-
-  const control = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${emulator.url}/_emulator${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await res.json()) as Record<string, unknown>;
-  };
+  beforeAll(() => (stripe = h.stripe));
   const piParams = { amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true };
-
-  beforeAll(async () => {
-    emulator = await startStripeEmulator({ port: 0, webhookRetry: { initialDelayMs: 10, maxAttempts: 3 } });
-    stripe = new Stripe('sk_test_ctl', {
-      host: '127.0.0.1',
-      port: emulator.port,
-      protocol: 'http',
-      maxNetworkRetries: 0,
-    });
-  });
-  afterAll(() => emulator.close());
-  beforeEach(() => control('POST', '/reset'));
 
   it('injects a 429 with headers before processing, then lets the next call through', async () => {
     await control('POST', '/faults', {
@@ -60,7 +42,7 @@ describe('Stripe emulator control API', () => {
   it('answers 409 idempotency_key_in_use while the first request with the key is in flight', async () => {
     await control('POST', '/faults', { path: '/v1/payment_intents', count: 1, delay_ms: 400, mode: 'after' });
     const first = stripe.paymentIntents.create(piParams, { idempotencyKey: 'k-busy' });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     const twin = await stripe.paymentIntents
       .create(piParams, { idempotencyKey: 'k-busy' })
       .catch((e: unknown) => e);
@@ -73,7 +55,7 @@ describe('Stripe emulator control API', () => {
     await control('POST', '/faults', { path: '/v1/payment_intents', count: 1, delay_ms: 600, mode: 'after' });
     const impatient = new Stripe('sk_test_ctl', {
       host: '127.0.0.1',
-      port: emulator.port,
+      port: h.emulator.port,
       protocol: 'http',
       maxNetworkRetries: 0,
       timeout: 200,
@@ -82,7 +64,7 @@ describe('Stripe emulator control API', () => {
       .create(piParams, { idempotencyKey: 'k-timeout' })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Stripe.errors.StripeConnectionError);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     await stripe.paymentIntents.create(piParams, { idempotencyKey: 'k-timeout' });
     expect((await stripe.paymentIntents.list()).data).toHaveLength(1);
   });
@@ -189,7 +171,7 @@ describe('Stripe emulator control API', () => {
       expect((await stripe.events.list({ delivery_success: false })).data).toHaveLength(2);
       await control('POST', '/webhooks/resume', { order: 'reverse' });
       // b's event was sent first and failed once (500), then was retried after a's.
-      await new Promise((r) => setTimeout(r, 200));
+      await eventually('both deliveries', () => got.length >= 2, { timeoutMs: 5000, intervalMs: 20 });
       expect(got).toEqual([events[1].id, events[0].id]);
       expect((await stripe.events.list({ delivery_success: false })).data).toHaveLength(0);
       const redelivered = await control('POST', `/events/${events[1].id}/redeliver`, {
@@ -237,6 +219,7 @@ describe('Stripe emulator control API', () => {
     });
 
     expect(await control('DELETE', `/objects/${refund.id}`)).toEqual({
+      status: 200,
       id: refund.id,
       object: 'refund',
       deleted: true,
@@ -247,5 +230,19 @@ describe('Stripe emulator control API', () => {
     expect(charge.refunds?.data.map((r) => r.id)).toEqual([]);
     expect((await stripe.events.list({ limit: 100 })).data).toHaveLength(eventsBefore);
     expect(await control('DELETE', `/objects/${refund.id}`)).toMatchObject({ error: {} });
+  });
+
+  it('loses queued webhooks on resume {discard: true}: the events stay, undelivered', async () => {
+    await stripe.webhookEndpoints.create({
+      url: 'http://127.0.0.1:9/hook',
+      enabled_events: ['customer.created'],
+    });
+    await control('POST', '/webhooks/pause');
+    const customer = await stripe.customers.create({ email: 'lost@x.test' });
+    expect(await control('POST', '/webhooks/resume', { discard: true })).toMatchObject({ discarded: 1 });
+    await sleep(50);
+    const [event] = (await stripe.events.list({ delivery_success: false })).data;
+    expect(event.data.object).toMatchObject({ id: customer.id });
+    expect((await control('GET', `/webhooks/deliveries?event_id=${event.id}`)).data).toEqual([]);
   });
 });

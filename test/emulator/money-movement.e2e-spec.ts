@@ -1,27 +1,17 @@
 import Stripe from 'stripe';
-import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
+import { useEmulator } from './emulator-harness';
 
 /**
  * Separate charges and transfers, reversals, application fee refunds and the balance transactions every
  * movement leaves, through the real stripe SDK.
  */
 describe('Stripe emulator money movement', () => {
-  let emulator: RunningEmulator;
+  const h = useEmulator('sk_test_money');
+  const control = h.control;
+  const verifiedAccount = h.verifiedAccount;
   let stripe: Stripe;
+  beforeAll(() => (stripe = h.stripe));
 
-  const control = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${emulator.url}/_emulator${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, ...((await res.json()) as Record<string, unknown>) };
-  };
-  const verifiedAccount = async (): Promise<string> => {
-    const account = await stripe.accounts.create({ type: 'express', country: 'US' });
-    await control('POST', `/accounts/${account.id}/verification`, { action: 'complete' });
-    return account.id;
-  };
   /** The documented fee rule: 2.9 % rounded half up, plus 30 minor units. */
   const stripeFee = (amount: number): number => Math.floor((amount * 29 + 500) / 1000) + 30;
   const card = { payment_method: 'pm_card_visa', confirm: true };
@@ -36,18 +26,6 @@ describe('Stripe emulator money movement', () => {
   };
   const bySource = (txns: Stripe.BalanceTransaction[], source: string) =>
     txns.filter((t) => t.source === source);
-
-  beforeAll(async () => {
-    emulator = await startStripeEmulator({ port: 0 });
-    stripe = new Stripe('sk_test_money', {
-      host: '127.0.0.1',
-      port: emulator.port,
-      protocol: 'http',
-      maxNetworkRetries: 0,
-    });
-  });
-  afterAll(() => emulator.close());
-  beforeEach(() => control('POST', '/reset'));
 
   it('splits one charge into three transfers of one transfer_group, then reverses them after a refund', async () => {
     const [a, b, c] = [await verifiedAccount(), await verifiedAccount(), await verifiedAccount()];
@@ -341,5 +319,53 @@ describe('Stripe emulator money movement', () => {
     expect(
       (await stripe.balanceTransactions.list({ created: { lte: created }, limit: 100 })).data,
     ).toHaveLength(platform.length);
+  });
+
+  it("pays a subscription's first invoice with a charge and its balance transactions", async () => {
+    const acct = await verifiedAccount();
+    const opts = { stripeAccount: acct };
+    const customer = await stripe.customers.create({ email: 's@x.test' }, opts);
+    const price = await stripe.prices.create(
+      {
+        unit_amount: 1500,
+        currency: 'usd',
+        recurring: { interval: 'month' },
+        product_data: { name: 'Plan' },
+      },
+      opts,
+    );
+    const sub = await stripe.subscriptions.create(
+      { customer: customer.id, items: [{ price: price.id }], application_fee_percent: 10 },
+      opts,
+    );
+    const invoice = (await stripe.invoices.retrieve(sub.latest_invoice as string, {}, opts)) as unknown as {
+      charge: string;
+      payment_intent: string;
+    };
+    const pi = await stripe.paymentIntents.retrieve(invoice.payment_intent, {}, opts);
+    expect(pi).toMatchObject({ status: 'succeeded', amount: 1500, application_fee_amount: 150 });
+    const charge = await stripe.charges.retrieve(invoice.charge, {}, opts);
+    const txn = await stripe.balanceTransactions.retrieve(charge.balance_transaction as string, {}, opts);
+    expect(txn).toMatchObject({ amount: 1500, fee: stripeFee(1500) + 150, type: 'charge' });
+    expect((await stripe.applicationFees.retrieve(charge.application_fee as string)).amount).toBe(150);
+
+    // On the platform with transfer_data[amount_percent]: the account receives that share.
+    const platformCustomer = await stripe.customers.create({ email: 'p@x.test' });
+    const platformPrice = await stripe.prices.create({
+      unit_amount: 2000,
+      currency: 'usd',
+      recurring: { interval: 'month' },
+      product_data: { name: 'Plan' },
+    });
+    const platformSub = await stripe.subscriptions.create({
+      customer: platformCustomer.id,
+      items: [{ price: platformPrice.id }],
+      transfer_data: { destination: acct, amount_percent: 80 },
+    });
+    const platformInvoice = (await stripe.invoices.retrieve(
+      platformSub.latest_invoice as string,
+    )) as unknown as { charge: string };
+    const platformCharge = await stripe.charges.retrieve(platformInvoice.charge);
+    expect((await stripe.transfers.retrieve(platformCharge.transfer as string)).amount).toBe(1600);
   });
 });

@@ -1,19 +1,14 @@
 import Stripe from 'stripe';
-import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
+import { useEmulator } from './emulator-harness';
 
 /** Automatic payouts of a connected account and payout reconciliation, through the real stripe SDK. */
 describe('Stripe emulator payouts', () => {
-  let emulator: RunningEmulator;
+  const h = useEmulator('sk_test_payouts');
+  const control = h.control;
+  const verifiedAccount = h.verifiedAccount;
   let stripe: Stripe;
+  beforeAll(() => (stripe = h.stripe));
 
-  const control = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${emulator.url}/_emulator${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, ...((await res.json()) as Record<string, unknown>) };
-  };
   const runPayouts = async (account: string, until?: string): Promise<Stripe.Payout[]> => {
     const answer = await control('POST', `/accounts/${account}/payouts/run`, until ? { until } : {});
     expect(answer.status).toBe(200);
@@ -23,21 +18,8 @@ describe('Stripe emulator payouts', () => {
   let acct: string;
   let opts: Stripe.RequestOptions;
 
-  beforeAll(async () => {
-    emulator = await startStripeEmulator({ port: 0 });
-    stripe = new Stripe('sk_test_payouts', {
-      host: '127.0.0.1',
-      port: emulator.port,
-      protocol: 'http',
-      maxNetworkRetries: 0,
-    });
-  });
-  afterAll(() => emulator.close());
   beforeEach(async () => {
-    await control('POST', '/reset');
-    const account = await stripe.accounts.create({ type: 'express', country: 'US' });
-    await control('POST', `/accounts/${account.id}/verification`, { action: 'complete' });
-    acct = account.id;
+    acct = await verifiedAccount();
     opts = { stripeAccount: acct };
   });
 

@@ -2,8 +2,9 @@ import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
+import { eventually } from '../utils/eventually';
 
-/** Issue 3's "Done when" for the emulator, driven only through the real stripe SDK (plus a browser-like fetch). */
+/** The emulator's whole surface, driven only through the real stripe SDK (plus a browser-like fetch). */
 describe('Stripe emulator through the stripe SDK', () => {
   let emulator: RunningEmulator;
   let stripe: Stripe;
@@ -13,14 +14,6 @@ describe('Stripe emulator through the stripe SDK', () => {
 
   const sdk = (key: string): Stripe =>
     new Stripe(key, { host: '127.0.0.1', port: emulator.port, protocol: 'http', maxNetworkRetries: 0 });
-
-  const waitFor = async (predicate: () => boolean, timeoutMs = 5000): Promise<void> => {
-    const until = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > until) throw new Error('timed out waiting');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
 
   beforeAll(async () => {
     emulator = await startStripeEmulator({ port: 0, webhookRetry: { initialDelayMs: 20, maxAttempts: 3 } });
@@ -255,8 +248,11 @@ describe('Stripe emulator through the stripe SDK', () => {
   });
 
   it('delivers signed Connect webhooks that constructEvent accepts, with account set', async () => {
-    await waitFor(() =>
-      received.some((r) => (JSON.parse(r.body) as { type: string }).type === 'payment_intent.succeeded'),
+    await eventually(
+      'the payment_intent.succeeded webhook',
+      () =>
+        received.some((r) => (JSON.parse(r.body) as { type: string }).type === 'payment_intent.succeeded'),
+      { timeoutMs: 5000, intervalMs: 20 },
     );
     for (const r of received) {
       const event = stripe.webhooks.constructEvent(r.body, r.signature, connectSecret);

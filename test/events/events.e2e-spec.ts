@@ -5,6 +5,8 @@ import { DataSource } from 'typeorm';
 import { EventsService } from '../../apps/connect-service/src/events/events.service';
 import { ConnectEventType } from '../../apps/connect-service/src/events/connect-event-types';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { eventually, sleep } from '../utils/eventually';
+import { api } from '../utils/api';
 import { ErrorCode } from '@app/common';
 
 interface Received {
@@ -54,20 +56,6 @@ class Receiver {
   }
 }
 
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)', () => {
   let t: TestApp;
   let ds: DataSource;
@@ -104,14 +92,12 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
     headers: Record<string, string>,
     body: { event_types: string[]; tenant_id?: string },
   ): Promise<{ id: string; secret: string }> {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/connect/event-subscriptions',
+    const res = await api(t)('POST', '/connect/event-subscriptions', {
       headers,
-      payload: { url: r.url, ...body },
+      body: { url: r.url, ...body },
     });
-    expect(res.statusCode).toBe(201);
-    const json = res.json<{ id: string; secret: string }>();
+    expect(res.status).toBe(201);
+    const json = res.body as { id: string; secret: string };
     r.secret = json.secret;
     return json;
   }
@@ -125,20 +111,18 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
   }
 
   const deliveriesOf = async (eventId: string) => {
-    const res = await t.app.inject({
-      method: 'GET',
-      url: `/connect/events/${eventId}/deliveries`,
-      headers: platform(),
-    });
-    expect(res.statusCode).toBe(200);
-    return res.json<{
-      data: {
-        status: string;
-        attempts: number;
-        subscription_id: string;
-        attempt_log: { attempt_no: number; status_code: number | null; duration_ms: number }[];
-      }[];
-    }>().data;
+    const res = await api(t)('GET', `/connect/events/${eventId}/deliveries`, { headers: platform() });
+    expect(res.status).toBe(200);
+    return (
+      res.body as {
+        data: {
+          status: string;
+          attempts: number;
+          subscription_id: string;
+          attempt_log: { attempt_no: number; status_code: number | null; duration_ms: number }[];
+        }[];
+      }
+    ).data;
   };
 
   it('delivers each emitted event, signed per Standard Webhooks, and a rolled-back transaction emits nothing', async () => {
@@ -159,7 +143,7 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
       .catch((e: Error) => e.message);
     expect(rolledBack).toBe('the state change failed');
 
-    await waitFor('two deliveries', () => r.received.length >= 2);
+    await eventually('two deliveries', () => r.received.length >= 2);
     expect(r.rejected).toEqual([]);
     const byId = new Map(r.received.map((x) => [x.headers['webhook-id'], x]));
     for (const [ev, type] of [
@@ -193,7 +177,7 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
       'connect.account.updated',
       'connect.payment.completed',
     ]);
-    await new Promise((res) => setTimeout(res, 1500));
+    await sleep(1500);
     expect(r.received).toHaveLength(2);
 
     const [delivery] = await deliveriesOf(first.id);
@@ -201,16 +185,14 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
     expect(delivery.attempt_log).toEqual([expect.objectContaining({ attempt_no: 1, status_code: 200 })]);
 
     // Manual redelivery: same webhook-id (receivers dedupe on it), a second attempt in the log.
-    const redeliver = await t.app.inject({
-      method: 'POST',
-      url: `/connect/events/${first.id}/redeliver`,
+    const redeliver = await api(t)('POST', `/connect/events/${first.id}/redeliver`, {
       headers: admin(tenantA),
-      payload: { subscription_id: sub.id },
+      body: { subscription_id: sub.id },
     });
-    expect(redeliver.statusCode).toBe(202);
-    await waitFor('the redelivery', () => r.received.length >= 3);
+    expect(redeliver.status).toBe(202);
+    await eventually('the redelivery', () => r.received.length >= 3);
     expect(r.received[2].headers['webhook-id']).toBe(first.id);
-    await waitFor('the redelivery logged', async () => (await deliveriesOf(first.id))[0].attempts === 2);
+    await eventually('the redelivery logged', async () => (await deliveriesOf(first.id))[0].attempts === 2);
   });
 
   it('retries a failing receiver on the schedule: 500, 500, then 200 on the third attempt, all in the attempt log', async () => {
@@ -220,7 +202,7 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
     await emit('connect.payment.completed', tenantC); // another type: not for this subscription
     const ev = await emit('connect.payment.routed', tenantC, { amount: 1200 });
 
-    const delivery = await waitFor('the third attempt to succeed', async () => {
+    const delivery = await eventually('the third attempt to succeed', async () => {
       const [d] = await deliveriesOf(ev.id);
       return d?.status === 'succeeded' ? d : undefined;
     });
@@ -252,36 +234,22 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
       `/connect/event-subscriptions/${sub.id}`,
       `/connect/event-subscriptions?tenant_id=${tenantB}`,
     ]) {
-      const res = await t.app.inject({ method: 'GET', url, headers: platform() });
-      expect(res.statusCode).toBe(200);
-      expect(res.body).not.toContain(sub.secret.slice('whsec_'.length));
-      expect(res.body).not.toContain('secret');
+      const res = await api(t)('GET', url, { headers: platform() });
+      expect(res.status).toBe(200);
+      expect(res.raw).not.toContain(sub.secret.slice('whsec_'.length));
+      expect(res.raw).not.toContain('secret');
     }
-    const own = await t.app.inject({
-      method: 'GET',
-      url: `/connect/event-subscriptions/${sub.id}`,
-      headers: admin(tenantB),
-    });
-    expect(own.statusCode).toBe(200);
-    const foreign = await t.app.inject({
-      method: 'GET',
-      url: `/connect/event-subscriptions/${sub.id}`,
+    const own = await api(t)('GET', `/connect/event-subscriptions/${sub.id}`, { headers: admin(tenantB) });
+    expect(own.status).toBe(200);
+    const foreign = await api(t)('GET', `/connect/event-subscriptions/${sub.id}`, {
       headers: admin(tenantA),
     });
-    expect(foreign.statusCode).toBe(404);
+    expect(foreign.status).toBe(404);
 
-    const del = await t.app.inject({
-      method: 'DELETE',
-      url: `/connect/event-subscriptions/${sub.id}`,
-      headers: admin(tenantB),
-    });
-    expect(del.statusCode).toBe(204);
-    const gone = await t.app.inject({
-      method: 'GET',
-      url: `/connect/event-subscriptions/${sub.id}`,
-      headers: platform(),
-    });
-    expect(gone.statusCode).toBe(404);
+    const del = await api(t)('DELETE', `/connect/event-subscriptions/${sub.id}`, { headers: admin(tenantB) });
+    expect(del.status).toBe(204);
+    const gone = await api(t)('GET', `/connect/event-subscriptions/${sub.id}`, { headers: platform() });
+    expect(gone.status).toBe(404);
   });
 
   it('refuses bad subscriptions: plain http to a public host, unknown types, an admin subscribing for another tenant', async () => {
@@ -318,13 +286,8 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
       ],
     ];
     for (const [payload, headers, status, code] of cases) {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/connect/event-subscriptions',
-        headers,
-        payload,
-      });
-      expect({ payload, status: res.statusCode, code: res.json().code }).toEqual({ payload, status, code });
+      const res = await api(t)('POST', '/connect/event-subscriptions', { headers, body: payload });
+      expect({ payload, status: res.status, code: res.body.code }).toEqual({ payload, status, code });
     }
   });
 
@@ -339,13 +302,13 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
     let cursor: string | null = null;
     do {
       const url: string = `/connect/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
-      const res = await t.app.inject({ method: 'GET', url, headers: viewer(tenantE) });
-      expect(res.statusCode).toBe(200);
-      const body = res.json<{
+      const res = await api(t)('GET', url, { headers: viewer(tenantE) });
+      expect(res.status).toBe(200);
+      const body = res.body as {
         data: { id: string; tenant_id: string }[];
         has_more: boolean;
         next_cursor: string | null;
-      }>();
+      };
       expect(body.data.every((e) => e.tenant_id === tenantE)).toBe(true);
       pages.push(...body.data.map((e) => e.id));
       cursor = body.next_cursor;
@@ -353,55 +316,39 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
     } while (cursor);
     expect(pages).toEqual([...mine].reverse());
 
-    const foreign = await t.app.inject({
-      method: 'GET',
-      url: `/connect/events/${other.id}`,
-      headers: viewer(tenantE),
-    });
-    expect(foreign.statusCode).toBe(404);
-    expect(foreign.json().code).toBe(ErrorCode.NotFound);
-    const own = await t.app.inject({
-      method: 'GET',
-      url: `/connect/events/${mine[0]}`,
-      headers: viewer(tenantE),
-    });
-    expect(own.json()).toMatchObject({
+    const foreign = await api(t)('GET', `/connect/events/${other.id}`, { headers: viewer(tenantE) });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.code).toBe(ErrorCode.NotFound);
+    const own = await api(t)('GET', `/connect/events/${mine[0]}`, { headers: viewer(tenantE) });
+    expect(own.body).toMatchObject({
       id: mine[0],
       tenant_id: tenantE,
       type: 'connect.payment.completed',
       data: { i: 0 },
     });
-    const asked = await t.app.inject({
-      method: 'GET',
-      url: `/connect/events?tenant_id=${tenantF}`,
-      headers: viewer(tenantE),
-    });
-    expect(asked.statusCode).toBe(403);
+    const asked = await api(t)('GET', `/connect/events?tenant_id=${tenantF}`, { headers: viewer(tenantE) });
+    expect(asked.status).toBe(403);
 
-    const byPlatform = await t.app.inject({
-      method: 'GET',
-      url: `/connect/events?tenant_id=${tenantF}`,
-      headers: platform(),
-    });
-    expect(byPlatform.json().data.map((e: { id: string }) => e.id)).toEqual([other.id]);
-    const filtered = await t.app.inject({
-      method: 'GET',
-      url: `/connect/events?tenant_id=${tenantE}&type=connect.payment.failed&created_gte=2000-01-01T00:00:00Z`,
-      headers: platform(),
-    });
-    expect(filtered.json().data).toEqual([]);
-    const future = await t.app.inject({
-      method: 'GET',
-      url: `/connect/events?created_lt=2000-01-01T00:00:00Z`,
+    const byPlatform = await api(t)<{ data: { id: string }[] }>(
+      'GET',
+      `/connect/events?tenant_id=${tenantF}`,
+      {
+        headers: platform(),
+      },
+    );
+    expect(byPlatform.body.data.map((e) => e.id)).toEqual([other.id]);
+    const filtered = await api(t)(
+      'GET',
+      `/connect/events?tenant_id=${tenantE}&type=connect.payment.failed&created_gte=2000-01-01T00:00:00Z`,
+      { headers: platform() },
+    );
+    expect(filtered.body.data).toEqual([]);
+    const future = await api(t)('GET', `/connect/events?created_lt=2000-01-01T00:00:00Z`, {
       headers: viewer(tenantE),
     });
-    expect(future.json().data).toEqual([]);
-    const badCursor = await t.app.inject({
-      method: 'GET',
-      url: '/connect/events?cursor=nope',
-      headers: viewer(tenantE),
-    });
-    expect(badCursor.statusCode).toBe(400);
+    expect(future.body.data).toEqual([]);
+    const badCursor = await api(t)('GET', '/connect/events?cursor=nope', { headers: viewer(tenantE) });
+    expect(badCursor.status).toBe(400);
   });
 
   it('disables a subscription after persistent failures: new events no longer go to it until it is enabled', async () => {
@@ -415,13 +362,9 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
       await emit('connect.refund.failed', tenantD),
       await emit('connect.refund.failed', tenantD),
     ];
-    const disabled = await waitFor('the subscription to be disabled', async () => {
-      const res = await t.app.inject({
-        method: 'GET',
-        url: `/connect/event-subscriptions/${sub.id}`,
-        headers: admin(tenantD),
-      });
-      const body = res.json<{ status: string; disabled_reason: string | null }>();
+    const disabled = await eventually('the subscription to be disabled', async () => {
+      const res = await api(t)('GET', `/connect/event-subscriptions/${sub.id}`, { headers: admin(tenantD) });
+      const body = res.body as { status: string; disabled_reason: string | null };
       return body.status === 'disabled' ? body : undefined;
     });
     expect(disabled.disabled_reason).toContain('consecutive failed deliveries');
@@ -431,31 +374,29 @@ describe('ConnectEvents to the platform (outbox, subscriptions, signed delivery)
     expect(seen).toBe(6);
 
     const ignored = await emit('connect.refund.completed', tenantD);
-    await new Promise((res) => setTimeout(res, 2000));
+    await sleep(2000);
     expect(r.received).toHaveLength(seen);
     expect(await deliveriesOf(ignored.id)).toEqual([]);
 
     healthy = true;
-    const enabled = await t.app.inject({
-      method: 'POST',
-      url: `/connect/event-subscriptions/${sub.id}/enable`,
+    const enabled = await api(t)('POST', `/connect/event-subscriptions/${sub.id}/enable`, {
       headers: admin(tenantD),
     });
-    expect(enabled.json()).toMatchObject({
+    expect(enabled.body).toMatchObject({
       status: 'active',
       consecutive_failures: 0,
       disabled_reason: null,
     });
     const after = await emit('connect.refund.completed', tenantD);
-    await waitFor('delivery after re-enabling', () =>
+    await eventually('delivery after re-enabling', () =>
       r.received.some((x) => x.headers['webhook-id'] === after.id),
     );
   });
 
   it('exposes the delivery metrics', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/metrics' });
-    expect(res.body).toMatch(/connect_events_emitted_total\{type="connect.payment.completed"\} \d+/);
-    expect(res.body).toMatch(/connect_event_delivery_attempts_total\{outcome="http_error"\} \d+/);
-    expect(res.body).toMatch(/connect_event_outbox_backlog \d+/);
+    const res = await api(t)('GET', '/metrics');
+    expect(res.raw).toMatch(/connect_events_emitted_total\{type="connect.payment.completed"\} \d+/);
+    expect(res.raw).toMatch(/connect_event_delivery_attempts_total\{outcome="http_error"\} \d+/);
+    expect(res.raw).toMatch(/connect_event_outbox_backlog \d+/);
   });
 });

@@ -8,6 +8,7 @@ import {
 } from '@app/database';
 import { bootTestApp, TestApp, TEST_JWT_SECRET, uniqueTenant } from '../utils/test-app';
 import { ErrorCode } from '@app/common';
+import { api } from '../utils/api';
 
 describe('caller identity on the first real route: GET /connect/accounts/:tenantId', () => {
   let t: TestApp;
@@ -42,13 +43,13 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
   afterAll(async () => t?.close());
 
   const get = (tenant: string, headers: Record<string, string> = {}) =>
-    t.app.inject({ method: 'GET', url: `/connect/accounts/${tenant}`, headers });
+    api(t)('GET', `/connect/accounts/${tenant}`, { headers });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   it('refuses a request without a token with a 401 ServiceError', async () => {
     const res = await get(tenantA);
-    expect(res.statusCode).toBe(401);
-    expect(res.json()).toMatchObject({ code: ErrorCode.Unauthenticated, http_status: 401 });
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ code: ErrorCode.Unauthenticated, http_status: 401 });
   });
 
   it('refuses garbage, expired, unsigned and wrongly signed tokens', async () => {
@@ -63,8 +64,8 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
     ];
     for (const token of tokens) {
       const res = await get(tenantA, bearer(token));
-      expect(res.statusCode).toBe(401);
-      expect(res.json().code).toBe(ErrorCode.Unauthenticated);
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe(ErrorCode.Unauthenticated);
     }
   });
 
@@ -73,8 +74,8 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
       tenantA,
       bearer(t.token({ tenant_id: tenantA, roles: ['viewer'], scope: 'accounts:read' })),
     );
-    expect(res.statusCode).toBe(200);
-    const body = res.json();
+    expect(res.status).toBe(200);
+    const body = res.body;
     expect(body).toMatchObject({
       tenant_id: tenantA,
       stripe_account_id: `acct_${tenantA}`,
@@ -83,25 +84,25 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
       requirements: { currently_due: [], eventually_due: ['external_account'], current_deadline: null },
       onboarding_method: 'oauth',
     });
-    expect(res.body).not.toContain('ciphertext');
+    expect(res.raw).not.toContain('ciphertext');
   });
 
   it("never shows a tenant another tenant's account (404, no existence leak)", async () => {
     const res = await get(tenantB, bearer(t.token({ tenant_id: tenantA, roles: ['admin'] })));
-    expect([403, 404]).toContain(res.statusCode);
-    expect(res.body).not.toContain(`acct_${tenantB}`);
+    expect([403, 404]).toContain(res.status);
+    expect(res.raw).not.toContain(`acct_${tenantB}`);
     const missing = await get(
       uniqueTenant('none'),
       bearer(t.token({ tenant_id: tenantA, roles: ['admin'] })),
     );
     // A foreign existing tenant and a foreign missing tenant answer alike.
-    expect(missing.statusCode).toBe(res.statusCode);
+    expect(missing.status).toBe(res.status);
   });
 
   it('lets the platform role read any tenant', async () => {
     const res = await get(tenantB, bearer(t.token({ roles: ['platform'] })));
-    expect(res.statusCode).toBe(200);
-    expect(res.json().tenant_id).toBe(tenantB);
+    expect(res.status).toBe(200);
+    expect(res.body.tenant_id).toBe(tenantB);
   });
 
   it('requires the accounts:read scope', async () => {
@@ -109,14 +110,14 @@ describe('caller identity on the first real route: GET /connect/accounts/:tenant
       tenantA,
       bearer(t.token({ tenant_id: tenantA, roles: ['admin'], scope: 'payments:read' })),
     );
-    expect(res.statusCode).toBe(403);
-    expect(res.json().code).toBe(ErrorCode.Forbidden);
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe(ErrorCode.Forbidden);
   });
 
   it('answers 404 ServiceError for a tenant without an account', async () => {
     const tenant = uniqueTenant('empty');
     const res = await get(tenant, bearer(t.token({ tenant_id: tenant, roles: ['viewer'] })));
-    expect(res.statusCode).toBe(404);
-    expect(res.json()).toMatchObject({ code: ErrorCode.NotFound, http_status: 404 });
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ code: ErrorCode.NotFound, http_status: 404 });
   });
 });

@@ -4,6 +4,7 @@ import { Public } from '@app/auth';
 import { AppModule } from '../../apps/connect-service/src/app.module';
 import { bootTestApp, TestApp } from '../utils/test-app';
 import { ErrorCode } from '@app/common';
+import { api } from '../utils/api';
 
 class EchoDto {
   @IsString()
@@ -46,11 +47,11 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
   afterAll(async () => t?.close());
 
   it('answers liveness and readiness', async () => {
-    const live = await t.app.inject({ method: 'GET', url: '/health/live' });
-    expect(live.statusCode).toBe(200);
-    const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
-    expect(ready.statusCode).toBe(200);
-    const body = ready.json();
+    const live = await api(t)('GET', '/health/live');
+    expect(live.status).toBe(200);
+    const ready = await api(t)('GET', '/health/ready');
+    expect(ready.status).toBe(200);
+    const body = ready.body;
     expect(body.status).toBe('ok');
     expect(body.details.database.status).toBe('up');
     expect(body.details.migrations).toEqual({ status: 'up', pending: 0 });
@@ -58,10 +59,10 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
   });
 
   it('serves Swagger UI and an OpenAPI 3 document with bearer auth declared', async () => {
-    const ui = await t.app.inject({ method: 'GET', url: '/docs' });
-    expect(ui.statusCode).toBe(200);
+    const ui = await api(t)('GET', '/docs');
+    expect(ui.status).toBe(200);
     expect(ui.headers['content-type']).toContain('text/html');
-    const doc = (await t.app.inject({ method: 'GET', url: '/docs-json' })).json();
+    const doc = (await api(t)('GET', '/docs-json')).body;
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.components.securitySchemes.api_key).toMatchObject({ type: 'apiKey', name: 'X-API-Key' });
@@ -72,7 +73,7 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
   });
 
   it('documents, for every endpoint, a success body, its auth, and the ServiceErrors it can answer', async () => {
-    const doc = (await t.app.inject({ method: 'GET', url: '/docs-json' })).json();
+    const doc = (await api(t)('GET', '/docs-json')).body;
     const problems: string[] = [];
     for (const [path, item] of Object.entries<
       Record<string, { security?: unknown[]; responses: Record<string, any> }>
@@ -100,23 +101,59 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
   });
 
   it('exposes HTTP request metrics by route, method and status, and process metrics', async () => {
-    await t.app.inject({ method: 'GET', url: '/health/live' });
-    await t.app.inject({ method: 'GET', url: '/no/such/route' });
-    const res = await t.app.inject({ method: 'GET', url: '/metrics' });
-    expect(res.statusCode).toBe(200);
-    expect(res.body).toMatch(
+    await api(t)('GET', '/health/live');
+    await api(t)('GET', '/no/such/route');
+    const res = await api(t)('GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.raw).toMatch(
       /http_request_duration_seconds_count\{route="\/health\/live",method="GET",status="200"\} \d+/,
     );
-    expect(res.body).toMatch(
+    expect(res.raw).toMatch(
       /http_request_duration_seconds_count\{route="unmatched",method="GET",status="404"\} \d+/,
     );
-    expect(res.body).toContain('process_cpu_user_seconds_total');
+    expect(res.raw).toContain('process_cpu_user_seconds_total');
+  });
+
+  it.each([
+    ['http_request_duration_seconds', 'histogram'],
+    ['connect_events_emitted_total', 'counter'],
+    ['connect_event_delivery_attempts_total', 'counter'],
+    ['connect_event_outbox_backlog', 'gauge'],
+    ['connect_payments_total', 'counter'],
+    ['connect_payment_volume_minor_total', 'counter'],
+    ['connect_payment_fees_minor_total', 'counter'],
+    ['stripe_webhook_events_total', 'counter'],
+    ['stripe_webhook_signature_failures_total', 'counter'],
+    ['stripe_webhook_processing_lag_seconds', 'histogram'],
+    ['stripe_webhook_inbox_backlog', 'gauge'],
+    ['stripe_requests_total', 'counter'],
+    ['stripe_request_retries_total', 'counter'],
+    ['stripe_request_duration_seconds', 'histogram'],
+    ['stripe_circuit_state', 'gauge'],
+    ['connect_metrics_scrape_errors_total', 'counter'],
+    ['connect_event_deliveries_pending', 'gauge'],
+    ['connect_event_delivery_oldest_pending_seconds', 'gauge'],
+    ['stripe_webhook_inbox_events', 'gauge'],
+    ['stripe_webhook_inbox_oldest_waiting_seconds', 'gauge'],
+    ['connect_job_queue_pending', 'gauge'],
+    ['connect_accounts', 'gauge'],
+    ['connect_ready', 'gauge'],
+    ['connect_readiness_changes_total', 'counter'],
+  ])('serves the metric %s (%s) at /metrics', async (name, type) => {
+    const res = await api(t)('GET', '/metrics');
+    expect(res.raw).toContain(`# TYPE ${name} ${type}\n`);
+  });
+
+  it('serves the backlog gauges with their labels', async () => {
+    const res = await api(t)('GET', '/metrics');
+    expect(res.raw).toMatch(/^stripe_webhook_inbox_backlog\{status="received"\} \d+$/m);
+    expect(res.raw).toMatch(/^connect_event_outbox_backlog \d+$/m);
   });
 
   it('answers an unknown route with a 404 ServiceError', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/no/such/route' });
-    expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({
+    const res = await api(t)('GET', '/no/such/route');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({
       code: ErrorCode.RouteNotFound,
       message: expect.any(String),
       http_status: 404,
@@ -124,71 +161,57 @@ describe('ops surface and error bodies (full AppModule on Fastify)', () => {
   });
 
   it('names every failing field on a validation error and rejects unknown fields', async () => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/test-probe/echo',
-      payload: { count: 99, extra: 1 },
-    });
-    expect(res.statusCode).toBe(400);
-    const body = res.json();
+    const res = await api(t)('POST', '/test-probe/echo', { body: { count: 99, extra: 1 } });
+    expect(res.status).toBe(400);
+    const body = res.body;
     expect(body.code).toBe(ErrorCode.ValidationFailed);
     expect(body.http_status).toBe(400);
     const fields = body.details.fields.map((f: { field: string }) => f.field).sort();
     expect(fields).toEqual(['count', 'extra', 'name']);
-    const ok = await t.app.inject({
-      method: 'POST',
-      url: '/test-probe/echo',
-      payload: { name: 'a', count: 2 },
-    });
-    expect(ok.statusCode).toBe(201);
-    expect(ok.json()).toEqual({ name: 'a', count: 2 });
+    const ok = await api(t)('POST', '/test-probe/echo', { body: { name: 'a', count: 2 } });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toEqual({ name: 'a', count: 2 });
   });
 
   it('answers malformed JSON with 400, an oversized body with 413, a wrong media type with 415', async () => {
-    const bad = await t.app.inject({
-      method: 'POST',
-      url: '/test-probe/echo',
+    const bad = await api(t)('POST', '/test-probe/echo', {
       headers: { 'content-type': 'application/json' },
-      payload: '{"name": ',
+      body: '{"name": ',
     });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ code: ErrorCode.MalformedRequest, http_status: 400 });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: ErrorCode.MalformedRequest, http_status: 400 });
 
-    const big = await t.app.inject({
-      method: 'POST',
-      url: '/test-probe/echo',
+    const big = await api(t)('POST', '/test-probe/echo', {
       headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify({ name: 'x'.repeat(4096), count: 1 }),
+      body: JSON.stringify({ name: 'x'.repeat(4096), count: 1 }),
     });
-    expect(big.statusCode).toBe(413);
-    expect(big.json()).toMatchObject({ code: ErrorCode.PayloadTooLarge, http_status: 413 });
+    expect(big.status).toBe(413);
+    expect(big.body).toMatchObject({ code: ErrorCode.PayloadTooLarge, http_status: 413 });
 
-    const media = await t.app.inject({
-      method: 'POST',
-      url: '/test-probe/echo',
+    const media = await api(t)('POST', '/test-probe/echo', {
       headers: { 'content-type': 'application/x-yaml' },
-      payload: 'name: a',
+      body: 'name: a',
     });
-    expect(media.statusCode).toBe(415);
-    expect(media.json()).toMatchObject({ code: ErrorCode.UnsupportedMediaType, http_status: 415 });
+    expect(media.status).toBe(415);
+    expect(media.body).toMatchObject({ code: ErrorCode.UnsupportedMediaType, http_status: 415 });
   });
 
   it('hides unexpected errors behind a 500 ServiceError with an error_id', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/test-probe/boom' });
-    expect(res.statusCode).toBe(500);
-    const body = res.json();
+    const res = await api(t)('POST', '/test-probe/boom');
+    expect(res.status).toBe(500);
+    const body = res.body;
     expect(body).toEqual({
       code: ErrorCode.Internal,
       message: 'Internal error',
       http_status: 500,
       error_id: expect.any(String),
     });
-    expect(res.body).not.toContain('hunter2');
-    expect(res.body).not.toContain('at ');
+    expect(res.raw).not.toContain('hunter2');
+    expect(res.raw).not.toContain('at ');
   });
 
   it('sets security headers', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/health/live' });
+    const res = await api(t)('GET', '/health/live');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['strict-transport-security']).toBeDefined();
   });

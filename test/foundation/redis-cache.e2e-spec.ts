@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { REDIS_CLIENT } from '../../apps/connect-service/src/redis/redis.module';
 import { describeWithRedis } from '../utils/requires-redis';
 import { bootTestApp, TestApp } from '../utils/test-app';
+import { api } from '../utils/api';
 
 describeWithRedis(
   'cache on Redis (REDIS_URL): cache-manager 7 + cache-manager-ioredis-yet through KeyvAdapter',
@@ -36,8 +37,8 @@ describeWithRedis(
 
     it('reports Redis in the readiness probe', async () => {
       expect(t.app.get<Redis | null>(REDIS_CLIENT)).not.toBeNull();
-      const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
-      expect(ready.json().details.redis).toEqual({ status: 'up' });
+      const ready = await api(t)('GET', '/health/ready');
+      expect(ready.body.details.redis).toEqual({ status: 'up' });
     });
   },
 );

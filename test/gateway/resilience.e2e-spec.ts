@@ -3,6 +3,8 @@ import { register } from 'prom-client';
 import { ServiceException, ErrorCode } from '@app/common';
 import { StripeSdkGateway, StripeSdkGatewayOptions } from '@app/stripe-gateway';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
+import { sleep } from '../utils/eventually';
+import { emulatorControl } from '../utils/api';
 
 /**
  * The gateway against the real emulator over HTTP, with faults injected through its control API
@@ -19,15 +21,8 @@ describe('StripeSdkGateway resilience (against the emulator)', () => {
     stripe_account?: string | null;
   }
 
-  const control = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${emulator.url}/_emulator${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+  const control = (method: string, path: string, body?: unknown): Promise<unknown> =>
+    emulatorControl(emulator.url, path, body, method);
   const addFault = (fault: Record<string, unknown>): Promise<unknown> => control('POST', '/faults', fault);
   const requests = async (path: string, method = 'POST'): Promise<LoggedRequest[]> =>
     (
@@ -161,7 +156,7 @@ describe('StripeSdkGateway resilience (against the emulator)', () => {
     });
 
     await control('DELETE', '/faults');
-    await new Promise((r) => setTimeout(r, 450));
+    await sleep(450);
     const probe = await gateway.createPaymentIntent(visaPayment, {});
     expect(probe.status).toBe('succeeded');
     expect(gateway.circuitStates().payments).toBe('closed');

@@ -4,7 +4,7 @@ import { serviceConfig, stripeConfig } from '@app/config';
 import { STRIPE_CONNECTION, StripeConnection, StripeGateway, StripeGatewayModule } from '@app/stripe-gateway';
 import { stripeConnectionProvider } from '../../apps/connect-service/src/stripe/stripe-connection.provider';
 
-/** The service's STRIPE_CONNECTION: the in-process emulator when no key is configured (DESIGN §4). */
+/** The service's STRIPE_CONNECTION: the in-process emulator when no key is configured. */
 describe('stripeConnectionProvider', () => {
   const saved = { ...process.env };
   afterEach(() => {

@@ -1,6 +1,6 @@
 /* eslint-disable */
 // `npm run bench` (= `npm run build && node test/load/bench.js`): the service against bare baselines, same run,
-// same machine (issue 8). Every process that serves load runs on its own: the emulator, the service
+// same machine. Every process that serves load runs on its own: the emulator, the service
 // (dist/.../main.js, production build), each baseline, and autocannon. Results: bench-results/latest.json and
 // bench-results/latest.md (the table BENCHMARKS.md keeps).
 //
@@ -16,6 +16,7 @@
 //   TEST_REDIS_URL         Redis for the service's cache and scenario 4's baseline; unset: in-process cache, 4's baseline skipped
 //   DATABASE_POOL_SIZE     pool size of the service and of the baselines alike (default 10)
 //   BENCH_NODE_OPTIONS     NODE_OPTIONS for the service process only (e.g. heap limits)
+//   OTEL_*                 passed to the service: OTEL_EXPORTER_OTLP_ENDPOINT set = tracing on
 const { fork, spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -280,6 +281,8 @@ async function main() {
       ENCRYPTION_KEY,
       LOG_LEVEL,
       RATE_LIMIT_ENABLED: 'false',
+      // OTEL_EXPORTER_OTLP_ENDPOINT=... npm run bench measures the service with tracing on (off otherwise).
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OTEL_'))),
     };
     service = await startService(serviceEnv);
     rss = rssSampler(service.child.pid);

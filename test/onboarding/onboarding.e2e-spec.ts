@@ -1,25 +1,13 @@
 import { DataSource } from 'typeorm';
 import { hashOAuthState } from '../../apps/connect-service/src/connect-oauth/oauth-state.util';
 import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { eventually, sleep } from '../utils/eventually';
 import { ErrorCode } from '@app/common';
+import { api } from '../utils/api';
 
 const SUCCESS_URL = 'https://platform.example/connected';
 const FAILURE_URL = 'https://platform.example/failed';
 const REDIRECT_URI = 'http://127.0.0.1/connect/oauth/callback';
-
-async function waitFor<T>(
-  probe: () => Promise<T | null | undefined | false>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 describe('Connect onboarding (OAuth + Account Links) and account management', () => {
   let t: TestApp;
@@ -53,14 +41,12 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
   const json = { accept: 'application/json' };
 
   async function startOAuth(tenant: string): Promise<{ url: string; state: string }> {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/connect/oauth/url',
+    const res = await api(t)('POST', '/connect/oauth/url', {
       headers: admin(tenant),
-      payload: { tenant_id: tenant },
+      body: { tenant_id: tenant },
     });
-    expect(res.statusCode).toBe(201);
-    return res.json();
+    expect(res.status).toBe(201);
+    return res.body;
   }
 
   /** Follows the authorize URL on the emulator (consent) and returns the callback's path+query. */
@@ -103,9 +89,9 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       expect(stored).toEqual([{ state_hash: hashOAuthState(state) }]);
 
       callback = await consent(url);
-      const res = await t.app.inject({ method: 'GET', url: callback, headers: json });
-      expect(res.statusCode).toBe(200);
-      expect(res.json()).toMatchObject({
+      const res = await api(t)('GET', callback, { headers: json });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
         outcome: 'connected',
         tenant_id: tenant,
         account: { status: 'active', onboarding_method: 'oauth' },
@@ -116,22 +102,22 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       expect(row.refresh_token_enc).toMatch(/^v1\./);
       expect(String(row.access_token_enc)).not.toContain('sk_test_');
       expect(String(row.refresh_token_enc)).not.toContain('rt_');
-      expect(res.body).not.toContain('sk_test_');
+      expect(res.raw).not.toContain('sk_test_');
       expect(await eventsOf(tenant, 'connect.account.connected')).toHaveLength(1);
     });
 
     it('a replayed callback is refused without a second token exchange', async () => {
       const before = await tokenExchanges();
-      const res = await t.app.inject({ method: 'GET', url: callback, headers: json });
-      expect(res.statusCode).toBe(400);
-      expect(res.json()).toMatchObject({
+      const res = await api(t)('GET', callback, { headers: json });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({
         code: ErrorCode.OAuthFailed,
         details: { outcome: 'invalid_state' },
       });
       expect(await tokenExchanges()).toBe(before);
       // and the browser variant is redirected to the failure URL
-      const browser = await t.app.inject({ method: 'GET', url: callback });
-      expect(browser.statusCode).toBe(302);
+      const browser = await api(t)('GET', callback);
+      expect(browser.status).toBe(302);
       expect(browser.headers.location).toBe(`${FAILURE_URL}/?outcome=invalid_state`.replace('/?', '?'));
     });
 
@@ -139,23 +125,34 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       const row = (await accountRow(tenant))!;
       const acct = row.stripe_account_id as string;
       await emulatorControl(emu, `accounts/${acct}/verification`, { action: 'restrict' });
-      await waitFor(async () => (await accountRow(tenant))?.status === 'restricted', 'restricted');
+      await eventually('restricted', async () => (await accountRow(tenant))?.status === 'restricted');
       await emulatorControl(emu, `accounts/${acct}/verification`, { action: 'complete' });
-      await waitFor(async () => (await accountRow(tenant))?.status === 'active', 'active');
+      await eventually('active', async () => (await accountRow(tenant))?.status === 'active');
       const updates = await eventsOf(tenant, 'connect.account.updated');
       expect(updates.map((e) => e.data.status)).toEqual(expect.arrayContaining(['restricted', 'active']));
+      const last = updates.find((e) => e.data.status === 'active')!;
+      expect(last.data).toMatchObject({
+        capabilities: ['card_payments', 'transfers'],
+        capability_states: { card_payments: 'active', transfers: 'active' },
+      });
+      // The answer has the spec's shape: the active capabilities as string[], the states beside them.
+      const view = await api(t)('GET', `/connect/accounts/${tenant}`, { headers: viewer(tenant) });
+      expect(view.status).toBe(200);
+      expect(view.body).toMatchObject({
+        status: 'active',
+        capabilities: ['card_payments', 'transfers'],
+        capability_states: { card_payments: 'active', transfers: 'active' },
+      });
     });
 
     it('forged and malformed states are refused and write nothing', async () => {
       const before = await tokenExchanges();
       for (const state of ['A'.repeat(43), 'short', '']) {
-        const res = await t.app.inject({
-          method: 'GET',
-          url: `/connect/oauth/callback?code=ac_forged&state=${state}`,
+        const res = await api(t)('GET', `/connect/oauth/callback?code=ac_forged&state=${state}`, {
           headers: json,
         });
-        expect(res.statusCode).toBe(400);
-        expect(res.json().code).toBe(ErrorCode.OAuthFailed);
+        expect(res.status).toBe(400);
+        expect(res.body.code).toBe(ErrorCode.OAuthFailed);
       }
       expect(await tokenExchanges()).toBe(before);
     });
@@ -169,8 +166,8 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
         [hashOAuthState(state)],
       );
       const before = await tokenExchanges();
-      const res = await t.app.inject({ method: 'GET', url: cb, headers: json });
-      expect(res.json()).toMatchObject({ code: ErrorCode.OAuthFailed });
+      const res = await api(t)('GET', cb, { headers: json });
+      expect(res.body).toMatchObject({ code: ErrorCode.OAuthFailed });
       expect(await tokenExchanges()).toBe(before);
       expect(await accountRow(other)).toBeUndefined();
     });
@@ -180,38 +177,32 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       const attacker = uniqueTenant('attacker');
       const { url } = await startOAuth(victim);
       const cb = await consent(url);
-      const res = await t.app.inject({ method: 'GET', url: `${cb}&tenant_id=${attacker}`, headers: json });
-      expect(res.json()).toMatchObject({ code: ErrorCode.OAuthFailed });
+      const res = await api(t)('GET', `${cb}&tenant_id=${attacker}`, { headers: json });
+      expect(res.body).toMatchObject({ code: ErrorCode.OAuthFailed });
       expect(await accountRow(attacker)).toBeUndefined();
-      const own = await t.app.inject({ method: 'GET', url: `${cb}&tenant_id=${victim}`, headers: json });
-      expect(own.statusCode).toBe(200);
+      const own = await api(t)('GET', `${cb}&tenant_id=${victim}`, { headers: json });
+      expect(own.status).toBe(200);
 
-      const foreign = await t.app.inject({
-        method: 'POST',
-        url: '/connect/oauth/url',
+      const foreign = await api(t)('POST', '/connect/oauth/url', {
         headers: admin(attacker),
-        payload: { tenant_id: victim },
+        body: { tenant_id: victim },
       });
-      expect(foreign.statusCode).toBe(403);
-      const viewerRes = await t.app.inject({
-        method: 'POST',
-        url: '/connect/oauth/url',
+      expect(foreign.status).toBe(403);
+      const viewerRes = await api(t)('POST', '/connect/oauth/url', {
         headers: viewer(victim),
-        payload: { tenant_id: victim },
+        body: { tenant_id: victim },
       });
-      expect(viewerRes.statusCode).toBe(403);
+      expect(viewerRes.status).toBe(403);
     });
 
     it('refuses an arbitrary redirect_uri (no open redirect)', async () => {
       const tenantX = uniqueTenant('redir');
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/connect/oauth/url',
+      const res = await api(t)('POST', '/connect/oauth/url', {
         headers: admin(tenantX),
-        payload: { tenant_id: tenantX, redirect_uri: 'https://evil.example/cb' },
+        body: { tenant_id: tenantX, redirect_uri: 'https://evil.example/cb' },
       });
-      expect(res.statusCode).toBe(400);
-      expect(res.json().code).toBe(ErrorCode.ValidationFailed);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe(ErrorCode.ValidationFailed);
     });
 
     it('a declined consent is recorded, connects nothing and redirects to the failure URL', async () => {
@@ -220,8 +211,8 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       await emulatorControl(emu, 'oauth/next', { action: 'deny' });
       const cb = await consent(url);
       expect(cb).toContain('error=access_denied');
-      const res = await t.app.inject({ method: 'GET', url: cb });
-      expect(res.statusCode).toBe(302);
+      const res = await api(t)('GET', cb);
+      expect(res.status).toBe(302);
       const location = new URL(res.headers.location as string);
       expect(`${location.origin}${location.pathname}`).toBe(`${FAILURE_URL}`);
       expect(location.searchParams.get('tenant_id')).toBe(declined);
@@ -239,10 +230,8 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       const { url } = await startOAuth(racer);
       const cb = await consent(url);
       const before = await tokenExchanges();
-      const results = await Promise.all(
-        [1, 2, 3].map(() => t.app.inject({ method: 'GET', url: cb, headers: json })),
-      );
-      expect(results.map((r) => r.statusCode).sort()).toEqual([200, 400, 400]);
+      const results = await Promise.all([1, 2, 3].map(() => api(t)('GET', cb, { headers: json })));
+      expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400]);
       expect(await tokenExchanges()).toBe(before + 1);
       expect(await db.query(`SELECT id FROM connect_accounts WHERE tenant_id = $1`, [racer])).toHaveLength(1);
       expect(await eventsOf(racer, 'connect.account.connected')).toHaveLength(1);
@@ -263,19 +252,17 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
         `INSERT INTO connect_accounts (tenant_id, stripe_account_id, onboarding_method, account_type) VALUES ($1, $2, 'oauth', 'standard')`,
         [owner, list.data[0].id],
       );
-      const res = await t.app.inject({ method: 'GET', url: cb, headers: json });
-      expect(res.statusCode).toBe(409);
-      expect(res.json()).toMatchObject({ code: ErrorCode.Conflict, details: { outcome: 'conflict' } });
+      const res = await api(t)('GET', cb, { headers: json });
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ code: ErrorCode.Conflict, details: { outcome: 'conflict' } });
       expect(await accountRow(second)).toBeUndefined();
       expect((await accountRow(owner))!.tenant_id).toBe(owner);
     });
 
     it('PUT on a Standard account: metadata and fee schedule yes, business profile no; invalid fee schedules refused', async () => {
-      const ok = await t.app.inject({
-        method: 'PUT',
-        url: `/connect/accounts/${tenant}`,
+      const ok = await api(t)('PUT', `/connect/accounts/${tenant}`, {
         headers: admin(tenant),
-        payload: {
+        body: {
           metadata: { crm_id: '42' },
           fee_schedule: {
             basis_points: 250,
@@ -285,18 +272,16 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
           },
         },
       });
-      expect(ok.statusCode).toBe(200);
-      expect(ok.json()).toMatchObject({
+      expect(ok.status).toBe(200);
+      expect(ok.body).toMatchObject({
         metadata: { crm_id: '42' },
         fee_schedule: { basis_points: 250, fixed: { usd: 30 } },
       });
       expect(await eventsOf(tenant, 'connect.account.updated')).not.toHaveLength(0);
 
-      const bad = await t.app.inject({
-        method: 'PUT',
-        url: `/connect/accounts/${tenant}`,
+      const bad = await api(t)('PUT', `/connect/accounts/${tenant}`, {
         headers: admin(tenant),
-        payload: {
+        body: {
           fee_schedule: {
             basis_points: 10_001,
             fixed: { USD: 1.5 },
@@ -305,8 +290,8 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
           },
         },
       });
-      expect(bad.statusCode).toBe(400);
-      const fields = (bad.json().details.fields as { field: string }[]).map((f) => f.field);
+      expect(bad.status).toBe(400);
+      const fields = (bad.body.details.fields as { field: string }[]).map((f) => f.field);
       expect(fields).toEqual(
         expect.arrayContaining([
           'fee_schedule.basis_points',
@@ -315,14 +300,12 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
         ]),
       );
 
-      const profile = await t.app.inject({
-        method: 'PUT',
-        url: `/connect/accounts/${tenant}`,
+      const profile = await api(t)('PUT', `/connect/accounts/${tenant}`, {
         headers: admin(tenant),
-        payload: { business_profile: { name: 'New name' } },
+        body: { business_profile: { name: 'New name' } },
       });
-      expect(profile.statusCode).toBe(400);
-      expect(profile.json().details.fields[0].field).toBe('business_profile');
+      expect(profile.status).toBe(400);
+      expect(profile.body.details.fields[0].field).toBe('business_profile');
     });
 
     it('another tenant reveals nothing and changes nothing; a viewer cannot disconnect', async () => {
@@ -335,36 +318,24 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       ] as const) {
         const url =
           method === 'POST' ? `/connect/accounts/${tenant}/onboarding` : `/connect/accounts/${tenant}`;
-        const res = await t.app.inject({ method, url, headers: admin(other), payload });
-        expect(res.statusCode).toBe(404);
-        expect(res.body).not.toContain('acct_');
+        const res = await api(t)(method, url, { headers: admin(other), body: payload });
+        expect(res.status).toBe(404);
+        expect(res.raw).not.toContain('acct_');
       }
-      const del = await t.app.inject({
-        method: 'DELETE',
-        url: `/connect/accounts/${tenant}`,
-        headers: viewer(tenant),
-      });
-      expect(del.statusCode).toBe(403);
+      const del = await api(t)('DELETE', `/connect/accounts/${tenant}`, { headers: viewer(tenant) });
+      expect(del.status).toBe(403);
       expect((await accountRow(tenant))!.disconnected_at).toBeNull();
     });
 
     it('DELETE deauthorizes, keeps the row disabled without tokens, emits once, and is idempotent', async () => {
-      const first = await t.app.inject({
-        method: 'DELETE',
-        url: `/connect/accounts/${tenant}`,
-        headers: admin(tenant),
-      });
-      expect(first.statusCode).toBe(200);
-      expect(first.json()).toMatchObject({ status: 'disabled', charges_enabled: false });
-      const second = await t.app.inject({
-        method: 'DELETE',
-        url: `/connect/accounts/${tenant}`,
-        headers: admin(tenant),
-      });
-      expect(second.statusCode).toBe(200);
-      expect(second.json()).toMatchObject({
+      const first = await api(t)('DELETE', `/connect/accounts/${tenant}`, { headers: admin(tenant) });
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({ status: 'disabled', charges_enabled: false });
+      const second = await api(t)('DELETE', `/connect/accounts/${tenant}`, { headers: admin(tenant) });
+      expect(second.status).toBe(200);
+      expect(second.body).toMatchObject({
         status: 'disabled',
-        disconnected_at: first.json().disconnected_at,
+        disconnected_at: first.body.disconnected_at,
       });
       const row = (await accountRow(tenant))!;
       expect(row).toMatchObject({ status: 'disabled', access_token_enc: null, refresh_token_enc: null });
@@ -376,7 +347,7 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       );
       expect(deauths.data.length).toBeGreaterThanOrEqual(1);
       // The deauthorized webhook that follows must not emit a second event.
-      await new Promise((r) => setTimeout(r, 1500));
+      await sleep(1500);
       expect(await eventsOf(tenant, 'connect.account.disconnected')).toHaveLength(1);
     });
   });
@@ -392,44 +363,39 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
     };
 
     it('viewer cannot create links', async () => {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: `/connect/accounts/${tenant}/onboarding`,
+      const res = await api(t)('POST', `/connect/accounts/${tenant}/onboarding`, {
         headers: viewer(tenant),
-        payload: body,
+        body: body,
       });
-      expect(res.statusCode).toBe(403);
+      expect(res.status).toBe(403);
     });
 
     it('a double click creates one Stripe account; a link brings it to active', async () => {
       const [a, b] = await Promise.all(
         [1, 2].map(() =>
-          t.app.inject({
-            method: 'POST',
-            url: `/connect/accounts/${tenant}/onboarding`,
-            headers: admin(tenant),
-            payload: body,
-          }),
+          api(t)('POST', `/connect/accounts/${tenant}/onboarding`, { headers: admin(tenant), body }),
         ),
       );
-      expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
-      expect(a.json().stripe_account_id).toBe(b.json().stripe_account_id);
-      expect(a.json().url).not.toBe(b.json().url);
-      const pending = await t.app.inject({
-        method: 'GET',
-        url: `/connect/accounts/${tenant}`,
-        headers: viewer(tenant),
-      });
-      expect(pending.json()).toMatchObject({
+      expect([a.status, b.status]).toEqual([201, 201]);
+      expect(a.body.stripe_account_id).toBe(b.body.stripe_account_id);
+      expect(a.body.url).not.toBe(b.body.url);
+      const pending = await api(t)('GET', `/connect/accounts/${tenant}`, { headers: viewer(tenant) });
+      expect(pending.body).toMatchObject({
         status: 'pending',
         onboarding_method: 'account_link',
         account_type: 'express',
+        capabilities: [],
       });
+      expect(Object.keys(pending.body.capability_states as object).sort()).toEqual([
+        'card_payments',
+        'transfers',
+      ]);
+      expect(Object.values(pending.body.capability_states as object)).not.toContain('active');
 
-      const visit = await fetch(a.json().url, { redirect: 'manual' });
+      const visit = await fetch(a.body.url, { redirect: 'manual' });
       expect(visit.status).toBe(302);
       expect(visit.headers.get('location')).toBe(body.return_url);
-      await waitFor(async () => (await accountRow(tenant))?.status === 'active', 'active after the link');
+      await eventually('active after the link', async () => (await accountRow(tenant))?.status === 'active');
       expect(await eventsOf(tenant, 'connect.account.connected')).toHaveLength(1);
       expect((await eventsOf(tenant, 'connect.account.updated')).map((e) => e.data.status)).toContain(
         'active',
@@ -437,17 +403,15 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
     });
 
     it('PUT on an Express account goes to Stripe first', async () => {
-      const res = await t.app.inject({
-        method: 'PUT',
-        url: `/connect/accounts/${tenant}`,
+      const res = await api(t)('PUT', `/connect/accounts/${tenant}`, {
         headers: admin(tenant),
-        payload: {
+        body: {
           business_profile: { name: 'Links Ltd' },
           payout_schedule: { interval: 'weekly', weekly_anchor: 'friday' },
         },
       });
-      expect(res.statusCode).toBe(200);
-      const acct = res.json().stripe_account_id as string;
+      expect(res.status).toBe(200);
+      const acct = res.body.stripe_account_id as string;
       const updates = await emulatorControl<{ data: unknown[] }>(
         emu,
         `requests?path=/v1/accounts/${acct}&method=POST`,
@@ -460,7 +424,7 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
     it('Stripe unavailable: GET answers the last known state with stale: true', async () => {
       const acct = (await accountRow(tenant))!.stripe_account_id as string;
       // Let the cache entry (REDIS_TTL=1) and any in-flight webhook settle, then age the local state past the TTL.
-      await new Promise((r) => setTimeout(r, 1500));
+      await sleep(1500);
       await db.query(
         `UPDATE connect_accounts SET synced_at = now() - interval '1 hour' WHERE tenant_id = $1`,
         [tenant],
@@ -472,27 +436,22 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
         status: 500,
       });
       try {
-        const res = await t.app.inject({
-          method: 'GET',
-          url: `/connect/accounts/${tenant}`,
-          headers: viewer(tenant),
-        });
-        expect(res.statusCode).toBe(200);
-        expect(res.json()).toMatchObject({ stale: true, status: 'active', stripe_account_id: acct });
+        const res = await api(t)('GET', `/connect/accounts/${tenant}`, { headers: viewer(tenant) });
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ stale: true, status: 'active', stripe_account_id: acct });
       } finally {
         await emulatorControl(emu, 'faults', undefined, 'DELETE');
       }
     });
 
     it('a warm cache answers without touching the database', async () => {
-      const get = () =>
-        t.app.inject({ method: 'GET', url: `/connect/accounts/${tenant}`, headers: viewer(tenant) });
-      expect((await get()).statusCode).toBe(200);
+      const get = () => api(t)('GET', `/connect/accounts/${tenant}`, { headers: viewer(tenant) });
+      expect((await get()).status).toBe(200);
       const spy = jest.spyOn(db, 'createQueryRunner');
       try {
         const res = await get();
-        expect(res.statusCode).toBe(200);
-        expect(res.json().tenant_id).toBe(tenant);
+        expect(res.status).toBe(200);
+        expect(res.body.tenant_id).toBe(tenant);
         expect(spy).not.toHaveBeenCalled();
       } finally {
         spy.mockRestore();
@@ -500,14 +459,10 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
     });
 
     it('DELETE of a platform-created account rejects it on Stripe', async () => {
-      const res = await t.app.inject({
-        method: 'DELETE',
-        url: `/connect/accounts/${tenant}`,
-        headers: platform(),
-      });
-      expect(res.statusCode).toBe(200);
-      expect(res.json().status).toBe('disabled');
-      const acct = res.json().stripe_account_id as string;
+      const res = await api(t)('DELETE', `/connect/accounts/${tenant}`, { headers: platform() });
+      expect(res.status).toBe(200);
+      expect(res.body.status).toBe('disabled');
+      const acct = res.body.stripe_account_id as string;
       const rejects = await emulatorControl<{ data: unknown[] }>(
         emu,
         `requests?path=/v1/accounts/${acct}/reject&method=POST`,

@@ -10,6 +10,8 @@ import { StripeGateway } from '@app/stripe-gateway';
 import { PaymentsWebhookHandlers } from '../../apps/connect-service/src/payments/payments-webhook.handlers';
 import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
 import { ErrorCode } from '@app/common';
+import { eventually } from '../utils/eventually';
+import { api } from '../utils/api';
 
 jest.setTimeout(120_000);
 
@@ -25,7 +27,7 @@ interface Route {
   failure_code: string | null;
 }
 
-describe('payments (issue 6) against the emulator', () => {
+describe('payments against the emulator', () => {
   let t: TestApp;
   let gateway: StripeGateway;
   let ds: DataSource;
@@ -71,32 +73,26 @@ describe('payments (issue 6) against the emulator', () => {
     key?: string,
     token = platform(),
   ): Promise<{ status: number; body: Route & { code?: string; details?: Record<string, unknown> } }> {
-    const res = await fetch(`${t.baseUrl}${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        ...(key ? { 'idempotency-key': key } : {}),
-      },
-      body: JSON.stringify(body),
+    return api(t)<Route & { code?: string; details?: Record<string, unknown> }>('POST', path, {
+      token,
+      headers: key ? { 'idempotency-key': key } : {},
+      body,
     });
-    return { status: res.status, body: (await res.json()) as Route & { code?: string } };
   }
 
   async function get<T = Route>(path: string, token = platform()): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${t.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: res.status, body: (await res.json()) as T };
+    return api(t)<T>('GET', path, { token });
   }
 
-  async function until(id: string, status: string, ms = 20_000): Promise<Route> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const r = await get(`/connect/payments/${id}`);
-      if (r.body.status === status) return r.body;
-      if (Date.now() > deadline) throw new Error(`route ${id} is ${r.body.status}, expected ${status}`);
-      await new Promise((res) => setTimeout(res, 200));
-    }
-  }
+  const until = (id: string, status: string, timeoutMs = 20_000): Promise<Route> =>
+    eventually(
+      `route ${id} to be ${status}`,
+      async () => {
+        const r = await get(`/connect/payments/${id}`);
+        return r.body.status === status ? r.body : null;
+      },
+      { timeoutMs, intervalMs: 200 },
+    );
 
   const pay = (tenant: string, amount: number, currency: string, extra: Record<string, unknown> = {}) => ({
     tenant_id: tenant,
@@ -266,12 +262,14 @@ describe('payments (issue 6) against the emulator', () => {
     const again = await post('/connect/payments', body, `lost-${tenant}`);
     expect(again.status).toBe(202);
     expect(again.body).toEqual(first.body);
-    const deadline = Date.now() + 30_000;
-    let reconciled = (await get(`/connect/payments/${first.body.id}`)).body;
-    while (!reconciled.payment_intent.id && Date.now() < deadline) {
-      await new Promise((res) => setTimeout(res, 250));
-      reconciled = (await get(`/connect/payments/${first.body.id}`)).body;
-    }
+    const reconciled = await eventually(
+      'the reconciled PaymentIntent',
+      async () => {
+        const r = (await get(`/connect/payments/${first.body.id}`)).body;
+        return r.payment_intent.id ? r : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
     expect(reconciled.payment_intent.status).toBe('succeeded');
     await emulatorControl(t.emulatorUrl!, '/webhooks/resume', {});
     const done = await until(first.body.id, 'completed', 60_000);
@@ -332,7 +330,7 @@ describe('payments (issue 6) against the emulator', () => {
     });
     const refunds = (await res.json()) as { data: { id: string }[] };
     expect(refunds.data).toHaveLength(1);
-    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    const metrics = (await api(t)('GET', '/metrics')).raw;
     expect(metrics).toMatch(/connect_payments_total\{[^}]*outcome="completed"[^}]*\} \d+/);
     expect(metrics).toMatch(/connect_payment_volume_minor_total\{currency="usd"\} \d+/);
     expect(metrics).toMatch(/connect_payment_fees_minor_total\{currency="usd"\} \d+/);
@@ -345,12 +343,14 @@ describe('payments (issue 6) against the emulator', () => {
     const route = await ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id: paid.body.id });
     expect(route.stripe_object_id).toMatch(/^ch_/);
     await emulatorControl(t.emulatorUrl!, `/charges/${route.stripe_object_id}/dispute`, {});
-    const deadline = Date.now() + 20_000;
-    let disputed = await ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id: paid.body.id });
-    while (!disputed.stripe_details.dispute && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      disputed = await ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id: paid.body.id });
-    }
+    const disputed = await eventually(
+      'the dispute on the route',
+      async () => {
+        const r = await ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id: paid.body.id });
+        return r.stripe_details.dispute ? r : null;
+      },
+      { intervalMs: 200 },
+    );
     expect(disputed.stripe_details.dispute).toMatchObject({ id: expect.stringMatching(/^dp_|^du_/) });
     const events = await get<{ data: { type: string }[] }>(`/connect/events?tenant_id=${tenant}&limit=100`);
     expect(events.body.data.map((e) => e.type)).toEqual(
@@ -438,11 +438,8 @@ describe('payments (issue 6) against the emulator', () => {
     });
     expect(sub.status).toBe(201);
     expect(sub.body).toMatchObject({ type: 'subscription', amount: 1_500, currency: 'usd' });
-    const res = await fetch(`${t.baseUrl}/connect/subscriptions/${sub.body.id}`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${platform()}` },
-    });
+    const res = await api(t)<Route>('DELETE', `/connect/subscriptions/${sub.body.id}`, { token: platform() });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as Route).status).toBe('canceled');
+    expect(res.body.status).toBe('canceled');
   });
 });

@@ -1,13 +1,12 @@
 import { Client } from 'pg';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
 import { ErrorCode } from '@app/common';
+import { sleep } from '../utils/eventually';
+import { api, ApiResponse } from '../utils/api';
 
-interface Res {
-  status: number;
-  body: Record<string, unknown>;
-}
+type Res = ApiResponse;
 
-describe('API keys (issue 7)', () => {
+describe('API keys', () => {
   let t: TestApp;
   let db: Client;
   const platform = (): Record<string, string> => ({
@@ -18,10 +17,7 @@ describe('API keys (issue 7)', () => {
     url: string,
     headers: Record<string, string>,
     payload?: object,
-  ): Promise<Res> => {
-    const res = await t.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
-    return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
-  };
+  ): Promise<Res> => api(t)(method, url, { headers, body: payload });
   const createKey = async (over: Record<string, unknown> = {}): Promise<Res> =>
     call('POST', '/connect/api-keys', platform(), {
       name: 'order-service',
@@ -76,7 +72,7 @@ describe('API keys (issue 7)', () => {
     expect((await call('GET', '/connect/api-keys', asKey(key))).status).toBe(403);
 
     // last_used_at is written off the request path.
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const used = await db.query<{ last_used_at: Date | null }>(
       'SELECT last_used_at FROM api_keys WHERE id = $1',
       [created.body.id],
@@ -153,7 +149,7 @@ describe('API keys (issue 7)', () => {
     expect(
       (await call('POST', `/connect/api-keys/${created.body.id as string}/rotate`, platform())).status,
     ).toBe(409);
-    await new Promise((r) => setTimeout(r, 2300));
+    await sleep(2300);
     expect((await call('GET', '/connect/api-keys?limit=1', asKey(oldKey))).status).toBe(401);
     expect((await call('GET', '/connect/api-keys?limit=1', asKey(newKey))).status).toBe(200);
   });
@@ -175,7 +171,7 @@ describe('API keys (issue 7)', () => {
     for (const junk of ['x', 'ck_test_', `${key}x`, `' OR 1=1 --`]) {
       expect((await call('GET', '/connect/api-keys?limit=1', asKey(junk))).status).toBe(401);
     }
-    await new Promise((r) => setTimeout(r, 1400));
+    await sleep(1400);
     expect((await call('GET', '/connect/api-keys?limit=1', asKey(key))).status).toBe(401);
   });
 
@@ -209,12 +205,8 @@ describe('API keys (issue 7)', () => {
     ).toBe(403);
 
     const requestId = `sec-${Date.now()}`;
-    await t.app.inject({
-      method: 'GET',
-      url: '/connect/api-keys',
-      headers: { 'x-api-key': 'nope', 'x-request-id': requestId },
-    });
-    await new Promise((r) => setTimeout(r, 200));
+    await api(t)('GET', '/connect/api-keys', { headers: { 'x-api-key': 'nope', 'x-request-id': requestId } });
+    await sleep(200);
     const { rows } = await db.query<Record<string, unknown>>(
       'SELECT * FROM audit_log WHERE request_id = $1',
       [requestId],
@@ -236,7 +228,7 @@ describe('API keys (issue 7)', () => {
     };
     const res = await call('DELETE', `/connect/accounts/${tenant}`, admin);
     expect(res.status).toBeGreaterThanOrEqual(400);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const { rows } = await db.query<Record<string, unknown>>('SELECT * FROM audit_log WHERE tenant_id = $1', [
       tenant,
     ]);
@@ -251,6 +243,31 @@ describe('API keys (issue 7)', () => {
       }),
     ]);
   });
+
+  it.each(['/connect/api-keys', '/connect/audit-log'])(
+    'pages %s newest first, every row once, with the same rows as one big page',
+    async (list) => {
+      const tenant = uniqueTenant('page');
+      for (let i = 0; i < 5; i++) expect((await createKey({ tenant_id: tenant })).status).toBe(201);
+      const all = await call('GET', `${list}?tenant_id=${tenant}&limit=100`, platform());
+      const ids = (all.body.data as { id: string }[]).map((r) => r.id);
+      expect(ids.length).toBeGreaterThanOrEqual(5);
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await call(
+          'GET',
+          `${list}?tenant_id=${tenant}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+          platform(),
+        );
+        expect(page.status).toBe(200);
+        paged.push(...(page.body.data as { id: string }[]).map((r) => r.id));
+        cursor = page.body.next_cursor as string | null;
+        expect(page.body.has_more).toBe(cursor !== null);
+      } while (cursor);
+      expect(paged).toEqual(ids);
+    },
+  );
 
   it('keeps the audit log append-only in the database', async () => {
     await expect(db.query(`UPDATE audit_log SET action = 'x'`)).rejects.toThrow(/append-only/);

@@ -4,17 +4,12 @@ import Redis from 'ioredis';
 import { REDIS_CLIENT } from '../../apps/connect-service/src/redis/redis.module';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
 import { ErrorCode } from '@app/common';
+import { api, ApiResponse } from '../utils/api';
 
 type Headers = Record<string, string>;
 
-async function get(
-  t: TestApp,
-  url: string,
-  headers: Headers = {},
-): Promise<{ status: number; headers: Record<string, unknown>; body: Record<string, unknown> }> {
-  const res = await t.app.inject({ method: 'GET', url, headers });
-  return { status: res.statusCode, headers: res.headers, body: res.json<Record<string, unknown>>() };
-}
+const get = (t: TestApp, url: string, headers: Headers = {}): Promise<ApiResponse> =>
+  api(t)('GET', url, { headers });
 
 const LIMITS = {
   RATE_LIMIT_ENABLED: 'true',
@@ -79,30 +74,18 @@ describe('rate limits, in-process (no REDIS_URL)', () => {
   it('gives public routes a per-IP budget, and never limits probes and metrics', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/connect/webhooks',
-        payload: { id: 'evt_1' },
+      const res = await api(t)('POST', '/connect/webhooks', {
+        body: { id: 'evt_1' },
         remoteAddress: '198.51.100.7',
       });
-      statuses.push(res.statusCode);
+      statuses.push(res.status);
     }
     expect(statuses).toEqual([400, 400, 400, 400, 429]);
-    const other = await t.app.inject({
-      method: 'POST',
-      url: '/connect/webhooks',
-      payload: {},
-      remoteAddress: '198.51.100.8',
-    });
-    expect(other.statusCode).toBe(400);
+    const other = await api(t)('POST', '/connect/webhooks', { body: {}, remoteAddress: '198.51.100.8' });
+    expect(other.status).toBe(400);
     for (let i = 0; i < 10; i++) {
-      expect(
-        (await t.app.inject({ method: 'GET', url: '/health/live', remoteAddress: '198.51.100.7' }))
-          .statusCode,
-      ).toBe(200);
-      expect(
-        (await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '198.51.100.7' })).statusCode,
-      ).toBe(200);
+      expect((await api(t)('GET', '/health/live', { remoteAddress: '198.51.100.7' })).status).toBe(200);
+      expect((await api(t)('GET', '/metrics', { remoteAddress: '198.51.100.7' })).status).toBe(200);
     }
   });
 

@@ -11,6 +11,7 @@ import { subscriptionSecretContext } from '../../apps/connect-service/src/events
 import { RetentionService } from '../../apps/connect-service/src/security/retention.service';
 import { SecretsReencryptService } from '../../apps/connect-service/src/security/secrets-reencrypt.service';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { api } from '../utils/api';
 
 const OLD_KEY = `sec_old_${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`;
 const NEW_KEY = `sec_new_${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`;
@@ -111,15 +112,13 @@ describe('retention, secret re-encryption and the CLI', () => {
   it('re-seals every sealed column under the new key while the old one still opens; idempotent', async () => {
     const tenant = uniqueTenant('enc');
     const oldBox = new SecretBox(parseEncryptionKeys([OLD_KEY]));
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/connect/event-subscriptions',
+    const created = await api(t)('POST', '/connect/event-subscriptions', {
       headers: { authorization: `Bearer ${t.token({ roles: ['platform'] })}` },
-      payload: { url: 'https://enc.example.com/hook', event_types: ['*'], tenant_id: tenant },
+      body: { url: 'https://enc.example.com/hook', event_types: ['*'], tenant_id: tenant },
     });
-    expect(created.statusCode).toBe(201);
-    const subId = created.json<{ id: string; secret: string }>().id;
-    const subSecret = created.json<{ id: string; secret: string }>().secret;
+    expect(created.status).toBe(201);
+    const subId = (created.body as { id: string; secret: string }).id;
+    const subSecret = (created.body as { id: string; secret: string }).secret;
     await db.query(
       `INSERT INTO connect_accounts (tenant_id, stripe_account_id, onboarding_method, account_type, access_token_enc)
        VALUES ($1, $2, 'oauth', 'standard', $3)`,
@@ -185,12 +184,8 @@ describe('retention, secret re-encryption and the CLI', () => {
       );
       const key = stdout.trim();
       expect(key).toMatch(/^ck_test_[0-9a-f]{20}_[A-Za-z0-9_-]{43}$/);
-      const res = await t.app.inject({
-        method: 'GET',
-        url: '/connect/api-keys?limit=1',
-        headers: { 'x-api-key': key },
-      });
-      expect(res.statusCode).toBe(200);
+      const res = await api(t)('GET', '/connect/api-keys?limit=1', { headers: { 'x-api-key': key } });
+      expect(res.status).toBe(200);
     },
   );
 });

@@ -8,7 +8,8 @@ import { IS_PUBLIC_KEY, Role, ROLES_KEY, SCOPES_KEY } from '@app/auth';
 export type TenantSource = 'path' | 'body' | 'query' | 'none';
 
 /** A seeded resource of another tenant that a `:id` route must not reveal. */
-export type ResourceKind = 'payment' | 'connect_event' | 'event_subscription' | 'webhook_event' | 'api_key';
+export type ResourceKind =
+  'payment' | 'connect_event' | 'event_subscription' | 'webhook_event' | 'api_key' | 'reconciliation_run';
 
 export type Rule =
   | { public: true }
@@ -117,14 +118,6 @@ export const EXPECTED_RULES: Record<string, Rule> = {
     tenant: 'none',
     resource: 'payment',
   },
-  'POST /connect/subscriptions': { role: 'operator', scopes: ['payments:write'], tenant: 'body' },
-  'DELETE /connect/subscriptions/:id': {
-    role: 'operator',
-    scopes: ['payments:write'],
-    tenant: 'none',
-    resource: 'payment',
-  },
-
   'POST /connect/routing/rule-sets': { role: 'platform', scopes: ['payments:write'], tenant: 'none' },
   'GET /connect/routing/rule-sets': { role: 'platform', scopes: ['payments:read'], tenant: 'none' },
   'GET /connect/routing/rule-sets/:id': { role: 'platform', scopes: ['payments:read'], tenant: 'none' },
@@ -150,6 +143,34 @@ export const EXPECTED_RULES: Record<string, Rule> = {
   },
   'POST /connect/routing/rollback': { role: 'platform', scopes: ['payments:write'], tenant: 'none' },
   'GET /connect/routing/active': { role: 'platform', scopes: ['payments:read'], tenant: 'none' },
+  'POST /connect/reconciliation/runs': { role: 'admin', scopes: ['payments:write'], tenant: 'body' },
+  'GET /connect/reconciliation/runs': { role: 'viewer', scopes: ['payments:read'], tenant: 'query' },
+  'GET /connect/reconciliation/runs/:id': {
+    role: 'viewer',
+    scopes: ['payments:read'],
+    tenant: 'none',
+    resource: 'reconciliation_run',
+  },
+  'GET /connect/reconciliation/runs/:id/items': {
+    role: 'viewer',
+    scopes: ['payments:read'],
+    tenant: 'none',
+    resource: 'reconciliation_run',
+  },
+  'POST /connect/reconciliation/items/:id/resolve': {
+    role: 'admin',
+    scopes: ['payments:write'],
+    tenant: 'none',
+  },
+  'POST /connect/subscriptions': { role: 'operator', scopes: ['payments:write'], tenant: 'body' },
+  // Tenant callers are scoped inside the query (their tenant_id filter is forced), so no tenant source.
+  'POST /connect/analytics/query': { role: 'viewer', scopes: ['payments:read'], tenant: 'none' },
+  'DELETE /connect/subscriptions/:id': {
+    role: 'operator',
+    scopes: ['payments:write'],
+    tenant: 'none',
+    resource: 'payment',
+  },
 
   'GET /connect/events': { role: 'viewer', scopes: ['events:read'], tenant: 'query' },
   'GET /connect/events/:id': {

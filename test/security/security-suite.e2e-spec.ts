@@ -4,9 +4,11 @@ import { ROLES, Role, roleRank } from '@app/auth';
 import { ALL_SCOPES, bootTestApp, TEST_JWT_SECRET, TestApp, uniqueTenant } from '../utils/test-app';
 import { discoverRoutes, EXPECTED_RULES, ResourceKind, Rule } from './route-table';
 import { ErrorCode } from '@app/common';
+import { sleep } from '../utils/eventually';
+import { api } from '../utils/api';
 
 /**
- * The security suite (issue 7): every endpoint × every role × own/other tenant, generated from the route table;
+ * The security suite: every endpoint × every role × own/other tenant, generated from the route table;
  * attacks on JWTs, API keys, webhooks and OAuth states; hostile bodies on every write; and, over the whole suite,
  * a capture of every log line proving none of the secrets used here was written.
  */
@@ -58,29 +60,13 @@ describe('security suite', () => {
             scope,
           })}`,
         };
-  const send = async (
+  const send = (
     method: string,
     url: string,
     headers: Record<string, string>,
     payload?: string | object,
     contentType = 'application/json',
-  ): Promise<Res> => {
-    const res = await t.app.inject({
-      method: method as 'GET',
-      url,
-      headers: payload === undefined ? headers : { ...headers, 'content-type': contentType },
-      ...(payload === undefined
-        ? {}
-        : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
-    });
-    let body: Record<string, unknown> = {};
-    try {
-      body = res.json<Record<string, unknown>>();
-    } catch {
-      body = {};
-    }
-    return { status: res.statusCode, body, raw: res.body };
-  };
+  ): Promise<Res> => api(t)(method as 'GET', url, { headers, body: payload, contentType });
   const pathOf = (key: string, tenant: string, id: string = randomUUID()): string =>
     key.split(' ')[1].replace(':tenantId', tenant).replace(':id', id);
 
@@ -116,6 +102,17 @@ describe('security suite', () => {
       [`evt_sec_${randomUUID()}`, tenantB],
     );
     seeded.webhook_event = wh.rows[0].id;
+    const run = await db.query<{ id: string }>(
+      `INSERT INTO reconciliation_runs (tenant_id, window_from, window_to, grace_seconds, trigger, status)
+       VALUES ($1, now() - interval '1 day', now(), 900, 'manual', 'completed') RETURNING id`,
+      [tenantB],
+    );
+    seeded.reconciliation_run = run.rows[0].id;
+    await db.query(
+      `INSERT INTO reconciliation_items (run_id, last_run_id, tenant_id, scope, identity, category, status, object_created_at)
+       VALUES ($1, $1, $2, 'live', $3, 'duplicate', 'mismatched', now())`,
+      [seeded.reconciliation_run, tenantB, `duplicate|-|pi_${randomUUID()}`],
+    );
     const sub = await send('POST', '/connect/event-subscriptions', headersFor('platform'), {
       url: 'https://tenant-b.example.com/hooks',
       event_types: ['*'],
@@ -139,7 +136,7 @@ describe('security suite', () => {
     await db?.end();
     await t?.close();
     writeSpy?.mockRestore();
-    // The report's case counts (issue 7 "Done when").
+    // Case counts per category, so a shrinking suite shows in the log.
     process.stderr.write(`\nsecurity suite cases: ${JSON.stringify(counts)}\n`);
   });
 
@@ -265,6 +262,7 @@ describe('security suite', () => {
       '/connect/event-subscriptions',
       '/connect/webhooks/events',
       '/connect/audit-log',
+      '/connect/reconciliation/runs',
     ])('the list %s shows tenant A nothing of tenant B', async (url) => {
       const res = await send('GET', `${url}?limit=100`, headersFor('admin'));
       count('cross-tenant lists');
@@ -273,6 +271,37 @@ describe('security suite', () => {
       // The audit log may name an id tenant A itself sent (its own failed attempts above); never B's data.
       if (!url.endsWith('audit-log'))
         for (const id of Object.values(seeded)) expect(res.raw).not.toContain(id);
+    });
+  });
+
+  describe('a malformed id answers like an unknown one: 404 NotFound on every :id route', () => {
+    // Routes whose body is required get a valid one, so the answer is about the id, not the body.
+    const VALID_BODIES: Record<string, unknown> = {
+      'POST /connect/routing/rule-sets/:id/simulate': {
+        payment: { tenant_id: tenantA, amount: 1000, currency: 'usd' },
+      },
+      'POST /connect/routing/rule-sets/:id/replay': {
+        from: new Date(Date.now() - 86_400_000).toISOString(),
+        to: new Date().toISOString(),
+      },
+      'POST /connect/reconciliation/items/:id/resolve': { note: 'checked by hand' },
+    };
+    const idRoutes = Object.entries(EXPECTED_RULES)
+      .filter(([key, rule]) => !rule.public && key.includes(':id'))
+      .flatMap(([key]) =>
+        // 36 dashes passes a loose "uuid-ish" regex but not PostgreSQL's uuid type: it must not reach a query.
+        ['not-a-uuid', '-'.repeat(36), randomUUID(), `${randomUUID()}x`].map((id) => [key, id] as const),
+      );
+    it.each(idRoutes)('%s with id %s', async (key, id) => {
+      const method = key.split(' ')[0];
+      const res = await send(
+        method,
+        pathOf(key, tenantA, id),
+        headersFor('platform'),
+        method === 'GET' || method === 'DELETE' ? undefined : (VALID_BODIES[key] ?? {}),
+      );
+      count('malformed or unknown ids');
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: ErrorCode.NotFound });
     });
   });
 
@@ -477,7 +506,7 @@ describe('security suite', () => {
       expect(await probe(next.body.key as string)).toBe(200);
       const expiring = await mk({ expires_at: new Date(Date.now() + 600).toISOString() });
       expect(await probe(expiring.key)).toBe(200);
-      await new Promise((r) => setTimeout(r, 700));
+      await sleep(700);
       expect(await probe(expiring.key)).toBe(401);
       // A key and a token together are refused rather than one picked.
       expect(
@@ -535,7 +564,7 @@ describe('security suite', () => {
       count('webhook attacks', 2);
       const rows = await db.query('SELECT 1 FROM stripe_webhook_events WHERE stripe_event_id = $1', [id]);
       expect(rows.rowCount).toBe(1);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       const audited = await db.query<{ n: string }>(
         `SELECT count(*) AS n FROM audit_log WHERE action = 'webhook.signature_failed' AND created_at > now() - interval '1 minute'`,
       );
@@ -573,20 +602,14 @@ describe('security suite', () => {
 
   describe('HTTP hardening', () => {
     it('sends security headers, keeps CORS closed, limits body size', async () => {
-      const res = await t.app.inject({
-        method: 'GET',
-        url: '/health/live',
-        headers: { origin: 'https://evil.example' },
-      });
+      const hardened = await api(t)('GET', '/health/live', { headers: { origin: 'https://evil.example' } });
       count('HTTP hardening');
-      expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['strict-transport-security']).toBeDefined();
-      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
-      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
-      expect(res.headers['access-control-allow-origin']).toBeUndefined();
-      const pre = await t.app.inject({
-        method: 'OPTIONS',
-        url: '/connect/payments',
+      expect(hardened.headers['x-content-type-options']).toBe('nosniff');
+      expect(hardened.headers['strict-transport-security']).toBeDefined();
+      expect(hardened.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(hardened.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(hardened.headers['access-control-allow-origin']).toBeUndefined();
+      const pre = await api(t)('OPTIONS', '/connect/payments', {
         headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
       });
       count('HTTP hardening');

@@ -114,18 +114,4 @@ export function uniqueTenant(prefix = 'tenant'): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** Calls the emulator's control API (`/_emulator/...`). */
-export async function emulatorControl<T = unknown>(
-  emulatorUrl: string,
-  path: string,
-  body?: unknown,
-  method = 'POST',
-): Promise<T> {
-  const res = await fetch(`${emulatorUrl}/_emulator/${path.replace(/^\//, '')}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`emulator control ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+export { emulatorControl } from './api';

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
 import { bootTestApp, TestApp } from '../utils/test-app';
 import { PLATFORM_SECRET } from './webhook-support';
+import { api } from '../utils/api';
 
 /**
  * The intake writes the inbox row and its job in one statement, with SQL that knows pg-boss's job table: the job
@@ -32,13 +33,11 @@ describe('webhook intake enqueues its job with the queue settings, in the same s
       data: { object: { id: 'cus_x', object: 'customer', metadata: {} } },
     });
     const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: PLATFORM_SECRET });
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/connect/webhooks',
+    const res = await api(t)('POST', '/connect/webhooks', {
       headers: { 'content-type': 'application/json', 'stripe-signature': header },
-      payload,
+      body: payload,
     });
-    return { status: res.statusCode, body: res.json() };
+    return { status: res.status, body: res.body };
   }
 
   it('one row and one job per event; a duplicate adds neither', async () => {

@@ -17,6 +17,7 @@ import {
   PLATFORM_SECRET,
 } from './webhook-support';
 import { ErrorCode } from '@app/common';
+import { api } from '../utils/api';
 
 const SCHEMA = 'wh_intake_e2e';
 
@@ -75,12 +76,9 @@ describe('webhooks: intake and exactly-once processing (emulator delivering sign
     expect(mine.every((d) => d.status === 200)).toBe(true);
 
     const token = t.token({ roles: ['platform'] });
-    const replay = await fetch(`${baseUrl}/connect/webhooks/events/${row.id}/replay`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const replay = await api(t)('POST', `/connect/webhooks/events/${row.id}/replay`, { token });
     expect(replay.status).toBe(200);
-    expect(await replay.json()).toMatchObject({ id: row.id, status: 'received', source: 'replay' });
+    expect(replay.body).toMatchObject({ id: row.id, status: 'received', source: 'replay' });
     const replayed = await inboxRowWhere(
       ds,
       event.id,
@@ -159,7 +157,7 @@ describe('webhooks: intake and exactly-once processing (emulator delivering sign
     ]);
     expect(await inboxRows(ds, body.id as string)).toHaveLength(0);
 
-    const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+    const metrics = (await api(t)('GET', '/metrics')).raw;
     expect(metrics).toMatch(
       /stripe_webhook_signature_failures_total\{reason="timestamp_out_of_tolerance"\} [1-9]/,
     );
@@ -250,10 +248,7 @@ describe('webhooks: intake and exactly-once processing (emulator delivering sign
     const lateTenant = uniqueTenant('wh_late');
     await insertConnectAccount(ds, lateTenant, lateAccount);
     const token = t.token({ roles: ['platform'] });
-    const res = await fetch(`${baseUrl}/connect/webhooks/events/${orphan.id as string}/replay`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const res = await api(t)('POST', `/connect/webhooks/events/${orphan.id as string}/replay`, { token });
     expect(res.status).toBe(200);
     const applied = await inboxRowWhere(
       ds,
@@ -306,8 +301,8 @@ describe('webhooks: intake and exactly-once processing (emulator delivering sign
 
     const platform = t.token({ roles: ['platform'] });
     const get = async (path: string, token: string) => {
-      const res = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      const res = await api(t)<Record<string, unknown>>('GET', path, { token });
+      return { status: res.status, body: res.body };
     };
 
     const page1 = await get(`/connect/webhooks/events?tenant_id=${tenantId}&limit=2`, platform);
@@ -351,9 +346,8 @@ describe('webhooks: intake and exactly-once processing (emulator delivering sign
     const otherAdmin = t.token({ roles: ['admin'], tenant_id: uniqueTenant('other') });
     expect((await get(`/connect/webhooks/events?tenant_id=${tenantId}`, otherAdmin)).status).toBe(403);
     expect((await get(`/connect/webhooks/events/${ids[0]}`, otherAdmin)).status).toBe(404);
-    const replayForeign = await fetch(`${baseUrl}/connect/webhooks/events/${ids[0]}/replay`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${otherAdmin}` },
+    const replayForeign = await api(t)('POST', `/connect/webhooks/events/${ids[0]}/replay`, {
+      token: otherAdmin,
     });
     expect(replayForeign.status).toBe(404);
     const viewer = t.token({ roles: ['viewer'], tenant_id: tenantId });
@@ -369,7 +363,7 @@ describe('webhooks: intake and exactly-once processing (emulator delivering sign
       payload: { id: ids[0], type: 'customer.created' },
     });
 
-    const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+    const metrics = (await api(t)('GET', '/metrics')).raw;
     expect(metrics).toMatch(/stripe_webhook_events_total\{type="customer.created",outcome="applied"\} [1-9]/);
     expect(metrics).toMatch(/stripe_webhook_processing_lag_seconds_count\{type="customer.created"\} [1-9]/);
     expect(metrics).toMatch(/stripe_webhook_inbox_backlog\{status="received"\} \d+/);
@@ -378,12 +372,11 @@ describe('webhooks: intake and exactly-once processing (emulator delivering sign
   it('refuses backfill to non-platform callers and outside the 30-day window', async () => {
     const admin = t.token({ roles: ['admin'], tenant_id: uniqueTenant() });
     const post = async (token: string, body: unknown) => {
-      const res = await fetch(`${baseUrl}/connect/webhooks/backfill`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+      const res = await api(t)<Record<string, unknown>>('POST', '/connect/webhooks/backfill', {
+        token,
+        body,
       });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      return { status: res.status, body: res.body };
     };
     expect((await post(admin, { since: new Date().toISOString() })).status).toBe(403);
     const platform = t.token({ roles: ['platform'] });

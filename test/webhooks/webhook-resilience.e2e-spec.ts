@@ -6,6 +6,7 @@ import { StripeGateway } from '@app/stripe-gateway';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
 import { AppModule } from '../../apps/connect-service/src/app.module';
 import { WebhookHandlerRegistry } from '../../apps/connect-service/src/webhooks/webhook-handler.registry';
+import { WebhooksModule } from '../../apps/connect-service/src/webhooks/webhooks.module';
 import { bootTestApp, TestApp } from '../utils/test-app';
 import {
   CONNECT_SECRET,
@@ -20,9 +21,10 @@ import {
   inboxRowWhere,
   PLATFORM_SECRET,
   startTcpProxy,
-  waitFor,
 } from './webhook-support';
 import { ErrorCode } from '@app/common';
+import { eventually } from '../utils/eventually';
+import { api } from '../utils/api';
 
 const SCHEMA = 'wh_resilience_e2e';
 const BASE_DATABASE_URL = process.env.DATABASE_URL;
@@ -42,7 +44,7 @@ class TestHandlers implements OnModuleInit {
   }
 }
 
-@Module({ imports: [AppModule], providers: [TestHandlers] })
+@Module({ imports: [AppModule, WebhooksModule], providers: [TestHandlers] })
 class AppWithTestHandlers {}
 
 async function bootWithHandler(
@@ -100,14 +102,14 @@ describe('webhooks: replicas, database outage and backfill', () => {
         gateway.createCustomer({ name: `c${i}` }, { stripeAccount: accountId }),
       ),
     );
-    const eventIds = await waitFor(async () => {
+    const eventIds = await eventually('all customer.created events', async () => {
       const list = await gateway.listEvents({
         stripeAccount: accountId,
         types: ['customer.created'],
         limit: 100,
       });
       return list.data.length === N ? list.data.map((e) => e.id) : null;
-    }, 'all customer.created events');
+    });
 
     for (const id of eventIds) await inboxRowWhere(ds, id, (r) => r.status === 'processed', 'processed');
     const deliveries: Array<{ n: number }> = await ds.query(
@@ -167,10 +169,10 @@ describe('webhooks: replicas, database outage and backfill', () => {
     // Recovery: the same instance takes Stripe's retry of the refused delivery; a worker instance on the same
     // queue processes everything that was acknowledged.
     await proxy.start();
-    const retried = await waitFor(async () => {
+    const retried = await eventually('intake back after the outage', async () => {
       const r = await deliver(intake.baseUrl!, refused);
       return r.status === 200 ? r : null;
-    }, 'intake back after the outage');
+    });
     expect(retried.json).toEqual({ received: true, duplicate: false });
     const worker = await bootWithHandler({ JOB_QUEUE_SCHEMA: schema }, { listen: false });
     open.push(worker);
@@ -206,10 +208,10 @@ describe('webhooks: replicas, database outage and backfill', () => {
     const gateway = first.app.get(StripeGateway);
     const { accountId, tenantId } = await connectTenant(ds, gateway);
     const before = await gateway.createCustomer({ name: 'before' }, { stripeAccount: accountId });
-    const seen = await waitFor(async () => {
+    const seen = await eventually('event before the outage', async () => {
       const list = await gateway.listEvents({ stripeAccount: accountId, types: ['customer.created'] });
       return list.data[0];
-    }, 'event before the outage');
+    });
     await inboxRowWhere(ds, seen.id, (r) => r.status === 'processed', 'delivered before the outage');
     await first.close();
     open.pop();
@@ -225,10 +227,10 @@ describe('webhooks: replicas, database outage and backfill', () => {
     const missed = [];
     for (let i = 0; i < 3; i++)
       missed.push(await stripe.customers.create({ name: `missed${i}` }, { stripeAccount: accountId }));
-    const missedEvents = await waitFor(async () => {
+    const missedEvents = await eventually('events produced during the outage', async () => {
       const list = await stripe.events.list({ types: ['customer.created'] }, { stripeAccount: accountId });
       return list.data.length === 4 ? list.data.filter((e) => e.id !== seen.id) : null;
-    }, 'events produced during the outage');
+    });
 
     const second = await bootWithHandler(stripeEnv, { listen: true });
     open.push(second);
@@ -236,18 +238,15 @@ describe('webhooks: replicas, database outage and backfill', () => {
     for (const e of missedEvents) expect(await inboxRows(ds2, e.id)).toHaveLength(0);
 
     const token = second.token({ roles: ['platform'] });
-    const res = await fetch(`${second.baseUrl!}/connect/webhooks/backfill`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ since: new Date(Date.now() - 3_600_000).toISOString() }),
-    });
+    const backfill = () =>
+      api(second)<{ scanned: number; inserted: number; duplicates: number; failed_accounts: unknown[] }>(
+        'POST',
+        '/connect/webhooks/backfill',
+        { token, body: { since: new Date(Date.now() - 3_600_000).toISOString() } },
+      );
+    const res = await backfill();
     expect(res.status).toBe(200);
-    const counts = (await res.json()) as {
-      scanned: number;
-      inserted: number;
-      duplicates: number;
-      failed_accounts: unknown[];
-    };
+    const counts = res.body;
     // Other suites' accounts share the database but not this Stripe: they may fail to list, ours may not.
     expect(counts.failed_accounts).not.toContainEqual(
       expect.objectContaining({ stripe_account_id: accountId }),
@@ -266,11 +265,6 @@ describe('webhooks: replicas, database outage and backfill', () => {
     expect(names.map((n) => n.name)).toEqual(['before', 'missed0', 'missed1', 'missed2']);
 
     // Running it again finds nothing new.
-    const again = await fetch(`${second.baseUrl!}/connect/webhooks/backfill`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ since: new Date(Date.now() - 3_600_000).toISOString() }),
-    });
-    expect(((await again.json()) as { inserted: number }).inserted).toBe(0);
+    expect((await backfill()).body.inserted).toBe(0);
   });
 });

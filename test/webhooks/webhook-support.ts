@@ -11,6 +11,7 @@ import { StripeGateway } from '@app/stripe-gateway';
 import { isStaleEvent } from '../../apps/connect-service/src/webhooks/event-ordering';
 import { WebhookHandler } from '../../apps/connect-service/src/webhooks/webhook-handler.registry';
 import { uniqueTenant } from '../utils/test-app';
+import { eventually } from '../utils/eventually';
 
 /** Secrets the suites configure, so they can sign events themselves (as Stripe would). */
 export const PLATFORM_SECRET = 'whsec_e2e_platform_0123456789abcdef';
@@ -106,20 +107,6 @@ export async function insertConnectAccount(
   });
 }
 
-export async function waitFor<T>(
-  probe: () => Promise<T | null | undefined | false>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export interface InboxRow {
   id: string;
   stripe_event_id: string;
@@ -145,10 +132,10 @@ export async function inboxRowWhere(
   predicate: (row: InboxRow) => boolean,
   what: string,
 ): Promise<InboxRow> {
-  return waitFor(async () => {
+  return eventually(`${stripeEventId}: ${what}`, async () => {
     const [row] = await inboxRows(ds, stripeEventId);
     return row && predicate(row) ? row : null;
-  }, `${stripeEventId}: ${what}`);
+  });
 }
 
 export async function countEffects(ds: DataSource, schema: string, stripeEventId: string): Promise<number> {

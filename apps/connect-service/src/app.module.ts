@@ -3,8 +3,8 @@ import { AuthModule } from '@app/auth';
 import { CryptoModule } from '@app/common';
 import { AppConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
-import { StripeGatewayModule } from '@app/stripe-gateway';
 import { AccountsModule } from './accounts/accounts.module';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { ConnectOAuthModule } from './connect-oauth/connect-oauth.module';
@@ -14,10 +14,11 @@ import { LoggingModule } from './logging/logger.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
 import { JobQueueModule } from './queue/job-queue.module';
+import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RedisModule } from './redis/redis.module';
 import { RoutingModule } from './routing/routing.module';
 import { SecurityModule } from './security/security.module';
-import { stripeConnectionProvider } from './stripe/stripe-connection.provider';
+import { StripeModule } from './stripe/stripe.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
@@ -28,7 +29,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     RedisModule,
     CryptoModule,
     JobQueueModule,
-    StripeGatewayModule.forRoot({ connectionProvider: stripeConnectionProvider }),
+    StripeModule,
     AuthModule,
     // After AuthModule: its rate-limit guard runs after the auth guards (see SecurityModule).
     SecurityModule,
@@ -42,6 +43,8 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     WebhooksModule,
     RoutingModule,
     PaymentsModule,
+    ReconciliationModule,
+    AnalyticsModule,
   ],
 })
 export class AppModule {}

@@ -1,3 +1,5 @@
+// First: the tracing SDK must patch http, pg, ioredis and fastify before any import below loads them.
+import { shutdownTracing } from './tracing/tracing';
 import { Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { authConfig, ConfigValidationError, serviceConfig, validateEnvironment } from '@app/config';
@@ -48,6 +50,7 @@ async function bootstrap(): Promise<void> {
     logger.log(`${signal}: draining in-flight requests and closing pools`);
     await app.close();
     await stopEmbeddedPostgres();
+    await shutdownTracing();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

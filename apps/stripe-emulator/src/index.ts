@@ -1,13 +1,13 @@
 import { EmulatorState, ResolvedOptions } from './context';
 import type { StateHolder } from './context';
 import { createServer } from './server';
-import { loadSpecValidator } from './spec-validator';
+import { committedSpecValidator } from './spec-validator';
 
 export interface EmulatorOptions {
   port?: number;
   host?: string;
-  /** Stripe's OpenAPI description; undefined = the default location, null = no unknown-parameter check. */
-  specPath?: string | null;
+  /** Reject unknown parameters (400 `parameter_unknown`) by the committed table; default true. */
+  checkParams?: boolean;
   webhookRetry?: { initialDelayMs: number; maxAttempts: number };
   logger?: (msg: string) => void;
 }
@@ -20,13 +20,28 @@ export interface RunningEmulator {
 
 export { SPEC_EXCEPTIONS } from './spec-validator';
 
+/** Every route the emulator's server registers (method + Fastify URL), without starting it. */
+export async function registeredRoutes(): Promise<Array<{ method: string; url: string }>> {
+  const routes: Array<{ method: string; url: string }> = [];
+  const options: ResolvedOptions = {
+    webhookRetry: { initialDelayMs: 1000, maxAttempts: 1 },
+    logger: () => undefined,
+  };
+  const holder: StateHolder = { state: new EmulatorState(options), options, reset: () => undefined };
+  const app = createServer(holder, null, (r) => routes.push(r));
+  await app.ready();
+  holder.state.close();
+  await app.close();
+  return routes;
+}
+
 /** Starts the emulator; port 0 picks an ephemeral port. */
 export async function startStripeEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
   const options: ResolvedOptions = {
     webhookRetry: opts.webhookRetry ?? { initialDelayMs: 1000, maxAttempts: 6 },
     logger: opts.logger ?? ((msg) => process.stderr.write(`[stripe-emulator] ${msg}\n`)),
   };
-  const validator = loadSpecValidator(opts.specPath, options.logger);
+  const validator = opts.checkParams === false ? null : committedSpecValidator();
   const holder: StateHolder = {
     state: new EmulatorState(options),
     options,

@@ -1,4 +1,4 @@
-// The same currency table and minimums the service validates with (STRIPE.md §7): the two never disagree.
+// The same currency table and minimums the service validates with (https://docs.stripe.com/currencies): the two never disagree.
 import { KNOWN_CURRENCIES, MAX_AMOUNT, minimumAmountOf } from '@app/common/money';
 import { invalidRequest } from './errors';
 

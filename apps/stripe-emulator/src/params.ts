@@ -96,3 +96,16 @@ export function createdFilter(params: Params, name = 'created'): (created: numbe
     (lt === undefined || c < lt) &&
     (lte === undefined || c <= lte);
 }
+
+/** `amount` of a partial operation (reversal, fee refund): optional (= what remains), at least 1, never over. */
+export function amountWithin(params: Params, remaining: number, over: (amount: number) => string): number {
+  const amount = optInt(params, 'amount') ?? remaining;
+  if (amount < 1) {
+    throw invalidRequest('This value must be greater than or equal to 1.', {
+      param: 'amount',
+      code: 'parameter_invalid_integer',
+    });
+  }
+  if (amount > remaining) throw invalidRequest(over(amount), { param: 'amount' });
+  return amount;
+}

@@ -73,8 +73,18 @@ function header(req: FastifyRequest, name: string): string | null {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function createServer(holder: StateHolder, validator: SpecValidator | null): FastifyInstance {
+export function createServer(
+  holder: StateHolder,
+  validator: SpecValidator | null,
+  onRoute?: (route: { method: string; url: string }) => void,
+): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  // Lists every route as Fastify registers it (the parameter table's generator and its tests read this).
+  if (onRoute) {
+    app.addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) onRoute({ method, url: r.url });
+    });
+  }
 
   // Keep the raw form body: qs parses Stripe's brackets, and idempotency compares the exact parameters.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
@@ -227,7 +237,7 @@ async function run(route: Route, ctx: RequestContext): Promise<HandlerResult> {
 /**
  * Stripe's idempotency: scope (api key, Stripe-Account, key); the first result (even an error) is replayed;
  * other parameters → 400 idempotency_error; a concurrent twin → 409. Only requests that reached the endpoint
- * are saved (not auth or validation failures). https://docs.stripe.com/api/idempotent_requests
+ * with valid parameters are saved (not auth or parameter failures). https://docs.stripe.com/api/idempotent_requests
  */
 async function runIdempotent(
   route: Route,
@@ -270,8 +280,18 @@ async function runIdempotent(
   ctx.emu.idempotency.set(scope, entry);
   const result = await run(route, ctx);
   await hold();
+  if (isParameterError(result)) {
+    // Stripe saves no result for a request whose parameters failed validation: the key stays free.
+    ctx.emu.idempotency.delete(scope);
+    return result;
+  }
   Object.assign(entry, { done: true, status: result.status ?? 200, body: result.body });
   return result;
+}
+
+function isParameterError(result: HandlerResult): boolean {
+  const error = (result.body as { error?: { code?: unknown } } | undefined)?.error;
+  return result.status === 400 && typeof error?.code === 'string' && error.code.startsWith('parameter_');
 }
 
 function buildContext(

@@ -1,7 +1,7 @@
 import { Caller } from './caller';
 
 /**
- * Extension point for `X-API-Key` authentication (issue 7). Bind an implementation anywhere in the app
+ * Extension point for `X-API-Key` authentication. Bind an implementation anywhere in the app
  * (`{ provide: ApiKeyVerifier, useClass: ApiKeysService }`); the AuthenticationGuard finds it at request time.
  * Without a binding, a request carrying only an API key is refused with 401.
  */

@@ -90,7 +90,7 @@ class ProbeController {
   }
 }
 
-/** A real, in-memory implementation of the extension point (issue 7 replaces it with hashed, stored keys). */
+/** A real, in-memory implementation of the extension point (the service binds ApiKeysService, with hashed, stored keys). */
 @Injectable()
 class StaticApiKeyVerifier extends ApiKeyVerifier {
   private readonly keys: Record<string, Caller> = {

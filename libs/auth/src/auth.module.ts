@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuthenticationGuard } from './guards/authentication.guard';
@@ -11,7 +11,6 @@ import { JwtStrategy } from './jwt.strategy';
  * Guards every route of the app: authentication, then role, then scope, then tenant (APP_GUARDs run in the
  * order they are provided). Needs `authConfig` from the global AppConfigModule. Routes opt out with `@Public()`.
  */
-@Global()
 @Module({
   imports: [PassportModule],
   providers: [

@@ -3,7 +3,7 @@ import { ServiceException, ErrorCode } from '@app/common';
 export const ROLES = ['viewer', 'operator', 'admin', 'platform'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** The authenticated identity behind a request, whichever way it authenticated (DESIGN §4). */
+/** The authenticated identity behind a request, whichever way it authenticated. */
 export interface Caller {
   sub: string;
   /** The tenant a tenant-scoped caller acts for; null for a platform caller without one. */
@@ -15,7 +15,7 @@ export interface Caller {
   keyId?: string;
 }
 
-/** The scopes DESIGN §4 names; a development platform token carries all of them. */
+/** The scopes the README lists; a development platform token carries all of them. */
 export const STANDARD_SCOPES = [
   'accounts:read',
   'accounts:write',

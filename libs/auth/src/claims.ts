@@ -16,7 +16,7 @@ function isNonEmptyString(v: unknown, max: number): v is string {
 }
 
 /**
- * Turns a verified JWT payload into a Caller, checking each claim's shape (DESIGN §4). Signature, `exp`,
+ * Turns a verified JWT payload into a Caller, checking each claim's shape. Signature, `exp`,
  * `iss` and `aud` are the strategy's job; this only judges what the claims say.
  */
 export function callerFromJwtPayload(payload: unknown): Caller {

@@ -44,7 +44,7 @@ function strategyOptions(
   switch (mode.kind) {
     // A KeyObject, built once: given a string, jsonwebtoken first tries createPublicKey() on it and catches the
     // throw before falling back to createSecretKey(), on every request (27% of the CPU of an authenticated cached
-    // read in the issue 8 profile). The typings say string | Buffer; jsonwebtoken's verify() takes a KeyObject.
+    // read in a CPU profile under load). The typings say string | Buffer; jsonwebtoken's verify() takes a KeyObject.
     case 'hs256-secret':
       return { ...base, secretOrKey: createSecretKey(Buffer.from(mode.secret)) as unknown as Buffer };
     case 'rs256-public-key':
@@ -66,7 +66,7 @@ function strategyOptions(
   }
 }
 
-/** Verifies `Authorization: Bearer` tokens (DESIGN §4) and turns their claims into a Caller. */
+/** Verifies `Authorization: Bearer` tokens and turns their claims into a Caller. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY_NAME) {
   constructor(@Inject(authConfig.KEY) cfg: ConfigType<typeof authConfig>) {

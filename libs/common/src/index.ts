@@ -7,5 +7,7 @@ export * from './crypto/secret-box';
 export * from './crypto/crypto.module';
 export * from './money';
 export * from './pagination/keyset-cursor';
+export * from './pagination/keyset-page';
 export * from './pagination/page.dto';
 export * from './validation/id-param.pipe';
+export * from './metrics/metric';

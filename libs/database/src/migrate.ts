@@ -8,13 +8,37 @@ const MIGRATION_LOCK_KEY = 724_001;
  * parallel test workers) never race on the schema. Returns the names of the migrations applied.
  */
 export async function runMigrationsLocked(ds: DataSource): Promise<string[]> {
+  return withMigrationLock(ds, async () => {
+    const applied = await ds.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  });
+}
+
+/**
+ * Reverts the most recently applied migration (its `down()`, in one transaction) under the same lock; returns its
+ * name, or null when none is applied. The rollback procedure in the README runs it once per migration to undo.
+ */
+export async function revertLastMigrationLocked(ds: DataSource): Promise<string | null> {
+  return withMigrationLock(ds, async () => {
+    const table = ds.driver.escape(ds.options.migrationsTableName ?? 'migrations');
+    const exists = (await ds.query(`SELECT to_regclass($1) AS t`, [table])) as Array<{ t: string | null }>;
+    if (!exists[0]?.t) return null;
+    const last = (await ds.query(`SELECT name FROM ${table} ORDER BY id DESC LIMIT 1`)) as Array<{
+      name: string;
+    }>;
+    if (!last.length) return null;
+    await ds.undoLastMigration({ transaction: 'each' });
+    return last[0].name;
+  });
+}
+
+async function withMigrationLock<T>(ds: DataSource, work: () => Promise<T>): Promise<T> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      const applied = await ds.runMigrations({ transaction: 'each' });
-      return applied.map((m) => m.name);
+      return await work();
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }

@@ -36,7 +36,7 @@ export function isStripeError(err: unknown): err is StripeSdkError {
 /** `details.stripe` of a ServiceException, with undefined fields left out. */
 export function stripeErrorDetails(err: StripeSdkError): StripeErrorDetails {
   const details: StripeErrorDetails = {
-    // `err.type` is the SDK's class name; the API's own type is `rawType` (STRIPE.md §2).
+    // `err.type` is the SDK's class name; the API's own type is `rawType` (https://docs.stripe.com/error-handling).
     type: err.rawType ?? undefined,
     code: err.code ?? undefined,
     decline_code: err.decline_code ?? undefined,

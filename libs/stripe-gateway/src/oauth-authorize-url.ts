@@ -1,5 +1,5 @@
 /**
- * The SDK builds the authorize URL as a plain string on `https://<host>` with no port (STRIPE.md §1), so
+ * The SDK builds the authorize URL as a plain string on `https://<host>` with no port, so
  * when the API base is not Stripe (the emulator) its origin has to be replaced by the API base's.
  * https://docs.stripe.com/connect/oauth-reference#get-authorize
  */

@@ -27,7 +27,7 @@ function connectionCode(err: Stripe.errors.StripeError): string | undefined {
  * Whether a failed attempt is worth repeating (with the same idempotency key).
  * Follows Stripe's advice (https://docs.stripe.com/error-low-level#idempotency and the SDK's own
  * `_shouldRetry`): `Stripe-Should-Retry` wins when present; otherwise 429, 409, 5xx, connection errors and
- * timeouts are retried. Unlike the SDK we also retry 429 (STRIPE.md §2: the SDK leaves 429s to us).
+ * timeouts are retried. Unlike the SDK we also retry 429 (the SDK retries a 429 only with Stripe-Should-Retry: https://docs.stripe.com/rate-limits).
  */
 export function isRetryableFailure(err: unknown, mode: RetryMode = 'idempotent'): boolean {
   if (err instanceof TaskCancelledError) return mode === 'idempotent';

@@ -32,8 +32,8 @@ export const configuredStripeConnectionProvider: FactoryProvider<StripeConnectio
 };
 
 /**
- * Global: binds the StripeGateway token to the SDK implementation. Needs the config namespaces loaded
- * (AppConfigModule). Import once, in the AppModule: `StripeGatewayModule.forRoot({ connectionProvider })`.
+ * Binds the StripeGateway token to the SDK implementation. Needs the config namespaces loaded (AppConfigModule).
+ * Configure it once in a module of the app that re-exports it (the service's StripeModule).
  */
 @Module({})
 export class StripeGatewayModule {
@@ -50,7 +50,6 @@ export class StripeGatewayModule {
     };
     return {
       module: StripeGatewayModule,
-      global: true,
       providers: [options.connectionProvider ?? configuredStripeConnectionProvider, gatewayProvider],
       exports: [StripeGateway, STRIPE_CONNECTION],
     };

@@ -2,18 +2,15 @@ import type Stripe from 'stripe';
 
 /*
  * Stripe's own object and parameter types, re-exported so that nothing outside this library imports `stripe`
- * (DESIGN §5: one gateway to Stripe, enforced by dependency-cruiser).
+ * (one gateway to Stripe, enforced by dependency-cruiser).
  */
 export type StripeAccount = Stripe.Account;
-export type StripeDeletedAccount = Stripe.DeletedAccount;
 export type StripeAccountCreateParams = Stripe.AccountCreateParams;
 export type StripeAccountUpdateParams = Stripe.AccountUpdateParams;
 export type StripeAccountLink = Stripe.AccountLink;
 export type StripeAccountLinkCreateParams = Stripe.AccountLinkCreateParams;
 export type StripePaymentIntent = Stripe.PaymentIntent;
 export type StripePaymentIntentCreateParams = Stripe.PaymentIntentCreateParams;
-export type StripePaymentIntentConfirmParams = Stripe.PaymentIntentConfirmParams;
-export type StripePaymentIntentCancelParams = Stripe.PaymentIntentCancelParams;
 export type StripePaymentIntentListParams = Stripe.PaymentIntentListParams;
 export type StripeRefund = Stripe.Refund;
 export type StripeRefundCreateParams = Stripe.RefundCreateParams;
@@ -24,6 +21,9 @@ export type StripePriceCreateParams = Stripe.PriceCreateParams;
 export type StripeSubscription = Stripe.Subscription;
 export type StripeSubscriptionCreateParams = Stripe.SubscriptionCreateParams;
 export type StripeSubscriptionCancelParams = Stripe.SubscriptionCancelParams;
+export type StripeSubscriptionListParams = Stripe.SubscriptionListParams;
+export type StripeInvoice = Stripe.Invoice;
+export type StripeInvoiceListParams = Stripe.InvoiceListParams;
 export type StripeEvent = Stripe.Event;
 export type StripeEventType = Stripe.Event.Type;
 export type StripeApplicationFee = Stripe.ApplicationFee;

@@ -1,53 +1,32 @@
-import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { metric } from '@app/common';
 import type { CircuitStateName } from './stripe-gateway.types';
-
-/** Looks a metric up first: several gateways (tests, app reloads) share prom-client's default registry. */
-function getOrCreate<T>(name: string, create: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
-}
 
 export const CIRCUIT_STATE_VALUE: Record<CircuitStateName, number> = { closed: 0, half_open: 1, open: 2 };
 
 /** The gateway's Prometheus metrics, on prom-client's default registry (served by GET /metrics). */
 export class StripeMetrics {
-  readonly requests = getOrCreate(
-    'stripe_requests_total',
-    () =>
-      new Counter({
-        name: 'stripe_requests_total',
-        help: 'Stripe calls (one per logical call, retries included) by operation and outcome',
-        labelNames: ['operation', 'outcome'] as const,
-      }),
-  );
+  readonly requests = metric.counter({
+    name: 'stripe_requests_total',
+    help: 'Stripe calls (one per logical call, retries included) by operation and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+  });
 
-  readonly attempts = getOrCreate(
-    'stripe_request_retries_total',
-    () =>
-      new Counter({
-        name: 'stripe_request_retries_total',
-        help: 'Stripe call attempts repeated after a retryable failure, by operation',
-        labelNames: ['operation'] as const,
-      }),
-  );
+  readonly attempts = metric.counter({
+    name: 'stripe_request_retries_total',
+    help: 'Stripe call attempts repeated after a retryable failure, by operation',
+    labelNames: ['operation'] as const,
+  });
 
-  readonly duration = getOrCreate(
-    'stripe_request_duration_seconds',
-    () =>
-      new Histogram({
-        name: 'stripe_request_duration_seconds',
-        help: 'Duration of Stripe calls (retries and backoff included) by operation',
-        labelNames: ['operation'] as const,
-        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      }),
-  );
+  readonly duration = metric.histogram({
+    name: 'stripe_request_duration_seconds',
+    help: 'Duration of Stripe calls (retries and backoff included) by operation',
+    labelNames: ['operation'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  });
 
-  readonly circuit = getOrCreate(
-    'stripe_circuit_state',
-    () =>
-      new Gauge({
-        name: 'stripe_circuit_state',
-        help: 'Circuit breaker state per Stripe operation family (0 closed, 1 half-open, 2 open)',
-        labelNames: ['family'] as const,
-      }),
-  );
+  readonly circuit = metric.gauge({
+    name: 'stripe_circuit_state',
+    help: 'Circuit breaker state per Stripe operation family (0 closed, 1 half-open, 2 open)',
+    labelNames: ['family'] as const,
+  });
 }

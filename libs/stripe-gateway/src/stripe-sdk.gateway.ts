@@ -47,7 +47,6 @@ import {
   StripeChargeListParams,
   StripeCustomer,
   StripeCustomerCreateParams,
-  StripeDeletedAccount,
   StripeEvent,
   StripeFeeRefund,
   StripeList,
@@ -55,8 +54,6 @@ import {
   StripeOAuthToken,
   StripePaginationParams,
   StripePaymentIntent,
-  StripePaymentIntentCancelParams,
-  StripePaymentIntentConfirmParams,
   StripePaymentIntentCreateParams,
   StripePaymentIntentListParams,
   StripePayout,
@@ -70,6 +67,9 @@ import {
   StripeSubscription,
   StripeSubscriptionCancelParams,
   StripeSubscriptionCreateParams,
+  StripeSubscriptionListParams,
+  StripeInvoice,
+  StripeInvoiceListParams,
   StripeTransfer,
   StripeTransferCreateParams,
   StripeTransferListParams,
@@ -133,7 +133,7 @@ function compact<T extends object>(value: T): T {
  * concurrency), a retry policy (exponential backoff with jitter, honouring Retry-After and
  * Stripe-Should-Retry, the same idempotency key on every attempt), the family's circuit breaker (counts only
  * infrastructure failures) and a per-attempt timeout. The SDK's own retries are off so this policy is the only
- * one (STRIPE.md §2).
+ * one (https://docs.stripe.com/error-handling).
  */
 export class StripeSdkGateway extends StripeGateway {
   // Private fields stay out of util.inspect / JSON output, so logging the gateway never prints the key.
@@ -197,7 +197,7 @@ export class StripeSdkGateway extends StripeGateway {
     this.#breakers = breakers;
   }
 
-  /** STRIPE.md §1: with `host` set, every API base (OAuth's included) follows host, port and protocol. */
+  /** With `host` set, the SDK sends every API base (OAuth's included) follows host, port and protocol. */
   private static hostOptions(apiBase: string): Pick<Stripe.StripeConfig, 'host' | 'port' | 'protocol'> {
     const url = new URL(apiBase);
     const protocol = url.protocol === 'http:' ? 'http' : 'https';
@@ -320,10 +320,6 @@ export class StripeSdkGateway extends StripeGateway {
     );
   }
 
-  deleteAccount(id: string): Promise<StripeDeletedAccount> {
-    return this.run('accounts.delete', 'accounts', 'idempotent', () => this.#stripe.accounts.del(id));
-  }
-
   createAccountLink(
     params: StripeAccountLinkCreateParams,
     options?: StripeCallOptions,
@@ -353,28 +349,6 @@ export class StripeSdkGateway extends StripeGateway {
     );
   }
 
-  confirmPaymentIntent(
-    id: string,
-    params: StripePaymentIntentConfirmParams = {},
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent> {
-    const ro = this.writeOptions(options);
-    return this.run('payment_intents.confirm', 'payments', 'idempotent', () =>
-      this.#stripe.paymentIntents.confirm(id, params, ro),
-    );
-  }
-
-  cancelPaymentIntent(
-    id: string,
-    params: StripePaymentIntentCancelParams = {},
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent> {
-    const ro = this.writeOptions(options);
-    return this.run('payment_intents.cancel', 'payments', 'idempotent', () =>
-      this.#stripe.paymentIntents.cancel(id, params, ro),
-    );
-  }
-
   listPaymentIntents(
     params: StripePaymentIntentListParams = {},
     options?: StripeReadOptions,
@@ -390,13 +364,6 @@ export class StripeSdkGateway extends StripeGateway {
   createRefund(params: StripeRefundCreateParams, options: StripeCallOptions): Promise<StripeRefund> {
     const ro = this.writeOptions(options);
     return this.run('refunds.create', 'refunds', 'idempotent', () => this.#stripe.refunds.create(params, ro));
-  }
-
-  retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund> {
-    const ro = this.readOptions(options);
-    return this.run('refunds.retrieve', 'refunds', 'idempotent', () =>
-      this.#stripe.refunds.retrieve(id, {}, ro),
-    );
   }
 
   // --- Billing ---
@@ -432,6 +399,24 @@ export class StripeSdkGateway extends StripeGateway {
     return this.run('subscriptions.cancel', 'billing', 'idempotent', () =>
       this.#stripe.subscriptions.cancel(id, params, ro),
     );
+  }
+
+  listSubscriptions(
+    params: StripeSubscriptionListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeSubscription>> {
+    const ro = this.readOptions(options);
+    return this.run('subscriptions.list', 'billing', 'idempotent', () =>
+      this.#stripe.subscriptions.list(params, ro),
+    );
+  }
+
+  listInvoices(
+    params: StripeInvoiceListParams = {},
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeInvoice>> {
+    const ro = this.readOptions(options);
+    return this.run('invoices.list', 'billing', 'idempotent', () => this.#stripe.invoices.list(params, ro));
   }
 
   // --- Events and reporting ---
@@ -493,6 +478,13 @@ export class StripeSdkGateway extends StripeGateway {
   ): Promise<StripeList<StripeCharge>> {
     const ro = this.readOptions(options);
     return this.run('charges.list', 'reporting', 'idempotent', () => this.#stripe.charges.list(params, ro));
+  }
+
+  retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund> {
+    const ro = this.readOptions(options);
+    return this.run('refunds.retrieve', 'refunds', 'idempotent', () =>
+      this.#stripe.refunds.retrieve(id, {}, ro),
+    );
   }
 
   retrieveCharge(id: string, options?: StripeReadOptions): Promise<StripeCharge> {

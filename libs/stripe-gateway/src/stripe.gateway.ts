@@ -18,7 +18,6 @@ import type {
   StripeChargeListParams,
   StripeCustomer,
   StripeCustomerCreateParams,
-  StripeDeletedAccount,
   StripeEvent,
   StripeFeeRefund,
   StripeList,
@@ -26,8 +25,6 @@ import type {
   StripeOAuthToken,
   StripePaginationParams,
   StripePaymentIntent,
-  StripePaymentIntentCancelParams,
-  StripePaymentIntentConfirmParams,
   StripePaymentIntentCreateParams,
   StripePaymentIntentListParams,
   StripePayout,
@@ -41,6 +38,9 @@ import type {
   StripeSubscription,
   StripeSubscriptionCancelParams,
   StripeSubscriptionCreateParams,
+  StripeSubscriptionListParams,
+  StripeInvoice,
+  StripeInvoiceListParams,
   StripeTransfer,
   StripeTransferCreateParams,
   StripeTransferListParams,
@@ -75,7 +75,6 @@ export abstract class StripeGateway {
     options?: StripeCallOptions,
   ): Promise<StripeAccount>;
   abstract rejectAccount(id: string, reason: string, options?: StripeCallOptions): Promise<StripeAccount>;
-  abstract deleteAccount(id: string): Promise<StripeDeletedAccount>;
   abstract createAccountLink(
     params: StripeAccountLinkCreateParams,
     options?: StripeCallOptions,
@@ -86,24 +85,13 @@ export abstract class StripeGateway {
     options: StripeCallOptions,
   ): Promise<StripePaymentIntent>;
   abstract retrievePaymentIntent(id: string, options?: StripeReadOptions): Promise<StripePaymentIntent>;
-  abstract confirmPaymentIntent(
-    id: string,
-    params?: StripePaymentIntentConfirmParams,
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent>;
-  abstract cancelPaymentIntent(
-    id: string,
-    params?: StripePaymentIntentCancelParams,
-    options?: StripeCallOptions,
-  ): Promise<StripePaymentIntent>;
-  /** Used to resolve an unknown outcome (e.g. search by `created` after a timeout the caller gave up on). */
+  /** The PaymentIntents of an account (the payments suites check what Stripe holds through it). */
   abstract listPaymentIntents(
     params?: StripePaymentIntentListParams,
     options?: StripeReadOptions,
   ): Promise<StripeList<StripePaymentIntent>>;
 
   abstract createRefund(params: StripeRefundCreateParams, options: StripeCallOptions): Promise<StripeRefund>;
-  abstract retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund>;
 
   abstract createCustomer(
     params: StripeCustomerCreateParams,
@@ -119,6 +107,16 @@ export abstract class StripeGateway {
     params?: StripeSubscriptionCancelParams,
     options?: StripeReadOptions,
   ): Promise<StripeSubscription>;
+
+  abstract listSubscriptions(
+    params?: StripeSubscriptionListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeSubscription>>;
+
+  abstract listInvoices(
+    params?: StripeInvoiceListParams,
+    options?: StripeReadOptions,
+  ): Promise<StripeList<StripeInvoice>>;
 
   abstract listEvents(query?: ListEventsQuery): Promise<StripeList<StripeEvent>>;
   abstract listApplicationFees(
@@ -148,6 +146,8 @@ export abstract class StripeGateway {
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeCharge>>;
   abstract retrieveCharge(id: string, options?: StripeReadOptions): Promise<StripeCharge>;
+  /** Reconciliation re-reads a refund the lists did not show before calling it missing. */
+  abstract retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund>;
   abstract listRefunds(
     params?: StripeRefundListParams,
     options?: StripeReadOptions,

@@ -10,7 +10,7 @@ import type { ConnectAccountDto } from './dto/connect-account.dto';
 /**
  * The hot read path's cache: the answer of `GET /connect/accounts/:tenantId`, per tenant, for REDIS_TTL. An entry
  * only exists while the state it holds is fresh, so a hit is served with no database query. Redis is an
- * accelerator (DESIGN §1): a failing cache is logged and bypassed, never an error.
+ * accelerator (PostgreSQL and Stripe hold the truth): a failing cache is logged and bypassed, never an error.
  */
 @Injectable()
 export class AccountCacheService {
@@ -29,7 +29,8 @@ export class AccountCacheService {
   }
 
   static key(tenantId: string): string {
-    return `account:${tenantId}`;
+    // v2: `capabilities` became a string[]; entries a replica of the previous shape wrote are never read.
+    return `account:v2:${tenantId}`;
   }
 
   async get(tenantId: string): Promise<ConnectAccountDto | undefined> {

@@ -1,6 +1,6 @@
 import { ConnectAccountStatus } from '@app/database';
 import type { StripeAccount } from '@app/stripe-gateway';
-import { accountStateChanged, mapAccountStatus } from './account-status.util';
+import { accountStateChanged, activeCapabilities, mapAccountStatus } from './account-status.util';
 
 const REQUIRED = ['card_payments', 'transfers'];
 
@@ -40,7 +40,7 @@ function account(s: Shape): StripeAccount {
 const ACTIVE_CAPS = { card_payments: 'active', transfers: 'active' };
 const enabled: Shape = { charges: true, payouts: true, caps: ACTIVE_CAPS };
 
-describe('mapAccountStatus (STRIPE.md §5)', () => {
+describe('mapAccountStatus', () => {
   const cases: [string, Shape, ConnectAccountStatus][] = [
     // rejected.* → disabled, whatever else the account says
     ['rejected.fraud', { ...enabled, reason: 'rejected.fraud' }, ConnectAccountStatus.Disabled],
@@ -163,5 +163,19 @@ describe('accountStateChanged', () => {
     expect(
       accountStateChanged(base, { ...base, requirements: { ...base.requirements, currently_due: ['x'] } }),
     ).toBe(true);
+  });
+});
+
+describe('activeCapabilities', () => {
+  it('lists the active capabilities only, sorted', () => {
+    expect(
+      activeCapabilities({
+        transfers: 'active',
+        card_payments: 'active',
+        us_bank_account_ach_payments: 'pending',
+      }),
+    ).toEqual(['card_payments', 'transfers']);
+    expect(activeCapabilities({ card_payments: 'inactive', transfers: 'unrequested' })).toEqual([]);
+    expect(activeCapabilities(null)).toEqual([]);
   });
 });

@@ -20,10 +20,18 @@ export interface AccountState {
   country: string | null;
 }
 
+/** The spec's `capabilities: string[]`: the names of the capabilities whose state is `active`, sorted. */
+export function activeCapabilities(states: Record<string, string> | null | undefined): string[] {
+  return Object.entries(states ?? {})
+    .filter(([, state]) => state === 'active')
+    .map(([name]) => name)
+    .sort();
+}
+
 const strings = (v: readonly string[] | null | undefined): string[] => (v ? [...v] : []);
 
 /**
- * Stripe's account → the service's four states, checked in the order of STRIPE.md §5
+ * Stripe's account → the service's four states, checked in this order
  * (https://docs.stripe.com/connect/handling-api-verification#determine-if-verification-is-needed):
  * disabled (rejected.* or no access) → active (charges + payouts + every required capability active) →
  * pending (details not submitted, or only waiting on Stripe's verification with nothing past due) →

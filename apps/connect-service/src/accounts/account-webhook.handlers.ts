@@ -17,7 +17,7 @@ function accountIdOf(ctx: WebhookHandlerContext): string | null {
 }
 
 /**
- * Account webhooks (STRIPE.md §3, §5). `account.updated` / `capability.updated` never trust the payload: they
+ * Account webhooks (https://docs.stripe.com/connect/webhooks). `account.updated` / `capability.updated` never trust the payload: they
  * re-fetch the account and recompute, stale-checked per account. `account.application.deauthorized` marks the
  * account disconnected without calling Stripe, which no longer lets the platform read it.
  */

@@ -1,15 +1,27 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ConnectAccountEntity } from '@app/database';
+import { ConnectAccountEntity, DatabaseModule } from '@app/database';
+import { EventsModule } from '../events/events.module';
+import { RedisModule } from '../redis/redis.module';
+import { StripeModule } from '../stripe/stripe.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AccountCacheService } from './account-cache.service';
+import { AccountMetrics } from './account-metrics';
 import { AccountWebhookHandlers } from './account-webhook.handlers';
 import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ConnectAccountEntity])],
+  imports: [
+    DatabaseModule,
+    TypeOrmModule.forFeature([ConnectAccountEntity]),
+    RedisModule,
+    StripeModule,
+    EventsModule,
+    WebhooksModule,
+  ],
   controllers: [AccountsController],
-  providers: [AccountsService, AccountCacheService, AccountWebhookHandlers],
+  providers: [AccountsService, AccountCacheService, AccountWebhookHandlers, AccountMetrics],
   exports: [AccountsService],
 })
 export class AccountsModule {}

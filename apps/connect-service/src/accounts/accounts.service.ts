@@ -18,13 +18,18 @@ import {
 } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { AccountCacheService } from './account-cache.service';
-import { accountStateChanged, AccountState, mapAccountStatus } from './account-status.util';
+import {
+  accountStateChanged,
+  AccountState,
+  activeCapabilities,
+  mapAccountStatus,
+} from './account-status.util';
 import { ConnectAccountDto } from './dto/connect-account.dto';
 import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-link.dto';
 import { UpdateAccountDto } from './dto/update-account.dto';
 import { feeScheduleProblems, FieldProblem, toFeeSchedule } from './fee-schedule.util';
 
-/** The Stripe event being applied, for the per-account freshness check (STRIPE.md §8.4). */
+/** The Stripe event being applied, for the per-account freshness check (Stripe delivers out of order). */
 export interface AppliedEvent {
   id: string;
   created: number;
@@ -75,7 +80,7 @@ export class AccountsService {
     const row = await this.getByTenant(tenantId);
     const ttl = this.cache.ttlMilliseconds;
     const age = row.synced_at ? Date.now() - row.synced_at.getTime() : Number.POSITIVE_INFINITY;
-    // After a deauthorization the account can no longer be read (STRIPE.md §3): the local row is final.
+    // Stripe refuses to read a deauthorized account: the local row is final.
     if (row.disconnected_at || age < ttl) {
       const dto = ConnectAccountDto.from(row);
       await this.cache.set(tenantId, dto, row.disconnected_at ? ttl : ttl - age);
@@ -141,7 +146,8 @@ export class AccountsService {
           previous_status: before.status,
           charges_enabled: state.charges_enabled,
           payouts_enabled: state.payouts_enabled,
-          capabilities: state.capabilities,
+          capabilities: activeCapabilities(state.capabilities),
+          capability_states: state.capabilities,
           requirements: state.requirements,
           ...(event ? { stripe_event_id: event.id } : {}),
         },

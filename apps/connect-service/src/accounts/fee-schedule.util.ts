@@ -14,7 +14,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 /**
  * Validates a tenant's fee schedule (the shape PaymentsModule reads): integer basis points 0..10000, per-currency
- * amounts as non-negative integers in minor units (STRIPE.md §7: never floats), currency keys lower-case known
+ * amounts as non-negative integers in minor units (never floats: https://docs.stripe.com/currencies#minor-units), currency keys lower-case known
  * ISO codes as Stripe writes them, and minimum ≤ maximum per currency. Returns the problems, empty when valid.
  */
 export function feeScheduleProblems(input: unknown, path = 'fee_schedule'): FieldProblem[] {

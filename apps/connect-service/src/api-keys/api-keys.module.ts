@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ApiKeyVerifier } from '@app/auth';
+import { DatabaseModule } from '@app/database';
+import { AuditModule } from '../audit/audit.module';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 
 /** Binds ApiKeyVerifier to the stored keys: the AuthenticationGuard finds the binding app-wide. */
 @Module({
+  imports: [DatabaseModule, AuditModule],
   controllers: [ApiKeysController],
   providers: [ApiKeysService, { provide: ApiKeyVerifier, useExisting: ApiKeysService }],
   exports: [ApiKeysService],

@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiKeyVerifier, Caller, isRole, missingScopes, Role, tenantScopeOf } from '@app/auth';
-import { ServiceException, decodeKeysetCursor, pageOf, ErrorCode, fieldError } from '@app/common';
+import { ServiceException, keysetPage, ErrorCode, fieldError } from '@app/common';
 import { securityConfig, serviceConfig } from '@app/config';
 import { ApiKeyEntity } from '@app/database';
-import { Brackets, DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditLogService } from '../audit/audit-log.service';
 import { ApiKeyEnv, generateApiKey, hashApiKey, hashesEqual, parseApiKey } from './api-key-format';
 
@@ -30,7 +30,7 @@ const CACHE_MAX_ENTRIES = 10_000;
 const LAST_USED_EVERY_MS = 60_000;
 
 /**
- * API keys (issue 7): issue, list, rotate, revoke, and verify `X-API-Key` for the AuthenticationGuard. Verified
+ * API keys: issue, list, rotate, revoke, and verify `X-API-Key` for the AuthenticationGuard. Verified
  * keys are remembered for API_KEY_CACHE_SECONDS (never past their expiry, and evicted at once on this replica
  * when revoked or rotated), so the hot path is one hash and one map lookup.
  */
@@ -129,22 +129,7 @@ export class ApiKeysService extends ApiKeyVerifier {
     const qb = this.dataSource.getRepository(ApiKeyEntity).createQueryBuilder('k');
     const tenant = scope ?? q.tenantId;
     if (tenant !== undefined) qb.andWhere('k.tenant_id = :tenant', { tenant });
-    if (q.cursor) {
-      const c = decodeKeysetCursor(q.cursor);
-      qb.andWhere(
-        new Brackets((w) =>
-          w
-            .where('k.created_at < :ca', { ca: c.at })
-            .orWhere('k.created_at = :ca AND k.id < :cid', { cid: c.id }),
-        ),
-      );
-    }
-    const rows = await qb
-      .orderBy('k.created_at', 'DESC')
-      .addOrderBy('k.id', 'DESC')
-      .limit(q.limit + 1)
-      .getMany();
-    return pageOf(rows, q.limit);
+    return keysetPage(qb, { column: 'created_at', limit: q.limit, cursor: q.cursor });
   }
 
   async revoke(caller: Caller, id: string): Promise<ApiKeyEntity> {

@@ -1,10 +1,12 @@
-/** The security-relevant actions the audit log records (issue 7 "Audit log"). */
+/** The security-relevant actions the audit log records (README, "Security notes"). */
 export const AUDIT_ACTIONS = [
   'account.connect',
   'account.update',
   'account.disconnect',
   'payment.create',
   'payment.refund',
+  'reconciliation.run',
+  'reconciliation.resolve',
   'routing.rule_set.create',
   'routing.activate',
   'routing.rollback',

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { decodeKeysetCursor, pageOf } from '@app/common';
+import { keysetPage } from '@app/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Caller, tenantScopeOf } from '@app/auth';
 import { AuditLogEntity } from '@app/database';
-import { Brackets, DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditAction, AuditActorType, AuditOutcome } from './audit-actions';
 import { ContextRequest, currentRequest } from './request-context';
 
@@ -61,22 +61,7 @@ export class AuditLogService {
     const tenant = scope ?? query.tenantId;
     if (tenant !== undefined) qb.andWhere('a.tenant_id = :tenant', { tenant });
     if (query.action) qb.andWhere('a.action = :action', { action: query.action });
-    if (query.cursor) {
-      const c = decodeKeysetCursor(query.cursor);
-      qb.andWhere(
-        new Brackets((w) =>
-          w
-            .where('a.created_at < :ca', { ca: c.at })
-            .orWhere('a.created_at = :ca AND a.id < :cid', { cid: c.id }),
-        ),
-      );
-    }
-    const rows = await qb
-      .orderBy('a.created_at', 'DESC')
-      .addOrderBy('a.id', 'DESC')
-      .limit(query.limit + 1)
-      .getMany();
-    return pageOf(rows, query.limit);
+    return keysetPage(qb, { column: 'created_at', limit: query.limit, cursor: query.cursor });
   }
 
   private async insert(m: EntityManager, r: AuditRow): Promise<void> {

@@ -53,8 +53,8 @@ export const refreshTokenContext = (tenantId: string): string => `connect_accoun
 const PG_UNIQUE_VIOLATION = '23505';
 
 /**
- * Connect OAuth for Standard accounts (STRIPE.md §4, https://docs.stripe.com/connect/oauth-reference), hardened
- * against the classic attacks (STRIPE.md §8.6-8.8): the state is random, stored hashed, bound to tenant and caller,
+ * Connect OAuth for Standard accounts (https://docs.stripe.com/connect/oauth-reference), hardened
+ * against replayed callbacks, CSRF and leaked states: the state is random, stored hashed, bound to tenant and caller,
  * expires, and is consumed by one atomic statement before the code is exchanged, so a replayed or concurrent
  * callback never reaches Stripe a second time (a reused code would revoke the first grant's tokens).
  */

@@ -8,7 +8,7 @@ export function newOAuthState(): { state: string; hash: string } {
   return { state, hash: hashOAuthState(state) };
 }
 
-/** Only this hash is stored: whoever reads the table cannot complete a flow (STRIPE.md §8.7). */
+/** Only this hash is stored: whoever reads the table cannot complete a flow. */
 export function hashOAuthState(state: string): string {
   return createHash('sha256').update(state, 'utf8').digest('hex');
 }

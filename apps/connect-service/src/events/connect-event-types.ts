@@ -1,5 +1,5 @@
 /**
- * Every ConnectEvent type this service emits to the platform, in one place (issue 4, "The event system").
+ * Every ConnectEvent type this service emits to the platform, in one place.
  * The README lists the same table; subscriptions accept these names or '*'.
  */
 export const CONNECT_EVENT_TYPES = [
@@ -15,6 +15,8 @@ export const CONNECT_EVENT_TYPES = [
   'connect.subscription.canceled',
   'connect.dispute.created',
   'connect.webhook.received',
+  'connect.reconciliation.completed',
+  'connect.reconciliation.drift_detected',
   'connect.routing.activated',
 ] as const;
 
@@ -36,6 +38,10 @@ export const CONNECT_EVENT_TYPE_DESCRIPTIONS: Record<ConnectEventType, string> =
   'connect.subscription.canceled': 'A subscription on a connected account was canceled.',
   'connect.dispute.created': 'A customer disputed a charge of a connected account.',
   'connect.webhook.received': 'A Stripe webhook concerning the tenant was received and processed.',
+  'connect.reconciliation.completed':
+    "A reconciliation run finished the tenant's share: totals by category, items healed, Stripe calls.",
+  'connect.reconciliation.drift_detected':
+    'A reconciliation run found differences it did not heal: open item counts by category.',
   'connect.routing.activated':
     'A routing rule set became active (activation or rollback); tenant_id `_platform`, platform-wide subscriptions only.',
 };

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { JobQueue } from '../queue/job-queue.service';
 import { DELIVER_QUEUE, DISPATCH_QUEUE, DeliverJob, DispatchJob, EventQueues } from './event-queues';
-import { connectEventsEmitted, setOutboxBacklogSource } from './events-metrics';
+import { connectEventsEmitted, deliveriesReading, readPendingDeliveries } from './events-metrics';
 
 /**
  * Fans a committed ConnectEvent out to the subscriptions it matches: one delivery row per (event,
@@ -11,6 +11,8 @@ import { connectEventsEmitted, setOutboxBacklogSource } from './events-metrics';
  */
 @Injectable()
 export class EventDispatchWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private releaseReading?: () => void;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queue: JobQueue,
@@ -19,12 +21,9 @@ export class EventDispatchWorker implements OnApplicationBootstrap, OnApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     await this.queues.ensure();
-    setOutboxBacklogSource(async () => {
-      const rows = (await this.dataSource.query(
-        `SELECT count(*)::int AS n FROM event_deliveries WHERE status = 'pending'`,
-      )) as { n: number }[];
-      return rows[0].n;
-    });
+    this.releaseReading = deliveriesReading.use(() =>
+      readPendingDeliveries((sql) => this.dataSource.query(sql)),
+    );
     // A pg-boss worker fetches once per polling interval, so the batch size bounds the fan-out rate: every processed
     // webhook emits an event, hence large batches (a failed batch re-runs whole, which the unique pair makes harmless).
     await this.queue.work<DispatchJob>(DISPATCH_QUEUE, { batchSize: 50, concurrency: 2 }, async (job) => {
@@ -33,7 +32,7 @@ export class EventDispatchWorker implements OnApplicationBootstrap, OnApplicatio
   }
 
   onApplicationShutdown(): void {
-    setOutboxBacklogSource(null);
+    this.releaseReading?.();
   }
 
   async dispatch(eventId: string): Promise<number> {

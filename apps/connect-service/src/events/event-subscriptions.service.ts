@@ -4,7 +4,7 @@ import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { Caller, isPlatform, tenantScopeOf } from '@app/auth';
-import { SecretBox, ServiceException, decodeKeysetCursor, pageOf, ErrorCode, fieldError } from '@app/common';
+import { SecretBox, ServiceException, keysetPage, ErrorCode, fieldError } from '@app/common';
 import { serviceConfig } from '@app/config';
 import { EventSubscriptionEntity, EventSubscriptionStatus } from '@app/database';
 import { normalizeEventTypes, subscriptionUrlProblem } from './delivery-policy';
@@ -63,19 +63,7 @@ export class EventSubscriptionsService {
     const scope = tenantScopeOf(caller);
     if (scope !== null) qb.andWhere('s.tenant_id = :tenantId', { tenantId: scope });
     else if (q.tenant_id) qb.andWhere('s.tenant_id = :tenantId', { tenantId: q.tenant_id });
-    if (q.cursor) {
-      const c = decodeKeysetCursor(q.cursor);
-      qb.andWhere('(s.created_at, s.id) < (CAST(:cAt AS timestamptz), CAST(:cId AS uuid))', {
-        cAt: c.at,
-        cId: c.id,
-      });
-    }
-    const rows = await qb
-      .orderBy('s.created_at', 'DESC')
-      .addOrderBy('s.id', 'DESC')
-      .take(limit + 1)
-      .getMany();
-    const page = pageOf(rows, limit);
+    const page = await keysetPage(qb, { column: 'created_at', limit, cursor: q.cursor });
     return {
       data: page.rows.map((r) => EventSubscriptionDto.from(r)),
       has_more: page.has_more,

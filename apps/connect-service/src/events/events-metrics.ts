@@ -1,47 +1,68 @@
-import { Counter, Gauge, register } from 'prom-client';
+import { metric } from '@app/common';
+import { ScrapeReading, scrapeGauge } from '../metrics/scrape-reading';
 
 export type DeliveryOutcome = 'success' | 'http_error' | 'timeout' | 'network_error';
 
-/**
- * Metrics live on prom-client's default registry (exposed at /metrics). Several apps can boot in one process
- * (the e2e suites), so each metric is created once and reused.
- */
-function counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
-  return (
-    (register.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames })
-  );
+export const connectEventsEmitted = metric.counter({
+  name: 'connect_events_emitted_total',
+  help: 'ConnectEvents committed and fanned out to subscriptions, by type',
+  labelNames: ['type'],
+});
+
+export const connectEventDeliveryAttempts = metric.counter({
+  name: 'connect_event_delivery_attempts_total',
+  help: 'Outbound ConnectEvent delivery attempts, by outcome',
+  labelNames: ['outcome'],
+});
+
+interface DeliveriesReading {
+  /** Pending deliveries awaiting their first attempt, and those waiting for a retry. */
+  firstAttempt: number;
+  retrying: number;
+  /** Age of the oldest pending delivery, 0 when none is pending. */
+  oldestSeconds: number;
 }
 
-export const connectEventsEmitted = counter(
-  'connect_events_emitted_total',
-  'ConnectEvents committed and fanned out to subscriptions, by type',
-  ['type'],
-);
+/** Pending deliveries, read from PostgreSQL at scrape time (the durable truth, whichever replica is asked). */
+export const deliveriesReading = new ScrapeReading<DeliveriesReading>('event_deliveries');
 
-export const connectEventDeliveryAttempts = counter(
-  'connect_event_delivery_attempts_total',
-  'Outbound ConnectEvent delivery attempts, by outcome',
-  ['outcome'],
-);
-
-let backlogSource: (() => Promise<number>) | null = null;
-
-/** The outbox backlog is read from PostgreSQL at scrape time (the durable truth, whichever replica is asked). */
-export function setOutboxBacklogSource(source: (() => Promise<number>) | null): void {
-  backlogSource = source;
+/** One grouped COUNT over the pending deliveries (a partial index holds exactly those). */
+export async function readPendingDeliveries(
+  query: (sql: string) => Promise<unknown>,
+): Promise<DeliveriesReading> {
+  const rows = (await query(
+    `SELECT (attempts > 0) AS retrying, count(*)::int AS n,
+            COALESCE(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest
+       FROM event_deliveries WHERE status = 'pending' GROUP BY 1`,
+  )) as { retrying: boolean; n: number; oldest: number }[];
+  return {
+    firstAttempt: rows.find((r) => !r.retrying)?.n ?? 0,
+    retrying: rows.find((r) => r.retrying)?.n ?? 0,
+    oldestSeconds: Math.max(0, ...rows.map((r) => r.oldest)),
+  };
 }
 
-if (!register.getSingleMetric('connect_event_outbox_backlog')) {
-  new Gauge({
-    name: 'connect_event_outbox_backlog',
-    help: 'Outbound ConnectEvent deliveries still pending (awaiting their first attempt or a retry)',
-    async collect() {
-      if (!backlogSource) return;
-      try {
-        this.set(await backlogSource());
-      } catch {
-        // A scrape during a database outage must not fail the whole /metrics answer.
-      }
-    },
-  });
-}
+scrapeGauge({
+  name: 'connect_event_outbox_backlog',
+  help: 'Outbound ConnectEvent deliveries still pending (awaiting their first attempt or a retry)',
+  reading: deliveriesReading,
+  values: (r) => [{ value: r.firstAttempt + r.retrying }],
+});
+
+scrapeGauge({
+  name: 'connect_event_deliveries_pending',
+  help: 'Outbound ConnectEvent deliveries still pending, by stage (first_attempt, retrying)',
+  labelNames: ['stage'] as const,
+  reading: deliveriesReading,
+  values: (r) => [
+    { labels: { stage: 'first_attempt' }, value: r.firstAttempt },
+    { labels: { stage: 'retrying' }, value: r.retrying },
+  ],
+});
+
+scrapeGauge({
+  name: 'connect_event_delivery_oldest_pending_seconds',
+  help: 'Age of the oldest pending outbound delivery (0 when none is pending)',
+  reading: deliveriesReading,
+  values: (r) => [{ value: r.oldestSeconds }],
+});

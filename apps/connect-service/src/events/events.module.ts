@@ -1,4 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { CryptoModule } from '@app/common';
+import { DatabaseModule } from '@app/database';
+import { JobQueueModule } from '../queue/job-queue.module';
 import { EventDeliveryWorker } from './event-delivery.worker';
 import { EventDispatchWorker } from './event-dispatch.worker';
 import { EventQueues } from './event-queues';
@@ -9,10 +12,10 @@ import { EventsService } from './events.service';
 
 /**
  * ConnectEvents to the platform: the outbox (`EventsService.emit`, called by every feature inside its own
- * transaction), polling, subscriptions and signed delivery. Global, so features inject EventsService directly.
+ * transaction), polling, subscriptions and signed delivery. Features that emit import EventsModule.
  */
-@Global()
 @Module({
+  imports: [DatabaseModule, JobQueueModule, CryptoModule],
   controllers: [EventsController, EventSubscriptionsController],
   providers: [
     EventsService,

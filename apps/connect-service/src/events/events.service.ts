@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { Caller, assertTenantAccess, isPlatform, tenantScopeOf } from '@app/auth';
-import { ServiceException, decodeKeysetCursor, pageOf, ErrorCode } from '@app/common';
+import { ServiceException, keysetPage, ErrorCode } from '@app/common';
 import {
   ConnectEventEntity,
   EventDeliveryAttemptEntity,
@@ -59,19 +59,7 @@ export class EventsService {
     if (q.type) qb.andWhere('e.type = :type', { type: q.type });
     if (q.created_gte) qb.andWhere('e.created_at >= :gte', { gte: new Date(q.created_gte) });
     if (q.created_lt) qb.andWhere('e.created_at < :lt', { lt: new Date(q.created_lt) });
-    if (q.cursor) {
-      const c = decodeKeysetCursor(q.cursor);
-      qb.andWhere('(e.created_at, e.id) < (CAST(:cAt AS timestamptz), CAST(:cId AS uuid))', {
-        cAt: c.at,
-        cId: c.id,
-      });
-    }
-    const rows = await qb
-      .orderBy('e.created_at', 'DESC')
-      .addOrderBy('e.id', 'DESC')
-      .take(limit + 1)
-      .getMany();
-    const page = pageOf(rows, limit);
+    const page = await keysetPage(qb, { column: 'created_at', limit, cursor: q.cursor });
     return {
       data: page.rows.map((r) => ConnectEventDto.from(r)),
       has_more: page.has_more,

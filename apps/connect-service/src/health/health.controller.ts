@@ -12,6 +12,7 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Public } from '@app/auth';
 import { REDIS_CLIENT } from '../redis/redis.module';
+import { recordReadiness } from './health-metrics';
 
 const READY_EXAMPLE = {
   status: 'ok',
@@ -52,12 +53,20 @@ export class HealthController {
   @ApiServiceUnavailableResponse({
     description: 'A dependency is down; the body names it (Terminus format).',
   })
-  ready() {
-    return this.health.check([
-      () => this.db.pingCheck('database', { timeout: 2000 }),
-      () => this.migrations(),
-      ...(this.redis ? [() => this.redisPing(this.redis!)] : []),
-    ]);
+  async ready() {
+    try {
+      const result = await this.health.check([
+        () => this.db.pingCheck('database', { timeout: 2000 }),
+        () => this.migrations(),
+        ...(this.redis ? [() => this.redisPing(this.redis!)] : []),
+      ]);
+      recordReadiness(true);
+      return result;
+    } catch (err) {
+      // Terminus throws its 503 when a check is down; the metrics see that as not ready, and the 503 goes out as is.
+      recordReadiness(false);
+      throw err;
+    }
   }
 
   private async migrations(): Promise<HealthIndicatorResult> {

@@ -5,10 +5,11 @@ import { ConfigType } from '@nestjs/config';
 import { LoggerModule as PinoLoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { serviceConfig } from '@app/config';
+import { logTransport } from './log-transport';
 
 /**
  * Everything that may hold a secret is redacted before a log line is written: auth headers, cookies, API keys,
- * tokens, secrets, client secrets (issue 2 §6, issue 7 "Masking").
+ * tokens, secrets, client secrets: a log reader must never be able to act as the platform.
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -50,6 +51,7 @@ function withDestination<T>(options: T, nodeEnv: string): T | [T, DestinationStr
         pinoHttp: withDestination(
           {
             level: svc.logLevel,
+            transport: logTransport(svc.nodeEnv, process.stdout.isTTY === true),
             redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
             // Fastify assigns request.id (from X-Request-Id when sane, see create-app.ts); pino-http reuses it.
             genReqId: (req: IncomingMessage) =>

@@ -7,7 +7,7 @@ import type { FeeSchedule } from '@app/database';
  *   fee = clamp(round_half_up(amount × basis_points / 10 000) + fixed[currency], minimum[currency], maximum[currency])
  *
  * then rounded half up to the currency's step (three-decimal currencies: multiples of 10; HUF/TWD: 100,
- * STRIPE.md §7), and finally bounded to [0, amount] because Stripe refuses an `application_fee_amount` above
+ * https://docs.stripe.com/currencies), and finally bounded to [0, amount] because Stripe refuses an `application_fee_amount` above
  * the amount (https://docs.stripe.com/api/payment_intents/create#create_payment_intent-application_fee_amount).
  * The one rounding rule is half up (0.5 minor unit rounds away from zero); BigInt keeps the product exact.
  */

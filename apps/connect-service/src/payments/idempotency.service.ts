@@ -35,7 +35,7 @@ export function requestHash(method: string, path: string, body: unknown): string
 }
 
 /**
- * Our `Idempotency-Key` (issue 6), modelled on Stripe's (https://docs.stripe.com/api/idempotent_requests):
+ * Our `Idempotency-Key`, modelled on Stripe's (https://docs.stripe.com/api/idempotent_requests):
  * the first request with a key claims it with `INSERT ... ON CONFLICT DO NOTHING` (the unique constraint is the
  * lock, so replicas agree); duplicates wait for the first to finish and get its status and body; another body
  * with the same key is IdempotencyKeyReused. Definite answers (2xx and 4xx) are kept 24 h; a 5xx releases the key so

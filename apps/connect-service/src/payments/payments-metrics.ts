@@ -1,26 +1,19 @@
-import { Counter, register } from 'prom-client';
+import { metric } from '@app/common';
 
-function counter<T extends string>(name: string, help: string, labelNames: readonly T[]): Counter<T> {
-  // Several apps boot in one test process: reuse the metric of the default registry.
-  return (
-    (register.getSingleMetric(name) as Counter<T> | undefined) ?? new Counter({ name, help, labelNames })
-  );
-}
+export const paymentsTotal = metric.counter({
+  name: 'connect_payments_total',
+  help: 'Payments routed, by currency, charge type and outcome',
+  labelNames: ['currency', 'charge_type', 'outcome'] as const,
+});
 
-export const paymentsTotal = counter(
-  'connect_payments_total',
-  'Payments routed, by currency, charge type and outcome',
-  ['currency', 'charge_type', 'outcome'] as const,
-);
+export const paymentVolume = metric.counter({
+  name: 'connect_payment_volume_minor_total',
+  help: 'Amount of completed payments in minor units',
+  labelNames: ['currency'] as const,
+});
 
-export const paymentVolume = counter(
-  'connect_payment_volume_minor_total',
-  'Amount of completed payments in minor units',
-  ['currency'] as const,
-);
-
-export const paymentFees = counter(
-  'connect_payment_fees_minor_total',
-  'Platform fees of completed payments in minor units',
-  ['currency'] as const,
-);
+export const paymentFees = metric.counter({
+  name: 'connect_payment_fees_minor_total',
+  help: 'Platform fees of completed payments in minor units',
+  labelNames: ['currency'] as const,
+});

@@ -32,8 +32,32 @@ export const DISPUTE_AND_FEE_EVENTS = [
 type Obj = Record<string, unknown>;
 const str = (o: Obj, k: string): string | null => (typeof o[k] === 'string' ? (o[k] as string) : null);
 
+/** One application fee refund as analytics needs it: https://docs.stripe.com/api/fee_refunds/object */
+export interface FeeRefundFact {
+  id: string;
+  amount: number;
+  created: number;
+}
+
 /**
- * Stripe → PaymentRoute (issue 6). Each handler runs in the webhook processor's transaction, is stale-checked
+ * The fee refunds seen so far, by id: events may arrive in any order and each lists only the newest ten
+ * (https://docs.stripe.com/api/application_fees/object#application_fee_object-refunds), so none is ever dropped.
+ */
+export function mergeFeeRefunds(previous: unknown, listed: unknown): FeeRefundFact[] {
+  const byId = new Map<string, FeeRefundFact>();
+  for (const list of [previous, listed]) {
+    if (!Array.isArray(list)) continue;
+    for (const r of list as Obj[]) {
+      if (typeof r?.id !== 'string' || typeof r.amount !== 'number' || typeof r.created !== 'number')
+        continue;
+      byId.set(r.id, { id: r.id, amount: r.amount, created: r.created });
+    }
+  }
+  return [...byId.values()].sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * Stripe → PaymentRoute. Each handler runs in the webhook processor's transaction, is stale-checked
  * on the route's last applied PaymentIntent event, and never moves a completed payment back.
  */
 @Injectable()
@@ -115,6 +139,12 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
         128,
       );
       row.failure_message = error?.message ?? null;
+      // https://docs.stripe.com/declines: an issuer decline, as opposed to any other failure (analytics counts both).
+      if (
+        event.type !== 'payment_intent.canceled' &&
+        (error?.code === 'card_declined' || !!error?.decline_code)
+      )
+        row.stripe_details = { ...(row.stripe_details ?? {}), declined: true };
       emit = 'connect.payment.failed';
     }
     await manager.getRepository(PaymentRouteEntity).save(row);
@@ -152,12 +182,26 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
           ? await repo.findOneBy({ id: byMeta, type: PaymentRouteType.Refund })
           : null;
       row ??= await repo.findOneBy({ stripe_object_id: refund.id, type: PaymentRouteType.Refund });
+      // A refund made outside the service (the Dashboard, the API directly) on one of our payments: record it.
+      if (!row && !byMeta) row = await this.recordUnknownRefund(manager, tenantId, refund);
       if (!row || row.tenant_id !== tenantId) continue;
       const before = row.status;
       const after = await this.refunds.applyRefund(row.id, refund, manager);
       if (after && after.status !== before) outcome = 'applied';
     }
     return outcome;
+  }
+
+  private async recordUnknownRefund(
+    manager: EntityManager,
+    tenantId: string,
+    refund: StripeRefund,
+  ): Promise<PaymentRouteEntity | null> {
+    const pi = typeof refund.payment_intent === 'string' ? refund.payment_intent : refund.payment_intent?.id;
+    const charge = typeof refund.charge === 'string' ? refund.charge : refund.charge?.id;
+    if (refund.status === 'failed' || refund.status === 'canceled') return null;
+    const parent = await this.findPayment(manager, tenantId, { pi, charge });
+    return parent ? this.refunds.recordExternalRefund(manager, parent, refund) : null;
   }
 
   async onDisputeOrFee({ manager, event, tenantId }: WebhookHandlerContext): Promise<WebhookHandlerOutcome> {
@@ -171,24 +215,30 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
     if (!row) return 'skipped';
     const isDispute = event.type.startsWith('charge.dispute.');
     const key = isDispute ? 'dispute' : 'application_fee';
+    const previous = row.stripe_details?.[key] as (Obj & { created?: number }) | undefined;
+    if (previous?.created !== undefined && previous.created > event.created) return 'stale';
     const fact = isDispute
       ? {
           id: object.id,
           status: object.status,
           reason: object.reason,
           amount: object.amount,
+          // The dispute's own creation time: analytics counts a dispute in the bucket it was opened in.
+          opened_at: object.created,
           event: event.type,
           created: event.created,
         }
       : {
           id: object.id,
           amount: object.amount,
-          amount_refunded: object.amount_refunded,
+          amount_refunded: Math.max(
+            Number(previous?.amount_refunded ?? 0),
+            Number(object.amount_refunded ?? 0),
+          ),
+          refunds: mergeFeeRefunds(previous?.refunds, (object.refunds as Obj | undefined)?.data),
           event: event.type,
           created: event.created,
         };
-    const previous = row.stripe_details?.[key] as { created?: number } | undefined;
-    if (previous?.created !== undefined && previous.created > event.created) return 'stale';
     row.stripe_details = { ...(row.stripe_details ?? {}), [key]: fact };
     await manager.getRepository(PaymentRouteEntity).save(row);
     if (event.type === 'charge.dispute.created') {

@@ -1,6 +1,11 @@
 import { Module, OnApplicationBootstrap } from '@nestjs/common';
+import { CryptoModule } from '@app/common';
+import { DatabaseModule } from '@app/database';
 import { EventsModule } from '../events/events.module';
+import { JobQueueModule } from '../queue/job-queue.module';
 import { JobQueue } from '../queue/job-queue.service';
+import { StripeModule } from '../stripe/stripe.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { RoutingModule } from '../routing/routing.module';
 import { IdempotencyService } from './idempotency.service';
 import { PaymentsWebhookHandlers } from './payments-webhook.handlers';
@@ -12,9 +17,17 @@ import { RECONCILE_QUEUE, ReconcileJob, RefundReconcileJob, isRefundJob } from '
 import { SPLIT_QUEUE, SplitJob, SplitTransfersService } from './split-transfers.service';
 import { SubscriptionsService } from './subscriptions.service';
 
-/** Payment routing, fees, refunds, subscriptions and our Idempotency-Key (issue 6). */
+/** Payment routing, fees, refunds, subscriptions and our Idempotency-Key. */
 @Module({
-  imports: [RoutingModule, EventsModule],
+  imports: [
+    DatabaseModule,
+    CryptoModule,
+    JobQueueModule,
+    StripeModule,
+    EventsModule,
+    WebhooksModule,
+    RoutingModule,
+  ],
   controllers: [PaymentsController],
   providers: [
     PaymentsService,
@@ -25,7 +38,7 @@ import { SubscriptionsService } from './subscriptions.service';
     IdempotencyService,
     PaymentsWebhookHandlers,
   ],
-  exports: [PaymentsService, RefundsService],
+  exports: [PaymentsService, RefundsService, PaymentsWebhookHandlers],
 })
 export class PaymentsModule implements OnApplicationBootstrap {
   constructor(

@@ -8,9 +8,7 @@ import { Caller, assertTenantAccess, tenantScopeOf } from '@app/auth';
 import {
   ServiceException,
   amountProblem,
-  cursorTimestampSql,
-  decodeKeysetCursor,
-  encodeKeysetCursor,
+  keysetPage,
   isKnownCurrency,
   ErrorCode,
   fieldError,
@@ -99,7 +97,7 @@ export class PaymentsService {
   }
 
   /**
-   * Routes a payment (issue 6): a `pending` route first, then the PaymentIntent under a key derived from the
+   * Routes a payment: a `pending` route first, then the PaymentIntent under a key derived from the
    * route, so no retry of ours (or of the reconcile job) can create a second one. `unknown` while Stripe's
    * answer is missing (unreachable after the request may have gone out).
    */
@@ -491,7 +489,7 @@ export class PaymentsService {
   }
 
   private async fail(route: PaymentRouteEntity, attempt: Refused): Promise<void> {
-    await this.records.markFailed(route.id, attempt.failureCode, attempt.error.message);
+    await this.records.markFailed(route.id, attempt.failureCode, attempt.error.message, attempt.declined);
     this.count(route, attempt.declined ? 'declined' : 'failed');
   }
 
@@ -517,6 +515,12 @@ export class PaymentsService {
         row.stripe_status = pi.status;
         changes.status = row.status;
         changes.stripe_status = row.stripe_status;
+      }
+      // The charge is known as soon as Stripe answers: application_fee.* and dispute events name only the charge.
+      const charge = typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
+      if (charge && row.stripe_object_id === null) {
+        row.stripe_object_id = charge;
+        changes.stripe_object_id = charge;
       }
       // One UPDATE of the row locked above (TypeORM still bumps version and updated_at); save() would SELECT it
       // again first to diff it, one more round trip on the payment hot path.
@@ -551,28 +555,11 @@ export class PaymentsService {
     if (q.type) qb.andWhere('p.type = :type', { type: q.type });
     if (q.created_gte) qb.andWhere('p.created_at >= :gte', { gte: new Date(q.created_gte) });
     if (q.created_lt) qb.andWhere('p.created_at < :lt', { lt: new Date(q.created_lt) });
-    if (q.cursor) {
-      const c = decodeKeysetCursor(q.cursor);
-      // The cursor keeps PostgreSQL's microseconds: a JS Date (milliseconds) would skip or repeat rows.
-      qb.andWhere('(p.created_at, p.id) < (CAST(:cAt AS timestamptz), CAST(:cId AS uuid))', {
-        cAt: c.at,
-        cId: c.id,
-      });
-    }
-    qb.addSelect(cursorTimestampSql('p.created_at'), 'p_cursor_at');
-    const { entities, raw } = await qb
-      .orderBy('p.created_at', 'DESC')
-      .addOrderBy('p.id', 'DESC')
-      .limit(limit + 1)
-      .getRawAndEntities<{ p_id: string; p_cursor_at: string }>();
-    const hasMore = entities.length > limit;
-    const page = entities.slice(0, limit);
-    const last = page[page.length - 1];
-    const lastRaw = last ? raw.find((r) => r.p_id === last.id) : undefined;
+    const page = await keysetPage(qb, { column: 'created_at', limit, cursor: q.cursor });
     return {
-      data: page.map((r) => PaymentRouteDto.from(r)),
-      has_more: hasMore,
-      next_cursor: hasMore && last && lastRaw ? encodeKeysetCursor(lastRaw.p_cursor_at, last.id) : null,
+      data: page.rows.map((r) => PaymentRouteDto.from(r)),
+      has_more: page.has_more,
+      next_cursor: page.next_cursor,
     };
   }
 }

@@ -12,6 +12,7 @@ import { StripeGateway, StripeRefund } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
 import { CreateRefundDto, PaymentRouteDto } from './dto/payment.dto';
+import { routeStatusForRefund } from './refund-status';
 import { RouteOutcome, RouteRecords, eventData } from './route-records.service';
 import { SplitTransfersService } from './split-transfers.service';
 import { RECONCILE_QUEUE, RefundReconcileJob, refundParams } from './stripe-params';
@@ -20,6 +21,28 @@ type RefundAttempt =
   | { kind: 'created'; refund: StripeRefund }
   | { kind: 'unknown'; error: ServiceException }
   | { kind: 'refused'; error: ServiceException };
+
+/** A pending refund route of `parent` (our refund, or one Stripe made that we record). */
+function refundRouteOf(
+  parent: PaymentRouteEntity,
+  r: Pick<PaymentRouteEntity, 'id' | 'amount' | 'stripe_idempotency_key' | 'metadata'> & {
+    stripe_object_id?: string;
+  },
+): Partial<PaymentRouteEntity> {
+  return {
+    tenant_id: parent.tenant_id,
+    stripe_account_id: parent.stripe_account_id,
+    type: PaymentRouteType.Refund,
+    status: PaymentRouteStatus.Pending,
+    charge_type: parent.charge_type,
+    fee: 0,
+    currency: parent.currency,
+    parent_id: parent.id,
+    stripe_payment_intent_id: parent.stripe_payment_intent_id,
+    stripe_details: {},
+    ...r,
+  };
+}
 
 /** Refunds of routed payments (https://docs.stripe.com/api/refunds/create), each a `refund` route of its own. */
 @Injectable()
@@ -68,22 +91,14 @@ export class RefundsService {
       if (amount > refundable)
         throw fieldError('amount', `amount exceeds the refundable rest of ${refundable}`);
       const id = randomUUID();
-      const route = manager.getRepository(PaymentRouteEntity).create({
-        id,
-        tenant_id: parent.tenant_id,
-        stripe_account_id: parent.stripe_account_id,
-        type: PaymentRouteType.Refund,
-        status: PaymentRouteStatus.Pending,
-        charge_type: parent.charge_type,
-        amount,
-        fee: 0,
-        currency: parent.currency,
-        parent_id: parent.id,
-        stripe_payment_intent_id: parent.stripe_payment_intent_id,
-        stripe_idempotency_key: `route:${id}:refund`,
-        metadata: dto.metadata ?? {},
-        stripe_details: {},
-      });
+      const route = manager.getRepository(PaymentRouteEntity).create(
+        refundRouteOf(parent, {
+          id,
+          amount,
+          stripe_idempotency_key: `route:${id}:refund`,
+          metadata: dto.metadata ?? {},
+        }),
+      );
       await manager
         .getRepository(PaymentRouteEntity)
         .insert(route as QueryDeepPartialEntity<PaymentRouteEntity>);
@@ -162,6 +177,33 @@ export class RefundsService {
     }
   }
 
+  /**
+   * The refund route of a Refund made outside the service (Dashboard, API) on one of our payments, pending until
+   * applyRefund writes its state. Idempotent on the Refund's id (the unique stripe_object_id).
+   */
+  async recordExternalRefund(
+    manager: EntityManager,
+    parent: PaymentRouteEntity,
+    refund: StripeRefund,
+  ): Promise<PaymentRouteEntity | null> {
+    const repo = manager.getRepository(PaymentRouteEntity);
+    await repo
+      .createQueryBuilder()
+      .insert()
+      .values(
+        refundRouteOf(parent, {
+          id: randomUUID(),
+          amount: refund.amount,
+          stripe_object_id: refund.id,
+          stripe_idempotency_key: `stripe:${refund.id}`,
+          metadata: { recorded_from: 'stripe' },
+        }) as QueryDeepPartialEntity<PaymentRouteEntity>,
+      )
+      .orIgnore()
+      .execute();
+    return repo.findOneBy({ stripe_object_id: refund.id, type: PaymentRouteType.Refund });
+  }
+
   /** Writes a Refund's state onto its route; emits connect.refund.completed/failed once, on the transition. */
   async applyRefund(
     routeId: string,
@@ -175,14 +217,8 @@ export class RefundsService {
       if (!row) return null;
       row.stripe_object_id = refund.id;
       row.stripe_status = refund.status;
-      const next =
-        refund.status === 'succeeded'
-          ? PaymentRouteStatus.Completed
-          : refund.status === 'failed'
-            ? PaymentRouteStatus.Failed
-            : refund.status === 'canceled'
-              ? PaymentRouteStatus.Canceled
-              : row.status;
+      const implied = routeStatusForRefund(refund.status);
+      const next = implied === PaymentRouteStatus.Pending ? row.status : implied;
       const terminal = [PaymentRouteStatus.Completed, PaymentRouteStatus.Failed, PaymentRouteStatus.Canceled];
       const transition = next !== row.status && !terminal.includes(row.status);
       if (transition) row.status = next;

@@ -14,7 +14,12 @@ export class RouteRecords {
   ) {}
 
   /** Marks a route failed once (never a completed one) and emits its failure event in the same transaction. */
-  async markFailed(id: string, code: string, message: string): Promise<PaymentRouteEntity | null> {
+  async markFailed(
+    id: string,
+    code: string,
+    message: string,
+    declined = false,
+  ): Promise<PaymentRouteEntity | null> {
     return this.dataSource.transaction(async (manager) => {
       const row = await manager
         .getRepository(PaymentRouteEntity)
@@ -24,6 +29,8 @@ export class RouteRecords {
       row.status = PaymentRouteStatus.Failed;
       row.failure_code = code.slice(0, 128);
       row.failure_message = message;
+      // A card decline, as analytics tells it apart from other failures: https://docs.stripe.com/declines
+      if (declined) row.stripe_details = { ...(row.stripe_details ?? {}), declined: true };
       await manager.getRepository(PaymentRouteEntity).save(row);
       await this.events.emit(manager, {
         type: row.type === PaymentRouteType.Refund ? 'connect.refund.failed' : 'connect.payment.failed',

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { DataSource } from 'typeorm';
 import { Caller, assertTenantAccess } from '@app/auth';
-import { ServiceException, ErrorCode, fieldError } from '@app/common';
+import { ServiceException, ErrorCode, fieldError, isUuid } from '@app/common';
 import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import { StripeGateway, StripeSubscription, StripeSubscriptionCreateParams } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
@@ -112,7 +112,7 @@ export class SubscriptionsService {
     const repo = this.dataSource.getRepository(PaymentRouteEntity);
     const route = id.startsWith('sub_')
       ? await repo.findOneBy({ stripe_object_id: id, type: PaymentRouteType.Subscription })
-      : /^[0-9a-f-]{36}$/i.test(id)
+      : isUuid(id)
         ? await repo.findOneBy({ id, type: PaymentRouteType.Subscription })
         : null;
     if (!route || !route.stripe_object_id)

@@ -4,6 +4,8 @@ import PgBoss from 'pg-boss';
 import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { inSpan, SpanKind, withTraceContext } from '../tracing/trace-context';
+import { jobQueueReading, QueueCount, waitingJobsSql } from './job-queue-metrics';
 
 export const JOB_QUEUE_OPTIONS = Symbol('JOB_QUEUE_OPTIONS');
 
@@ -27,7 +29,7 @@ export interface QueueDefinition {
 export type JobHandler<T> = (job: { id: string; data: T; retryCount: number }) => Promise<void>;
 
 /**
- * The PostgreSQL job queue (pg-boss; DESIGN §3): transactional enqueue, retries with backoff, dead letters, and
+ * The PostgreSQL job queue (pg-boss): transactional enqueue, retries with backoff, dead letters, and
  * any number of workers across replicas (pg-boss fetches with SKIP LOCKED). It runs on TypeORM's own pool, so
  * the embedded database and DATABASE_URL work alike and no second pool is opened.
  */
@@ -37,6 +39,7 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
   private boss!: PgBoss;
   private readonly defined = new Set<string>();
   private readonly workerIds = new Map<string, string[]>();
+  private releaseReading?: () => void;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -55,9 +58,12 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
     });
     this.boss.on('error', (err: Error) => this.logger.warn(`pg-boss: ${err.message}`));
     await this.boss.start();
+    const sql = waitingJobsSql(this.options.schema);
+    this.releaseReading = jobQueueReading.use(async () => (await pool.query<QueueCount>(sql)).rows);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.releaseReading?.();
     // graceful: let active jobs finish (up to the timeout) before the pool closes. The pool is TypeORM's.
     await this.boss
       ?.stop({ graceful: true, close: false, timeout: 10_000, wait: true })
@@ -102,7 +108,8 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
         executeSql: async (text, values) => ({ rows: (await manager.query(text, values)) as unknown[] }),
       };
     }
-    return this.boss.send(name, data, sendOptions);
+    // The sender's trace context rides in the job (W3C `traceparent`), so the worker's span continues its trace.
+    return this.boss.send(name, withTraceContext(data), sendOptions);
   }
 
   /**
@@ -151,7 +158,19 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
           // One job at a time within a batch; a failing job throws so pg-boss retries it (then dead-letters it).
           for (const job of jobs) {
             try {
-              await handler({ id: job.id, data: job.data, retryCount: job.retryCount });
+              await inSpan(
+                `job ${name}`,
+                {
+                  kind: SpanKind.CONSUMER,
+                  carrier: job.data as object,
+                  attributes: {
+                    'messaging.system': 'pg-boss',
+                    'messaging.destination.name': name,
+                    'messaging.message.id': job.id,
+                  },
+                },
+                () => handler({ id: job.id, data: job.data, retryCount: job.retryCount }),
+              );
             } catch (err) {
               // pg-boss records the failure on the job row; say it in the log too, so a failing handler is visible.
               this.logger.warn(

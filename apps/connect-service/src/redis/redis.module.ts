@@ -1,4 +1,4 @@
-import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { CacheModule, CacheModuleOptions } from '@nestjs/cache-manager';
 import { ConfigType } from '@nestjs/config';
 import { KeyvAdapter } from 'cache-manager';
@@ -12,28 +12,6 @@ export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 
 const logger = new Logger('Redis');
 
-@Global()
-@Module({
-  imports: [
-    CacheModule.registerAsync({
-      isGlobal: true,
-      inject: [REDIS_CLIENT, redisConfig.KEY],
-      useFactory: (client: Redis | null, cfg: ConfigType<typeof redisConfig>): CacheModuleOptions => {
-        const ttl = cfg.ttlSeconds * 1000;
-        if (!client) return { ttl };
-        // cache-manager 7 speaks Keyv; the ioredis-yet store speaks the cache-manager 5 store API, hence the
-        // adapter. Its typings still name cache-manager 5's Store, so the runtime-compatible store is cast.
-        const store = redisInsStore(client, { ttl }) as unknown as ConstructorParameters<
-          typeof KeyvAdapter
-        >[0];
-        return { ttl, stores: [new Keyv({ store: new KeyvAdapter(store), namespace: 'connect' })] };
-      },
-    }),
-  ],
-})
-class CacheWiringModule {}
-
-@Global()
 @Module({
   providers: [
     {
@@ -48,7 +26,7 @@ class CacheWiringModule {}
         }
         logger.log('Cache and rate limits: Redis from REDIS_URL');
         const client = new Redis(cfg.url, {
-          // Redis is an accelerator (DESIGN §1): fail fast instead of queueing commands forever when it is down.
+          // Redis only speeds things up (PostgreSQL holds the truth): fail fast instead of queueing commands forever when it is down.
           maxRetriesPerRequest: 1,
           enableOfflineQueue: false,
           lazyConnect: false,
@@ -62,8 +40,30 @@ class CacheWiringModule {}
 })
 class RedisClientModule {}
 
-@Global()
-@Module({ imports: [RedisClientModule, CacheWiringModule], exports: [RedisClientModule] })
+/**
+ * The shared Redis client (REDIS_CLIENT, null without REDIS_URL) and the cache (CACHE_MANAGER, Redis or in-process):
+ * features that cache, and the rate limits, import RedisModule.
+ */
+@Module({
+  imports: [
+    RedisClientModule,
+    CacheModule.registerAsync({
+      imports: [RedisClientModule],
+      inject: [REDIS_CLIENT, redisConfig.KEY],
+      useFactory: (client: Redis | null, cfg: ConfigType<typeof redisConfig>): CacheModuleOptions => {
+        const ttl = cfg.ttlSeconds * 1000;
+        if (!client) return { ttl };
+        // cache-manager 7 speaks Keyv; the ioredis-yet store speaks the cache-manager 5 store API, hence the
+        // adapter. Its typings still name cache-manager 5's Store, so the runtime-compatible store is cast.
+        const store = redisInsStore(client, { ttl }) as unknown as ConstructorParameters<
+          typeof KeyvAdapter
+        >[0];
+        return { ttl, stores: [new Keyv({ store: new KeyvAdapter(store), namespace: 'connect' })] };
+      },
+    }),
+  ],
+  exports: [RedisClientModule, CacheModule],
+})
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly client: Redis | null) {}
 

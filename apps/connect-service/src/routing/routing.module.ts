@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DatabaseModule } from '@app/database';
 import { AuditModule } from '../audit/audit.module';
 import { EventsModule } from '../events/events.module';
 import { RoutingController } from './routing.controller';
@@ -6,7 +7,7 @@ import { RoutingService } from './routing.service';
 
 /** Routing rule sets and their evaluation; PaymentsModule asks it for the active version. */
 @Module({
-  imports: [EventsModule, AuditModule],
+  imports: [DatabaseModule, EventsModule, AuditModule],
   controllers: [RoutingController],
   providers: [RoutingService],
   exports: [RoutingService],

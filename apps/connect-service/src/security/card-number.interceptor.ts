@@ -8,7 +8,7 @@ import { inspectBody, MAX_BODY_DEPTH } from './card-number.util';
 const SKIPPED_ROUTES = new Set(['POST /connect/webhooks']);
 
 /**
- * We never handle card numbers (PCI scope, issue 7 "Masking"): a request whose JSON body or query holds a
+ * We never handle card numbers (that would put the service in PCI scope): a request whose JSON body or query holds a
  * Luhn-valid 13–19 digit number anywhere is refused with ValidationFailed naming the field, before pipes or handlers
  * see it. The value is never echoed or logged. The same walk refuses bodies nested deeper than MAX_BODY_DEPTH
  * (MalformedRequest), which would overflow the validation pipe's recursion. Runs after the guards, so unauthenticated

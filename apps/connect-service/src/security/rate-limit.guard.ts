@@ -33,7 +33,7 @@ function ownString(container: unknown, key: string): string | undefined {
 }
 
 /**
- * Rate limits on @nestjs/throttler (issue 7). Runs after the auth guards (it is provided after AuthModule), so
+ * Rate limits on @nestjs/throttler. Runs after the auth guards (it is provided after AuthModule), so
  * authenticated routes are counted per verified caller (API key id or JWT `sub`) and per tenant, never per a
  * claim an attacker could forge to drain someone else's budget; `@Public()` routes (webhooks, OAuth callback)
  * get a per-IP budget instead. Budgets span all routes of the service. Over budget: 429 RateLimited with

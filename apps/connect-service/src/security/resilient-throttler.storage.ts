@@ -4,7 +4,7 @@ import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-st
 
 /**
  * Redis-backed rate-limit counters that fall back to in-process counters while Redis fails: Redis is an
- * accelerator (DESIGN §1), so its outage may loosen limits (per replica instead of shared) but never turns
+ * accelerator, so its outage may loosen limits (per replica instead of shared) but never turns
  * requests into 500s.
  */
 export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {

@@ -17,7 +17,7 @@ export interface RetentionResult {
 }
 
 /**
- * Data retention (issue 7): once a day (RETENTION_CRON), on the job queue so one replica runs it, purges
+ * Data retention: once a day (RETENTION_CRON), on the job queue so one replica runs it, purges
  * - webhook payloads older than RETENTION_WEBHOOK_PAYLOAD_DAYS: the payload becomes `{}` but the row and its
  *   `stripe_event_id` stay, so a late duplicate delivery still stops at the unique key; events still to be
  *   processed (received, failed) keep their payload;

@@ -5,7 +5,10 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import Redis from 'ioredis';
 import { rateLimitConfig } from '@app/config';
-import { REDIS_CLIENT } from '../redis/redis.module';
+import { CryptoModule } from '@app/common';
+import { DatabaseModule } from '@app/database';
+import { JobQueueModule } from '../queue/job-queue.module';
+import { REDIS_CLIENT, RedisModule } from '../redis/redis.module';
 import { CardNumberInterceptor } from './card-number.interceptor';
 import { RATE_LIMITERS, RateLimitGuard } from './rate-limit.guard';
 import { ResilientThrottlerStorage } from './resilient-throttler.storage';
@@ -18,7 +21,11 @@ import { SecretsReencryptService } from './secrets-reencrypt.service';
  */
 @Module({
   imports: [
+    DatabaseModule,
+    CryptoModule,
+    JobQueueModule,
     ThrottlerModule.forRootAsync({
+      imports: [RedisModule],
       inject: [rateLimitConfig.KEY, REDIS_CLIENT],
       useFactory: (cfg: ConfigType<typeof rateLimitConfig>, redis: Redis | null) => {
         const ttl = cfg.windowSeconds * 1000;

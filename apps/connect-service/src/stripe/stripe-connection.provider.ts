@@ -8,7 +8,7 @@ import { startStripeEmulator } from '@app/stripe-emulator';
 export const EMULATOR_SECRET_KEY = 'sk_test_emulator';
 
 /**
- * STRIPE_CONNECTION for the service (DESIGN §4): STRIPE_SECRET_KEY (+ STRIPE_API_BASE) when set; otherwise,
+ * STRIPE_CONNECTION for the service: STRIPE_SECRET_KEY (+ STRIPE_API_BASE) when set; otherwise,
  * outside production, the bundled emulator started in this process on STRIPE_EMULATOR_PORT (0 = ephemeral,
  * for tests) and closed with the application. Production without a key refuses to boot.
  */

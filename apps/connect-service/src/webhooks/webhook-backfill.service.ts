@@ -51,7 +51,7 @@ export class WebhookBackfillService {
     if (fields.length)
       throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', { fields });
 
-    // Deauthorized accounts cannot be read any more (STRIPE.md §3): skip them.
+    // Stripe refuses to read a deauthorized account (https://docs.stripe.com/connect/oauth-reference#post-deauthorize): skip them.
     const accounts: Array<{ stripe_account_id: string }> = await this.dataSource.query(
       `SELECT stripe_account_id FROM connect_accounts WHERE disconnected_at IS NULL ORDER BY created_at`,
     );

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { StripeEvent } from '@app/stripe-gateway';
+import { inSpan } from '../tracing/trace-context';
 
 /** applied: state changed; stale: older than what is applied (or a repeat); skipped: nothing to do for it. */
 export type WebhookHandlerOutcome = 'applied' | 'stale' | 'skipped';
@@ -55,7 +56,11 @@ export class WebhookHandlerRegistry {
     if (!handlers?.length) return null;
     let outcome: WebhookHandlerOutcome = 'skipped';
     for (const handler of handlers) {
-      const result = await handler(ctx);
+      const result = await inSpan(
+        `webhook handler ${ctx.event.type}`,
+        { attributes: { 'stripe.event_id': ctx.event.id, 'stripe.event_type': ctx.event.type } },
+        () => handler(ctx),
+      );
       if (PRECEDENCE[result] > PRECEDENCE[outcome]) outcome = result;
     }
     return outcome;

@@ -1,19 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ServiceException, cursorTimestampSql, decodeKeysetCursor, pageOf, ErrorCode } from '@app/common';
+import { ServiceException, keysetPage, ErrorCode, isUuid } from '@app/common';
 import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventStatus } from '@app/database';
 import type { StripeEvent } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
+import { annotateActiveSpan, traceCarrierJson } from '../tracing/trace-context';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const WEBHOOK_PROCESS_QUEUE = 'stripe-webhook.process';
 
 export interface WebhookProcessJob {
   inboxId: string;
+  /** The intake request's W3C trace context, when tracing is on: processing continues the same trace. */
+  traceparent?: string;
 }
 
 export interface InboxAcceptResult {
@@ -68,6 +69,7 @@ export class WebhookInboxService {
     source: StripeWebhookEventSource,
   ): Promise<InboxAcceptResult> {
     const modeMatches = event.livemode === this.secrets.livemode;
+    annotateActiveSpan({ 'stripe.event_id': event.id, 'stripe.event_type': event.type });
     const params = [
       event.id,
       event.type,
@@ -87,8 +89,12 @@ export class WebhookInboxService {
       inboxId = rows[0]?.id ?? null;
       if (inboxId) this.metrics.events.inc({ type: event.type, outcome: 'livemode_mismatch' });
     } else {
-      // One statement: the inbox row and its processing job commit together (a duplicate inserts neither).
-      const rows: Array<{ id: string }> = await this.dataSource.query(this.acceptSql(), params);
+      // One statement: the inbox row and its processing job commit together (a duplicate inserts neither). The
+      // job's data carries the intake's trace context ($11, '{}' when tracing is off).
+      const rows: Array<{ id: string }> = await this.dataSource.query(this.acceptSql(), [
+        ...params,
+        traceCarrierJson(),
+      ]);
       inboxId = rows[0]?.id ?? null;
       // Committed: wake this replica's idle worker now instead of at its next poll.
       if (inboxId) this.jobs.notify(WEBHOOK_PROCESS_QUEUE);
@@ -100,7 +106,7 @@ export class WebhookInboxService {
   /** INSERT_SQL plus the job of the inserted row, as one statement (built once: the queue schema is fixed). */
   private acceptSql(): string {
     this.acceptStatement ??= `WITH inbox AS (${INSERT_SQL}),
-      job AS (${this.jobs.insertJobsFromSql(WEBHOOK_PROCESS_QUEUE, 'inbox', "jsonb_build_object('inboxId', inbox.id)")})
+      job AS (${this.jobs.insertJobsFromSql(WEBHOOK_PROCESS_QUEUE, 'inbox', "jsonb_build_object('inboxId', inbox.id) || $11::jsonb")})
       SELECT id FROM inbox`;
     return this.acceptStatement;
   }
@@ -154,10 +160,7 @@ export class WebhookInboxService {
         'e.source',
         'e.received_at',
         'e.processed_at',
-      ])
-      .orderBy('e.received_at', 'DESC')
-      .addOrderBy('e.id', 'DESC')
-      .limit(filter.limit + 1);
+      ]);
     if (filter.tenantScope !== null) {
       if (filter.tenantId !== undefined && filter.tenantId !== filter.tenantScope) {
         throw new ServiceException(ErrorCode.Forbidden, 'The caller cannot act for this tenant');
@@ -170,19 +173,7 @@ export class WebhookInboxService {
     if (filter.type) qb.andWhere('e.type = :type', { type: filter.type });
     if (filter.createdGte) qb.andWhere('e.received_at >= :gte', { gte: filter.createdGte });
     if (filter.createdLte) qb.andWhere('e.received_at <= :lte', { lte: filter.createdLte });
-    if (filter.cursor) {
-      const c = decodeKeysetCursor(filter.cursor);
-      qb.andWhere('(e.received_at, e.id) < (CAST(:at AS timestamptz), CAST(:cid AS uuid))', {
-        at: c.at,
-        cid: c.id,
-      });
-    }
-    // received_at has microseconds: the cursor carries them as text (a JS Date would skip same-millisecond rows).
-    qb.addSelect(cursorTimestampSql('e.received_at'), 'e_cursor_at');
-    const { entities, raw } = await qb.getRawAndEntities<{ e_id: string; e_cursor_at: string }>();
-    const cursorAt = new Map(raw.map((r) => [r.e_id, r.e_cursor_at]));
-    const page = pageOf(entities, filter.limit, (row) => cursorAt.get(row.id) ?? row.received_at);
-    return { rows: page.rows, has_more: page.has_more, next_cursor: page.next_cursor };
+    return keysetPage(qb, { column: 'received_at', limit: filter.limit, cursor: filter.cursor });
   }
 
   /** Rows of other tenants, and unattributed rows for tenant-scoped callers, answer like missing rows. */
@@ -193,7 +184,7 @@ export class WebhookInboxService {
     lock: boolean,
   ): Promise<StripeWebhookEventEntity> {
     // Operators may use either the inbox id or Stripe's event id (what Stripe's dashboard shows).
-    const where = UUID.test(id) ? { id } : id.startsWith('evt_') ? { stripe_event_id: id } : null;
+    const where = isUuid(id) ? { id } : id.startsWith('evt_') ? { stripe_event_id: id } : null;
     const row = where
       ? await manager.findOne(StripeWebhookEventEntity, {
           where,

@@ -1,17 +1,20 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Counter, Gauge, Histogram, register } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { metric } from '@app/common';
+import { ScrapeReading, scrapeGauge } from '../metrics/scrape-reading';
 
-/** Several apps share prom-client's default registry in one process (tests): reuse a metric once registered. */
-function getOrCreate<T>(name: string, create: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
+interface InboxReading {
+  /** Rows per status, for the statuses that need an operator's eye (never the unbounded processed/ignored). */
+  counts: Array<{ status: string; count: number }>;
+  /** Age of the oldest event still waiting (received or failed), 0 when none waits. */
+  oldestWaitingSeconds: number;
 }
 
-type BacklogCounter = () => Promise<Array<{ status: string; count: number }>>;
+/** The statuses counted at scrape time: each is a small set, read through the (status, received_at) index. */
+const WATCHED_STATUSES = ['received', 'failed', 'dead', 'unmatched'] as const;
 
-/** The backlog gauge asks the newest live app's database (one per process in production). */
-let backlogSource: BacklogCounter | null = null;
+const inboxReading = new ScrapeReading<InboxReading>('webhook_inbox');
 
 /**
  * Webhook metrics on prom-client's default registry (served by GET /metrics). Outcome label values:
@@ -19,75 +22,79 @@ let backlogSource: BacklogCounter | null = null;
  */
 @Injectable()
 export class WebhookMetrics implements OnModuleInit, OnModuleDestroy {
-  readonly events = getOrCreate(
-    'stripe_webhook_events_total',
-    () =>
-      new Counter({
-        name: 'stripe_webhook_events_total',
-        help: 'Stripe webhook events by type and outcome (intake duplicates and processing outcomes)',
-        labelNames: ['type', 'outcome'] as const,
-      }),
-  );
+  readonly events = metric.counter({
+    name: 'stripe_webhook_events_total',
+    help: 'Stripe webhook events by type and outcome (intake duplicates and processing outcomes)',
+    labelNames: ['type', 'outcome'] as const,
+  });
 
-  readonly signatureFailures = getOrCreate(
-    'stripe_webhook_signature_failures_total',
-    () =>
-      new Counter({
-        name: 'stripe_webhook_signature_failures_total',
-        help: 'Webhook deliveries refused with CONNECT_004, by reason',
-        labelNames: ['reason'] as const,
-      }),
-  );
+  readonly signatureFailures = metric.counter({
+    name: 'stripe_webhook_signature_failures_total',
+    help: 'Webhook deliveries refused with CONNECT_004, by reason',
+    labelNames: ['reason'] as const,
+  });
 
-  readonly lag = getOrCreate(
-    'stripe_webhook_processing_lag_seconds',
-    () =>
-      new Histogram({
-        name: 'stripe_webhook_processing_lag_seconds',
-        help: 'Time from an event entering the inbox to its first successful processing',
-        labelNames: ['type'] as const,
-        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
-      }),
-  );
+  readonly lag = metric.histogram({
+    name: 'stripe_webhook_processing_lag_seconds',
+    help: 'Time from an event entering the inbox to its first successful processing',
+    labelNames: ['type'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
+  });
 
-  readonly backlog = getOrCreate(
-    'stripe_webhook_inbox_backlog',
-    () =>
-      new Gauge({
-        name: 'stripe_webhook_inbox_backlog',
-        help: 'Inbox events waiting to be processed (received) or retried (failed)',
-        labelNames: ['status'] as const,
-        async collect() {
-          if (!backlogSource) return;
-          try {
-            const rows = await backlogSource();
-            this.reset();
-            this.set({ status: 'received' }, 0);
-            this.set({ status: 'failed' }, 0);
-            for (const r of rows) this.set({ status: r.status }, r.count);
-          } catch {
-            // Database down: keep the last value; /metrics must still answer.
-          }
-        },
-      }),
-  );
+  readonly backlog = scrapeGauge({
+    name: 'stripe_webhook_inbox_backlog',
+    help: 'Inbox events waiting to be processed (received) or retried (failed)',
+    labelNames: ['status'] as const,
+    reading: inboxReading,
+    values: (r) =>
+      (['received', 'failed'] as const).map((status) => ({
+        labels: { status },
+        value: r.counts.find((c) => c.status === status)?.count ?? 0,
+      })),
+  });
 
-  private readonly counter: BacklogCounter;
+  readonly inbox = scrapeGauge({
+    name: 'stripe_webhook_inbox_events',
+    help: `Inbox events by status, for the statuses an operator watches (${WATCHED_STATUSES.join(', ')}); dead = every retry failed`,
+    labelNames: ['status'] as const,
+    reading: inboxReading,
+    values: (r) =>
+      WATCHED_STATUSES.map((status) => ({
+        labels: { status },
+        value: r.counts.find((c) => c.status === status)?.count ?? 0,
+      })),
+  });
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
-    this.counter = async () => {
-      const rows: Array<{ status: string; count: string }> = await dataSource.query(
-        `SELECT status, count(*)::text AS count FROM stripe_webhook_events WHERE status IN ('received', 'failed') GROUP BY status`,
-      );
-      return rows.map((r) => ({ status: r.status, count: Number(r.count) }));
-    };
-  }
+  readonly oldestWaiting = scrapeGauge({
+    name: 'stripe_webhook_inbox_oldest_waiting_seconds',
+    help: 'Age of the oldest inbox event still waiting to be processed or retried (0 when none waits)',
+    reading: inboxReading,
+    values: (r) => [{ value: r.oldestWaitingSeconds }],
+  });
+
+  private release: (() => void) | null = null;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   onModuleInit(): void {
-    backlogSource = this.counter;
+    this.release = inboxReading.use(async () => {
+      // One grouped COUNT over the watched statuses (index on status, received_at), min() for the waiting age.
+      const rows: Array<{ status: string; count: string; oldest: string | null }> =
+        await this.dataSource.query(
+          `SELECT status, count(*)::text AS count,
+                extract(epoch FROM now() - min(received_at))::text AS oldest
+           FROM stripe_webhook_events WHERE status = ANY($1::stripe_webhook_event_status[]) GROUP BY status`,
+          [WATCHED_STATUSES],
+        );
+      const waiting = rows.filter((r) => r.status === 'received' || r.status === 'failed');
+      return {
+        counts: rows.map((r) => ({ status: r.status, count: Number(r.count) })),
+        oldestWaitingSeconds: Math.max(0, ...waiting.map((r) => Number(r.oldest ?? 0))),
+      };
+    });
   }
 
   onModuleDestroy(): void {
-    if (backlogSource === this.counter) backlogSource = null;
+    this.release?.();
   }
 }

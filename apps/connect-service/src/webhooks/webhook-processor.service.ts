@@ -55,7 +55,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
     await this.jobs.work<WebhookProcessJob>(
       WEBHOOK_PROCESS_QUEUE,
       // 8, not 4: processing is round-trip bound (7 per event), so more workers drain faster (149 -> 208 events/s
-      // in the issue 8 benchmark) without slowing the intake. Each holds a pool connection only while it processes.
+      // in the benchmark, BENCHMARKS.md) without slowing the intake. Each holds a pool connection only while it processes.
       { concurrency: 8, batchSize: 1 },
       async (job) => {
         await this.process(job.data.inboxId);

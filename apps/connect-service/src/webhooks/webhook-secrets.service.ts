@@ -6,7 +6,7 @@ import { STRIPE_CONNECTION, StripeConnection, StripeGateway } from '@app/stripe-
 /**
  * The `whsec_` secrets the intake accepts: STRIPE_WEBHOOK_SECRET (account endpoint) and
  * STRIPE_CONNECT_WEBHOOK_SECRET (Connect endpoint), each a list for rotation, plus the secrets of endpoints this
- * process registered itself with the emulator. Each endpoint signs with its own secret (STRIPE.md §8.2).
+ * process registered itself with the emulator. Each endpoint signs with its own secret (https://docs.stripe.com/webhooks#verify-events).
  */
 @Injectable()
 export class WebhookSecrets {

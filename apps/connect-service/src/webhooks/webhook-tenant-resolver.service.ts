@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { tenantHintsOf } from './tenant-hints';
 
 /**
- * Which tenant an event concerns (the seed's `handleWebhook(tenantId, event)`): a connected account's event by its
+ * Which tenant an event concerns (the spec's `handleWebhook(tenantId, event)`): a connected account's event by its
  * `account`; a platform event through the object it concerns (our metadata, the destination account, or the
  * PaymentRoute of its PaymentIntent). Null: no tenant owns it (the event is kept as `unmatched`).
  */

@@ -1,4 +1,8 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { DatabaseModule } from '@app/database';
+import { EventsModule } from '../events/events.module';
+import { JobQueueModule } from '../queue/job-queue.module';
+import { StripeModule } from '../stripe/stripe.module';
 import { WebhookBackfillService } from './webhook-backfill.service';
 import { WebhookHandlerRegistry } from './webhook-handler.registry';
 import { WebhookInboxService } from './webhook-inbox.service';
@@ -10,10 +14,10 @@ import { WebhooksController } from './webhooks.controller';
 
 /**
  * Stripe webhook intake (verify, store in the inbox, enqueue) and processing (tenant, handlers, exactly once).
- * Global so feature modules inject `WebhookHandlerRegistry` and register their handlers in `onModuleInit`.
+ * Feature modules import it to inject `WebhookHandlerRegistry` and register their handlers in `onModuleInit`.
  */
-@Global()
 @Module({
+  imports: [DatabaseModule, JobQueueModule, StripeModule, EventsModule],
   controllers: [WebhooksController],
   providers: [
     WebhookSecrets,

@@ -178,8 +178,10 @@ export function registerControlRoutes(app: FastifyInstance, holder: StateHolder)
   });
 
   app.post('/_emulator/webhooks/resume', async (req) => {
-    const order = bodyOf(req.body).order === 'reverse' ? 'reverse' : 'fifo';
-    const delivered = await holder.state.webhooks.resume(order);
+    const body = bodyOf(req.body);
+    if (body.discard === true)
+      return { ok: true, delivered: 0, discarded: await holder.state.webhooks.resume('discard') };
+    const delivered = await holder.state.webhooks.resume(body.order === 'reverse' ? 'reverse' : 'fifo');
     return { ok: true, delivered };
   });
 

@@ -2,7 +2,7 @@ import { newId, nowSeconds } from '../ids';
 import { isRecord, mergeMetadata, Params } from '../params';
 import { StripeObject } from '../store';
 
-/** Shapes follow fixtures3.json.gz `resources.account` (API 2023-08-16) and STRIPE.md §5. */
+/** Shapes follow Stripe's Account object, API 2023-08-16 (https://docs.stripe.com/api/accounts/object). */
 
 export type VerificationAction = 'complete' | 'restrict' | 'reject' | 'require_more';
 

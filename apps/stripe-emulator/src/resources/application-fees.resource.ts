@@ -1,11 +1,10 @@
 import { emitEvent, RequestContext, Route } from '../context';
 import { invalidRequest } from '../errors';
 import { newId, nowSeconds } from '../ids';
-import { mergeMetadata, optInt } from '../params';
-import { paginate } from '../pagination';
+import { amountWithin, mergeMetadata } from '../params';
 import { StripeObject } from '../store';
 import { recordBalanceTransaction } from './balance.resource';
-import { findOwned, listRoute, pushToList, retrieveRoute } from './crud-helpers';
+import { findOwned, listRoute, nestedRoutes, pushToList, retrieveRoute } from './crud-helpers';
 
 /**
  * Refunds `amount` of an application fee: the platform's `application_fee_refund` (category
@@ -52,17 +51,6 @@ export function refundApplicationFee(
   return refund;
 }
 
-function findRefund(ctx: RequestContext): StripeObject {
-  const refund = findOwned(ctx, 'fee_refund', ctx.pathParams.refund, 'id');
-  if (refund.fee !== ctx.pathParams.id) {
-    throw invalidRequest(`No such fee refund: '${ctx.pathParams.refund}'`, {
-      code: 'resource_missing',
-      status: 404,
-    });
-  }
-  return refund;
-}
-
 export function applicationFeesRoutes(): Route[] {
   return [
     listRoute('application_fee', '/v1/application_fees', ['charge']),
@@ -74,46 +62,21 @@ export function applicationFeesRoutes(): Route[] {
         const fee = findOwned(ctx, 'application_fee', ctx.pathParams.id, 'id');
         const remaining = (fee.amount as number) - (fee.amount_refunded as number);
         if (remaining <= 0) throw invalidRequest(`Application fee ${fee.id} has already been refunded.`);
-        const amount = optInt(ctx.params, 'amount') ?? remaining;
-        if (amount < 1) {
-          throw invalidRequest('This value must be greater than or equal to 1.', {
-            param: 'amount',
-            code: 'parameter_invalid_integer',
-          });
-        }
-        if (amount > remaining) {
-          throw invalidRequest(
-            `Refund amount (${amount} ${String(fee.currency)}) is greater than the unrefunded amount on the application fee (${remaining} ${String(fee.currency)}).`,
-            { param: 'amount' },
-          );
-        }
+        const amount = amountWithin(
+          ctx.params,
+          remaining,
+          (a) =>
+            `Refund amount (${a} ${String(fee.currency)}) is greater than the unrefunded amount on the application fee (${remaining} ${String(fee.currency)}).`,
+        );
         return { body: refundApplicationFee(ctx, fee, amount, mergeMetadata({}, ctx.params.metadata)) };
       },
     },
-    {
-      method: 'GET',
+    ...nestedRoutes({
+      parent: 'application_fee',
+      child: 'fee_refund',
+      link: 'fee',
       path: '/v1/application_fees/:id/refunds',
-      handler: (ctx) => {
-        const fee = findOwned(ctx, 'application_fee', ctx.pathParams.id, 'id');
-        const items = ctx.emu.store.list('fee_refund', ctx.owner, (r) => r.fee === fee.id);
-        return { body: paginate(items, ctx.params, `/v1/application_fees/${fee.id}/refunds`) };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/v1/application_fees/:id/refunds/:refund',
-      handler: (ctx) => ({ body: findRefund(ctx) }),
-    },
-    {
-      method: 'POST',
-      path: '/v1/application_fees/:id/refunds/:refund',
-      handler: (ctx) => {
-        const refund = findRefund(ctx);
-        if (ctx.params.metadata !== undefined) {
-          refund.metadata = mergeMetadata(refund.metadata, ctx.params.metadata);
-        }
-        return { body: refund };
-      },
-    },
+      kind: 'fee refund',
+    }),
   ];
 }

@@ -14,6 +14,7 @@ import {
 } from '../params';
 import { StripeObject } from '../store';
 import { findOwned, listOf, listRoute, retrieveRoute } from './crud-helpers';
+import { payInvoice } from './payment-intents.resource';
 
 /** Customers, products, prices and basic subscriptions (https://docs.stripe.com/connect/subscriptions). */
 
@@ -258,22 +259,43 @@ export function billingRoutes(): Route[] {
           amount_remaining: 0,
           application_fee_amount: percent === null ? null : Math.round((total * percent) / 100),
           billing_reason: 'subscription_create',
+          charge: null,
           created: now,
           currency: first.currency,
           customer: customer.id,
           livemode: false,
           paid: true,
+          payment_intent: null,
           status: 'paid',
           subscription: id,
           total,
         });
         emitEvent(ctx, 'customer.subscription.created', subscription);
+        const percentOfTransfer = transferData ? optString(transferData, 'amount_percent') : undefined;
+        // A free first period needs no payment.
+        const pi =
+          total === 0
+            ? null
+            : payInvoice(ctx, invoice, {
+                applicationFeeAmount: invoice.application_fee_amount as number | null,
+                transferData: transferData
+                  ? {
+                      destination: transferData.destination as string,
+                      ...(percentOfTransfer !== undefined
+                        ? { amount: Math.round((total * Number(percentOfTransfer)) / 100) }
+                        : {}),
+                    }
+                  : null,
+              });
+        if (pi) Object.assign(invoice, { charge: pi.latest_charge, payment_intent: pi.id });
         emitEvent(ctx, 'invoice.paid', invoice);
         return { body: subscription };
       },
     },
     retrieveRoute('subscription', '/v1/subscriptions/:id', 'subscription_exposed_id'),
     listRoute('subscription', '/v1/subscriptions', ['customer', 'status']),
+    retrieveRoute('invoice', '/v1/invoices/:id', 'invoice'),
+    listRoute('invoice', '/v1/invoices', ['customer', 'subscription', 'status']),
     {
       method: 'DELETE',
       path: '/v1/subscriptions/:id',

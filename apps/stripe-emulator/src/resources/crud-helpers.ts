@@ -1,6 +1,6 @@
 import { RequestContext, Route } from '../context';
-import { resourceMissing } from '../errors';
-import { createdFilter, optString } from '../params';
+import { invalidRequest, resourceMissing } from '../errors';
+import { createdFilter, mergeMetadata, optString } from '../params';
 import { paginate } from '../pagination';
 import { CollectionName, StripeObject } from '../store';
 
@@ -54,4 +54,49 @@ export function pushToList(list: unknown, item: StripeObject): void {
   l.data.unshift(item);
   if (l.data.length > 10) l.data.length = 10;
   l.total_count = (l.total_count ?? 0) + 1;
+}
+
+/**
+ * List, retrieve and metadata update of objects that live under a parent, e.g. `/v1/transfers/:id/reversals`
+ * and `/v1/transfers/:id/reversals/:child` (the child's `link` field names its parent).
+ */
+export function nestedRoutes(o: {
+  parent: CollectionName;
+  child: CollectionName;
+  link: string;
+  path: string;
+  kind: string;
+}): Route[] {
+  const findChild = (ctx: RequestContext): StripeObject => {
+    const child = findOwned(ctx, o.child, ctx.pathParams.child, 'id');
+    if (child[o.link] !== ctx.pathParams.id) {
+      throw invalidRequest(`No such ${o.kind}: '${ctx.pathParams.child}'`, {
+        code: 'resource_missing',
+        status: 404,
+      });
+    }
+    return child;
+  };
+  return [
+    {
+      method: 'GET',
+      path: o.path,
+      handler: (ctx) => {
+        const parent = findOwned(ctx, o.parent, ctx.pathParams.id, 'id');
+        const items = ctx.emu.store.list(o.child, ctx.owner, (c) => c[o.link] === parent.id);
+        return { body: paginate(items, ctx.params, o.path.replace(':id', parent.id)) };
+      },
+    },
+    { method: 'GET', path: `${o.path}/:child`, handler: (ctx) => ({ body: findChild(ctx) }) },
+    {
+      method: 'POST',
+      path: `${o.path}/:child`,
+      handler: (ctx) => {
+        const child = findChild(ctx);
+        if (ctx.params.metadata !== undefined)
+          child.metadata = mergeMetadata(child.metadata, ctx.params.metadata);
+        return { body: child };
+      },
+    },
+  ];
 }

@@ -5,7 +5,7 @@ import { optString } from '../params';
 import { buildVerifiedAccount } from './account-objects';
 
 /**
- * Connect OAuth for Standard accounts (STRIPE.md §4, https://docs.stripe.com/connect/oauth-reference).
+ * Connect OAuth for Standard accounts (https://docs.stripe.com/connect/oauth-reference).
  * authorize auto-approves (or denies when the control API says so) and grants a fresh, verified account.
  */
 export function oauthRoutes(): Route[] {

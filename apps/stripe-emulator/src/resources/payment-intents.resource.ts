@@ -18,6 +18,7 @@ import { paginate } from '../pagination';
 import { StripeObject } from '../store';
 import { applicationFeeDetail, recordBalanceTransaction, stripeFeeDetail } from './balance.resource';
 import { requireCardPayments, requireTransfers } from './capabilities';
+import { chargeObject } from './charge-object';
 import { findOwned, listOf } from './crud-helpers';
 import { makeTransfer } from './transfers.resource';
 
@@ -168,30 +169,17 @@ function applyMoneyParams(ctx: RequestContext, pi: StripeObject, params: Params)
 function newCharge(ctx: RequestContext, pi: StripeObject, pm: string, captured: boolean): StripeObject {
   const id = newId('ch');
   const transferData = pi.transfer_data as Record<string, unknown> | null;
-  return {
-    id,
-    object: 'charge',
+  return chargeObject(id, {
     amount: pi.amount,
     amount_captured: captured ? pi.amount : 0,
-    amount_refunded: 0,
     application: !ctx.isPlatform && pi.application_fee_amount !== null ? ctx.emu.clientId : null,
-    application_fee: null,
     application_fee_amount: pi.application_fee_amount,
-    balance_transaction: null,
-    billing_details: { address: null, email: null, name: null, phone: null },
     calculated_statement_descriptor: 'EMULATED',
     captured,
-    created: nowSeconds(),
     currency: pi.currency,
     customer: pi.customer,
     description: pi.description,
     destination: transferData?.destination ?? null,
-    disputed: false,
-    failure_balance_transaction: null,
-    failure_code: null,
-    failure_message: null,
-    fraud_details: {},
-    livemode: false,
     metadata: { ...(pi.metadata as Record<string, string>) },
     on_behalf_of: pi.on_behalf_of,
     outcome: {
@@ -202,23 +190,16 @@ function newCharge(ctx: RequestContext, pi: StripeObject, pm: string, captured: 
       seller_message: 'Payment complete.',
       type: 'authorized',
     },
-    paid: true,
     payment_intent: pi.id,
     payment_method: pm,
     payment_method_details: cardDetails(pm),
     receipt_email: pi.receipt_email,
     receipt_url: `${ctx.baseUrl}/_emulator/receipts/${id}`,
-    refunded: false,
-    refunds: listOf(`/v1/charges/${id}/refunds`),
-    review: null,
-    source_transfer: null,
     statement_descriptor: pi.statement_descriptor,
     statement_descriptor_suffix: pi.statement_descriptor_suffix,
-    status: 'succeeded',
-    transfer: null,
     transfer_data: transferData,
     transfer_group: pi.transfer_group,
-  };
+  });
 }
 
 /**
@@ -395,6 +376,89 @@ function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeO
   return pi;
 }
 
+/** A PaymentIntent with every field Stripe renders, awaiting a payment method unless `fields` say otherwise. */
+function intentObject(ctx: RequestContext, id: string, fields: Record<string, unknown>): StripeObject {
+  return {
+    id,
+    object: 'payment_intent',
+    amount: 0,
+    amount_capturable: 0,
+    amount_details: { tip: {} },
+    amount_received: 0,
+    application: ctx.isPlatform ? null : ctx.emu.clientId,
+    application_fee_amount: null,
+    automatic_payment_methods: null,
+    canceled_at: null,
+    cancellation_reason: null,
+    capture_method: 'automatic',
+    client_secret: `${id}_secret_${randomToken(25)}`,
+    confirmation_method: 'automatic',
+    created: nowSeconds(),
+    currency: 'usd',
+    customer: null,
+    description: null,
+    invoice: null,
+    last_payment_error: null,
+    latest_charge: null,
+    livemode: false,
+    metadata: {},
+    next_action: null,
+    on_behalf_of: null,
+    payment_method: null,
+    payment_method_options: {},
+    payment_method_types: ['card'],
+    processing: null,
+    receipt_email: null,
+    review: null,
+    setup_future_usage: null,
+    shipping: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: 'requires_payment_method',
+    transfer_data: null,
+    transfer_group: null,
+    ...fields,
+  };
+}
+
+/**
+ * Pays an invoice the way a subscription's automatic collection does: a PaymentIntent (`invoice` set)
+ * confirmed at once with the customer's card, with the same charge, fees, transfer and balance transactions
+ * as any payment, and its events. Capabilities are not checked here (the subscription was accepted).
+ * https://docs.stripe.com/billing/subscriptions/overview#payment-status
+ */
+export function payInvoice(
+  ctx: RequestContext,
+  invoice: StripeObject,
+  opts: {
+    applicationFeeAmount: number | null;
+    transferData: { destination: string; amount?: number } | null;
+  },
+): StripeObject {
+  const pi = intentObject(ctx, newId('pi'), {
+    amount: invoice.total,
+    application_fee_amount: opts.applicationFeeAmount,
+    currency: invoice.currency,
+    customer: invoice.customer,
+    description: 'Subscription creation',
+    invoice: invoice.id,
+    payment_method: 'pm_card_visa',
+    status: 'requires_confirmation',
+    transfer_data: opts.transferData,
+  });
+  ctx.emu.store.put('payment_intent', ctx.owner, pi);
+  emitEvent(ctx, 'payment_intent.created', pi);
+  const charge = newCharge(ctx, pi, 'pm_card_visa', true);
+  charge.invoice = invoice.id;
+  pi.latest_charge = charge.id;
+  settle(ctx, pi, charge, pi.amount as number);
+  Object.assign(pi, { status: 'succeeded', amount_received: pi.amount });
+  ctx.emu.store.put('charge', ctx.owner, charge);
+  emitEvent(ctx, 'charge.succeeded', charge);
+  emitEvent(ctx, 'payment_intent.succeeded', pi);
+  return pi;
+}
+
 function findIntent(ctx: RequestContext): StripeObject {
   return findOwned(ctx, 'payment_intent', ctx.pathParams.id, 'intent');
 }
@@ -418,48 +482,15 @@ export function paymentIntentsRoutes(): Route[] {
         }
         const id = newId('pi');
         const types = optArray(p, 'payment_method_types') ?? ['card'];
-        const pi: StripeObject = {
-          id,
-          object: 'payment_intent',
-          amount: 0,
-          amount_capturable: 0,
-          amount_details: { tip: {} },
-          amount_received: 0,
-          application: ctx.isPlatform ? null : ctx.emu.clientId,
-          application_fee_amount: null,
+        const pi = intentObject(ctx, id, {
           automatic_payment_methods: isRecord(p.automatic_payment_methods)
             ? { enabled: p.automatic_payment_methods.enabled === 'true' }
             : null,
-          canceled_at: null,
-          cancellation_reason: null,
           capture_method: captureMethod,
-          client_secret: `${id}_secret_${randomToken(25)}`,
           confirmation_method: optString(p, 'confirmation_method') ?? 'automatic',
-          created: nowSeconds(),
           currency,
-          customer: null,
-          description: null,
-          invoice: null,
-          last_payment_error: null,
-          latest_charge: null,
-          livemode: false,
-          metadata: {},
-          next_action: null,
-          on_behalf_of: null,
-          payment_method: null,
-          payment_method_options: {},
           payment_method_types: types,
-          processing: null,
-          receipt_email: null,
-          review: null,
-          setup_future_usage: null,
-          shipping: null,
-          statement_descriptor: null,
-          statement_descriptor_suffix: null,
-          status: 'requires_payment_method',
-          transfer_data: null,
-          transfer_group: null,
-        };
+        });
         applyMoneyParams(ctx, pi, p);
         if (pi.payment_method) pi.status = 'requires_confirmation';
         const confirmNow = optBool(p, 'confirm') ?? false;

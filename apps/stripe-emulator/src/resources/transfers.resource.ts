@@ -2,8 +2,7 @@ import { EmulatorState, emitEvent, RequestContext, Route } from '../context';
 import { invalidRequest, missingParam, StripeApiError } from '../errors';
 import { newId, nowSeconds } from '../ids';
 import { proportional, validateCurrency } from '../money';
-import { mergeMetadata, optBool, optInt, optString, reqString } from '../params';
-import { paginate } from '../pagination';
+import { amountWithin, mergeMetadata, optBool, optInt, optString, reqString } from '../params';
 import { StripeObject } from '../store';
 import { refundApplicationFee } from './application-fees.resource';
 import {
@@ -14,7 +13,8 @@ import {
   recordBalanceTransaction,
 } from './balance.resource';
 import { requireTransfers } from './capabilities';
-import { findOwned, listOf, listRoute, pushToList, retrieveRoute } from './crud-helpers';
+import { chargeObject } from './charge-object';
+import { findOwned, listOf, listRoute, nestedRoutes, pushToList, retrieveRoute } from './crud-helpers';
 
 /**
  * Transfers to connected accounts and their reversals.
@@ -37,50 +37,17 @@ export interface NewTransfer {
 
 /** The `py_` charge the destination account receives for a transfer. */
 function destinationPayment(emu: EmulatorState, transferId: string, t: NewTransfer): StripeObject {
-  const id = newId('py');
-  return {
-    id,
-    object: 'charge',
+  return chargeObject(newId('py'), {
     amount: t.amount,
     amount_captured: t.amount,
-    amount_refunded: 0,
     application: emu.clientId,
     application_fee: t.applicationFee?.id ?? null,
     application_fee_amount: t.applicationFee?.amount ?? null,
-    balance_transaction: null,
-    billing_details: { address: null, email: null, name: null, phone: null },
-    calculated_statement_descriptor: null,
-    captured: true,
-    created: nowSeconds(),
     currency: t.currency,
-    customer: null,
-    description: null,
-    destination: null,
-    disputed: false,
-    failure_balance_transaction: null,
-    failure_code: null,
-    failure_message: null,
-    fraud_details: {},
-    livemode: false,
-    metadata: {},
-    on_behalf_of: null,
-    outcome: null,
-    paid: true,
-    payment_intent: null,
-    payment_method: null,
     payment_method_details: { stripe_account: {}, type: 'stripe_account' },
-    receipt_email: null,
-    receipt_url: null,
-    refunded: false,
-    refunds: listOf(`/v1/charges/${id}/refunds`),
-    review: null,
     source_transfer: transferId,
-    statement_descriptor: null,
-    statement_descriptor_suffix: null,
-    status: 'succeeded',
-    transfer_data: null,
     transfer_group: t.transferGroup,
-  };
+  });
 }
 
 /**
@@ -338,19 +305,12 @@ export function transfersRoutes(): Route[] {
         if (remaining <= 0) {
           throw invalidRequest(`Transfer ${transfer.id} has already been fully reversed.`);
         }
-        const amount = optInt(ctx.params, 'amount') ?? remaining;
-        if (amount < 1) {
-          throw invalidRequest('This value must be greater than or equal to 1.', {
-            param: 'amount',
-            code: 'parameter_invalid_integer',
-          });
-        }
-        if (amount > remaining) {
-          throw invalidRequest(
-            `The transfer reversal amount (${amount}) is greater than the amount left to reverse on transfer ${transfer.id} (${remaining}).`,
-            { param: 'amount' },
-          );
-        }
+        const amount = amountWithin(
+          ctx.params,
+          remaining,
+          (a) =>
+            `The transfer reversal amount (${a}) is greater than the amount left to reverse on transfer ${transfer.id} (${remaining}).`,
+        );
         const currency = transfer.currency as string;
         if (balanceOf(ctx.emu, transfer.destination as string, currency, 'total') < amount) {
           throw balanceInsufficient(
@@ -380,41 +340,12 @@ export function transfersRoutes(): Route[] {
         return { body: reversal };
       },
     },
-    {
-      method: 'GET',
+    ...nestedRoutes({
+      parent: 'transfer',
+      child: 'transfer_reversal',
+      link: 'transfer',
       path: '/v1/transfers/:id/reversals',
-      handler: (ctx) => {
-        const transfer = findTransfer(ctx, ctx.pathParams.id);
-        const items = ctx.emu.store.list('transfer_reversal', ctx.owner, (r) => r.transfer === transfer.id);
-        return { body: paginate(items, ctx.params, `/v1/transfers/${transfer.id}/reversals`) };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/v1/transfers/:id/reversals/:reversal',
-      handler: (ctx) => ({ body: findReversal(ctx) }),
-    },
-    {
-      method: 'POST',
-      path: '/v1/transfers/:id/reversals/:reversal',
-      handler: (ctx) => {
-        const reversal = findReversal(ctx);
-        if (ctx.params.metadata !== undefined) {
-          reversal.metadata = mergeMetadata(reversal.metadata, ctx.params.metadata);
-        }
-        return { body: reversal };
-      },
-    },
+      kind: 'transfer reversal',
+    }),
   ];
-}
-
-function findReversal(ctx: RequestContext): StripeObject {
-  const reversal = findOwned(ctx, 'transfer_reversal', ctx.pathParams.reversal, 'id');
-  if (reversal.transfer !== ctx.pathParams.id) {
-    throw invalidRequest(`No such transfer reversal: '${ctx.pathParams.reversal}'`, {
-      code: 'resource_missing',
-      status: 404,
-    });
-  }
-  return reversal;
 }

@@ -109,9 +109,17 @@ export class WebhookDelivery {
     this.paused = true;
   }
 
-  /** Sends what was queued while paused, one after the other in the given order, then resumes live delivery. */
-  async resume(order: 'fifo' | 'reverse' = 'fifo'): Promise<number> {
+  /**
+   * Sends what was queued while paused, one after the other in the given order, then resumes live delivery.
+   * `discard` drops the queued deliveries instead (lost webhooks: the events stay, never delivered).
+   */
+  async resume(order: 'fifo' | 'reverse' | 'discard' = 'fifo'): Promise<number> {
     this.paused = false;
+    if (order === 'discard') {
+      const dropped = this.queue.length;
+      this.queue = [];
+      return dropped;
+    }
     const jobs = order === 'reverse' ? [...this.queue].reverse() : [...this.queue];
     this.queue = [];
     for (const job of jobs) await this.attempt(job, 1);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Global, Logger, Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { securityConfig, serviceConfig } from '@app/config';
 import { parseEncryptionKeys, SecretBox } from './secret-box';
@@ -12,7 +12,6 @@ const DEV_KEY_FILE = './.data/encryption.key';
  * Provides the SecretBox from ENCRYPTION_KEY. In development without it, a key is generated once and kept in
  * ./.data/ (beside the embedded database, so stored tokens stay readable across restarts) with a loud warning.
  */
-@Global()
 @Module({
   providers: [
     {

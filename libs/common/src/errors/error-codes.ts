@@ -1,7 +1,7 @@
 /**
  * The one table of error codes this service answers with. The exception filter maps every code to its
  * HTTP status from here, and the README lists the same table (keep both in step).
- * CONNECT_001..004 are the seed's codes; the rest extend them.
+ * CONNECT_001..004 are the spec's codes; the rest extend them.
  */
 export const ERROR_CODES = {
   CONNECT_001: {

@@ -8,7 +8,7 @@ import {
   roundToStep,
 } from './currency-rules';
 
-describe('currency rules (STRIPE.md §7)', () => {
+describe('currency rules', () => {
   it.each([
     ['usd', 2, 1, 50],
     ['eur', 2, 1, 50],

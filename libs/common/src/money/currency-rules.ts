@@ -1,5 +1,5 @@
 /**
- * Stripe's money rules (STRIPE.md §7, https://docs.stripe.com/currencies): amounts are integers in the
+ * Stripe's money rules (https://docs.stripe.com/currencies): amounts are integers in the
  * currency's minor unit, with per-currency decimals, steps and minimums. Pure functions, no floating point.
  */
 
@@ -26,7 +26,7 @@ export const KNOWN_CURRENCIES: ReadonlySet<string> = new Set([
   ...THREE_DECIMAL_CURRENCIES,
 ]);
 
-/** Minimum charge amounts in minor units, from STRIPE.md §7. */
+/** Minimum charge amounts in minor units (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts). */
 const MINIMUMS: Readonly<Record<string, number>> = {
   usd: 50,
   eur: 50,

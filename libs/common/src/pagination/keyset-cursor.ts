@@ -1,4 +1,5 @@
 import { fieldError } from '../errors/service-error';
+import { isUuid } from '../validation/id-param.pipe';
 
 /**
  * Opaque keyset cursors over (timestamp, id), newest first, shared by every list endpoint. The timestamp travels
@@ -11,7 +12,6 @@ export interface KeysetCursor {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
 /** Renders a timestamptz column as the cursor's text, microseconds included. */
@@ -33,7 +33,7 @@ export function decodeKeysetCursor(cursor: string): KeysetCursor {
       typeof parsed[0] === 'string' &&
       typeof parsed[1] === 'string'
     ) {
-      if (TS.test(parsed[0]) && UUID.test(parsed[1])) return { at: parsed[0], id: parsed[1] };
+      if (TS.test(parsed[0]) && isUuid(parsed[1])) return { at: parsed[0], id: parsed[1] };
     }
   } catch {
     // falls through to the validation error

@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
-/** `limit` and `cursor`, the query of every list endpoint (DESIGN §4); list query DTOs extend it. */
+/** `limit` and `cursor`, the query of every list endpoint; list query DTOs extend it. */
 export class PageQueryDto {
   @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100, default: 20 })
   @IsOptional()

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * An `X-API-Key` credential (issue 7). Only a SHA-256 of the full key is stored: the secret part carries
+ * An `X-API-Key` credential. Only a SHA-256 of the full key is stored: the secret part carries
  * 256 random bits, so a slow password hash would add latency to every request and no protection.
  */
 @Entity({ name: 'api_keys' })

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * The append-only audit log (issue 7): one row per security-relevant action. No code path updates or deletes
+ * The append-only audit log: one row per security-relevant action. No code path updates or deletes
  * a row; the migration's trigger refuses UPDATE always and DELETE unless the retention job set
  * `SET LOCAL connect.retention = 'on'` in its transaction.
  */

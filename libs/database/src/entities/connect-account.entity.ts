@@ -26,7 +26,7 @@ export enum StripeAccountType {
   Custom = 'custom',
 }
 
-/** What Stripe still needs (STRIPE.md §5), kept so callers can warn before a restriction. */
+/** What Stripe still needs (https://docs.stripe.com/api/accounts/object#account_object-requirements), kept so callers can warn before a restriction. */
 export interface AccountRequirements {
   currently_due: string[];
   eventually_due: string[];
@@ -116,7 +116,7 @@ export class ConnectAccountEntity {
 
   /**
    * `created` of the newest Stripe event applied to this account (unix seconds) and its id as a tie-break:
-   * an older event never rolls state back (STRIPE.md §8.4).
+   * an older event never rolls state back (Stripe does not guarantee order: https://docs.stripe.com/webhooks#event-ordering).
    */
   @Column({
     name: 'last_event_created',

@@ -9,7 +9,7 @@ import {
 } from 'typeorm';
 import { EventDeliveryEntity } from './event-delivery.entity';
 
-/** The per-attempt log of an outbound delivery (issue 4: status code, duration, error). */
+/** The per-attempt log of an outbound delivery (status code, duration, error). */
 @Entity({ name: 'event_delivery_attempts' })
 @Unique('uq_event_delivery_attempts_delivery_attempt', ['delivery_id', 'attempt_no'])
 export class EventDeliveryAttemptEntity {

@@ -6,7 +6,7 @@ export enum IdempotencyState {
 }
 
 /**
- * Our own `Idempotency-Key` (issue 6): UNIQUE(scope, key) is the lock, so concurrent duplicates across
+ * Our own `Idempotency-Key`: UNIQUE(scope, key) is the lock, so concurrent duplicates across
  * replicas resolve in PostgreSQL rather than in memory. `scope` is the caller's sub plus the tenant.
  */
 @Entity({ name: 'idempotency_records' })

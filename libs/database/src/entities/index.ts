@@ -9,7 +9,21 @@ import { EventDeliveryEntity } from './event-delivery.entity';
 import { EventDeliveryAttemptEntity } from './event-delivery-attempt.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { AuditLogEntity } from './audit-log.entity';
+import {
+  ReconciliationItemEntity,
+  ReconciliationJobEntity,
+  ReconciliationMatchEntity,
+  ReconciliationPageEntity,
+  ReconciliationRunEntity,
+} from './reconciliation.entity';
 import { RoutingRuleSetEntity } from './routing-rule-set.entity';
+import {
+  AnalyticsPlatformRollupDailyEntity,
+  AnalyticsPlatformRollupHourlyEntity,
+  AnalyticsRollupDailyEntity,
+  AnalyticsRollupDeltaEntity,
+  AnalyticsRollupHourlyEntity,
+} from './analytics-rollup.entity';
 
 export * from './connect-event.entity';
 export * from './event-subscription.entity';
@@ -22,7 +36,9 @@ export * from './idempotency-record.entity';
 export * from './stripe-webhook-event.entity';
 export * from './api-key.entity';
 export * from './audit-log.entity';
+export * from './reconciliation.entity';
 export * from './routing-rule-set.entity';
+export * from './analytics-rollup.entity';
 
 /** Every entity the data source knows; feature modules register theirs here as they add tables. */
 export const ENTITIES = [
@@ -37,5 +53,15 @@ export const ENTITIES = [
   OAuthStateEntity,
   ApiKeyEntity,
   AuditLogEntity,
+  ReconciliationRunEntity,
+  ReconciliationJobEntity,
+  ReconciliationMatchEntity,
+  ReconciliationPageEntity,
+  ReconciliationItemEntity,
   RoutingRuleSetEntity,
+  AnalyticsRollupHourlyEntity,
+  AnalyticsRollupDailyEntity,
+  AnalyticsPlatformRollupHourlyEntity,
+  AnalyticsPlatformRollupDailyEntity,
+  AnalyticsRollupDeltaEntity,
 ];

@@ -9,7 +9,7 @@ export enum OAuthOutcome {
 }
 
 /**
- * One Connect OAuth attempt (STRIPE.md §8.7: state bound to tenant and caller, single use). Only the SHA-256 of
+ * One Connect OAuth attempt (state bound to tenant and caller, single use, against CSRF). Only the SHA-256 of
  * the state is stored, so a database reader cannot complete someone else's flow.
  */
 @Entity({ name: 'oauth_states' })

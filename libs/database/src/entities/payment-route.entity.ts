@@ -70,7 +70,7 @@ export class PaymentRouteEntity {
   @Column({ name: 'charge_type', type: 'enum', enum: ChargeType, enumName: 'charge_type', nullable: true })
   charge_type!: ChargeType | null;
 
-  /** Integer minor units of `currency` (STRIPE.md §7); at most 99 999 999. */
+  /** Integer minor units of `currency` (https://docs.stripe.com/currencies#minor-units); at most 99 999 999. */
   @Column({ type: 'integer' })
   amount!: number;
 

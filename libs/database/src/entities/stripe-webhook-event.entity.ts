@@ -23,7 +23,7 @@ export enum StripeWebhookEventSource {
 const bigintAsNumber = { to: (v: number) => v, from: (v: string | null) => (v === null ? null : Number(v)) };
 
 /**
- * The durable webhook inbox (DESIGN §3): one row per Stripe event id, whatever the number of deliveries,
+ * The durable webhook inbox: one row per Stripe event id, whatever the number of deliveries,
  * written before Stripe gets its 2xx. Processing state lives here; pg-boss only carries the work.
  */
 @Entity({ name: 'stripe_webhook_events' })

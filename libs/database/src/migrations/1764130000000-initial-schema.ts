@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** connect_accounts and payment_routes (the seed's ConnectAccount and PaymentRoute). */
+/** connect_accounts and payment_routes (the spec's ConnectAccount and PaymentRoute). */
 export class InitialSchema1764130000000 implements MigrationInterface {
   name = 'InitialSchema1764130000000';
 

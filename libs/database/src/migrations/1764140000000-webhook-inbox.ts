@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** stripe_webhook_events: the durable webhook inbox (issue 4, intake and processing). */
+/** stripe_webhook_events: the durable webhook inbox (intake and processing). */
 export class WebhookInbox1764140000000 implements MigrationInterface {
   name = 'WebhookInbox1764140000000';
 

@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** connect_events (the outbox), event_subscriptions, event_deliveries and their attempt log (issue 4). */
+/** connect_events (the outbox), event_subscriptions, event_deliveries and their attempt log. */
 export class ConnectEvents1764150000000 implements MigrationInterface {
   name = 'ConnectEvents1764150000000';
 

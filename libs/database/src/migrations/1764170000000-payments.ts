@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Payments (issue 6): our Idempotency-Key records, and Stripe's status and later facts on each PaymentRoute. */
+/** Payments: our Idempotency-Key records, and Stripe's status and later facts on each PaymentRoute. */
 export class Payments1764170000000 implements MigrationInterface {
   name = 'Payments1764170000000';
 

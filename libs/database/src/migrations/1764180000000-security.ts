@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Security (issue 7): hashed API keys and the append-only audit log. The trigger makes "append-only" a database
+ * Security: hashed API keys and the append-only audit log. The trigger makes "append-only" a database
  * fact rather than a code convention: UPDATE and TRUNCATE always fail, DELETE only inside a transaction that ran
  * `SET LOCAL connect.retention = 'on'` (the retention job, apps/connect-service/src/security/retention.service.ts).
  */

@@ -5,7 +5,9 @@ import { Onboarding1764160000000 } from './1764160000000-onboarding';
 import { ConnectEvents1764150000000 } from './1764150000000-connect-events';
 import { Security1764180000000 } from './1764180000000-security';
 import { RoutingColumns1764190000000 } from './1764190000000-routing-columns';
+import { Reconciliation1764210000000 } from './1764210000000-reconciliation';
 import { RoutingRuleSets1764200000000 } from './1764200000000-routing-rule-sets';
+import { AnalyticsRollups1764220000000 } from './1764220000000-analytics-rollups';
 
 /** In order. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -17,4 +19,6 @@ export const MIGRATIONS = [
   Security1764180000000,
   RoutingColumns1764190000000,
   RoutingRuleSets1764200000000,
+  Reconciliation1764210000000,
+  AnalyticsRollups1764220000000,
 ];

@@ -6,6 +6,7 @@ import {
   OnboardingMethod,
   StripeAccountType,
 } from '@app/database';
+import { activeCapabilities } from '../account-status.util';
 
 export class AccountRequirementsDto {
   @ApiProperty({ example: '2026-12-31T00:00:00.000Z', nullable: true, type: String })
@@ -33,11 +34,20 @@ export class ConnectAccountDto {
   status!: ConnectAccountStatus;
 
   @ApiProperty({
-    example: { card_payments: 'active', transfers: 'active' },
-    type: 'object',
-    additionalProperties: { type: 'string' },
+    example: ['card_payments', 'transfers'],
+    type: [String],
+    description: 'The capabilities that are active (sorted); every state is in `capability_states`.',
   })
-  capabilities!: Record<string, string>;
+  capabilities!: string[];
+
+  @ApiProperty({
+    example: { card_payments: 'active', transfers: 'pending' },
+    type: 'object',
+    additionalProperties: { type: 'string', enum: ['active', 'inactive', 'pending', 'unrequested'] },
+    description:
+      "Each requested capability's state as Stripe reports it (https://docs.stripe.com/api/accounts/object#account_object-capabilities).",
+  })
+  capability_states!: Record<string, string>;
 
   @ApiProperty({ type: AccountRequirementsDto })
   requirements!: AccountRequirementsDto;
@@ -112,7 +122,8 @@ export class ConnectAccountDto {
       tenant_id: a.tenant_id,
       stripe_account_id: a.stripe_account_id,
       status: a.status,
-      capabilities: a.capabilities ?? {},
+      capabilities: activeCapabilities(a.capabilities),
+      capability_states: a.capabilities ?? {},
       requirements: {
         current_deadline: r.current_deadline ?? null,
         currently_due: r.currently_due ?? [],

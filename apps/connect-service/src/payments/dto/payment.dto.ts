@@ -40,7 +40,8 @@ export class CardFactsDto {
 export class PaymentDataDto {
   @ApiProperty({
     example: 2000,
-    description: 'Integer minor units of `currency` (STRIPE.md §7), at most 99 999 999.',
+    description:
+      'Integer minor units of `currency` (https://docs.stripe.com/currencies#minor-units), at most 99 999 999.',
   })
   @IsInt()
   amount!: number;

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { DatabaseModule } from '@app/database';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
+import { JobQueueModule } from '../queue/job-queue.module';
+import { StripeModule } from '../stripe/stripe.module';
+import { PaymentsModule } from '../payments/payments.module';
+import { ReconciliationController } from './reconciliation.controller';
+import { ReconciliationEngine } from './reconciliation.engine';
+import { ReconciliationMetrics } from './reconciliation-metrics';
+import { ReconciliationService } from './reconciliation.service';
+import { ReconciliationWorker } from './reconciliation.worker';
+
+/** Our routes against Stripe's objects: runs, drift items, heals through the webhook handlers, manual resolution. */
+@Module({
+  imports: [DatabaseModule, JobQueueModule, StripeModule, EventsModule, AuditModule, PaymentsModule],
+  controllers: [ReconciliationController],
+  providers: [ReconciliationService, ReconciliationEngine, ReconciliationWorker, ReconciliationMetrics],
+})
+export class ReconciliationModule {}
