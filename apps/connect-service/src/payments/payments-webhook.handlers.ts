@@ -12,6 +12,7 @@ import {
 } from '../webhooks/webhook-handler.registry';
 import { paymentFees, paymentsTotal, paymentVolume } from './payments-metrics';
 import { RefundsService } from './refunds.service';
+import { resolveUnknownAttempt } from './route-plan';
 import { SPLIT_QUEUE, SplitJob } from './split-transfers.service';
 import { eventData } from './route-records.service';
 
@@ -112,6 +113,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
     row.last_event_created = event.created;
     row.last_event_id = event.id;
     row.stripe_payment_intent_id ??= pi.id;
+    row.attempts = resolveUnknownAttempt(row.attempts ?? [], pi.id);
     if (row.status === PaymentRouteStatus.Completed) {
       await manager.getRepository(PaymentRouteEntity).save(row);
       return 'skipped';

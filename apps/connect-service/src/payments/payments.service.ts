@@ -434,20 +434,22 @@ export class PaymentsService {
    */
   async reconcile(job: ReconcileJob): Promise<void> {
     const route = await this.dataSource.getRepository(PaymentRouteEntity).findOneBy({ id: job.routeId });
-    if (!route || route.stripe_payment_intent_id !== null || route.status !== PaymentRouteStatus.Pending)
+    if (route?.stripe_payment_intent_id) {
+      // A webhook learned the PaymentIntent first (maybe before the unknown attempt was even recorded).
+      await this.resolveAttempt(route.id, {
+        outcome: 'succeeded',
+        payment_intent: route.stripe_payment_intent_id,
+      });
       return;
+    }
+    if (!route || route.status !== PaymentRouteStatus.Pending) return;
     const attempt = await this.requestIntent(route, job);
     if (attempt.kind === 'unknown') throw attempt.error;
     const resolved =
       attempt.kind === 'refused'
         ? { outcome: 'failed', failure_code: attempt.failureCode, message: attempt.error.message }
         : { outcome: 'succeeded', payment_intent: attempt.pi.id };
-    // The routed attempt that was unknown learns its outcome (a route without attempts has none to update).
-    await this.dataSource.query(
-      `UPDATE payment_routes SET attempts = jsonb_set(attempts, ARRAY[(jsonb_array_length(attempts) - 1)::text],
-         attempts -> -1 || $2::jsonb) WHERE id = $1 AND attempts -> -1 ->> 'outcome' = 'unknown'`,
-      [route.id, JSON.stringify(resolved)],
-    );
+    await this.resolveAttempt(route.id, resolved);
     if (attempt.kind === 'refused') {
       await this.fail(route, attempt);
       if (route.charge_type === ChargeType.Separate) await this.cancelTransfers(route.id);
@@ -456,6 +458,15 @@ export class PaymentsService {
     await this.recordIntent(route, attempt.pi);
     if (route.charge_type === ChargeType.Separate && attempt.pi.status === 'succeeded')
       await this.splits.runOrSchedule({ kind: 'transfers', paymentId: route.id });
+  }
+
+  /** The routed attempt that was unknown learns its outcome (a route without attempts has none to update). */
+  private async resolveAttempt(id: string, resolved: Record<string, unknown>): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE payment_routes SET attempts = jsonb_set(attempts, ARRAY[(jsonb_array_length(attempts) - 1)::text],
+         attempts -> -1 || $2::jsonb) WHERE id = $1 AND attempts -> -1 ->> 'outcome' = 'unknown'`,
+      [id, JSON.stringify(resolved)],
+    );
   }
 
   /** One PaymentIntent create under the route's key, classified: created, refused by Stripe, or unknown. */

@@ -1,4 +1,4 @@
-import { ChargeType, ConnectAccountEntity, ConnectAccountStatus } from '@app/database';
+import { ChargeType, ConnectAccountEntity, ConnectAccountStatus, PaymentAttempt } from '@app/database';
 import type { Route } from '../routing/rule-types';
 import type { PaymentDataDto } from './dto/payment.dto';
 
@@ -88,4 +88,14 @@ export function accountSideRefusal(
   )
     return 'card_payments_inactive';
   return null;
+}
+
+/**
+ * The attempts once Stripe's answer to an unknown one is learned (by webhook or by the reconcile job): the last
+ * attempt, if unknown, takes the PaymentIntent. Unchanged otherwise.
+ */
+export function resolveUnknownAttempt(attempts: PaymentAttempt[], paymentIntent: string): PaymentAttempt[] {
+  const last = attempts[attempts.length - 1];
+  if (!last || last.outcome !== 'unknown') return attempts;
+  return [...attempts.slice(0, -1), { ...last, outcome: 'succeeded', payment_intent: paymentIntent }];
 }
