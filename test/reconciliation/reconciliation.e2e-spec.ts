@@ -15,6 +15,7 @@ import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
 import { PHASES } from '../../apps/connect-service/src/reconciliation/reconciliation.engine';
 import { RECONCILIATION_SCHEDULE_QUEUE } from '../../apps/connect-service/src/reconciliation/reconciliation-queues';
+import { createPrivateDatabase } from '../utils/private-database';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
 
 jest.setTimeout(180_000);
@@ -62,7 +63,11 @@ describe('reconciliation against the emulator', () => {
   let gateway: StripeGateway;
   let ds: DataSource;
   const schema = `jobs_recon_${Math.random().toString(36).slice(2, 8)}`;
+  // A database of the suite's own: a run (the cron's above all) covers every tenant it finds, and a dry run is
+  // checked to change no row at all, so no other suite's rows may share it.
+  let db: { url: string; drop(): Promise<void> };
   const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+    DATABASE_URL: db.url,
     STRIPE_SECRET_KEY: 'sk_test_reconciliation',
     STRIPE_API_BASE: emulator.url,
     JOB_QUEUE_SCHEMA: schema,
@@ -218,6 +223,7 @@ describe('reconciliation against the emulator', () => {
   const splitShares: { route: string; transfer: string; tenant: string }[] = [];
 
   beforeAll(async () => {
+    db = await createPrivateDatabase();
     emulator = await startStripeEmulator({ port: 0, logger: () => undefined });
     await boot();
     seedFrom = new Date(Date.now() - 1000).toISOString();
@@ -344,6 +350,7 @@ describe('reconciliation against the emulator', () => {
   afterAll(async () => {
     await t?.close();
     await emulator?.close();
+    await db?.drop();
   });
 
   it('finds nothing on the clean history (210 payments, refunds, a split, a subscription, payouts)', async () => {
