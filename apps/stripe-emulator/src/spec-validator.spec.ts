@@ -1,5 +1,5 @@
 import { StripeApiError } from './errors';
-import { buildParamTable } from './spec-params';
+import { buildParamTable } from './stripe-params-generator';
 import { committedSpecValidator, SpecValidator } from './spec-validator';
 
 const spec = {

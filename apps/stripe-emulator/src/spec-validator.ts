@@ -1,6 +1,6 @@
 import { invalidRequest, StripeApiError } from './errors';
 import { isRecord, Params } from './params';
-import type { ParamTable } from './spec-params';
+import type { ParamTable } from './stripe-params-generator';
 import committedTable from './stripe-params.json';
 
 /**

@@ -8,7 +8,7 @@ import {
   routeShape,
   stripeRoutes,
   UNDESCRIBED_ROUTES,
-} from './spec-params';
+} from './stripe-params-generator';
 import committed from './stripe-params.json';
 
 const repoRoot = resolve(__dirname, '../../..');

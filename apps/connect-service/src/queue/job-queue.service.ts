@@ -62,7 +62,7 @@ interface WorkerLoop {
 }
 
 /**
- * The PostgreSQL job queue (pg-boss; DESIGN §3): transactional enqueue, retries with backoff, dead letters, and
+ * The PostgreSQL job queue (pg-boss): transactional enqueue, retries with backoff, dead letters, and
  * any number of workers across replicas (pg-boss fetches with SKIP LOCKED).
  *
  * Two pools, so the request path and the workers cannot starve each other: pg-boss's own statements (fetch,
