@@ -14,7 +14,7 @@ const outPath = resolve(root, 'apps/stripe-emulator/src/stripe-params.json');
 
 async function main() {
   const { registeredRoutes } = require(resolve(dist, 'index.js'));
-  const { buildParamTable, findSpec, readSpec } = require(resolve(dist, 'stripe-params-generator.js'));
+  const { buildParamTable, findSpec, readSpec } = require(resolve(dist, 'generate-param-table.js'));
   const specPath = process.argv[2] ? resolve(process.argv[2]) : findSpec(root);
   if (!specPath) {
     throw new Error(

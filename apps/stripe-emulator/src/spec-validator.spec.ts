@@ -1,5 +1,5 @@
 import { StripeApiError } from './errors';
-import { buildParamTable } from './stripe-params-generator';
+import { buildParamTable } from './generate-param-table';
 import { committedSpecValidator, SpecValidator } from './spec-validator';
 
 const spec = {

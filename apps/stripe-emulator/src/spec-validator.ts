@@ -1,6 +1,6 @@
 import { invalidRequest, StripeApiError } from './errors';
 import { isRecord, Params } from './params';
-import type { ParamTable } from './stripe-params-generator';
+import type { ParamTable } from './generate-param-table';
 import committedTable from './stripe-params.json';
 
 /**

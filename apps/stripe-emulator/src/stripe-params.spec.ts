@@ -8,7 +8,7 @@ import {
   routeShape,
   stripeRoutes,
   UNDESCRIBED_ROUTES,
-} from './stripe-params-generator';
+} from './generate-param-table';
 import committed from './stripe-params.json';
 
 const repoRoot = resolve(__dirname, '../../..');

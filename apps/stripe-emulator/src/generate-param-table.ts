@@ -142,7 +142,7 @@ export function buildParamTable(spec: Record<string, unknown>, routes: RouteRef[
   }
   if (missing.length) {
     throw new Error(
-      `Stripe's description has no operation for ${missing.join(', ')}: fix the route or list it in UNDESCRIBED_ROUTES (apps/stripe-emulator/src/stripe-params-generator.ts) with the reason`,
+      `Stripe's description has no operation for ${missing.join(', ')}: fix the route or list it in UNDESCRIBED_ROUTES (apps/stripe-emulator/src/generate-param-table.ts) with the reason`,
     );
   }
   const info = (spec.info ?? {}) as Schema;
