@@ -1,6 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { log, probe, ServiceProcess, startWorld, World } from './support/harness';
-import { checkPayments, checkWebhooks, paymentTraffic, summary, webhookTraffic } from './support/traffic';
+import {
+  checkPayments,
+  checkWebhooks,
+  paymentTraffic,
+  summary,
+  webhookTraffic,
+  trafficTo,
+} from './support/traffic';
 
 /**
  * PostgreSQL stopped for 10 s (fast shutdown, as a failover or a minor upgrade does) while signed webhooks arrive
@@ -20,13 +27,7 @@ describe('fault: PostgreSQL stopped for 10 s under load', () => {
 
   it('rides through: same pid, ready again by itself, nothing lost or doubled', async () => {
     const pid = svc.pid;
-    const o = {
-      baseUrl: () => svc.url,
-      tenant: world.tenant,
-      account: world.account,
-      connectSecret: world.secrets.connect,
-      timeoutMs: 5000 + 3000,
-    };
+    const o = trafficTo(world, () => svc.url, 5000 + 3000);
     const live = probe(() => svc.url, '/health/live');
     const ready = probe(() => svc.url, '/health/ready');
     const hooks = webhookTraffic(o, 8, 'dbr');

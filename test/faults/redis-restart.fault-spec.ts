@@ -7,6 +7,7 @@ import {
   readTraffic,
   summary,
   webhookTraffic,
+  trafficTo,
 } from './support/traffic';
 
 /**
@@ -27,13 +28,7 @@ describe('fault: Redis killed and restarted under load', () => {
 
   it('rides through: no 500, readiness up, nothing lost or doubled, Redis used again', async () => {
     const pid = svc.pid;
-    const o = {
-      baseUrl: () => svc.url,
-      tenant: world.tenant,
-      account: world.account,
-      connectSecret: world.secrets.connect,
-      timeoutMs: 8000,
-    };
+    const o = trafficTo(world, () => svc.url, 8000);
     const ready = probe(() => svc.url, '/health/ready');
     const hooks = webhookTraffic(o, 6, 'rds');
     const pays = paymentTraffic(o, 3);

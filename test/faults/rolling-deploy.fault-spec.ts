@@ -7,6 +7,7 @@ import {
   platformToken,
   summary,
   webhookTraffic,
+  trafficTo,
 } from './support/traffic';
 
 /**
@@ -32,13 +33,7 @@ describe('fault: SIGTERM under load (rolling deploy)', () => {
 
   it('drains: in-flight requests finish, jobs stop or go back, exit 0 in time, nothing lost or doubled', async () => {
     const a = await world.startService({}, lb.target);
-    const o = {
-      baseUrl: () => lb.url,
-      tenant: world.tenant,
-      account: world.account,
-      connectSecret: world.secrets.connect,
-      timeoutMs: 8000,
-    };
+    const o = trafficTo(world, () => lb.url, 8000);
     const hooks = webhookTraffic(o, 6, 'dpl');
     const pays = paymentTraffic(o, 3);
     await sleep(3000);

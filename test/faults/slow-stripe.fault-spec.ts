@@ -1,6 +1,13 @@
 import Stripe from 'stripe';
 import { log, ServiceProcess, startWorld, World } from './support/harness';
-import { checkPayments, newTally, paymentTraffic, platformToken, summary } from './support/traffic';
+import {
+  checkPayments,
+  newTally,
+  paymentTraffic,
+  platformToken,
+  summary,
+  trafficTo,
+} from './support/traffic';
 
 const p99 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
@@ -123,13 +130,7 @@ describe('fault: Stripe slow and faulty', () => {
     });
     await world.emulator.fault({ path: '/v1/payment_intents', method: 'POST', count: 6, status: 429 });
     const pays = paymentTraffic(
-      {
-        baseUrl: () => svc.url,
-        tenant: world.tenant,
-        account: world.account,
-        connectSecret: world.secrets.connect,
-        timeoutMs: 40_000,
-      },
+      trafficTo(world, () => svc.url, 40_000),
       4,
       { count: 40 },
     );

@@ -71,6 +71,21 @@ export interface TrafficOptions {
   timeoutMs: number;
 }
 
+/** The options every scenario's traffic takes: the world's tenant and Connect secret, sent wherever `baseUrl` says. */
+export function trafficTo(
+  world: { tenant: string; account: string; secrets: { connect: string } },
+  baseUrl: () => string,
+  timeoutMs: number,
+): TrafficOptions {
+  return {
+    baseUrl,
+    tenant: world.tenant,
+    account: world.account,
+    connectSecret: world.secrets.connect,
+    timeoutMs,
+  };
+}
+
 export interface WebhookTraffic {
   tally: Tally;
   /** Event ids answered 2xx at least once. */
