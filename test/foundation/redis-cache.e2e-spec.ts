@@ -1,13 +1,13 @@
-import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import type { Cache } from 'cache-manager';
 import Redis from 'ioredis';
+import { AccountCacheService } from '../../apps/connect-service/src/accounts/account-cache.service';
+import type { ConnectAccountDto } from '../../apps/connect-service/src/accounts/dto/connect-account.dto';
 import { REDIS_CLIENT } from '../../apps/connect-service/src/redis/redis.module';
 import { describeWithRedis } from '../utils/requires-redis';
 import { bootTestApp, TestApp } from '../utils/test-app';
 import { api } from '../utils/api';
 
 describeWithRedis(
-  'cache on Redis (REDIS_URL): cache-manager 7 + cache-manager-ioredis-yet through KeyvAdapter',
+  'account cache on Redis (REDIS_URL): one key per tenant, the answer JSON as stored',
   (redisUrl) => {
     let t: TestApp;
     let probe: Redis;
@@ -22,17 +22,31 @@ describeWithRedis(
     });
 
     it('stores entries in Redis with the configured TTL, so every replica sees them', async () => {
-      const cache = t.app.get<Cache>(CACHE_MANAGER);
-      const key = `probe:${Date.now()}:${Math.random()}`;
-      await cache.set(key, { hello: 'world' });
-      expect(await cache.get(key)).toEqual({ hello: 'world' });
-      const stored = await probe.keys(`*${key}*`);
-      expect(stored).toHaveLength(1);
-      const ttl = await probe.pttl(stored[0]);
+      const cache = t.app.get(AccountCacheService);
+      const tenant = `probe_${Date.now()}_${Math.random().toString(36).slice(2)}`;
+      const dto = { tenant_id: tenant, status: 'active' } as unknown as ConnectAccountDto;
+      const json = await cache.set(tenant, dto);
+      expect(JSON.parse(json)).toEqual(dto);
+      expect(await cache.getJson(tenant)).toBe(json);
+      expect(await probe.get(AccountCacheService.key(tenant))).toBe(json);
+      const ttl = await probe.pttl(AccountCacheService.key(tenant));
       expect(ttl).toBeGreaterThan(25_000);
       expect(ttl).toBeLessThanOrEqual(30_000);
-      await cache.del(key);
-      expect(await probe.exists(stored[0])).toBe(0);
+      await cache.invalidate(tenant);
+      expect(await probe.exists(AccountCacheService.key(tenant))).toBe(0);
+      expect(await cache.getJson(tenant)).toBeUndefined();
+    });
+
+    it('a shortened TTL expires the entry when its state stops being fresh; zero stores nothing', async () => {
+      const cache = t.app.get(AccountCacheService);
+      const tenant = `probe_ttl_${Date.now()}`;
+      await cache.set(tenant, { tenant_id: tenant } as unknown as ConnectAccountDto, 5_000);
+      const ttl = await probe.pttl(AccountCacheService.key(tenant));
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(5_000);
+      const none = `probe_none_${Date.now()}`;
+      await cache.set(none, { tenant_id: none } as unknown as ConnectAccountDto, 0);
+      expect(await probe.exists(AccountCacheService.key(none))).toBe(0);
     });
 
     it('reports Redis in the readiness probe', async () => {

@@ -4,9 +4,7 @@ import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
-import { Logger } from 'nestjs-pino';
 import {
   ERROR_CODES,
   ErrorCode,
@@ -16,8 +14,14 @@ import {
 } from '@app/common';
 import { serviceConfig } from '@app/config';
 import { AppModule } from './app.module';
+import { AppLogger } from './logging/app-logger';
+import { PINO_LOGGER } from './logging/logger.module';
+import { registerRequestLog } from './logging/request-log';
 import { registerHttpMetrics } from './metrics/http-metrics';
+import { registerDirectRoutes } from './direct-routes';
+import { registerSecurityHeaders } from './security/security-headers';
 import { registerSecurityHooks } from './security/security-hooks';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -117,7 +121,7 @@ export async function createApp(
     trustProxy: true,
     logger: false,
     // One id per request, taken from the caller's X-Request-Id when it is sane, echoed back, and put on every
-    // log line by nestjs-pino (pino-http reuses request.id).
+    // log line written while it is served.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // While draining, requests already on a kept-alive connection are served (with Connection: close) rather than
@@ -129,12 +133,33 @@ export async function createApp(
     bufferLogs: true,
     abortOnError: false,
   });
-  if (options.logger !== false) app.useLogger(app.get(Logger));
+  if (options.logger !== false) app.useLogger(app.get(AppLogger));
   else app.useLogger(false);
 
   const svc = app.get<ConfigType<typeof serviceConfig>>(serviceConfig.KEY);
   const fastify = app.getHttpAdapter().getInstance();
   registerHttpMetrics(fastify);
+  // Stripe's deliveries are the one high-volume public route: served without Nest's per-request pipeline.
+  // Looked up when first served: an app built from a module without webhooks never registers the route.
+  let webhooks: WebhooksController | undefined;
+  registerDirectRoutes(fastify, [
+    {
+      method: 'POST',
+      url: '/connect/webhooks',
+      handler: (request, reply) => {
+        webhooks ??= app.get<WebhooksController>(WebhooksController, { strict: false });
+        return webhooks.intake(request, reply);
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: { received: { type: 'boolean' }, duplicate: { type: 'boolean' } },
+          required: ['received', 'duplicate'],
+        },
+      },
+    },
+  ]);
+  if (options.logger !== false) registerRequestLog(fastify, app.get(PINO_LOGGER), svc.logRequestSampleRate);
   registerSecurityHooks(app);
   registerRequestDeadline(fastify, requestTimeout);
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -142,7 +167,7 @@ export async function createApp(
     void reply.header('x-request-id', request.id);
     done();
   });
-  await app.register(helmet, {
+  registerSecurityHeaders(fastify, {
     // Swagger UI needs inline scripts and styles; everything else keeps helmet's defaults.
     contentSecurityPolicy: {
       directives: {

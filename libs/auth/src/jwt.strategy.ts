@@ -8,6 +8,7 @@ import { passportJwtSecret } from 'jwks-rsa';
 import { ExtractJwt, Strategy, StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { Caller } from './caller';
 import { callerFromJwtPayload } from './claims';
+import { rememberExpiry } from './verified-token-cache';
 
 export const JWT_STRATEGY_NAME = 'jwt';
 
@@ -84,6 +85,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY_NAME) {
     if (typeof exp !== 'number' || !Number.isFinite(exp)) {
       throw new ServiceException(ErrorCode.Unauthenticated, 'Invalid token: exp is required');
     }
-    return callerFromJwtPayload(payload);
+    return rememberExpiry(callerFromJwtPayload(payload), exp);
   }
 }

@@ -168,6 +168,13 @@ const CHECKS: Check[] = [
       : null,
   oneOf('NODE_ENV', ['development', 'production', 'test']),
   oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  (env) => {
+    if (!isSet(env.LOG_REQUEST_SAMPLE_RATE)) return null;
+    const rate = Number(env.LOG_REQUEST_SAMPLE_RATE);
+    return env.LOG_REQUEST_SAMPLE_RATE.trim() !== '' && rate >= 0 && rate <= 1
+      ? null
+      : `LOG_REQUEST_SAMPLE_RATE=${JSON.stringify(env.LOG_REQUEST_SAMPLE_RATE)} must be a number from 0 to 1`;
+  },
   prefixed('STRIPE_SECRET_KEY', ['sk_test_', 'sk_live_', 'rk_test_', 'rk_live_'], { secret: true }),
   prefixed('STRIPE_CONNECT_CLIENT_ID', ['ca_']),
   prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_'], { list: true, secret: true }),

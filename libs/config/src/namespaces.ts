@@ -16,6 +16,8 @@ export const serviceConfig = registerAs('service', () => {
     requestTimeoutMs: num(env, 'REQUEST_TIMEOUT_MS', 30_000),
     bodyLimitBytes: num(env, 'BODY_LIMIT_BYTES', 1024 * 1024),
     logLevel: str(env, 'LOG_LEVEL') ?? 'info',
+    /** Share of successful requests that get a request log line; errors (4xx, 5xx) always do. */
+    logRequestSampleRate: num(env, 'LOG_REQUEST_SAMPLE_RATE', 1),
     corsOrigins: list(env, 'CORS_ORIGINS'),
     /** The public base URL of this service (used for the OAuth callback and the emulator's webhook endpoint). */
     publicUrl: str(env, 'PUBLIC_URL') ?? `http://localhost:${port}`,

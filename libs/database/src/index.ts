@@ -5,3 +5,4 @@ export * from './database.module';
 export * from './embedded-postgres';
 export * from './migrate';
 export * from './after-commit';
+export * from './prepared-query';

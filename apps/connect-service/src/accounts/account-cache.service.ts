@@ -1,27 +1,33 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { ConfigType } from '@nestjs/config';
-import type { Cache } from 'cache-manager';
+import type Redis from 'ioredis';
 import { redisConfig } from '@app/config';
 import { afterCommit } from '@app/database';
 import type { EntityManager } from 'typeorm';
+import { REDIS_CLIENT } from '../redis/redis.module';
 import type { ConnectAccountDto } from './dto/connect-account.dto';
 
+/** Bounds the in-process cache (no REDIS_URL): the oldest entries go first past it. */
+const MAX_LOCAL_ENTRIES = 50_000;
+
 /**
- * The hot read path's cache: the answer of `GET /connect/accounts/:tenantId`, per tenant, for REDIS_TTL. An entry
- * only exists while the state it holds is fresh, so a hit is served with no database query. Redis is an
- * accelerator (PostgreSQL and Stripe hold the truth): a failing cache is logged and bypassed, never an error.
+ * The hot read path's cache: the answer of `GET /connect/accounts/:tenantId`, per tenant, for REDIS_TTL, stored as
+ * the JSON the endpoint answers so a hit is one Redis GET sent as it is (no database query, no parse and
+ * re-serialisation). An entry only exists while the state it holds is fresh. Redis is an accelerator (PostgreSQL and
+ * Stripe hold the truth): a failing cache is logged and bypassed, never an error. Without REDIS_URL the entries live
+ * in this process.
  */
 @Injectable()
 export class AccountCacheService {
   private readonly logger = new Logger(AccountCacheService.name);
   private readonly ttlMs: number;
+  private readonly local = new Map<string, { json: string; expiresAtMs: number }>();
 
   constructor(
-    @Inject(CACHE_MANAGER) private readonly cache: Cache,
-    @Inject(redisConfig.KEY) redis: ConfigType<typeof redisConfig>,
+    @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
+    @Inject(redisConfig.KEY) cfg: ConfigType<typeof redisConfig>,
   ) {
-    this.ttlMs = redis.ttlSeconds * 1000;
+    this.ttlMs = cfg.ttlSeconds * 1000;
   }
 
   get ttlMilliseconds(): number {
@@ -29,34 +35,61 @@ export class AccountCacheService {
   }
 
   static key(tenantId: string): string {
-    // v2: `capabilities` became a string[]; entries a replica of the previous shape wrote are never read.
-    return `account:v2:${tenantId}`;
+    // v3: the entry is the answer's JSON itself; entries of earlier shapes are never read.
+    return `connect:account:v3:${tenantId}`;
   }
 
-  async get(tenantId: string): Promise<ConnectAccountDto | undefined> {
+  /** The cached answer's JSON, or undefined on a miss (or when the cache fails). */
+  async getJson(tenantId: string): Promise<string | undefined> {
+    const key = AccountCacheService.key(tenantId);
+    if (!this.redis) {
+      const entry = this.local.get(key);
+      if (!entry) return undefined;
+      if (entry.expiresAtMs > Date.now()) return entry.json;
+      this.local.delete(key);
+      return undefined;
+    }
     try {
-      return (await this.cache.get<ConnectAccountDto>(AccountCacheService.key(tenantId))) ?? undefined;
+      return (await this.redis.get(key)) ?? undefined;
     } catch (err) {
       this.logger.warn(`cache read failed: ${(err as Error).message}`);
       return undefined;
     }
   }
 
-  /** `ttlMs` shortens the entry so it expires when the state it holds stops being fresh. */
-  async set(tenantId: string, value: ConnectAccountDto, ttlMs = this.ttlMs): Promise<void> {
-    if (ttlMs <= 0) return;
+  async get(tenantId: string): Promise<ConnectAccountDto | undefined> {
+    const json = await this.getJson(tenantId);
+    return json === undefined ? undefined : (JSON.parse(json) as ConnectAccountDto);
+  }
+
+  /** Stores the answer; `ttlMs` shortens the entry so it expires when the state it holds stops being fresh. */
+  async set(tenantId: string, value: ConnectAccountDto, ttlMs = this.ttlMs): Promise<string> {
+    const json = JSON.stringify(value);
+    if (ttlMs <= 0) return json;
+    const key = AccountCacheService.key(tenantId);
+    if (!this.redis) {
+      if (this.local.size >= MAX_LOCAL_ENTRIES) this.local.delete(this.local.keys().next().value as string);
+      this.local.set(key, { json, expiresAtMs: Date.now() + ttlMs });
+      return json;
+    }
     try {
-      await this.cache.set(AccountCacheService.key(tenantId), value, ttlMs);
+      await this.redis.set(key, json, 'PX', Math.ceil(ttlMs));
     } catch (err) {
       this.logger.warn(`cache write failed: ${(err as Error).message}`);
     }
+    return json;
   }
 
   /** Inside a transaction (`manager`), the entry is dropped once it commits (see afterCommit). */
   async invalidate(tenantId: string, manager?: EntityManager): Promise<void> {
     if (manager) return afterCommit(manager, () => this.invalidate(tenantId));
+    const key = AccountCacheService.key(tenantId);
+    if (!this.redis) {
+      this.local.delete(key);
+      return;
+    }
     try {
-      await this.cache.del(AccountCacheService.key(tenantId));
+      await this.redis.del(key);
     } catch (err) {
       this.logger.warn(`cache invalidation failed: ${(err as Error).message}`);
     }

@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { ApiAuth } from '@app/auth';
 import { ApiErrors, ErrorCode } from '@app/common';
 import { ConnectAccountDto } from './dto/connect-account.dto';
@@ -24,8 +25,13 @@ export class AccountsController {
   @ApiParam({ name: 'tenantId', example: 'tenant_acme' })
   @ApiOkResponse({ type: ConnectAccountDto })
   @ApiErrors(ErrorCode.NotFound)
-  get(@Param('tenantId') tenantId: string): Promise<ConnectAccountDto> {
-    return this.accounts.getView(tenantId);
+  async get(
+    @Param('tenantId') tenantId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    // The cached answer is already the JSON of a ConnectAccountDto: sent as it is, not parsed and serialised again.
+    void reply.type('application/json; charset=utf-8');
+    return this.accounts.getViewJson(tenantId);
   }
 
   @Post(':tenantId/onboarding')

@@ -70,21 +70,20 @@ export class AccountsService {
   }
 
   /**
-   * The hot read: cache first (no database query on a hit), else the row, refreshed from Stripe when it is older
-   * than the TTL. Stripe failing never fails the read: the last known state is served with `stale: true`.
+   * The hot read, as the JSON it answers: cache first (no database query on a hit, sent as stored), else the row,
+   * refreshed from Stripe when it is older than the TTL. Stripe failing never fails the read: the last known state is
+   * served with `stale: true`.
    */
-  async getView(tenantId: string): Promise<ConnectAccountDto> {
-    const cached = await this.cache.get(tenantId);
-    if (cached) return cached;
+  async getViewJson(tenantId: string): Promise<string> {
+    const cached = await this.cache.getJson(tenantId);
+    if (cached !== undefined) return cached;
 
     const row = await this.getByTenant(tenantId);
     const ttl = this.cache.ttlMilliseconds;
     const age = row.synced_at ? Date.now() - row.synced_at.getTime() : Number.POSITIVE_INFINITY;
     // Stripe refuses to read a deauthorized account: the local row is final.
     if (row.disconnected_at || age < ttl) {
-      const dto = ConnectAccountDto.from(row);
-      await this.cache.set(tenantId, dto, row.disconnected_at ? ttl : ttl - age);
-      return dto;
+      return this.cache.set(tenantId, ConnectAccountDto.from(row), row.disconnected_at ? ttl : ttl - age);
     }
 
     let account: StripeAccount;
@@ -96,14 +95,12 @@ export class AccountsService {
         (err.code === ErrorCode.StripeUnavailable || err.code === ErrorCode.StripeRequestFailed)
       ) {
         this.logger.warn(`serving the last known state of ${tenantId}'s account: ${err.code} ${err.message}`);
-        return ConnectAccountDto.from(row, true);
+        return JSON.stringify(ConnectAccountDto.from(row, true));
       }
       throw err;
     }
     const fresh = await this.dataSource.transaction((m) => this.applyStripeAccount(m, tenantId, account));
-    const dto = ConnectAccountDto.from(fresh ?? row);
-    await this.cache.set(tenantId, dto);
-    return dto;
+    return this.cache.set(tenantId, ConnectAccountDto.from(fresh ?? row));
   }
 
   /**

@@ -1,22 +1,19 @@
-import { randomUUID } from 'node:crypto';
-import { IncomingMessage } from 'node:http';
+import { hostname } from 'node:os';
 import { Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { LoggerModule as PinoLoggerModule } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import pino, { DestinationStream, Logger as PinoLogger, LoggerOptions } from 'pino';
 import { serviceConfig } from '@app/config';
+import { currentRequest } from '../audit/request-context';
+import { AppLogger } from './app-logger';
 import { logTransport } from './log-transport';
+import { requestFields } from './request-log';
 
 /**
  * Everything that may hold a secret is redacted before a log line is written: auth headers, cookies, API keys,
- * tokens, secrets, client secrets: a log reader must never be able to act as the platform.
+ * tokens, secrets, client secrets: a log reader must never be able to act as the platform. Request lines carry no
+ * headers at all (see request-log.ts); these paths guard the objects the code logs.
  */
 export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'req.headers["stripe-signature"]',
-  'res.headers["set-cookie"]',
   '*.password',
   '*.secret',
   '*.token',
@@ -30,50 +27,52 @@ export const REDACT_PATHS = [
   '*.apiKey',
   '*.card_number',
   '*.headers.authorization',
+  '*.headers.cookie',
   '*.headers["x-api-key"]',
   '*.headers["stripe-signature"]',
   'err.config.headers',
 ];
 
+/** The root pino logger every line goes through. */
+export const PINO_LOGGER = Symbol('PINO_LOGGER');
+
+export function pinoOptions(
+  svc: Pick<ConfigType<typeof serviceConfig>, 'logLevel' | 'nodeEnv'>,
+): LoggerOptions {
+  return {
+    level: svc.logLevel,
+    transport: logTransport(svc.nodeEnv, process.stdout.isTTY === true),
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    base: { pid: process.pid, hostname: hostname(), service: 'connect-service' },
+    // A line written while a request is served names it (id, method, path) without a child logger per request.
+    mixin: () => {
+      const request = currentRequest();
+      return request ? { req: requestFields(request) } : {};
+    },
+  };
+}
+
 /**
  * Where log lines go. In tests it is process.stdout itself, so a suite can capture (spy on) every line and prove
- * no secret is ever written; elsewhere pino's default asynchronous stdout writer, which is faster.
+ * no secret is ever written; elsewhere pino's default stdout writer.
  */
-function withDestination<T>(options: T, nodeEnv: string): T | [T, DestinationStream] {
-  return nodeEnv === 'test' ? [options, process.stdout] : options;
+function destination(nodeEnv: string): DestinationStream | undefined {
+  return nodeEnv === 'test' ? process.stdout : undefined;
 }
 
 @Module({
-  imports: [
-    PinoLoggerModule.forRootAsync({
+  providers: [
+    {
+      provide: PINO_LOGGER,
       inject: [serviceConfig.KEY],
-      useFactory: (svc: ConfigType<typeof serviceConfig>) => ({
-        pinoHttp: withDestination(
-          {
-            level: svc.logLevel,
-            transport: logTransport(svc.nodeEnv, process.stdout.isTTY === true),
-            redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-            // Fastify assigns request.id (from X-Request-Id when sane, see create-app.ts); pino-http reuses it.
-            genReqId: (req: IncomingMessage) =>
-              String((req as IncomingMessage & { id?: unknown }).id ?? randomUUID()),
-            customProps: () => ({ service: 'connect-service' }),
-            // Only method and path of a request: query strings can carry OAuth codes and states.
-            serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({
-                id: req.id,
-                method: req.method,
-                path: req.url.split('?')[0],
-              }),
-              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-            },
-            autoLogging: {
-              ignore: (req: IncomingMessage) => req.url === '/health/live' || req.url === '/metrics',
-            },
-          },
-          svc.nodeEnv,
-        ),
-      }),
-    }),
+      useFactory: (svc: ConfigType<typeof serviceConfig>): PinoLogger => {
+        const options = pinoOptions(svc);
+        const dest = options.transport ? undefined : destination(svc.nodeEnv);
+        return dest ? pino(options, dest) : pino(options);
+      },
+    },
+    { provide: AppLogger, inject: [PINO_LOGGER], useFactory: (root: PinoLogger) => new AppLogger(root) },
   ],
+  exports: [PINO_LOGGER, AppLogger],
 })
 export class LoggingModule {}

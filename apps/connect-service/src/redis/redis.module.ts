@@ -1,10 +1,6 @@
 import { Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
-import { CacheModule, CacheModuleOptions } from '@nestjs/cache-manager';
 import { ConfigType } from '@nestjs/config';
-import { KeyvAdapter } from 'cache-manager';
-import { redisInsStore } from 'cache-manager-ioredis-yet';
 import Redis from 'ioredis';
-import Keyv from 'keyv';
 import { redisConfig } from '@app/config';
 
 /** The shared ioredis client, or null when REDIS_URL is not set (then cache and rate limits are in-process). */
@@ -41,28 +37,12 @@ const logger = new Logger('Redis');
 class RedisClientModule {}
 
 /**
- * The shared Redis client (REDIS_CLIENT, null without REDIS_URL) and the cache (CACHE_MANAGER, Redis or in-process):
- * features that cache, and the rate limits, import RedisModule.
+ * The shared Redis client (REDIS_CLIENT, null without REDIS_URL): the account cache and the rate limits import
+ * RedisModule and fall back to in-process state without it.
  */
 @Module({
-  imports: [
-    RedisClientModule,
-    CacheModule.registerAsync({
-      imports: [RedisClientModule],
-      inject: [REDIS_CLIENT, redisConfig.KEY],
-      useFactory: (client: Redis | null, cfg: ConfigType<typeof redisConfig>): CacheModuleOptions => {
-        const ttl = cfg.ttlSeconds * 1000;
-        if (!client) return { ttl };
-        // cache-manager 7 speaks Keyv; the ioredis-yet store speaks the cache-manager 5 store API, hence the
-        // adapter. Its typings still name cache-manager 5's Store, so the runtime-compatible store is cast.
-        const store = redisInsStore(client, { ttl }) as unknown as ConstructorParameters<
-          typeof KeyvAdapter
-        >[0];
-        return { ttl, stores: [new Keyv({ store: new KeyvAdapter(store), namespace: 'connect' })] };
-      },
-    }),
-  ],
-  exports: [RedisClientModule, CacheModule],
+  imports: [RedisClientModule],
+  exports: [RedisClientModule],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly client: Redis | null) {}

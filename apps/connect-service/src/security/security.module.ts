@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import Redis from 'ioredis';
@@ -9,7 +9,7 @@ import { CryptoModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { JobQueueModule } from '../queue/job-queue.module';
 import { REDIS_CLIENT, RedisModule } from '../redis/redis.module';
-import { CardNumberInterceptor } from './card-number.interceptor';
+import { CardNumberGuard } from './card-number.guard';
 import { RATE_LIMITERS, RateLimitGuard } from './rate-limit.guard';
 import { ResilientThrottlerStorage } from './resilient-throttler.storage';
 import { RetentionService } from './retention.service';
@@ -43,7 +43,8 @@ import { UnverifiedRequestBudget } from './unverified-request-budget';
   ],
   providers: [
     { provide: APP_GUARD, useClass: RateLimitGuard },
-    { provide: APP_INTERCEPTOR, useClass: CardNumberInterceptor },
+    // After the rate limit: the last global guard.
+    { provide: APP_GUARD, useClass: CardNumberGuard },
     RetentionService,
     SecretsReencryptService,
     UnverifiedRequestBudget,

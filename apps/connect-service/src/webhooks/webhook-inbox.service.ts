@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ServiceException, keysetPage, ErrorCode, isUuid } from '@app/common';
-import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventStatus } from '@app/database';
+import {
+  StripeWebhookEventEntity,
+  StripeWebhookEventSource,
+  StripeWebhookEventStatus,
+  preparedQuery,
+} from '@app/database';
 import type { StripeEvent } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
 import { annotateActiveSpan, traceCarrierJson } from '../tracing/trace-context';
@@ -91,7 +96,7 @@ export class WebhookInboxService {
     } else {
       // One statement: the inbox row and its processing job commit together (a duplicate inserts neither). The
       // job's data carries the intake's trace context ($11, '{}' when tracing is off).
-      const rows: Array<{ id: string }> = await this.dataSource.query(this.acceptSql(), [
+      const rows = await preparedQuery<{ id: string }>(this.dataSource, 'webhook-accept', this.acceptSql(), [
         ...params,
         traceCarrierJson(),
       ]);

@@ -2,7 +2,6 @@ import {
   Body,
   Controller,
   Get,
-  Headers,
   HttpCode,
   Logger,
   Param,
@@ -72,20 +71,29 @@ export class WebhooksController {
   async receive(
     @Req() req: RawBodyRequest<FastifyRequest>,
     @Res({ passthrough: true }) reply: FastifyReply,
-    @Headers('stripe-signature') signature: string | undefined,
   ): Promise<WebhookReceiptDto> {
+    return this.intake(req, reply);
+  }
+
+  /**
+   * Verify, then store with its processing job. The hot path: create-app.ts serves this route with it directly
+   * from Fastify (the route is public and carries its own proof), so it must not rely on guards or interceptors.
+   */
+  async intake(req: RawBodyRequest<FastifyRequest>, reply: FastifyReply): Promise<WebhookReceiptDto> {
     const raw = req.rawBody ?? EMPTY;
+    const signature = req.headers['stripe-signature'];
     let event: StripeEvent;
     try {
-      // The gateway parses the verified bytes once; Fastify's own parse of the body is not used.
-      event = this.gateway.verifyWebhook(raw, signature, this.secrets.all());
+      event = this.gateway.verifyWebhook(
+        raw,
+        typeof signature === 'string' ? signature : undefined,
+        this.secrets.all(),
+      );
     } catch (err) {
       if (err instanceof ServiceException && err.code === ErrorCode.WebhookInvalid) {
         const reason = String(err.details?.reason ?? 'unknown');
         this.metrics.signatureFailures.inc({ reason });
-        // Never the body: it is unauthenticated input and may carry personal data.
         this.logger.warn({ reason, ip: req.ip, bytes: raw.length }, 'Webhook refused: invalid signature');
-        // Only what fails verification spends the IP's budget; over it, the answer turns 429.
         await this.unverified.spend(req.ip, reply);
       }
       throw err;

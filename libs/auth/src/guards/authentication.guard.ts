@@ -6,6 +6,7 @@ import { TokenExpiredError } from 'jsonwebtoken';
 import { ApiKeyVerifier } from '../api-key-verifier';
 import { Caller } from '../caller';
 import { JWT_STRATEGY_NAME } from '../jwt.strategy';
+import { VerifiedTokenCache, expiryOf } from '../verified-token-cache';
 import { isPublicRoute, requestOf } from './guard-context';
 
 const API_KEY_HEADER = 'x-api-key';
@@ -23,6 +24,7 @@ function unauthenticated(message = 'Authentication required'): ServiceException 
 export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY_NAME) {
   private readonly logger = new Logger(AuthenticationGuard.name);
   private verifier: ApiKeyVerifier | null | undefined;
+  private readonly verified = new VerifiedTokenCache();
 
   constructor(
     private readonly reflector: Reflector,
@@ -45,7 +47,15 @@ export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY_NAME) {
       return true;
     }
     if (authorization === undefined) throw unauthenticated();
-    return (await super.canActivate(ctx)) as boolean;
+    const known = this.verified.get(authorization);
+    if (known) {
+      req.user = known;
+      return true;
+    }
+    const ok = (await super.canActivate(ctx)) as boolean;
+    const expiresAtMs = req.user ? expiryOf(req.user) : undefined;
+    if (ok && req.user && expiresAtMs !== undefined) this.verified.set(authorization, req.user, expiresAtMs);
+    return ok;
   }
 
   override handleRequest<TUser = Caller>(err: unknown, user: unknown, info: unknown): TUser {

@@ -1,6 +1,5 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { Observable } from 'rxjs';
 import { ServiceException, ErrorCode } from '@app/common';
 import { inspectBody, MAX_BODY_DEPTH } from './card-number.util';
 
@@ -11,12 +10,13 @@ const SKIPPED_ROUTES = new Set(['POST /connect/webhooks']);
  * We never handle card numbers (that would put the service in PCI scope): a request whose JSON body or query holds a
  * Luhn-valid 13–19 digit number anywhere is refused with ValidationFailed naming the field, before pipes or handlers
  * see it. The value is never echoed or logged. The same walk refuses bodies nested deeper than MAX_BODY_DEPTH
- * (MalformedRequest), which would overflow the validation pipe's recursion. Runs after the guards, so unauthenticated
- * callers still get 401.
+ * (MalformedRequest), which would overflow the validation pipe's recursion. The last global guard, so unauthenticated
+ * callers still get 401; a guard rather than an interceptor because an app-wide interceptor puts an rxjs pipeline
+ * around every request.
  */
 @Injectable()
-export class CardNumberInterceptor implements NestInterceptor {
-  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+export class CardNumberGuard implements CanActivate {
+  canActivate(ctx: ExecutionContext): boolean {
     if (ctx.getType() === 'http') {
       const req = ctx.switchToHttp().getRequest<FastifyRequest>();
       if (!SKIPPED_ROUTES.has(`${req.method} ${req.routeOptions.url ?? ''}`)) {
@@ -39,6 +39,6 @@ export class CardNumberInterceptor implements NestInterceptor {
         }
       }
     }
-    return next.handle();
+    return true;
   }
 }
