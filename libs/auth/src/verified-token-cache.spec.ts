@@ -1,7 +1,13 @@
 import type { Caller } from './caller';
 import { VerifiedTokenCache } from './verified-token-cache';
 
-const caller: Caller = { sub: 'platform', tenantId: null, roles: ['platform'], scopes: ['accounts:read'], method: 'jwt' };
+const caller: Caller = {
+  sub: 'platform',
+  tenantId: null,
+  roles: ['platform'],
+  scopes: ['accounts:read'],
+  method: 'jwt',
+};
 
 describe('VerifiedTokenCache', () => {
   it('answers a verified token until it expires, then forgets it', () => {

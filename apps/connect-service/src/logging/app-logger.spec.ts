@@ -3,8 +3,14 @@ import { AppLogger } from './app-logger';
 
 function capture(): { logger: AppLogger; lines: () => Record<string, unknown>[] } {
   const out: string[] = [];
-  const root = pino({ level: 'debug', base: undefined, timestamp: false }, { write: (s: string) => out.push(s) });
-  return { logger: new AppLogger(root), lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  const root = pino(
+    { level: 'debug', base: undefined, timestamp: false },
+    { write: (s: string) => out.push(s) },
+  );
+  return {
+    logger: new AppLogger(root),
+    lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('AppLogger (Nest LoggerService over pino)', () => {

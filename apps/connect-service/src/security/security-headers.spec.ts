@@ -3,7 +3,9 @@ import { securityHeaders } from './security-headers';
 describe('securityHeaders', () => {
   it("computes helmet's headers once, with the CSP given", () => {
     const headers = securityHeaders({
-      contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'", "'unsafe-inline'"] } },
+      contentSecurityPolicy: {
+        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'", "'unsafe-inline'"] },
+      },
     });
     expect(headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
     expect(headers['x-content-type-options']).toBe('nosniff');
