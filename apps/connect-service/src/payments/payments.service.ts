@@ -41,6 +41,7 @@ import {
 } from './dto/payment.dto';
 import { paymentsTotal } from './payments-metrics';
 import { EntitySql } from './entity-sql';
+import { PreparedSql } from './prepared-sql';
 import { IdempotencyClaim } from './idempotency.service';
 import { RouteOutcome, RouteRecords, eventData, responseOf } from './route-records.service';
 import { AttemptPlan, accountSideRefusal, ineligibility, servesNothing } from './route-plan';
@@ -98,6 +99,7 @@ export class PaymentsService {
   private readonly logger = new Logger('PaymentsService');
   private readonly accounts: EntitySql<ConnectAccountEntity>;
   private readonly routes: EntitySql<PaymentRouteEntity>;
+  private readonly sql: PreparedSql;
   private readonly readSql: string;
   private readonly returning: string;
 
@@ -114,6 +116,7 @@ export class PaymentsService {
   ) {
     this.accounts = new EntitySql(dataSource, ConnectAccountEntity);
     this.routes = new EntitySql(dataSource, PaymentRouteEntity);
+    this.sql = new PreparedSql(dataSource);
     // A tenant without an account still gets its row: the active rule set decides before the account is refused.
     const read = this.accounts.selectList('a', 'a_', PAYMENT_ACCOUNT_COLUMNS);
     this.readSql = `SELECT ${read}, ${ACTIVE_RULE_SET_ID} AS rule_set_id
@@ -202,7 +205,7 @@ export class PaymentsService {
   private async readForPayment(
     tenantId: string,
   ): Promise<{ account: ConnectAccountEntity | null; ruleSetId: string | null }> {
-    const [raw] = await this.dataSource.query<Record<string, unknown>[]>(this.readSql, [tenantId]);
+    const [raw] = await this.sql.query<Record<string, unknown>>(this.readSql, [tenantId]);
     return {
       account: this.accounts.readRow(raw, 'a_'),
       ruleSetId: (raw.rule_set_id as string | null) ?? null,
@@ -221,13 +224,13 @@ export class PaymentsService {
     const claiming = claim?.cte(values.params.length + 1) ?? null;
     const into = `INSERT INTO ${this.routes.table} AS r (${values.columns})`;
     const rows = claiming
-      ? await this.dataSource.query<Record<string, unknown>[]>(
+      ? await this.sql.query<Record<string, unknown>>(
           `WITH claim AS (${claiming.sql}),
             route AS (${into} SELECT ${values.placeholders} FROM claim ${this.returning})
            SELECT claim.id AS claim_id, route.* FROM claim, route`,
           [...values.params, ...claiming.params],
         )
-      : await this.dataSource.query<Record<string, unknown>[]>(
+      : await this.sql.query<Record<string, unknown>>(
           `${into} VALUES (${values.placeholders}) ${this.returning}`,
           values.params,
         );
@@ -570,7 +573,7 @@ export class PaymentsService {
     if (audit) add(audit, 'audit');
     // Stripe has the PaymentIntent now: recording it must outlast a database restart (see recordIntent).
     const [{ recorded }] = await whileDatabaseUnavailable(() =>
-      this.dataSource.query<{ recorded: number }[]>(
+      this.sql.query<{ recorded: number }>(
         `WITH ${ctes.join(',\n')} SELECT count(*)::int AS recorded FROM route`,
         params,
       ),
