@@ -46,7 +46,8 @@ export interface SuccessRowSql {
 /**
  * Writes the append-only audit log. `record(input, manager)` joins the caller's transaction, so the row commits
  * with the change it describes; `recordDetached(input)` is one INSERT issued without awaiting (failures and
- * actions without a transaction) whose own failure is logged, never swallowed silently.
+ * actions without a transaction) whose own failure is logged, never swallowed silently; `successRowSql` lets a
+ * service write its request's success row in its own statement.
  */
 @Injectable()
 export class AuditLogService {
