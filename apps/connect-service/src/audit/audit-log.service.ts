@@ -27,14 +27,33 @@ export interface AuditQuery {
 
 type AuditRow = Omit<AuditLogEntity, 'id' | 'created_at'>;
 
+const COLUMNS =
+  'actor, actor_type, tenant_id, action, target_type, target_id, outcome, ip, request_id, details';
+
+/** How a request's success is recorded (set by AuditInterceptor), and whether its service already wrote it. */
+interface ExpectedSuccess {
+  of: (result: unknown) => AuditInput;
+  written: boolean;
+}
+
+/** The success row written by the request's own statement: confirm() once that statement inserted it. */
+export interface SuccessRowSql {
+  sql: string;
+  params: unknown[];
+  confirm(): void;
+}
+
 /**
  * Writes the append-only audit log. `record(input, manager)` joins the caller's transaction, so the row commits
  * with the change it describes; `recordDetached(input)` is one INSERT issued without awaiting (failures and
- * actions without a transaction) whose own failure is logged, never swallowed silently.
+ * actions without a transaction) whose own failure is logged, never swallowed silently; `successRowSql` lets a
+ * service write its request's success row in its own statement.
  */
 @Injectable()
 export class AuditLogService {
   private readonly logger = new Logger('Audit');
+
+  private readonly expected = new WeakMap<ContextRequest, ExpectedSuccess>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -52,6 +71,35 @@ export class AuditLogService {
     });
   }
 
+  /** AuditInterceptor: how this request's success is recorded, so its service may write that row itself. */
+  expectSuccess(req: ContextRequest, of: (result: unknown) => AuditInput): void {
+    this.expected.set(req, { of, written: false });
+  }
+
+  /**
+   * The current request's success row, exactly as AuditInterceptor would record it for `result`, as a CTE body that
+   * inserts it once per row of `source` (parameters from $first on): the row then commits with the change it
+   * describes. Null outside an audited request.
+   */
+  successRowSql(result: unknown, source: string, first: number): SuccessRowSql | null {
+    const req = currentRequest();
+    const expected = req && this.expected.get(req);
+    if (!req || !expected) return null;
+    const placeholders = COLUMNS.split(', ').map((_, i) => `$${first + i}`);
+    return {
+      sql: `INSERT INTO audit_log (${COLUMNS}) SELECT ${placeholders.join(', ')} FROM ${source}`,
+      params: this.paramsOf(this.rowOf(expected.of(result), req)),
+      confirm: () => {
+        expected.written = true;
+      },
+    };
+  }
+
+  /** AuditInterceptor: true when the request's service wrote its success row in its own statement. */
+  successWritten(req: ContextRequest): boolean {
+    return this.expected.get(req)?.written ?? false;
+  }
+
   async list(
     caller: Caller,
     query: AuditQuery,
@@ -66,21 +114,25 @@ export class AuditLogService {
 
   private async insert(m: EntityManager, r: AuditRow): Promise<void> {
     await m.query(
-      `INSERT INTO audit_log (actor, actor_type, tenant_id, action, target_type, target_id, outcome, ip, request_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        r.actor,
-        r.actor_type,
-        r.tenant_id,
-        r.action,
-        r.target_type,
-        r.target_id,
-        r.outcome,
-        r.ip,
-        r.request_id,
-        JSON.stringify(r.details),
-      ],
+      `INSERT INTO audit_log (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      this.paramsOf(r),
     );
+  }
+
+  /** The row's values in the order of COLUMNS. */
+  private paramsOf(r: AuditRow): unknown[] {
+    return [
+      r.actor,
+      r.actor_type,
+      r.tenant_id,
+      r.action,
+      r.target_type,
+      r.target_id,
+      r.outcome,
+      r.ip,
+      r.request_id,
+      JSON.stringify(r.details),
+    ];
   }
 
   private rowOf(input: AuditInput, req: ContextRequest | undefined): AuditRow {

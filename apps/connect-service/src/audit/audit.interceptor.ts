@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { catchError, Observable, tap, throwError } from 'rxjs';
 import { ErrorCode, ServiceException } from '@app/common';
 import { AUDIT_KEY, AuditOptions } from './audit.decorator';
-import { AuditLogService } from './audit-log.service';
+import { AuditInput, AuditLogService } from './audit-log.service';
 import { ContextRequest } from './request-context';
 
 function ownString(container: unknown, key: string): string | undefined {
@@ -40,18 +40,18 @@ export class AuditInterceptor implements NestInterceptor {
       null;
     const targetOf = (result?: unknown): string | null =>
       ownString(result, 'id') ?? ownString(req.params, 'id') ?? ownString(req.params, 'tenantId') ?? null;
+    const success = (result: unknown): AuditInput => ({
+      action: opts.action,
+      targetType: opts.targetType,
+      targetId: targetOf(result),
+      tenantId: tenantOf(result),
+    });
+    // A service may write this row in the transaction of its change (AuditLogService.successRowSql) instead.
+    this.audit.expectSuccess(req, success);
     return next.handle().pipe(
-      tap((result) =>
-        this.audit.recordDetached(
-          {
-            action: opts.action,
-            targetType: opts.targetType,
-            targetId: targetOf(result),
-            tenantId: tenantOf(result),
-          },
-          req,
-        ),
-      ),
+      tap((result) => {
+        if (!this.audit.successWritten(req)) this.audit.recordDetached(success(result), req);
+      }),
       catchError((err: unknown) => {
         // A request refused as malformed attempted nothing; recording it would only let bad input fill the log.
         if (err instanceof ServiceException && NOT_ATTEMPTS.has(err.code)) return throwError(() => err);

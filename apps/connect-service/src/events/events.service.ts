@@ -12,6 +12,7 @@ import {
   EventSubscriptionStatus,
 } from '@app/database';
 import { JobQueue } from '../queue/job-queue.service';
+import { traceCarrierJson } from '../tracing/trace-context';
 import { ConnectEventType } from './connect-event-types';
 import { subscriptionMatches } from './delivery-policy';
 import { ConnectEventDto, ConnectEventListDto, ListConnectEventsQueryDto } from './dto/connect-event.dto';
@@ -48,6 +49,32 @@ export class EventsService {
     ]);
     await this.queue.send<DispatchJob>(DISPATCH_QUEUE, { eventId: id }, { manager });
     return { id };
+  }
+
+  /**
+   * emit() inside a caller's own statement: the CTEs `${name}` (the event, once per row of `source`) and
+   * `${name}_job` (its dispatch job, as `send` would create it), parameters from $first on. The change, its event and
+   * the job then commit in one statement, without a transaction of their own.
+   */
+  async emitSql(
+    name: string,
+    source: string,
+    e: EmitConnectEvent,
+    first: number,
+  ): Promise<{ sql: string; params: unknown[] }> {
+    await this.queues.ensure();
+    const [id, type, tenant, data, trace] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+    const job = this.queue.insertJobsFromSql(
+      DISPATCH_QUEUE,
+      name,
+      `jsonb_build_object('eventId', ${name}.id) || ${trace}::jsonb`,
+    );
+    return {
+      sql: `${name} AS (INSERT INTO connect_events (id, type, tenant_id, data)
+          SELECT ${id}::uuid, ${type}, ${tenant}, ${data}::jsonb FROM ${source} RETURNING id),
+        ${name}_job AS (${job})`,
+      params: [randomUUID(), e.type, e.tenant_id, JSON.stringify(e.data), traceCarrierJson()],
+    };
   }
 
   async list(caller: Caller, q: ListConnectEventsQueryDto): Promise<ConnectEventListDto> {

@@ -28,6 +28,92 @@ const MAX_KEY_LENGTH = 255;
  */
 const CLAIM_LEASE_SECONDS = 120;
 
+/**
+ * Claims the key, or an expired record of it, or one whose claim outlived its lease; parameters from $first on:
+ * scope, key, request hash, TTL hours, lease seconds. Without RETURNING, so it can be a CTE's body.
+ */
+function claimSql(first: number): string {
+  const [scope, key, hash, ttl, lease] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  return `INSERT INTO idempotency_records (scope, key, request_hash, state, expires_at)
+       VALUES (${scope}, ${key}, ${hash}, 'in_progress', now() + make_interval(hours => ${ttl}))
+       ON CONFLICT (scope, key) DO UPDATE
+         SET request_hash = EXCLUDED.request_hash, state = 'in_progress', response_status = NULL,
+             response_body_enc = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
+         WHERE idempotency_records.expires_at < now()
+            OR (idempotency_records.state = 'in_progress'
+                AND idempotency_records.created_at < now() - make_interval(secs => ${lease}))`;
+}
+const CLAIM_SQL = claimSql(1);
+
+const answerContext = (id: string): string => `idempotency_records.response_body:${id}`;
+
+/** The stored answer: its body sealed (it carries the PaymentIntent's client_secret) and bound to its record. */
+const sealAnswer = (box: SecretBox, id: string, response: StoredResponse): string =>
+  box.seal(JSON.stringify(response.body), answerContext(id));
+
+/** Thrown by IdempotencyClaim.claimed when the handler's statement found the key taken. */
+class KeyTaken extends Error {}
+const TAKEN = Symbol('taken');
+
+/** SQL for a caller's own statement, with its parameters. */
+export interface SqlPart {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * An Idempotency-Key that the handler claims in its own first write (`cte()`) and answers in its own last write
+ * (`answerCte()`), for IdempotencyService.runClaiming.
+ */
+export class IdempotencyClaim {
+  /** The record, once this request owns the key. */
+  id: string | null = null;
+  /** The handler's statement stored the answer: nothing is left to store. */
+  answered = false;
+
+  constructor(
+    private readonly box: SecretBox,
+    readonly scope: string,
+    readonly key: string,
+    readonly hash: string,
+    private readonly ttlHours: number,
+    private readonly leaseSeconds: number,
+  ) {}
+
+  /** The claim as a CTE body returning `id`, parameters from $first on; null when the key is claimed already. */
+  cte(first: number): SqlPart | null {
+    if (this.id !== null) return null;
+    return {
+      sql: `${claimSql(first)} RETURNING id`,
+      params: [this.scope, this.key, this.hash, this.ttlHours, this.leaseSeconds],
+    };
+  }
+
+  /** What the handler's statement returned of the claim; throws (handled by the service) when it found the key taken. */
+  claimed(id: string | null | undefined): void {
+    if (this.id !== null) return;
+    if (!id) throw new KeyTaken('Idempotency-Key taken');
+    this.id = id;
+  }
+
+  /**
+   * The answer stored as complete() stores it, as a CTE body (an UPDATE) with parameters from $first on, done only
+   * when `condition` (SQL) holds; the handler calls stored() once its statement did it.
+   */
+  answerCte(first: number, response: StoredResponse, condition = 'true'): SqlPart {
+    if (this.id === null) throw new Error('The Idempotency-Key is not claimed');
+    return {
+      sql: `UPDATE idempotency_records SET state = 'completed', response_status = $${first + 1},
+              response_body_enc = $${first + 2} WHERE id = $${first} AND ${condition}`,
+      params: [this.id, response.status, sealAnswer(this.box, this.id, response)],
+    };
+  }
+
+  stored(): void {
+    this.answered = true;
+  }
+}
+
 /** JSON with sorted keys, so `{a,b}` and `{b,a}` are the same request. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -68,14 +154,45 @@ export class IdempotencyService {
     hash: string,
     execute: () => Promise<StoredResponse>,
   ): Promise<StoredResponse> {
-    if (key === undefined) return execute();
+    return this.serve(scope, key, hash, () => execute(), false);
+  }
+
+  /**
+   * run() for a handler that claims the key in its own first write and stores its answer in its own last write
+   * (IdempotencyClaim): two statements fewer a request. Its claim may find the key taken (IdempotencyClaim.claimed
+   * then throws), and the duplicate waits or replays as in run(); a handler given no claim (no key) just runs.
+   */
+  async runClaiming(
+    scope: string,
+    key: string | undefined,
+    hash: string,
+    execute: (claim: IdempotencyClaim | null) => Promise<StoredResponse>,
+  ): Promise<StoredResponse> {
+    return this.serve(scope, key, hash, execute, true);
+  }
+
+  private async serve(
+    scope: string,
+    key: string | undefined,
+    hash: string,
+    execute: (claim: IdempotencyClaim | null) => Promise<StoredResponse>,
+    inline: boolean,
+  ): Promise<StoredResponse> {
+    if (key === undefined) return execute(null);
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw fieldError('Idempotency-Key', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`);
     }
     const deadline = Date.now() + WAIT_BOUND_MS;
+    // Only the first try lets the handler claim in its own statement; after a wait the key is claimed here first.
+    let handlerClaims = inline;
     for (;;) {
-      const claimed = await this.claim(scope, key, hash);
-      if (claimed) return this.executeAndStore(claimed, execute);
+      const claim = new IdempotencyClaim(this.box, scope, key, hash, TTL_HOURS, CLAIM_LEASE_SECONDS);
+      if (!handlerClaims) claim.id = await this.claim(scope, key, hash);
+      if (handlerClaims || claim.id !== null) {
+        const response = await this.executeAndStore(claim, execute);
+        if (response !== TAKEN) return response;
+      }
+      handlerClaims = false;
       const row = await this.read(scope, key);
       if (row) {
         if (row.request_hash !== hash) {
@@ -94,7 +211,7 @@ export class IdempotencyService {
         ) {
           return {
             status: row.response_status,
-            body: JSON.parse(this.box.open(row.response_body_enc, this.context(row.id))),
+            body: JSON.parse(this.box.open(row.response_body_enc, answerContext(row.id))),
           };
         }
       }
@@ -113,18 +230,13 @@ export class IdempotencyService {
 
   /** Claims the key (or an expired record of it); returns the record id when this request owns it. */
   private async claim(scope: string, key: string, hash: string): Promise<string | null> {
-    const rows = (await this.dataSource.query(
-      `INSERT INTO idempotency_records (scope, key, request_hash, state, expires_at)
-       VALUES ($1, $2, $3, 'in_progress', now() + make_interval(hours => $4))
-       ON CONFLICT (scope, key) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, state = 'in_progress', response_status = NULL,
-             response_body_enc = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
-         WHERE idempotency_records.expires_at < now()
-            OR (idempotency_records.state = 'in_progress'
-                AND idempotency_records.created_at < now() - make_interval(secs => $5))
-       RETURNING id`,
-      [scope, key, hash, TTL_HOURS, CLAIM_LEASE_SECONDS],
-    )) as { id: string }[];
+    const rows = (await this.dataSource.query(`${CLAIM_SQL} RETURNING id`, [
+      scope,
+      key,
+      hash,
+      TTL_HOURS,
+      CLAIM_LEASE_SECONDS,
+    ])) as { id: string }[];
     return rows[0]?.id ?? null;
   }
 
@@ -151,19 +263,30 @@ export class IdempotencyService {
     return rows[0] ?? null;
   }
 
-  private async executeAndStore(id: string, execute: () => Promise<StoredResponse>): Promise<StoredResponse> {
+  /** TAKEN when the handler's own claim, or the claim of a refusal it threw before claiming, found the key taken. */
+  private async executeAndStore(
+    claim: IdempotencyClaim,
+    execute: (claim: IdempotencyClaim | null) => Promise<StoredResponse>,
+  ): Promise<StoredResponse | typeof TAKEN> {
     let response: StoredResponse;
     try {
-      response = await execute();
+      response = await execute(claim);
     } catch (err) {
-      if (err instanceof ServiceException && err.httpStatus < 500) {
-        await this.complete(id, { status: err.httpStatus, body: err.toBody() });
-      } else {
-        await this.release(id);
+      if (err instanceof KeyTaken) return TAKEN;
+      const definite = err instanceof ServiceException && err.httpStatus < 500 ? err : null;
+      // Refused before its statement claimed the key (validation, an account that cannot take charges): the answer
+      // still belongs to the key, unless the key is another request's, whose answer then wins.
+      if (claim.id === null) {
+        if (!definite) throw err;
+        claim.id = await this.claim(claim.scope, claim.key, claim.hash);
+        if (claim.id === null) return TAKEN;
       }
+      if (definite) await this.complete(claim.id, { status: definite.httpStatus, body: definite.toBody() });
+      else await this.release(claim.id);
       throw err;
     }
-    await this.complete(id, response);
+    if (claim.id === null) throw new Error('The handler answered without claiming its Idempotency-Key');
+    if (!claim.answered) await this.complete(claim.id, response);
     return response;
   }
 
@@ -175,7 +298,7 @@ export class IdempotencyService {
     await whileDatabaseUnavailable(() =>
       this.dataSource.query(
         `UPDATE idempotency_records SET state = 'completed', response_status = $2, response_body_enc = $3 WHERE id = $1`,
-        [id, response.status, this.box.seal(JSON.stringify(response.body), this.context(id))],
+        [id, response.status, sealAnswer(this.box, id, response)],
       ),
     );
   }
@@ -196,10 +319,6 @@ export class IdempotencyService {
         ),
       );
     }
-  }
-
-  private context(id: string): string {
-    return `idempotency_records.response_body:${id}`;
   }
 
   /** Drops expired records (called from the reconcile worker's housekeeping; cheap with the expires_at index). */

@@ -22,7 +22,7 @@ import {
 import { IdempotencyService, requestHash, StoredResponse } from './idempotency.service';
 import { PaymentsService } from './payments.service';
 import { RefundsService } from './refunds.service';
-import { RouteOutcome } from './route-records.service';
+import { responseOf } from './route-records.service';
 import { SubscriptionsService } from './subscriptions.service';
 import { Audit } from '../audit/audit.decorator';
 
@@ -33,12 +33,6 @@ const IDEMPOTENCY_HEADER = ApiHeader({
     'Up to 255 characters, scoped to the caller and tenant and kept 24 h: the same key with the same body answers the ' +
     'first response (status and body) without calling Stripe again; with another body: CONNECT_041; while the first ' +
     'is still running: the duplicate waits, then CONNECT_042.',
-});
-
-/** 201 when Stripe holds the object, 202 while its answer is unknown (the reconcile job resolves it). */
-const statusOf = (o: RouteOutcome): StoredResponse => ({
-  status: o.state === 'created' ? 201 : 202,
-  body: o.route,
 });
 
 @ApiTags('payments')
@@ -78,9 +72,15 @@ export class PaymentsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
-    return this.idempotent(reply, `${caller.sub}|${dto.tenant_id}`, key, '/connect/payments', dto, async () =>
-      statusOf(await this.payments.create(dto)),
+    // The payment claims the key in its route's INSERT and stores its answer with the PaymentIntent it records.
+    const res = await this.idempotency.runClaiming(
+      `${caller.sub}|${dto.tenant_id}`,
+      key,
+      requestHash('POST', '/connect/payments', dto),
+      async (claim) => responseOf(await this.payments.create(dto, claim)),
     );
+    void reply.status(res.status);
+    return res.body;
   }
 
   @Get('payments')
@@ -140,7 +140,7 @@ export class PaymentsController {
       key,
       `/connect/payments/${id}/refunds`,
       dto,
-      async () => statusOf(await this.refunds.refund(caller, id, dto)),
+      async () => responseOf(await this.refunds.refund(caller, id, dto)),
     );
   }
 

@@ -1,6 +1,7 @@
 import { Module, OnApplicationBootstrap } from '@nestjs/common';
 import { CryptoModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
+import { AuditModule } from '../audit/audit.module';
 import { EventsModule } from '../events/events.module';
 import { JobQueueModule } from '../queue/job-queue.module';
 import { JobQueue } from '../queue/job-queue.service';
@@ -21,6 +22,7 @@ import { SubscriptionsService } from './subscriptions.service';
 @Module({
   imports: [
     DatabaseModule,
+    AuditModule,
     CryptoModule,
     JobQueueModule,
     StripeModule,

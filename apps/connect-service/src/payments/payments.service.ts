@@ -25,10 +25,11 @@ import {
   PaymentRouteType,
 } from '@app/database';
 import { StripeGateway, StripePaymentIntent } from '@app/stripe-gateway';
-import { ActiveRouting, RoutingService, chargeTypeOf } from '../routing/routing.service';
+import { ACTIVE_RULE_SET_ID, ActiveRouting, RoutingService, chargeTypeOf } from '../routing/routing.service';
 import { paymentContext } from '../routing/rule-context';
 import type { Route } from '../routing/rule-types';
 import { splitAmounts } from '../routing/split-allocation';
+import { AuditLogService } from '../audit/audit-log.service';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
 import {
@@ -39,7 +40,10 @@ import {
   PaymentRouteListDto,
 } from './dto/payment.dto';
 import { paymentsTotal } from './payments-metrics';
-import { RouteOutcome, RouteRecords, eventData } from './route-records.service';
+import { EntitySql } from './entity-sql';
+import { PreparedSql } from './prepared-sql';
+import { IdempotencyClaim } from './idempotency.service';
+import { RouteOutcome, RouteRecords, eventData, responseOf } from './route-records.service';
 import { AttemptPlan, accountSideRefusal, ineligibility, servesNothing } from './route-plan';
 import { SplitTransfersService } from './split-transfers.service';
 import { RECONCILE_QUEUE, ReconcileJob, paymentIntentParams, routeStatusOf } from './stripe-params';
@@ -60,9 +64,44 @@ interface Refused {
 type IntentAttempt =
   { kind: 'created'; pi: StripePaymentIntent } | { kind: 'unknown'; error: ServiceException } | Refused;
 
+/** A route as its INSERT left it: the first record of its PaymentIntent may go in one statement while it stays so. */
+interface Inserted {
+  /** The row's xmin after the INSERT: any later UPDATE (a webhook's) changes it. */
+  rowVersion: string;
+  claim: IdempotencyClaim | null;
+}
+
+/** What a payment reads of the tenant's account: refusal reasons, fee, rules' facts, capabilities. */
+const PAYMENT_ACCOUNT_COLUMNS: (keyof ConnectAccountEntity)[] = [
+  'id',
+  'tenant_id',
+  'stripe_account_id',
+  'status',
+  'charges_enabled',
+  'disconnected_at',
+  'fee_schedule',
+  'country',
+  'capabilities',
+  'metadata',
+];
+
+const chargeOf = (pi: StripePaymentIntent): string | null =>
+  typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
+
+/** What a create answers once Stripe holds the PaymentIntent (its client_secret is shown this once). */
+const createdOutcome = (row: PaymentRouteEntity, pi: StripePaymentIntent): RouteOutcome => ({
+  state: 'created',
+  route: PaymentRouteDto.from(row, pi.client_secret ?? null),
+});
+
 @Injectable()
 export class PaymentsService {
   private readonly logger = new Logger('PaymentsService');
+  private readonly accounts: EntitySql<ConnectAccountEntity>;
+  private readonly routes: EntitySql<PaymentRouteEntity>;
+  private readonly sql: PreparedSql;
+  private readonly readSql: string;
+  private readonly returning: string;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -72,14 +111,28 @@ export class PaymentsService {
     private readonly records: RouteRecords,
     private readonly routing: RoutingService,
     private readonly splits: SplitTransfersService,
+    private readonly audit: AuditLogService,
     @Inject(paymentsConfig.KEY) private readonly config: ConfigType<typeof paymentsConfig>,
-  ) {}
+  ) {
+    this.accounts = new EntitySql(dataSource, ConnectAccountEntity);
+    this.routes = new EntitySql(dataSource, PaymentRouteEntity);
+    this.sql = new PreparedSql(dataSource);
+    // A tenant without an account still gets its row: the active rule set decides before the account is refused.
+    const read = this.accounts.selectList('a', 'a_', PAYMENT_ACCOUNT_COLUMNS);
+    this.readSql = `SELECT ${read}, ${ACTIVE_RULE_SET_ID} AS rule_set_id
+      FROM (VALUES (1)) one LEFT JOIN ${this.accounts.table} a ON a.tenant_id = $1`;
+    this.returning = `RETURNING ${this.routes.selectList('r', 'r_')}, r.xmin::text AS row_version`;
+  }
 
   /** AccountInvalid with the reason when the tenant cannot take charges, before Stripe is called. */
   async chargeableAccount(tenantId: string): Promise<ConnectAccountEntity> {
     const account = await this.dataSource
       .getRepository(ConnectAccountEntity)
       .findOneBy({ tenant_id: tenantId });
+    return this.chargeable(tenantId, account);
+  }
+
+  private chargeable(tenantId: string, account: ConnectAccountEntity | null): ConnectAccountEntity {
     const refuse = (reason: string, message: string): never => {
       throw new ServiceException(ErrorCode.AccountInvalid, message, { tenant_id: tenantId, reason });
     };
@@ -102,23 +155,24 @@ export class PaymentsService {
    * route, so no retry of ours (or of the reconcile job) can create a second one. `unknown` while Stripe's
    * answer is missing (unreachable after the request may have gone out).
    */
-  async create(dto: CreatePaymentDto): Promise<RouteOutcome> {
+  async create(dto: CreatePaymentDto, claim: IdempotencyClaim | null = null): Promise<RouteOutcome> {
     const p = dto.payment_data;
     if (!isKnownCurrency(p.currency))
       throw fieldError('payment_data.currency', `currency ${p.currency} is not supported`);
     const problem = amountProblem(p.amount, p.currency);
     if (problem) throw fieldError('payment_data.amount', problem.message);
-    const active = await this.routing.active();
-    if (active) return this.createRouted(dto, active);
+    const read = await this.readForPayment(dto.tenant_id);
+    const active = await this.routing.compiledActive(read.ruleSetId);
+    if (active) return this.createRouted(dto, active, read.account, claim);
     const chargeType = p.charge_type ?? ChargeType.Direct;
     if (p.on_behalf_of && chargeType !== ChargeType.Destination) {
       throw fieldError('payment_data.on_behalf_of', 'on_behalf_of applies to destination charges only');
     }
-    const account = await this.chargeableAccount(dto.tenant_id);
+    const account = this.chargeable(dto.tenant_id, read.account);
     const fee = this.routing.feeFor(p.amount, p.currency, {}, account);
 
     const id = randomUUID();
-    const route = this.dataSource.getRepository(PaymentRouteEntity).create({
+    const draft = this.dataSource.getRepository(PaymentRouteEntity).create({
       id,
       tenant_id: dto.tenant_id,
       stripe_account_id: account.stripe_account_id,
@@ -133,9 +187,7 @@ export class PaymentsService {
       metadata: p.metadata ?? {},
       stripe_details: {},
     });
-    await this.dataSource
-      .getRepository(PaymentRouteEntity)
-      .insert(route as QueryDeepPartialEntity<PaymentRouteEntity>);
+    const { route, rowVersion } = await this.insertRoute(draft, claim);
 
     const job: ReconcileJob = {
       routeId: id,
@@ -143,7 +195,47 @@ export class PaymentsService {
       stripeAccount: chargeType === ChargeType.Direct ? account.stripe_account_id : undefined,
       destination: chargeType === ChargeType.Destination ? account.stripe_account_id : undefined,
     };
-    return this.route(route, job);
+    return this.route(route, job, undefined, { rowVersion, claim });
+  }
+
+  /**
+   * The tenant's account (PAYMENT_ACCOUNT_COLUMNS, as find() with `select` gives them; null without one) and the
+   * active rule set's id (null without one): one statement.
+   */
+  private async readForPayment(
+    tenantId: string,
+  ): Promise<{ account: ConnectAccountEntity | null; ruleSetId: string | null }> {
+    const [raw] = await this.sql.query<Record<string, unknown>>(this.readSql, [tenantId]);
+    return {
+      account: this.accounts.readRow(raw, 'a_'),
+      ruleSetId: (raw.rule_set_id as string | null) ?? null,
+    };
+  }
+
+  /**
+   * Inserts the route as insert() would, returning the row as stored. With a claim, in the statement that claims the
+   * Idempotency-Key and only if it does: a key another request holds inserts nothing, and the claim throws.
+   */
+  private async insertRoute(
+    draft: PaymentRouteEntity,
+    claim: IdempotencyClaim | null,
+  ): Promise<{ route: PaymentRouteEntity; rowVersion: string }> {
+    const values = this.routes.insertValues(draft, 1);
+    const claiming = claim?.cte(values.params.length + 1) ?? null;
+    const into = `INSERT INTO ${this.routes.table} AS r (${values.columns})`;
+    const rows = claiming
+      ? await this.sql.query<Record<string, unknown>>(
+          `WITH claim AS (${claiming.sql}),
+            route AS (${into} SELECT ${values.placeholders} FROM claim ${this.returning})
+           SELECT claim.id AS claim_id, route.* FROM claim, route`,
+          [...values.params, ...claiming.params],
+        )
+      : await this.sql.query<Record<string, unknown>>(
+          `${into} VALUES (${values.placeholders}) ${this.returning}`,
+          values.params,
+        );
+    if (claiming) claim!.claimed(rows[0]?.claim_id as string | undefined);
+    return { route: this.routes.readRow(rows[0], 'r_')!, rowVersion: rows[0].row_version as string };
   }
 
   /**
@@ -152,12 +244,14 @@ export class PaymentsService {
    * refused on the account's side → the next, under a new key (Stripe replays a cached 400 under the old one);
    * a decline or any other refusal ends it; an unknown outcome is never followed by another attempt.
    */
-  private async createRouted(dto: CreatePaymentDto, active: ActiveRouting): Promise<RouteOutcome> {
+  private async createRouted(
+    dto: CreatePaymentDto,
+    active: ActiveRouting,
+    account: ConnectAccountEntity | null,
+    claim: IdempotencyClaim | null,
+  ): Promise<RouteOutcome> {
     const p = dto.payment_data;
-    const account = await this.dataSource
-      .getRepository(ConnectAccountEntity)
-      .findOneBy({ tenant_id: dto.tenant_id });
-    if (!account || servesNothing(account)) await this.chargeableAccount(dto.tenant_id);
+    if (!account || servesNothing(account)) this.chargeable(dto.tenant_id, account);
     const id = randomUUID();
     const decision = active.compiled.evaluate(paymentContext(id, dto.tenant_id, p, account));
     const routing = { rule_set_id: active.id, version: active.version, rule: decision.rule };
@@ -179,7 +273,7 @@ export class PaymentsService {
     const plans = routes.map((r) => this.plan(id, dto, account!, r, splitAccounts));
     const repo = this.dataSource.getRepository(PaymentRouteEntity);
     const first = plans[0];
-    const route = repo.create({
+    const draft = repo.create({
       id,
       tenant_id: dto.tenant_id,
       stripe_account_id: account!.stripe_account_id,
@@ -199,7 +293,7 @@ export class PaymentsService {
       attempts: [],
       transfer_group: first.transferGroup ?? null,
     });
-    await repo.insert(route as QueryDeepPartialEntity<PaymentRouteEntity>);
+    const { route } = await this.insertRoute(draft, claim);
 
     let last: { code: string; message: string; stripe?: StripeErrorDetails } | null = null;
     for (const [n, plan] of plans.entries()) {
@@ -235,7 +329,7 @@ export class PaymentsService {
         const stored = await this.recordIntent(route, attempt.pi);
         if (plan.transfers.length && attempt.pi.status === 'succeeded')
           await this.splits.runOrSchedule({ kind: 'transfers', paymentId: id });
-        return { state: 'created', route: PaymentRouteDto.from(stored, attempt.pi.client_secret ?? null) };
+        return createdOutcome(stored, attempt.pi);
       }
       if (attempt.kind === 'unknown') {
         await this.addAttempt(route, {
@@ -397,6 +491,7 @@ export class PaymentsService {
     route: PaymentRouteEntity,
     job: ReconcileJob,
     made?: IntentAttempt,
+    inserted?: Inserted,
   ): Promise<RouteOutcome> {
     const attempt = made ?? (await this.requestIntent(route, job));
     if (attempt.kind === 'unknown') {
@@ -424,8 +519,70 @@ export class PaymentsService {
             { payment_route_id: route.id, stripe: attempt.stripe },
           );
     }
-    const stored = await this.recordIntent(route, attempt.pi);
-    return { state: 'created', route: PaymentRouteDto.from(stored, attempt.pi.client_secret ?? null) };
+    const first = inserted && (await this.recordFirst(route, attempt.pi, inserted));
+    return first ?? createdOutcome(await this.recordIntent(route, attempt.pi), attempt.pi);
+  }
+
+  /**
+   * The first record of the PaymentIntent on a route no one changed since its INSERT, as ONE statement: the route's
+   * UPDATE (what recordIntent would write, version and updated_at bumped as TypeORM does), its
+   * connect.payment.routed event and dispatch job, the idempotent answer and the request's audit row; returns that
+   * answer. Null when the row changed meanwhile (a webhook came first): recordIntent then decides from the row as it is.
+   */
+  private async recordFirst(
+    route: PaymentRouteEntity,
+    pi: StripePaymentIntent,
+    inserted: Inserted,
+  ): Promise<RouteOutcome | null> {
+    const row = Object.assign(new PaymentRouteEntity(), route, {
+      stripe_payment_intent_id: pi.id,
+      status: routeStatusOf(pi),
+      stripe_status: pi.status,
+      stripe_object_id: route.stripe_object_id ?? chargeOf(pi),
+    });
+    const outcome = createdOutcome(row, pi);
+    const params: unknown[] = [
+      row.id,
+      inserted.rowVersion,
+      row.stripe_payment_intent_id,
+      row.status,
+      row.stripe_status,
+      row.stripe_object_id,
+    ];
+    const ctes = [
+      `route AS (UPDATE ${this.routes.table} SET stripe_payment_intent_id = $3, status = $4, stripe_status = $5,
+          stripe_object_id = $6, version = version + 1, updated_at = CURRENT_TIMESTAMP
+        WHERE id = $1 AND xmin = $2::xid RETURNING id)`,
+    ];
+    const add = (part: { sql: string; params: unknown[] }, name?: string): void => {
+      ctes.push(name ? `${name} AS (${part.sql})` : part.sql);
+      params.push(...part.params);
+    };
+    add(
+      await this.events.emitSql(
+        'event',
+        'route',
+        { type: 'connect.payment.routed', tenant_id: row.tenant_id, data: eventData(row) },
+        params.length + 1,
+      ),
+    );
+    const claim = inserted.claim;
+    if (claim)
+      add(claim.answerCte(params.length + 1, responseOf(outcome), 'EXISTS (SELECT 1 FROM route)'), 'answer');
+    const audit = this.audit.successRowSql(outcome.route, 'route', params.length + 1);
+    if (audit) add(audit, 'audit');
+    // Stripe has the PaymentIntent now: recording it must outlast a database restart (see recordIntent).
+    const [{ recorded }] = await whileDatabaseUnavailable(() =>
+      this.sql.query<{ recorded: number }>(
+        `WITH ${ctes.join(',\n')} SELECT count(*)::int AS recorded FROM route`,
+        params,
+      ),
+    );
+    if (recorded !== 1) return null;
+    claim?.stored();
+    audit?.confirm();
+    this.count(row, 'routed');
+    return outcome;
   }
 
   /**
@@ -521,8 +678,7 @@ export class PaymentsService {
           changes.stripe_status = row.stripe_status;
         }
         // The charge is known as soon as Stripe answers: application_fee.* and dispute events name only the charge.
-        const charge =
-          typeof pi.latest_charge === 'string' ? pi.latest_charge : (pi.latest_charge?.id ?? null);
+        const charge = chargeOf(pi);
         if (charge && row.stripe_object_id === null) {
           row.stripe_object_id = charge;
           changes.stripe_object_id = charge;

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import { EventsService } from '../events/events.service';
 import { PaymentRouteDto } from './dto/payment.dto';
+import type { StoredResponse } from './idempotency.service';
 
 /** What payments, refunds and transfers share: a route's event payload and its one way to fail. */
 @Injectable()
@@ -68,3 +69,9 @@ export interface RouteOutcome {
   state: 'created' | 'unknown';
   route: PaymentRouteDto;
 }
+
+/** The answer to a create: 201 when Stripe holds the object, 202 while its answer is unknown. */
+export const responseOf = (o: RouteOutcome): StoredResponse => ({
+  status: o.state === 'created' ? 201 : 202,
+  body: o.route,
+});

@@ -51,6 +51,9 @@ export interface ActiveRouting {
   compiled: CompiledRuleSet;
 }
 
+/** The active rule set's id (or null) as a scalar subquery: a payment reads it in the statement that reads its account. */
+export const ACTIVE_RULE_SET_ID = `(SELECT id FROM routing_rule_sets WHERE status = 'active')`;
+
 /** Platform-level events carry this tenant id: only platform-wide subscriptions (tenant_id null) receive them. */
 export const PLATFORM_EVENT_TENANT = '_platform';
 const ACTIVATION_LOCK = 'connect.routing.activate';
@@ -368,13 +371,18 @@ export class RoutingService {
    * activation at once; the rules themselves are read and compiled once per version.
    */
   async active(): Promise<ActiveRouting | null> {
-    const rows = (await this.dataSource.query(
-      `SELECT id FROM routing_rule_sets WHERE status = 'active'`,
-    )) as { id: string }[];
-    if (!rows.length) return null;
-    const cached = this.compiled.get(rows[0].id);
+    const rows = (await this.dataSource.query(`SELECT ${ACTIVE_RULE_SET_ID} AS id`)) as {
+      id: string | null;
+    }[];
+    return this.compiledActive(rows[0]?.id ?? null);
+  }
+
+  /** The rule set `id` compiled, as the active one read by a caller's own statement (ACTIVE_RULE_SET_ID). */
+  async compiledActive(id: string | null): Promise<ActiveRouting | null> {
+    if (!id) return null;
+    const cached = this.compiled.get(id);
     if (cached) return cached;
-    const row = await this.dataSource.getRepository(RoutingRuleSetEntity).findOneBy({ id: rows[0].id });
+    const row = await this.dataSource.getRepository(RoutingRuleSetEntity).findOneBy({ id });
     return row ? this.compiledOf(row) : null;
   }
 }
