@@ -10,18 +10,24 @@ function stripeSignature(secret, body) {
   return `t=${t},v1=${v1}`;
 }
 
-function webhookEvent(id, account) {
+// `created` is the wall clock in seconds, so it never decreases: events of one account in the same second count as
+// fresh (isStaleEvent), later ones are newer, and none is refused as stale for being older.
+function webhookEvent(id, account, type = 'customer.created') {
+  const object =
+    type === 'account.updated'
+      ? { id: account, object: 'account', type: 'express', charges_enabled: true, payouts_enabled: true, details_submitted: true, metadata: {} }
+      : { id: `cus_${id.slice(-20)}`, object: 'customer', name: 'Bench Customer', metadata: {} };
   return JSON.stringify({
     id,
     object: 'event',
     account,
     api_version: '2026-10-28.endive',
     created: Math.floor(Date.now() / 1000),
-    data: { object: { id: `cus_${id.slice(-20)}`, object: 'customer', name: 'Bench Customer', metadata: {} } },
+    data: { object },
     livemode: false,
     pending_webhooks: 1,
     request: { id: null, idempotency_key: null },
-    type: 'customer.created',
+    type,
   });
 }
 
@@ -63,6 +69,36 @@ function build(job) {
               path: p.path,
               body: current.body,
               headers: { 'content-type': 'application/json', 'stripe-signature': current.sig },
+            };
+          },
+          onResponse: (status, body) => count(status, body),
+        },
+      ],
+    };
+  }
+  if (job.kind === 'webhook-mix') {
+    // Processing-keeps-up burst: every other event is an account.updated of one of `accounts` (its handler re-fetches
+    // the account from Stripe and applies it), the rest customer.created (no handler), round robin over the accounts.
+    let n = 0;
+    return {
+      stats,
+      requests: [
+        {
+          method: 'POST',
+          path: p.path,
+          setupRequest: (req) => {
+            const i = n++;
+            stats.sent++;
+            const account = p.accounts[Math.floor(i / 2) % p.accounts.length];
+            const type = i % 2 === 0 ? 'account.updated' : 'customer.created';
+            const id = `${p.prefix}${i.toString(36)}_${crypto.randomBytes(6).toString('hex')}`;
+            const body = webhookEvent(id, account, type);
+            return {
+              ...req,
+              method: 'POST',
+              path: p.path,
+              body,
+              headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(p.secret, body) },
             };
           },
           onResponse: (status, body) => count(status, body),
@@ -154,7 +190,8 @@ process.on('message', async (job) => {
     const result = await autocannon({
       url: job.url,
       connections: job.connections,
-      duration: job.duration,
+      // `amount`: a fixed number of requests (e.g. one pass over every path) instead of a duration.
+      ...(job.amount ? { amount: job.amount } : { duration: job.duration }),
       timeout: 10,
       requests,
     });

@@ -1,5 +1,7 @@
 /* eslint-disable */
 // What every bare baseline shares: listen on an ephemeral port, report it over IPC, exit with the parent.
+const { createSecretKey } = require('node:crypto');
+
 async function serve(app, onClose) {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address();
@@ -13,4 +15,22 @@ async function serve(app, onClose) {
   process.on('disconnect', stop);
 }
 
-module.exports = { serve, poolSize: () => Number(process.env.DATABASE_POOL_SIZE || 10) };
+/**
+ * The fair baselines' bearer check: HS256 with a KeyObject built once, as the service verifies (a string secret
+ * would make jsonwebtoken try createPublicKey first on every call). Returns the claims, or null (answer 401).
+ */
+function bearerVerifier(secret) {
+  const jwt = require('jsonwebtoken');
+  const key = createSecretKey(Buffer.from(secret));
+  return (req) => {
+    const h = req.headers.authorization;
+    if (!h || !h.startsWith('Bearer ')) return null;
+    try {
+      return jwt.verify(h.slice(7), key, { algorithms: ['HS256'] });
+    } catch {
+      return null;
+    }
+  };
+}
+
+module.exports = { serve, bearerVerifier, poolSize: () => Number(process.env.DATABASE_POOL_SIZE || 10) };
