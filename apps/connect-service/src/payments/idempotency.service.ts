@@ -76,8 +76,6 @@ export class IdempotencyClaim {
     readonly scope: string,
     readonly key: string,
     readonly hash: string,
-    private readonly ttlHours: number,
-    private readonly leaseSeconds: number,
   ) {}
 
   /** The claim as a CTE body returning `id`, parameters from $first on; null when the key is claimed already. */
@@ -85,7 +83,7 @@ export class IdempotencyClaim {
     if (this.id !== null) return null;
     return {
       sql: `${claimSql(first)} RETURNING id`,
-      params: [this.scope, this.key, this.hash, this.ttlHours, this.leaseSeconds],
+      params: [this.scope, this.key, this.hash, TTL_HOURS, CLAIM_LEASE_SECONDS],
     };
   }
 
@@ -109,6 +107,7 @@ export class IdempotencyClaim {
     };
   }
 
+  /** The handler's statement stored the answer (answerCte's condition held). */
   stored(): void {
     this.answered = true;
   }
@@ -186,7 +185,7 @@ export class IdempotencyService {
     // Only the first try lets the handler claim in its own statement; after a wait the key is claimed here first.
     let handlerClaims = inline;
     for (;;) {
-      const claim = new IdempotencyClaim(this.box, scope, key, hash, TTL_HOURS, CLAIM_LEASE_SECONDS);
+      const claim = new IdempotencyClaim(this.box, scope, key, hash);
       if (!handlerClaims) claim.id = await this.claim(scope, key, hash);
       if (handlerClaims || claim.id !== null) {
         const response = await this.executeAndStore(claim, execute);
