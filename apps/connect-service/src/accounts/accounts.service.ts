@@ -126,12 +126,21 @@ export class AccountsService {
 
     const before = { ...row };
     const state = this.mapState(account);
-    Object.assign(row, state, { synced_at: new Date() });
+    const changes: Partial<ConnectAccountEntity> = { ...state, synced_at: new Date() };
     if (event) {
-      row.last_event_created = event.created;
-      row.last_event_id = event.id;
+      changes.last_event_created = event.created;
+      changes.last_event_id = event.id;
     }
-    const saved = await repo.save(row);
+    // One UPDATE of the locked row (save() would SELECT it again to diff); TypeORM still bumps version and updated_at.
+    const result = await repo
+      .createQueryBuilder()
+      .update()
+      .set(changes)
+      .where({ id: row.id })
+      .returning(['version', 'updated_at'])
+      .execute();
+    const written = (result.raw as Array<{ version: number; updated_at: Date }>)[0];
+    const saved = Object.assign(row, changes, written);
 
     if (accountStateChanged(before, state)) {
       await this.events.emit(manager, {

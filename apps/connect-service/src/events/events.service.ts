@@ -17,7 +17,7 @@ import { ConnectEventType } from './connect-event-types';
 import { subscriptionMatches } from './delivery-policy';
 import { ConnectEventDto, ConnectEventListDto, ListConnectEventsQueryDto } from './dto/connect-event.dto';
 import { EventDeliveryDto } from './dto/event-delivery.dto';
-import { DELIVER_QUEUE, DISPATCH_QUEUE, DeliverJob, DispatchJob, EventQueues } from './event-queues';
+import { DELIVER_QUEUE, DISPATCH_QUEUE, DeliverJob, EventQueues } from './event-queues';
 
 export interface EmitConnectEvent {
   type: ConnectEventType;
@@ -27,6 +27,8 @@ export interface EmitConnectEvent {
 
 @Injectable()
 export class EventsService {
+  private readonly emitStatements = new Map<string, string>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queue: JobQueue,
@@ -36,18 +38,23 @@ export class EventsService {
   /**
    * Writes a ConnectEvent in the caller's transaction and, in the same transaction, enqueues its fan-out
    * (transactional outbox): the event exists and will be delivered exactly when the state change commits.
-   * On the webhook and payment hot paths, so: one INSERT and one job INSERT, nothing else.
+   * On the webhook and payment hot paths, so: one statement (the event row and its dispatch job), nothing else.
+   * `alongside`: a data-modifying statement of the caller's (INSERT, UPDATE or DELETE) run as part of the same
+   * statement, to save its round trip; its placeholders $1, $2... are its own `params`.
    */
-  async emit(manager: EntityManager, e: EmitConnectEvent): Promise<{ id: string }> {
+  async emit(
+    manager: EntityManager,
+    e: EmitConnectEvent,
+    alongside?: { sql: string; params: unknown[] },
+  ): Promise<{ id: string }> {
     await this.queues.ensure();
     const id = randomUUID();
-    await manager.query(`INSERT INTO connect_events (id, type, tenant_id, data) VALUES ($1, $2, $3, $4)`, [
-      id,
-      e.type,
-      e.tenant_id,
-      JSON.stringify(e.data),
-    ]);
-    await this.queue.send<DispatchJob>(DISPATCH_QUEUE, { eventId: id }, { manager });
+    // The job's data carries the emitter's trace context ('{}' when tracing is off), as JobQueue.send would.
+    const params = [id, e.type, e.tenant_id, JSON.stringify(e.data), traceCarrierJson()];
+    await manager.query(
+      this.emitStatement(alongside?.sql),
+      alongside ? [...params, ...alongside.params] : params,
+    );
     return { id };
   }
 
@@ -75,6 +82,24 @@ export class EventsService {
         ${name}_job AS (${job})`,
       params: [randomUUID(), e.type, e.tenant_id, JSON.stringify(e.data), traceCarrierJson()],
     };
+  }
+
+  /** The event row, its dispatch job and the caller's statement as one (built once each: the SQL is fixed). */
+  private emitStatement(alongside?: string): string {
+    const key = alongside ?? '';
+    let sql = this.emitStatements.get(key);
+    if (!sql) {
+      const own = 5;
+      const extra = alongside
+        ? `, alongside AS (${alongside.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + own}`)})`
+        : '';
+      sql = `WITH event AS (
+          INSERT INTO connect_events (id, type, tenant_id, data) VALUES ($1, $2, $3, $4) RETURNING id),
+        job AS (${this.queue.insertJobsFromSql(DISPATCH_QUEUE, 'event', "jsonb_build_object('eventId', event.id) || $5::jsonb")})${extra}
+        SELECT id FROM event`;
+      this.emitStatements.set(key, sql);
+    }
+    return sql;
   }
 
   async list(caller: Caller, q: ListConnectEventsQueryDto): Promise<ConnectEventListDto> {

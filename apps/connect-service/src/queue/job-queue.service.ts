@@ -40,7 +40,41 @@ export interface QueueDefinition {
   expireInSeconds?: number;
 }
 
-export type JobHandler<T> = (job: { id: string; data: T; retryCount: number }) => Promise<void>;
+export interface QueuedJob<T> {
+  id: string;
+  data: T;
+  retryCount: number;
+}
+
+export type JobHandler<T> = (job: QueuedJob<T>) => Promise<void>;
+
+/**
+ * One fetched batch, for a handler that does batch-wide work (one query for all its jobs) and then runs each job
+ * on its own through `run`. Jobs it never passes to `run` go back to the queue.
+ */
+export interface JobBatch<T> {
+  jobs: QueuedJob<T>[];
+  /** performance.now() when the fetch answered: every job of the batch was enqueued, and committed, before it. */
+  fetchedAt: number;
+  /**
+   * Runs one job's work inside a slot of the replica-wide limit (it may hold a main-pool connection) and records
+   * the outcome: completed with the batch when it resolves, failed (and retried by pg-boss) when it throws. While
+   * draining, a job not started yet is handed back instead. Never throws.
+   */
+  run(job: QueuedJob<T>, work: () => Promise<void>): Promise<void>;
+  /** Batch-wide work that needs a main-pool connection, inside a slot; throws JobQueueDrainingError while draining. */
+  step<R>(work: () => Promise<R>): Promise<R>;
+}
+
+export type BatchHandler<T> = (batch: JobBatch<T>) => Promise<void>;
+
+/** A batch step asked for a slot while the replica drains: the batch's jobs not started go back to the queue. */
+export class JobQueueDrainingError extends Error {
+  constructor() {
+    super('the job queue is draining');
+    this.name = 'JobQueueDrainingError';
+  }
+}
 
 /** How long a drain waits for running jobs before handing them back to the queue. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -242,9 +276,33 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     opts: { batchSize?: number; concurrency?: number },
     handler: JobHandler<T>,
   ): Promise<void> {
-    if (!this.options.workersEnabled || this.stopping) return;
-    const loops = Math.max(1, opts.concurrency ?? 1);
     const batchSize = opts.batchSize ?? 1;
+    this.startLoops(name, opts.concurrency, batchSize, () => this.runOnce(name, batchSize, handler));
+  }
+
+  /**
+   * Like `work`, but the handler gets each fetched batch whole (JobBatch): it may prepare the batch with a few
+   * queries, then runs every job through `batch.run`, each in a slot of its own, so up to the replica-wide limit of
+   * one batch's jobs run at once. What succeeded is completed in one call, what threw is failed job by job.
+   */
+  async workBatch<T>(
+    name: string,
+    opts: { batchSize: number; concurrency?: number },
+    handler: BatchHandler<T>,
+  ): Promise<void> {
+    this.startLoops(name, opts.concurrency, opts.batchSize, () =>
+      this.runBatch(name, opts.batchSize, handler),
+    );
+  }
+
+  private startLoops(
+    name: string,
+    concurrency: number | undefined,
+    batchSize: number,
+    once: () => Promise<number>,
+  ): void {
+    if (!this.options.workersEnabled || this.stopping) return;
+    const loops = Math.max(1, concurrency ?? 1);
     for (let i = 0; i < loops; i++) {
       const wakeup = { abort: new AbortController(), notified: false };
       const loop: WorkerLoop = {
@@ -263,11 +321,11 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
         while (!this.stopping) {
           wakeup.notified = false;
           if (wakeup.abort.signal.aborted) wakeup.abort = new AbortController();
-          const got = await this.runOnce(name, batchSize, handler);
+          const got = await once();
           if (got < batchSize) await idle(this.options.pollingIntervalSeconds * 1000);
         }
       })().catch((err: unknown) => {
-        // runOnce catches everything it awaits; this is the belt to its braces.
+        // runOnce and runBatch catch everything they await; this is the belt to their braces.
         this.logger.error(
           `worker loop of ${name} ended: ${err instanceof Error ? err.message : String(err)}`,
         );
@@ -300,27 +358,12 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
         }
         running.add(job.id);
         try {
-          await inSpan(
-            `job ${name}`,
-            {
-              kind: SpanKind.CONSUMER,
-              carrier: job.data as object,
-              attributes: {
-                'messaging.system': 'pg-boss',
-                'messaging.destination.name': name,
-                'messaging.message.id': job.id,
-              },
-            },
-            () => handler({ id: job.id, data: job.data, retryCount: job.retryCount }),
+          await this.inJobSpan(name, job, () =>
+            handler({ id: job.id, data: job.data, retryCount: job.retryCount }),
           );
           succeeded.push(job.id);
         } catch (err) {
-          const message = err instanceof Error ? err.message : String(err);
-          // pg-boss records the failure on the job row; say it in the log too, so a failing handler is visible.
-          this.logger.warn(`job ${name} ${job.id} failed (retry ${job.retryCount}): ${message}`);
-          await this.settle('fail', () =>
-            this.boss.fail(name, job.id, { message, name: err instanceof Error ? err.name : 'Error' }),
-          );
+          await this.failJob(name, job, err);
         } finally {
           running.delete(job.id);
         }
@@ -336,6 +379,124 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     } finally {
       release();
     }
+  }
+
+  /**
+   * One fetch and its batch for a batch handler. The fetch itself takes no slot (the jobs run in slots of their
+   * own); a job's failure is recorded as it ends, the successes are completed together once the handler returns.
+   */
+  private async runBatch<T>(name: string, batchSize: number, handler: BatchHandler<T>): Promise<number> {
+    if (this.stopping) return 0;
+    let jobs: PgBoss.JobWithMetadata<T>[];
+    try {
+      // pg-boss's fetch answers [] when the database is unreachable; the loop then idles a polling interval.
+      jobs = await this.boss.fetch<T>(name, { batchSize, includeMetadata: true });
+    } catch (err) {
+      this.warnOnce(
+        `fetch:${name}`,
+        `job queue ${name}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return 0;
+    }
+    if (!jobs?.length) return 0;
+    const fetchedAt = performance.now();
+    const running = this.running.get(name) ?? new Set<string>();
+    this.running.set(name, running);
+    const taken = new Set<string>();
+    const succeeded: string[] = [];
+    const runs: Promise<void>[] = [];
+    const runJob = async (job: QueuedJob<T>, work: () => Promise<void>): Promise<void> => {
+      const release = await this.limit.acquire();
+      if (!release || this.stopping) {
+        release?.();
+        // Fetched but not started: straight back to the queue rather than waiting out the drain.
+        await this.handBack(name, [job.id]);
+        return;
+      }
+      running.add(job.id);
+      let failed = false;
+      let error: unknown;
+      try {
+        await this.inJobSpan(name, job, work);
+        succeeded.push(job.id);
+      } catch (err) {
+        failed = true;
+        error = err;
+      } finally {
+        running.delete(job.id);
+        release();
+      }
+      if (failed) await this.failJob(name, job, error);
+    };
+    const batch: JobBatch<T> = {
+      jobs: jobs.map((j) => ({ id: j.id, data: j.data, retryCount: j.retryCount })),
+      fetchedAt,
+      run: (job, work) => {
+        if (taken.has(job.id)) return Promise.resolve();
+        taken.add(job.id);
+        const done = runJob(job, work);
+        runs.push(done);
+        return done;
+      },
+      step: async (work) => {
+        const release = await this.limit.acquire();
+        if (!release || this.stopping) {
+          release?.();
+          throw new JobQueueDrainingError();
+        }
+        try {
+          return await work();
+        } finally {
+          release();
+        }
+      },
+    };
+    let batchError: unknown = undefined;
+    try {
+      await handler(batch);
+    } catch (err) {
+      batchError = err ?? new Error('batch failed');
+    }
+    await Promise.all(runs);
+    const untouched = batch.jobs.filter((j) => !taken.has(j.id));
+    if (untouched.length) {
+      if (this.stopping || batchError === undefined || batchError instanceof JobQueueDrainingError) {
+        await this.handBack(
+          name,
+          untouched.map((j) => j.id),
+        );
+      } else {
+        // The batch-wide work failed (e.g. the database went away): its jobs are retried with the queue's backoff.
+        for (const job of untouched) await this.failJob(name, job, batchError);
+      }
+    }
+    if (succeeded.length) await this.settle('complete', () => this.boss.complete(name, succeeded));
+    return jobs.length;
+  }
+
+  private inJobSpan<T>(name: string, job: QueuedJob<T>, work: () => Promise<void>): Promise<void> {
+    return inSpan(
+      `job ${name}`,
+      {
+        kind: SpanKind.CONSUMER,
+        carrier: job.data as object,
+        attributes: {
+          'messaging.system': 'pg-boss',
+          'messaging.destination.name': name,
+          'messaging.message.id': job.id,
+        },
+      },
+      work,
+    );
+  }
+
+  private async failJob<T>(name: string, job: QueuedJob<T>, err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    // pg-boss records the failure on the job row; say it in the log too, so a failing handler is visible.
+    this.logger.warn(`job ${name} ${job.id} failed (retry ${job.retryCount}): ${message}`);
+    await this.settle('fail', () =>
+      this.boss.fail(name, job.id, { message, name: err instanceof Error ? err.name : 'Error' }),
+    );
   }
 
   /**

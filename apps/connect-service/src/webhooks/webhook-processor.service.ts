@@ -1,11 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { StripeWebhookEventEntity, StripeWebhookEventStatus } from '@app/database';
+import { isUuid } from '@app/common';
+import { StripeWebhookEventStatus } from '@app/database';
 import type { StripeEvent } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
-import { JobQueue } from '../queue/job-queue.service';
-import { WebhookHandlerRegistry } from './webhook-handler.registry';
+import { JobBatch, JobQueue, JobQueueDrainingError, QueuedJob } from '../queue/job-queue.service';
+import { PreparedWebhook, WebhookHandlerRegistry } from './webhook-handler.registry';
 import { WEBHOOK_PROCESS_QUEUE, WebhookProcessJob } from './webhook-inbox.service';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
@@ -17,18 +18,68 @@ const SETTLED = new Set<StripeWebhookEventStatus>([
   StripeWebhookEventStatus.Ignored,
   StripeWebhookEventStatus.Unmatched,
 ]);
+const SETTLED_SQL = `('processed', 'ignored', 'unmatched')`;
 
 const MAX_ERROR_LENGTH = 2000;
+
+/** The inbox row's final state, written in the processing transaction (which holds its lock). */
+const FINISH_SQL = `UPDATE stripe_webhook_events
+    SET status = $2, outcome = $3, tenant_id = $4, attempts = attempts + 1, last_error = NULL,
+        processed_at = CASE WHEN $5 THEN now() ELSE processed_at END
+  WHERE id = $1`;
+
+/** Jobs fetched at once; each still runs in a transaction of its own. */
+const BATCH_SIZE = 50;
 
 export interface ProcessResult {
   status: StripeWebhookEventStatus;
   outcome: string;
 }
 
+/** An inbox row as the batch read it, without a lock: only what processing never changes is trusted from it. */
+interface InboxSnapshot {
+  id: string;
+  stripe_event_id: string;
+  type: string;
+  stripe_account_id: string | null;
+  tenant_id: string | null;
+  livemode: boolean;
+  status: StripeWebhookEventStatus;
+  event_created: string;
+  /** Null when not read: no handler, and the account column names the tenant. */
+  payload: StripeEvent | null;
+}
+
+/** What processing an inbox row comes to, decided for the whole batch before any transaction. */
+type Plan =
+  /** Gone, or already settled: a duplicate job. */
+  | { kind: 'none' }
+  /** No handler runs: settled with the batch's others in one statement, atomic by itself. */
+  | {
+      kind: 'settle';
+      row: InboxSnapshot;
+      status: StripeWebhookEventStatus;
+      outcome: string;
+      tenantId: string | null;
+    }
+  /** Its handlers run in a transaction holding the row's lock. */
+  | {
+      kind: 'handle';
+      row: InboxSnapshot & { payload: StripeEvent };
+      tenantId: string;
+      prepared?: PreparedWebhook;
+    };
+
+type SettlePlan = Extract<Plan, { kind: 'settle' }>;
+
 /**
- * Processes inbox rows from the `stripe-webhook.process` queue. Everything one event changes (the handler's
- * state, its ConnectEvents, `connect.webhook.received`, the inbox row) commits in one transaction that holds the
- * row's lock: duplicate jobs, replays and any number of replicas serialise on it and see it settled.
+ * Processes inbox rows from the `stripe-webhook.process` queue, a batch of jobs at a time: one query reads the
+ * batch's rows, one or two resolve their tenants, handlers prepare what they need outside any lock (a Stripe read).
+ * Events no handler touches are then settled together by one statement (nothing else changes for them, and the
+ * statement is atomic by itself); every other event commits everything it changes (the handler's state, its
+ * ConnectEvents, `connect.webhook.received`, the inbox row) in a transaction of its own that holds the row's lock,
+ * so one failing event rolls back nothing else. Duplicate jobs, replays and any number of replicas serialise on
+ * the row's lock and see it settled.
  */
 @Injectable()
 export class WebhookProcessor implements OnApplicationBootstrap {
@@ -52,14 +103,12 @@ export class WebhookProcessor implements OnApplicationBootstrap {
       retryDelaySeconds: 2,
       retryBackoff: true,
     });
-    await this.jobs.work<WebhookProcessJob>(
+    // Two loops, so one batch's tail overlaps the next batch's head; the events of a batch run up to the
+    // replica-wide job limit at once, each holding a pool connection only for its own transaction.
+    await this.jobs.workBatch<WebhookProcessJob>(
       WEBHOOK_PROCESS_QUEUE,
-      // 8, not 4: processing is round-trip bound (7 per event), so more workers drain faster (149 -> 208 events/s
-      // in the benchmark, BENCHMARKS.md) without slowing the intake. Each holds a pool connection only while it processes.
-      { concurrency: 8, batchSize: 1 },
-      async (job) => {
-        await this.process(job.data.inboxId);
-      },
+      { concurrency: 2, batchSize: BATCH_SIZE },
+      (batch) => this.processBatch(batch),
     );
     await this.jobs.work<WebhookProcessJob>(
       `${WEBHOOK_PROCESS_QUEUE}.dead`,
@@ -70,62 +119,248 @@ export class WebhookProcessor implements OnApplicationBootstrap {
     );
   }
 
-  /** Processes one inbox row; throws (after recording the error) so the queue retries it. Null: nothing to do. */
+  /** Processes one inbox row now; throws (after recording the error) so a caller may retry. Null: nothing to do. */
   async process(inboxId: string): Promise<ProcessResult | null> {
-    let settled: (ProcessResult & { type: string; lagSeconds: number | null }) | null;
-    try {
-      settled = await this.dataSource.transaction(async (manager) => {
-        const row = await manager.findOne(StripeWebhookEventEntity, {
-          where: { id: inboxId },
-          lock: { mode: 'pessimistic_write' },
-        });
-        if (!row || SETTLED.has(row.status)) return null;
-        const event = row.payload as unknown as StripeEvent;
-        const firstTime = row.processed_at === null;
-        const finish = async (status: StripeWebhookEventStatus, outcome: string, tenantId: string | null) => {
-          const now = new Date();
-          await manager.update(StripeWebhookEventEntity, row.id, {
-            status,
-            outcome,
-            tenant_id: tenantId,
-            attempts: row.attempts + 1,
-            last_error: null,
-            ...(firstTime && status !== StripeWebhookEventStatus.Unmatched ? { processed_at: now } : {}),
-          });
-          const lagSeconds =
-            firstTime && status === StripeWebhookEventStatus.Processed
-              ? (now.getTime() - row.received_at.getTime()) / 1000
-              : null;
-          return { status, outcome, type: row.type, lagSeconds };
-        };
+    if (!isUuid(inboxId)) return null;
+    const [plan] = await this.plan([inboxId], performance.now(), (work) => work());
+    if (plan.kind !== 'settle') return this.settle(inboxId, plan);
+    const changed = await this.recordingFailure(inboxId, this.settleWithoutHandlers([plan]));
+    return changed ? { status: plan.status, outcome: plan.outcome } : null;
+  }
 
-        if (row.livemode !== this.secrets.livemode) {
-          return finish(StripeWebhookEventStatus.Ignored, 'livemode_mismatch', row.tenant_id);
-        }
-        const tenantId = row.tenant_id ?? (await this.resolver.resolve(manager, event));
-        // Not retried: only a later connection or a replay can give it a tenant.
-        if (!tenantId) return finish(StripeWebhookEventStatus.Unmatched, 'unmatched', null);
-
-        const outcome = await this.registry.dispatch({ manager, event, tenantId, inboxId: row.id });
-        if (outcome === null) return finish(StripeWebhookEventStatus.Ignored, 'no_handler', tenantId);
-
-        if (firstTime) {
-          await this.events.emit(manager, {
-            type: 'connect.webhook.received',
-            tenant_id: tenantId,
-            data: { stripe_event_id: row.stripe_event_id, type: row.type, account: row.stripe_account_id },
-          });
-        }
-        return finish(StripeWebhookEventStatus.Processed, outcome, tenantId);
-      });
-    } catch (err) {
-      await this.recordFailure(inboxId, err);
-      throw err;
+  /**
+   * One fetched batch: plan it, settle in one statement every event no handler touches, then run the others'
+   * transactions, events of one account in order.
+   */
+  async processBatch(batch: JobBatch<WebhookProcessJob>): Promise<void> {
+    // A job whose data names no inbox row (it cannot come from the intake) must not fail the batch's query.
+    const ids = [...new Set(batch.jobs.map((j) => j.data.inboxId))].filter((id) => isUuid(id));
+    const plans = await this.plan(ids, batch.fetchedAt, (work) => batch.step(work));
+    const planOf = new Map(ids.map((id, i) => [id, plans[i]]));
+    const settles = plans.filter((p): p is SettlePlan => p.kind === 'settle');
+    const chains = new Map<string, Array<{ job: QueuedJob<WebhookProcessJob>; plan: Plan }>>();
+    const quick: Array<{ job: QueuedJob<WebhookProcessJob>; plan: Plan }> = [];
+    for (const job of batch.jobs) {
+      const plan = planOf.get(job.data.inboxId) ?? { kind: 'none' };
+      if (plan.kind !== 'handle') {
+        quick.push({ job, plan });
+        continue;
+      }
+      // Events of one account one after another (so they do not wait on each other's row locks), others at once.
+      const key = plan.row.stripe_account_id ?? plan.row.id;
+      chains.set(key, [...(chains.get(key) ?? []), { job, plan }]);
     }
+    const runs: Promise<void>[] = [];
+    runs.push(
+      (async () => {
+        // The statement first, then each job's outcome from it (a job's slot never waits on the statement's).
+        const failure = settles.length
+          ? await batch
+              .step(() => this.settleWithoutHandlers(settles))
+              .then(
+                () => null,
+                (err: unknown) => err ?? new Error('settling failed'),
+              )
+          : null;
+        if (failure instanceof JobQueueDrainingError) return;
+        await Promise.all(
+          quick.map(({ job, plan }) =>
+            batch.run(job, async () => {
+              if (plan.kind !== 'settle' || !failure) return;
+              await this.recordFailure(plan.row.id, failure);
+              throw failure;
+            }),
+          ),
+        );
+      })(),
+    );
+    for (const chain of chains.values()) {
+      chain.sort((a, b) => createdOf(a.plan) - createdOf(b.plan));
+      runs.push(
+        (async () => {
+          for (const { job, plan } of chain) {
+            await batch.run(job, async () => {
+              await this.settle(job.data.inboxId, plan);
+            });
+          }
+        })(),
+      );
+    }
+    await Promise.all(runs);
+  }
+
+  /**
+   * Reads the rows (one query) and resolves the tenants (at most two) in one slot, then lets the handlers prepare
+   * outside of it. Decides from what processing never changes (type, livemode, payload); the status is checked
+   * again where the row is written.
+   */
+  private async plan(
+    ids: string[],
+    receivedBefore: number,
+    step: <R>(work: () => Promise<R>) => Promise<R>,
+  ): Promise<Plan[]> {
+    // The payload (parsed in JS) only where it is used: by a handler, or to find a platform event's tenant.
+    const handledTypes = this.registry.registeredTypes();
+    const { rows, tenants } = await step(async () => {
+      const rows: InboxSnapshot[] = await this.dataSource.query(
+        `SELECT id, stripe_event_id, type, stripe_account_id, tenant_id, livemode, status, event_created,
+                CASE WHEN type = ANY($2) OR stripe_account_id IS NULL THEN payload END AS payload
+           FROM stripe_webhook_events WHERE id = ANY($1::uuid[])`,
+        [ids, handledTypes],
+      );
+      const open = rows.filter(
+        (r) => !SETTLED.has(r.status) && r.livemode === this.secrets.livemode && r.tenant_id === null,
+      );
+      const resolved = await this.resolver.resolveMany(
+        this.dataSource.manager,
+        open.map((r) => r.payload ?? { account: r.stripe_account_id }),
+      );
+      return { rows, tenants: new Map(open.map((r, i) => [r.id, resolved[i]])) };
+    });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const plans = ids.map((id): Plan => {
+      const row = byId.get(id);
+      if (!row || SETTLED.has(row.status)) return { kind: 'none' };
+      if (row.livemode !== this.secrets.livemode) {
+        const [status, outcome] = [StripeWebhookEventStatus.Ignored, 'livemode_mismatch'];
+        return { kind: 'settle', row, status, outcome, tenantId: row.tenant_id };
+      }
+      const tenantId = row.tenant_id ?? tenants.get(row.id) ?? null;
+      // Not retried: only a later connection or a replay can give it a tenant.
+      if (!tenantId) {
+        return {
+          kind: 'settle',
+          row,
+          status: StripeWebhookEventStatus.Unmatched,
+          outcome: 'unmatched',
+          tenantId,
+        };
+      }
+      const { payload } = row;
+      if (!handledTypes.includes(row.type) || !payload) {
+        return {
+          kind: 'settle',
+          row,
+          status: StripeWebhookEventStatus.Ignored,
+          outcome: 'no_handler',
+          tenantId,
+        };
+      }
+      return { kind: 'handle', row: { ...row, payload }, tenantId };
+    });
+    const handled = plans.filter((p): p is Extract<Plan, { kind: 'handle' }> => p.kind === 'handle');
+    if (handled.length) {
+      const prepared = await this.registry.prepare(
+        handled.map((p) => ({ event: p.row.payload, tenantId: p.tenantId })),
+        { receivedBefore, step },
+      );
+      handled.forEach((p, i) => (p.prepared = prepared[i]));
+    }
+    return plans;
+  }
+
+  /** Runs one planned event's transaction; throws (after recording the error) so the queue retries it. */
+  private async settle(inboxId: string, plan: Plan): Promise<ProcessResult | null> {
+    if (plan.kind !== 'handle') return null;
+    const settled = await this.recordingFailure(inboxId, this.handle(plan));
     if (!settled) return null;
     this.metrics.events.inc({ type: settled.type, outcome: settled.outcome });
     if (settled.lagSeconds !== null) this.metrics.lag.observe({ type: settled.type }, settled.lagSeconds);
     return { status: settled.status, outcome: settled.outcome };
+  }
+
+  private async recordingFailure<R>(inboxId: string, work: Promise<R>): Promise<R> {
+    try {
+      return await work;
+    } catch (err) {
+      await this.recordFailure(inboxId, err);
+      throw err;
+    }
+  }
+
+  /**
+   * Settles events no handler touches in one statement: nothing but their rows changes, so one event cannot fail
+   * on its own. Rows locked in id order (concurrent replicas cannot deadlock on them); a row a concurrent job
+   * settled first is left as it is.
+   */
+  private async settleWithoutHandlers(plans: SettlePlan[]): Promise<number> {
+    const rows: Array<{ type: string; outcome: string }> = await this.dataSource.query(
+      `WITH input AS (
+          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::boolean[])
+            AS i(id, status, outcome, tenant_id, stamp)),
+        locked AS (
+          SELECT e.id FROM stripe_webhook_events e JOIN input i ON i.id = e.id
+           WHERE e.status NOT IN ${SETTLED_SQL} ORDER BY e.id FOR UPDATE OF e)
+        UPDATE stripe_webhook_events e
+           SET status = i.status::stripe_webhook_event_status, outcome = i.outcome, tenant_id = i.tenant_id,
+               attempts = e.attempts + 1, last_error = NULL,
+               processed_at = CASE WHEN i.stamp THEN COALESCE(e.processed_at, now()) ELSE e.processed_at END
+          FROM input i JOIN locked l ON l.id = i.id
+         WHERE e.id = i.id
+        RETURNING e.type, e.outcome`,
+      [
+        plans.map((p) => p.row.id),
+        plans.map((p) => p.status),
+        plans.map((p) => p.outcome),
+        plans.map((p) => p.tenantId),
+        plans.map((p) => p.status !== StripeWebhookEventStatus.Unmatched),
+      ],
+    );
+    for (const r of rows) this.metrics.events.inc({ type: r.type, outcome: r.outcome });
+    return rows.length;
+  }
+
+  private async handle(
+    plan: Extract<Plan, { kind: 'handle' }>,
+  ): Promise<(ProcessResult & { type: string; lagSeconds: number | null }) | null> {
+    const { row } = plan;
+    return this.dataSource.transaction(async (manager) => {
+      const locked: Array<{
+        status: StripeWebhookEventStatus;
+        processed_at: Date | null;
+        received_at: Date;
+        tenant_id: string | null;
+      }> = await manager.query(
+        `SELECT status, processed_at, received_at, tenant_id FROM stripe_webhook_events WHERE id = $1 FOR UPDATE`,
+        [row.id],
+      );
+      const current = locked[0];
+      if (!current || SETTLED.has(current.status)) return null;
+      const firstTime = current.processed_at === null;
+      const tenantId = current.tenant_id ?? plan.tenantId;
+      const finish = async (status: StripeWebhookEventStatus, outcome: string) => {
+        const stamp = firstTime && status !== StripeWebhookEventStatus.Unmatched;
+        const update = { sql: FINISH_SQL, params: [row.id, status, outcome, tenantId, stamp] };
+        if (firstTime && status === StripeWebhookEventStatus.Processed) {
+          // The first successful processing announces the event; its row and the inbox row in one statement.
+          await this.events.emit(
+            manager,
+            {
+              type: 'connect.webhook.received',
+              tenant_id: tenantId,
+              data: { stripe_event_id: row.stripe_event_id, type: row.type, account: row.stripe_account_id },
+            },
+            update,
+          );
+        } else {
+          await manager.query(update.sql, update.params);
+        }
+        const lagSeconds =
+          firstTime && status === StripeWebhookEventStatus.Processed
+            ? (Date.now() - current.received_at.getTime()) / 1000
+            : null;
+        return { status, outcome, type: row.type, lagSeconds };
+      };
+
+      const outcome = await this.registry.dispatch(
+        { manager, event: row.payload, tenantId, inboxId: row.id },
+        plan.prepared,
+      );
+      return finish(
+        outcome === null ? StripeWebhookEventStatus.Ignored : StripeWebhookEventStatus.Processed,
+        outcome ?? 'no_handler',
+      );
+    });
   }
 
   /** Outside the rolled-back transaction, so the operators see the attempt and why it failed. */
@@ -162,4 +397,8 @@ export class WebhookProcessor implements OnApplicationBootstrap {
       );
     }
   }
+}
+
+function createdOf(plan: Plan): number {
+  return plan.kind === 'none' ? 0 : Number(plan.row.event_created);
 }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { tenantHintsOf } from './tenant-hints';
+import { TenantHints, tenantHintsOf } from './tenant-hints';
+
+type ResolvableEvent = { account?: string | null; data?: { object?: unknown } };
 
 /**
  * Which tenant an event concerns (the spec's `handleWebhook(tenantId, event)`): a connected account's event by its
@@ -9,37 +11,56 @@ import { tenantHintsOf } from './tenant-hints';
  */
 @Injectable()
 export class WebhookTenantResolver {
-  async resolve(
-    manager: EntityManager,
-    event: { account?: string | null; data?: { object?: unknown } },
-  ): Promise<string | null> {
-    const hints = tenantHintsOf(event);
-    if (hints.account) return this.byAccounts(manager, [hints.account]);
-    if (hints.metadataTenantId) return hints.metadataTenantId;
-    if (hints.accountIds.length) {
-      const tenant = await this.byAccounts(manager, hints.accountIds);
-      if (tenant) return tenant;
-    }
-    if (hints.paymentIntentIds.length) {
-      const rows: Array<{ tenant_id: string }> = await manager.query(
-        `SELECT tenant_id FROM payment_routes WHERE stripe_payment_intent_id = ANY($1) ORDER BY created_at LIMIT 1`,
-        [hints.paymentIntentIds],
-      );
-      if (rows[0]) return rows[0].tenant_id;
-    }
-    return null;
+  async resolve(manager: EntityManager, event: ResolvableEvent): Promise<string | null> {
+    return (await this.resolveMany(manager, [event]))[0];
   }
 
-  private async byAccounts(manager: EntityManager, accountIds: string[]): Promise<string | null> {
-    const rows: Array<{ tenant_id: string; stripe_account_id: string }> = await manager.query(
-      `SELECT tenant_id, stripe_account_id FROM connect_accounts WHERE stripe_account_id = ANY($1)`,
-      [accountIds],
-    );
-    // Several hints may match: the first in order of trust wins.
-    for (const id of accountIds) {
-      const hit = rows.find((r) => r.stripe_account_id === id);
-      if (hit) return hit.tenant_id;
+  /** The same for a batch of events, in at most two queries whatever their number. */
+  async resolveMany(manager: EntityManager, events: ResolvableEvent[]): Promise<Array<string | null>> {
+    const hints = events.map((e) => tenantHintsOf(e));
+    const accountIds = new Set<string>();
+    for (const h of hints) for (const id of accountsToLookUp(h)) accountIds.add(id);
+    const byAccount = new Map<string, string>();
+    if (accountIds.size) {
+      const rows: Array<{ tenant_id: string; stripe_account_id: string }> = await manager.query(
+        `SELECT tenant_id, stripe_account_id FROM connect_accounts WHERE stripe_account_id = ANY($1)`,
+        [[...accountIds]],
+      );
+      for (const r of rows) byAccount.set(r.stripe_account_id, r.tenant_id);
     }
-    return null;
+    // Several hints may match: the first in order of trust wins.
+    const firstAccount = (ids: string[]) => ids.map((id) => byAccount.get(id)).find((t) => t) ?? null;
+    const tenants = hints.map((h): string | null | undefined => {
+      if (h.account) return firstAccount([h.account]);
+      if (h.metadataTenantId) return h.metadataTenantId;
+      const tenant = h.accountIds.length ? firstAccount(h.accountIds) : null;
+      if (tenant) return tenant;
+      return h.paymentIntentIds.length ? undefined : null;
+    });
+
+    const intents = new Set<string>();
+    tenants.forEach((t, i) => {
+      if (t === undefined) for (const id of hints[i].paymentIntentIds) intents.add(id);
+    });
+    if (!intents.size) return tenants.map((t) => t ?? null);
+    const routes: Array<{ stripe_payment_intent_id: string; tenant_id: string; created_at: Date }> =
+      await manager.query(
+        `SELECT stripe_payment_intent_id, tenant_id, created_at FROM payment_routes
+          WHERE stripe_payment_intent_id = ANY($1) ORDER BY created_at`,
+        [[...intents]],
+      );
+    return tenants.map((t, i) => {
+      if (t !== undefined) return t;
+      // The oldest route of any of the event's PaymentIntents (rows come ordered by created_at).
+      const ids = new Set(hints[i].paymentIntentIds);
+      return routes.find((r) => ids.has(r.stripe_payment_intent_id))?.tenant_id ?? null;
+    });
   }
+}
+
+/** The connected accounts whose rows may decide the event's tenant. */
+function accountsToLookUp(h: TenantHints): string[] {
+  if (h.account) return [h.account];
+  if (h.metadataTenantId) return [];
+  return h.accountIds;
 }
