@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConnectAccountEntity, DatabaseModule } from '@app/database';
+import { AuditModule } from '../audit/audit.module';
 import { EventsModule } from '../events/events.module';
 import { RedisModule } from '../redis/redis.module';
 import { StripeModule } from '../stripe/stripe.module';
@@ -16,6 +17,7 @@ import { AccountsService } from './accounts.service';
     DatabaseModule,
     TypeOrmModule.forFeature([ConnectAccountEntity]),
     RedisModule,
+    AuditModule,
     StripeModule,
     EventsModule,
     WebhooksModule,

@@ -1,13 +1,10 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
 import { AuditAction } from './audit-actions';
+import { AUDIT_KEY, AuditOptions } from './audit-metadata';
+import { AuditInterceptor } from './audit.interceptor';
 
-export const AUDIT_KEY = 'audit:action';
-
-export interface AuditOptions {
-  action: AuditAction;
-  /** What the action is on: `connect_account`, `payment_route`, ... */
-  targetType: string;
-}
+export { AUDIT_KEY } from './audit-metadata';
+export type { AuditOptions } from './audit-metadata';
 
 /**
  * Records the route's outcome in the audit log: success with the result's `id` (or the path's `:id` /
@@ -17,4 +14,8 @@ export interface AuditOptions {
  * `AuditLogService.successRowSql`, after which the interceptor writes none).
  */
 export const Audit = (action: AuditAction, targetType: string): MethodDecorator =>
-  SetMetadata(AUDIT_KEY, { action, targetType } satisfies AuditOptions);
+  // On the audited routes only: an app-wide interceptor would wrap every request (the hot reads too) in rxjs.
+  applyDecorators(
+    SetMetadata(AUDIT_KEY, { action, targetType } satisfies AuditOptions),
+    UseInterceptors(AuditInterceptor),
+  );

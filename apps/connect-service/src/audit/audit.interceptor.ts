@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { Reflector } from '@nestjs/core';
 import { catchError, Observable, tap, throwError } from 'rxjs';
 import { ErrorCode, ServiceException } from '@app/common';
-import { AUDIT_KEY, AuditOptions } from './audit.decorator';
+import { AUDIT_KEY, AuditOptions } from './audit-metadata';
 import { AuditInput, AuditLogService } from './audit-log.service';
 import { ContextRequest } from './request-context';
 

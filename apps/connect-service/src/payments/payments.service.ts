@@ -23,6 +23,7 @@ import {
   PaymentRouteEntity,
   PaymentRouteStatus,
   PaymentRouteType,
+  preparedQuery,
 } from '@app/database';
 import { StripeGateway, StripePaymentIntent } from '@app/stripe-gateway';
 import { ACTIVE_RULE_SET_ID, ActiveRouting, RoutingService, chargeTypeOf } from '../routing/routing.service';
@@ -41,7 +42,6 @@ import {
 } from './dto/payment.dto';
 import { paymentsTotal } from './payments-metrics';
 import { EntitySql } from './entity-sql';
-import { PreparedSql } from './prepared-sql';
 import { IdempotencyClaim } from './idempotency.service';
 import { RouteOutcome, RouteRecords, eventData, responseOf } from './route-records.service';
 import { AttemptPlan, accountSideRefusal, ineligibility, servesNothing } from './route-plan';
@@ -99,7 +99,6 @@ export class PaymentsService {
   private readonly logger = new Logger('PaymentsService');
   private readonly accounts: EntitySql<ConnectAccountEntity>;
   private readonly routes: EntitySql<PaymentRouteEntity>;
-  private readonly sql: PreparedSql;
   private readonly readSql: string;
   private readonly returning: string;
 
@@ -116,12 +115,16 @@ export class PaymentsService {
   ) {
     this.accounts = new EntitySql(dataSource, ConnectAccountEntity);
     this.routes = new EntitySql(dataSource, PaymentRouteEntity);
-    this.sql = new PreparedSql(dataSource);
     // A tenant without an account still gets its row: the active rule set decides before the account is refused.
     const read = this.accounts.selectList('a', 'a_', PAYMENT_ACCOUNT_COLUMNS);
     this.readSql = `SELECT ${read}, ${ACTIVE_RULE_SET_ID} AS rule_set_id
       FROM (VALUES (1)) one LEFT JOIN ${this.accounts.table} a ON a.tenant_id = $1`;
     this.returning = `RETURNING ${this.routes.selectList('r', 'r_')}, r.xmin::text AS row_version`;
+  }
+
+  /** The hot path's statements run prepared (parsed and planned once per connection). */
+  private prepared<R extends Record<string, unknown>>(text: string, values: unknown[]): Promise<R[]> {
+    return preparedQuery<R>(this.dataSource, 'payment', text, values);
   }
 
   /** AccountInvalid with the reason when the tenant cannot take charges, before Stripe is called. */
@@ -205,7 +208,7 @@ export class PaymentsService {
   private async readForPayment(
     tenantId: string,
   ): Promise<{ account: ConnectAccountEntity | null; ruleSetId: string | null }> {
-    const [raw] = await this.sql.query<Record<string, unknown>>(this.readSql, [tenantId]);
+    const [raw] = await this.prepared<Record<string, unknown>>(this.readSql, [tenantId]);
     return {
       account: this.accounts.readRow(raw, 'a_'),
       ruleSetId: (raw.rule_set_id as string | null) ?? null,
@@ -224,13 +227,13 @@ export class PaymentsService {
     const claiming = claim?.cte(values.params.length + 1) ?? null;
     const into = `INSERT INTO ${this.routes.table} AS r (${values.columns})`;
     const rows = claiming
-      ? await this.sql.query<Record<string, unknown>>(
+      ? await this.prepared<Record<string, unknown>>(
           `WITH claim AS (${claiming.sql}),
             route AS (${into} SELECT ${values.placeholders} FROM claim ${this.returning})
            SELECT claim.id AS claim_id, route.* FROM claim, route`,
           [...values.params, ...claiming.params],
         )
-      : await this.sql.query<Record<string, unknown>>(
+      : await this.prepared<Record<string, unknown>>(
           `${into} VALUES (${values.placeholders}) ${this.returning}`,
           values.params,
         );
@@ -573,7 +576,7 @@ export class PaymentsService {
     if (audit) add(audit, 'audit');
     // Stripe has the PaymentIntent now: recording it must outlast a database restart (see recordIntent).
     const [{ recorded }] = await whileDatabaseUnavailable(() =>
-      this.sql.query<{ recorded: number }>(
+      this.prepared<{ recorded: number }>(
         `WITH ${ctes.join(',\n')} SELECT count(*)::int AS recorded FROM route`,
         params,
       ),
