@@ -8,8 +8,10 @@ import {
   StripeAccountType,
 } from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
+import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
 import { isStaleEvent } from '../../apps/connect-service/src/webhooks/event-ordering';
 import { WebhookHandler } from '../../apps/connect-service/src/webhooks/webhook-handler.registry';
+import { WEBHOOK_PROCESS_QUEUE } from '../../apps/connect-service/src/webhooks/webhook-inbox.service';
 import { uniqueTenant } from '../utils/test-app';
 import { eventually } from '../utils/eventually';
 
@@ -240,4 +242,40 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       }),
     start: listen,
   };
+}
+
+/**
+ * Stores events in the inbox with their processing jobs in ONE statement (as the intake's own statement does for
+ * one event), so a worker polling the queue finds them all in its next batch. `copies`: jobs for the same row
+ * (duplicates a replay or a retry could leave). Answers the inbox ids in the order given.
+ */
+export async function storeBacklog(
+  ds: DataSource,
+  jobs: JobQueue,
+  events: Array<{ body: Record<string, unknown>; copies?: number }>,
+): Promise<string[]> {
+  const rows = events.map(({ body, copies }) => ({
+    stripe_event_id: body.id,
+    type: body.type,
+    account: body.account ?? null,
+    livemode: body.livemode ?? false,
+    created: body.created,
+    payload: body,
+    copies: copies ?? 1,
+  }));
+  const stored: Array<{ id: string; stripe_event_id: string }> = await ds.query(
+    `WITH src AS (
+        SELECT * FROM json_to_recordset($1::json)
+          AS x(stripe_event_id text, type text, account text, livemode boolean, created bigint, payload jsonb, copies int)),
+      inbox AS (
+        INSERT INTO stripe_webhook_events (stripe_event_id, type, stripe_account_id, livemode, event_created, payload, status, source)
+        SELECT stripe_event_id, type, account, livemode, created, payload, 'received', 'webhook' FROM src
+        RETURNING id, stripe_event_id),
+      copies AS (
+        SELECT inbox.id FROM inbox JOIN src USING (stripe_event_id) CROSS JOIN LATERAL generate_series(1, src.copies)),
+      job AS (${jobs.insertJobsFromSql(WEBHOOK_PROCESS_QUEUE, 'copies', "jsonb_build_object('inboxId', copies.id)")})
+      SELECT id, stripe_event_id FROM inbox`,
+    [JSON.stringify(rows)],
+  );
+  return events.map(({ body }) => stored.find((r) => r.stripe_event_id === body.id)!.id);
 }

@@ -17,8 +17,14 @@ import { AccountsService } from './accounts.service';
 /** Stripe reads of accounts in flight at once for webhooks, per replica: what the job limit allowed before. */
 const MAX_CONCURRENT_READS = 4;
 
-/** Above this many remembered reads the memory is cleared (each read is useful for one batch or two only). */
-const MAX_REMEMBERED_READS = 10_000;
+/** A read is shared for this long at most, so what applyStripeAccount stamps as synced_at stays that close to it. */
+const MAX_SHARED_READ_AGE_MS = 5_000;
+
+/** received_at keeps milliseconds (rounded): a margin so that "received before" is never judged on a rounding. */
+const RECEIVED_AT_ROUNDING_MS = 1;
+
+/** Accounts whose last read is remembered (a few KB each); the oldest is forgotten first. */
+const MAX_REMEMBERED_READS = 1_000;
 
 /** The connected account an event is about: `account` on Connect events, else the account object itself. */
 function accountIdOf(event: StripeEvent): string | null {
@@ -30,9 +36,12 @@ function accountIdOf(event: StripeEvent): string | null {
 /** What `prepare` hands the handler: the account as Stripe had it after the event arrived, or why not. */
 type PreparedRead = { account: StripeAccount } | { error: unknown };
 
-/** One Stripe read of an account: `startedAt` (performance.now(), when it was asked for) bounds how old it can be. */
+/** One Stripe read of an account. */
 interface AccountRead {
-  startedAt: number;
+  /** The database's clock before the read was asked for: the read shows every change of an event received by then. */
+  coversReceivedUntil: Date;
+  /** performance.now() when it was asked for. */
+  askedAt: number;
   result: Promise<StripeAccount>;
 }
 
@@ -43,8 +52,9 @@ interface AccountRead {
  *
  * The re-fetch happens before the processing transaction (`prepare`), so no row lock or pool connection waits on
  * Stripe; the transaction checks staleness again under the account's lock. One read serves every event of the
- * account that had arrived before it started: Stripe sends an event after the change, so such a read shows that
- * change (or a later state), exactly as a read made while processing each event alone would.
+ * account received before the read was asked for (by the database's clock, which stamps received_at): Stripe sends
+ * an event after the change, so such a read shows that change or a later state, exactly as a read made while
+ * processing each event alone would. A backlog of one account's events thus costs one read, not one each.
  */
 @Injectable()
 export class AccountWebhookHandlers implements OnModuleInit {
@@ -91,7 +101,6 @@ export class AccountWebhookHandlers implements OnModuleInit {
         [wanted],
       ),
     );
-    if (this.reads.size > MAX_REMEMBERED_READS) this.reads.clear();
     return Promise.all(
       items.map(async (item, i): Promise<PreparedRead | undefined> => {
         const row = rows.find((r) => r.stripe_account_id === ids[i] && r.tenant_id === item.tenantId);
@@ -102,7 +111,8 @@ export class AccountWebhookHandlers implements OnModuleInit {
         };
         if (isStaleEvent(last, { created: item.event.created, id: item.event.id })) return undefined;
         try {
-          return { account: await this.readAccount(row.stripe_account_id, ctx.receivedBefore) };
+          const read = this.readAccount(row.stripe_account_id, item.receivedAt, ctx.readAt);
+          return { account: await read };
         } catch (error) {
           return { error };
         }
@@ -162,14 +172,22 @@ export class AccountWebhookHandlers implements OnModuleInit {
   }
 
   /**
-   * The account as Stripe has it, from a read asked for no earlier than `receivedBefore`: an earlier read (even one
-   * still in flight) is shared when it qualifies, else a new one is made, at most MAX_CONCURRENT_READS at once.
+   * The account as Stripe has it, from a read asked for after `receivedAt`: the last read of the account (even one
+   * still in flight) when it qualifies and is recent, else a new one, at most MAX_CONCURRENT_READS at once. `now`
+   * is a time of the database's clock that has already passed.
    */
-  private readAccount(accountId: string, receivedBefore: number): Promise<StripeAccount> {
+  private readAccount(accountId: string, receivedAt: Date, now: Date): Promise<StripeAccount> {
     const known = this.reads.get(accountId);
-    if (known && known.startedAt >= receivedBefore) return known.result;
+    if (
+      known &&
+      known.coversReceivedUntil.getTime() - receivedAt.getTime() >= RECEIVED_AT_ROUNDING_MS &&
+      performance.now() - known.askedAt <= MAX_SHARED_READ_AGE_MS
+    ) {
+      return known.result;
+    }
     const read: AccountRead = {
-      startedAt: performance.now(),
+      coversReceivedUntil: now,
+      askedAt: performance.now(),
       result: (async () => {
         const release = await this.readLimit.acquire();
         try {
@@ -179,8 +197,11 @@ export class AccountWebhookHandlers implements OnModuleInit {
         }
       })(),
     };
+    // Re-inserted at the end, so the map's first entry is the least recently read account.
+    this.reads.delete(accountId);
     this.reads.set(accountId, read);
-    // A failed read is not shared with later batches: they try again.
+    if (this.reads.size > MAX_REMEMBERED_READS) this.reads.delete(this.reads.keys().next().value as string);
+    // A failed read is not shared: the next event tries again.
     read.result.catch(() => {
       if (this.reads.get(accountId) === read) this.reads.delete(accountId);
     });

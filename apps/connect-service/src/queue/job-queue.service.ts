@@ -54,8 +54,6 @@ export type JobHandler<T> = (job: QueuedJob<T>) => Promise<void>;
  */
 export interface JobBatch<T> {
   jobs: QueuedJob<T>[];
-  /** performance.now() when the fetch answered: every job of the batch was enqueued, and committed, before it. */
-  fetchedAt: number;
   /**
    * Runs one job's work inside a slot of the replica-wide limit (it may hold a main-pool connection) and records
    * the outcome: completed with the batch when it resolves, failed (and retried by pg-boss) when it throws. While
@@ -399,7 +397,6 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
       return 0;
     }
     if (!jobs?.length) return 0;
-    const fetchedAt = performance.now();
     const running = this.running.get(name) ?? new Set<string>();
     this.running.set(name, running);
     const taken = new Set<string>();
@@ -430,7 +427,6 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     };
     const batch: JobBatch<T> = {
       jobs: jobs.map((j) => ({ id: j.id, data: j.data, retryCount: j.retryCount })),
-      fetchedAt,
       run: (job, work) => {
         if (taken.has(job.id)) return Promise.resolve();
         taken.add(job.id);

@@ -22,11 +22,16 @@ export type WebhookHandler = (ctx: WebhookHandlerContext) => Promise<WebhookHand
 export interface WebhookPrepareItem {
   event: StripeEvent;
   tenantId: string;
+  /** When the inbox stored it (the database's clock). */
+  receivedAt: Date;
 }
 
 export interface WebhookPrepareContext {
-  /** performance.now() by which every event of the call had been received (its job was fetched). */
-  receivedBefore: number;
+  /**
+   * The database's clock when the batch was read, so before `prepare` was called: every item was received before
+   * it, and whatever `prepare` starts happens after it.
+   */
+  readAt: Date;
   /** Runs database work in a slot of the job limit, as the transactions do; never hold it across a Stripe call. */
   step<R>(work: () => Promise<R>): Promise<R>;
 }

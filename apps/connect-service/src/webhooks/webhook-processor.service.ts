@@ -46,6 +46,9 @@ interface InboxSnapshot {
   livemode: boolean;
   status: StripeWebhookEventStatus;
   event_created: string;
+  received_at: Date;
+  /** The database's clock when the batch was read (the same on every row). */
+  read_at: Date;
   /** Null when not read: no handler, and the account column names the tenant. */
   payload: StripeEvent | null;
 }
@@ -122,7 +125,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   /** Processes one inbox row now; throws (after recording the error) so a caller may retry. Null: nothing to do. */
   async process(inboxId: string): Promise<ProcessResult | null> {
     if (!isUuid(inboxId)) return null;
-    const [plan] = await this.plan([inboxId], performance.now(), (work) => work());
+    const [plan] = await this.plan([inboxId], (work) => work());
     if (plan.kind !== 'settle') return this.settle(inboxId, plan);
     const changed = await this.recordingFailure(inboxId, this.settleWithoutHandlers([plan]));
     return changed ? { status: plan.status, outcome: plan.outcome } : null;
@@ -135,7 +138,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   async processBatch(batch: JobBatch<WebhookProcessJob>): Promise<void> {
     // A job whose data names no inbox row (it cannot come from the intake) must not fail the batch's query.
     const ids = [...new Set(batch.jobs.map((j) => j.data.inboxId))].filter((id) => isUuid(id));
-    const plans = await this.plan(ids, batch.fetchedAt, (work) => batch.step(work));
+    const plans = await this.plan(ids, (work) => batch.step(work));
     const planOf = new Map(ids.map((id, i) => [id, plans[i]]));
     const settles = plans.filter((p): p is SettlePlan => p.kind === 'settle');
     const chains = new Map<string, Array<{ job: QueuedJob<WebhookProcessJob>; plan: Plan }>>();
@@ -194,16 +197,13 @@ export class WebhookProcessor implements OnApplicationBootstrap {
    * outside of it. Decides from what processing never changes (type, livemode, payload); the status is checked
    * again where the row is written.
    */
-  private async plan(
-    ids: string[],
-    receivedBefore: number,
-    step: <R>(work: () => Promise<R>) => Promise<R>,
-  ): Promise<Plan[]> {
+  private async plan(ids: string[], step: <R>(work: () => Promise<R>) => Promise<R>): Promise<Plan[]> {
     // The payload (parsed in JS) only where it is used: by a handler, or to find a platform event's tenant.
     const handledTypes = this.registry.registeredTypes();
     const { rows, tenants } = await step(async () => {
       const rows: InboxSnapshot[] = await this.dataSource.query(
         `SELECT id, stripe_event_id, type, stripe_account_id, tenant_id, livemode, status, event_created,
+                received_at, statement_timestamp() AS read_at,
                 CASE WHEN type = ANY($2) OR stripe_account_id IS NULL THEN payload END AS payload
            FROM stripe_webhook_events WHERE id = ANY($1::uuid[])`,
         [ids, handledTypes],
@@ -251,8 +251,8 @@ export class WebhookProcessor implements OnApplicationBootstrap {
     const handled = plans.filter((p): p is Extract<Plan, { kind: 'handle' }> => p.kind === 'handle');
     if (handled.length) {
       const prepared = await this.registry.prepare(
-        handled.map((p) => ({ event: p.row.payload, tenantId: p.tenantId })),
-        { receivedBefore, step },
+        handled.map((p) => ({ event: p.row.payload, tenantId: p.tenantId, receivedAt: p.row.received_at })),
+        { readAt: handled[0].row.read_at, step },
       );
       handled.forEach((p, i) => (p.prepared = prepared[i]));
     }
