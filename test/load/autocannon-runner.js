@@ -1,6 +1,6 @@
 /* eslint-disable */
-// Load generator in its own process: bench.js sends one job over IPC, this runs autocannon and answers a
-// summary. Request bodies are built here (functions cannot cross the IPC boundary), from a `kind` and params.
+// Load generator in its own process: bench.js sends jobs over IPC, one at a time; this runs autocannon for each and
+// answers a summary. Request bodies are built here (functions cannot cross the IPC boundary), from a `kind` and params.
 const crypto = require('node:crypto');
 const autocannon = require('autocannon');
 
@@ -213,3 +213,5 @@ process.on('message', async (job) => {
     process.send({ ok: false, error: String(err && err.stack ? err.stack : err) });
   }
 });
+
+process.on('disconnect', () => process.exit(0));
