@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /**
- * The payment hot path's statements as named prepared statements on TypeORM's own pool: PostgreSQL parses and plans
- * each once per connection instead of on every call, which TypeORM's query() cannot ask for. Each distinct text
- * gets a name of its own (a digest), so one name never stands for two texts.
+ * The payment hot path's statements as named prepared statements: PostgreSQL parses and plans each once per
+ * connection instead of on every call, which TypeORM's query() cannot ask for. The connection is checked out through a
+ * TypeORM query runner, so it is guarded against connection errors exactly as every other query of the app. Each
+ * distinct text gets a name of its own (a digest), so one name never stands for two texts.
  */
 export class PreparedSql {
   private readonly names = new Map<string, string>();
@@ -19,7 +19,12 @@ export class PreparedSql {
       name = `connect_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
       this.names.set(text, name);
     }
-    const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
-    return (await pool.query({ name, text, values })).rows as T[];
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const client = (await runner.connect()) as PoolClient;
+      return (await client.query({ name, text, values })).rows as T[];
+    } finally {
+      await runner.release();
+    }
   }
 }
