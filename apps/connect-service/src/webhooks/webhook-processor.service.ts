@@ -8,6 +8,7 @@ import { EventsService } from '../events/events.service';
 import { JobBatch, JobQueue, JobQueueDrainingError, QueuedJob } from '../queue/job-queue.service';
 import { PreparedWebhook, WebhookHandlerRegistry } from './webhook-handler.registry';
 import { WEBHOOK_PROCESS_QUEUE, WebhookProcessJob } from './webhook-inbox.service';
+import { inSpan } from '../tracing/trace-context';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
 import { WebhookTenantResolver } from './webhook-tenant-resolver.service';
@@ -138,7 +139,12 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   async processBatch(batch: JobBatch<WebhookProcessJob>): Promise<void> {
     // A job whose data names no inbox row (it cannot come from the intake) must not fail the batch's query.
     const ids = [...new Set(batch.jobs.map((j) => j.data.inboxId))].filter((id) => isUuid(id));
-    const plans = await this.plan(ids, (work) => batch.step(work));
+    const carriers = new Map(batch.jobs.map((j) => [j.data.inboxId, j.data as object]));
+    const plans = await this.plan(
+      ids,
+      (work) => batch.step(work),
+      (id) => carriers.get(id),
+    );
     const planOf = new Map(ids.map((id, i) => [id, plans[i]]));
     const settles = plans.filter((p): p is SettlePlan => p.kind === 'settle');
     const chains = new Map<string, Array<{ job: QueuedJob<WebhookProcessJob>; plan: Plan }>>();
@@ -197,7 +203,11 @@ export class WebhookProcessor implements OnApplicationBootstrap {
    * outside of it. Decides from what processing never changes (type, livemode, payload); the status is checked
    * again where the row is written.
    */
-  private async plan(ids: string[], step: <R>(work: () => Promise<R>) => Promise<R>): Promise<Plan[]> {
+  private async plan(
+    ids: string[],
+    step: <R>(work: () => Promise<R>) => Promise<R>,
+    carrierOf: (inboxId: string) => object | undefined = () => undefined,
+  ): Promise<Plan[]> {
     // The payload (parsed in JS) only where it is used: by a handler, or to find a platform event's tenant.
     const handledTypes = this.registry.registeredTypes();
     const { rows, tenants } = await step(async () => {
@@ -250,9 +260,19 @@ export class WebhookProcessor implements OnApplicationBootstrap {
     });
     const handled = plans.filter((p): p is Extract<Plan, { kind: 'handle' }> => p.kind === 'handle');
     if (handled.length) {
-      const prepared = await this.registry.prepare(
-        handled.map((p) => ({ event: p.row.payload, tenantId: p.tenantId, receivedAt: p.row.received_at })),
-        { readAt: handled[0].row.read_at, step },
+      // In the trace of the batch's first handled event: a read shared by several events belongs to one trace.
+      const prepared = await inSpan(
+        'webhook prepare',
+        { carrier: carrierOf(handled[0].row.id), attributes: { 'webhook.events': handled.length } },
+        () =>
+          this.registry.prepare(
+            handled.map((p) => ({
+              event: p.row.payload,
+              tenantId: p.tenantId,
+              receivedAt: p.row.received_at,
+            })),
+            { readAt: handled[0].row.read_at, step },
+          ),
       );
       handled.forEach((p, i) => (p.prepared = prepared[i]));
     }
