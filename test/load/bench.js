@@ -1126,7 +1126,7 @@ function render(res) {
   const d = res.drain_requests;
   if (d) {
     const checks = [S['1'] && S['1'].check, S['2'] && S['2'].check].filter(Boolean);
-    const ok = d.all_settled && d.jobs_left === 0 && checks.every((c) => c.ok);
+    const ok = d.all_settled && d.jobs_left === 0 && !d.worker_unhandled_errors && checks.every((c) => c.ok);
     lines.push(
       `|  | queued work of 1-3, drained by a worker replica | worker | ${d.events_per_s ?? '-'} ev/s | | | | ${d.worker_cpu_ms_per_event ?? '-'} + ${d.pg_cpu_ms_per_event ?? '-'} per event | ` +
         `${d.settled}/${d.stored} events settled${S['1'] && S['1'].check ? ` (scenario 1: ${S['1'].check.stored} stored for ${S['1'].check.accepted} 2xx answers)` : ''} in ${d.processing_s ?? '-'} s (wall ${d.wall_s} s incl. ${d.boot_s} s boot); jobs left ${d.jobs_left} | | every accepted event settled, no 2xx without its row | ${pf(ok)} |`,
@@ -1170,7 +1170,7 @@ function render(res) {
     const au = x.outcomes.filter((o) => o.type === 'account.updated');
     const cnt = (f) => au.filter(f).reduce((a, o) => a + o.n, 0);
     const breakdown = `account.updated: ${cnt((o) => o.status === 'processed' && o.outcome === 'applied')} applied, ${cnt((o) => o.status === 'processed' && o.outcome === 'stale')} stale, ${cnt((o) => o.status === 'processed' && o.outcome !== 'applied' && o.outcome !== 'stale')} other processed, ${cnt((o) => o.status === 'ignored')} ignored, ${cnt((o) => !['processed', 'ignored'].includes(o.status))} not settled; customer.created: ${x.outcomes.filter((o) => o.type === 'customer.created').map((o) => `${o.n} ${o.status}/${o.outcome}`).join(', ')}`;
-    const ok = x.drain_ratio !== null && x.drain_ratio >= 1 && x.ok && dr.jobs_left === 0;
+    const ok = x.drain_ratio !== null && x.drain_ratio >= 1 && x.ok && dr.jobs_left === 0 && !dr.worker_unhandled_errors;
     const fair1 = S['1'] && S['1'].fair ? `; fair intake (scenario 1) ${Math.round(S['1'].fair.req_per_s)} req/s` : '';
     row(9, `${x.name}: intake, API replica`, 'service', x.service, `accepted ${x.accepted_per_s}/s${fair1}`, '', '', '');
     lines.push(
@@ -1188,7 +1188,7 @@ function render(res) {
       `|  | retention purge (RetentionService.purge) | service | | | | | | ${x.purge.webhookPayloads} payloads purged (${x.purge.due} due) in **${x.purge.seconds} s** (${x.purge.seconds ? Math.round(x.purge.webhookPayloads / x.purge.seconds) : '-'} rows/s); bulk load ${x.load.seconds} s (${x.load.table_mb} MB) | | every due payload purged; seconds reported | ${pf(x.purge.webhookPayloads >= x.purge.due)} |`,
     );
     lines.push(
-      `|  | its events, drained by a worker replica | worker | ${x.drain.events_per_s ?? '-'} ev/s | | | | | ${x.check.settled}/${x.check.stored} settled (${x.check.accepted} 2xx answers) | | every accepted event settled | ${pf(x.check.ok && x.drain.jobs_left === 0)} |`,
+      `|  | its events, drained by a worker replica | worker | ${x.drain.events_per_s ?? '-'} ev/s | | | | | ${x.check.settled}/${x.check.stored} settled (${x.check.accepted} 2xx answers) | | every accepted event settled | ${pf(x.check.ok && x.drain.jobs_left === 0 && !x.drain.worker_unhandled_errors)} |`,
     );
   }
   if (S['7']) {
