@@ -1107,6 +1107,7 @@ function render(res) {
   const ratios = (s, b) =>
     b && b.req_per_s ? { thr: s.req_per_s / b.req_per_s, p99: s.p99_ms / Math.max(b.p99_ms, 1) } : null;
   const vs = (s, b) => {
+    if (b && !s.requests_total) return `${Math.round(b.req_per_s)} req/s; the service completed no request in the measured run`;
     const r = ratios(s, b);
     return r ? `${Math.round(b.req_per_s)} req/s: **${r.thr.toFixed(2)}**, p99 ${r.p99.toFixed(2)}x` : 'n/a';
   };
