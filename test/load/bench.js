@@ -190,7 +190,7 @@ async function startService(env, fixedPort, logName = 'service.log', profile = f
   });
   children.push(child);
   let exited = null;
-  child.once('exit', (code) => (exited = code));
+  child.once('exit', (code, signal) => (exited = code ?? signal));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
@@ -404,8 +404,12 @@ async function drainWithWorker(label, serviceEnv, db, patterns, since) {
   let progressAt = Date.now();
   let lastSettled = -1;
   let backlog = null;
+  let exited = null;
   for (;;) {
+    // A replica stopped from outside (a signal, a crash) ends the drain now rather than after the stall timeout.
+    if (worker.child.exitCode !== null || worker.child.signalCode !== null) exited = worker.child.signalCode || `code ${worker.child.exitCode}`;
     last = await inboxCounts(db, patterns, since);
+    if (exited) break;
     if (last.settled !== lastSettled) {
       lastSettled = last.settled;
       progressAt = Date.now();
@@ -445,6 +449,7 @@ async function drainWithWorker(label, serviceEnv, db, patterns, since) {
     pg_cpu_ms_per_event: last.settled ? Number((pgCpu / last.settled).toFixed(2)) : null,
     worker_rss_max_mb: Math.round(wrss.max),
     worker_unhandled_errors: unhandled,
+    ...(exited ? { worker_exited: exited } : {}),
   };
   log(`  drained: ${JSON.stringify(out)}`);
   return out;
@@ -847,6 +852,7 @@ async function main() {
       log(`  ${fmt(r)} ${JSON.stringify(r.stats.statuses)}; stored ${check.total}, processed ${check.settled}`);
     }
 
+    if (api.child.exitCode !== null || api.child.signalCode !== null) results.api_exited = api.child.signalCode || `code ${api.child.exitCode}`;
     results.rss_max_mb = Math.round(rss.max);
     results.memory_at_end = await memoryBreakdown(api.url);
     log(`API replica memory at the end: ${JSON.stringify(results.memory_at_end)}`);
@@ -1092,6 +1098,7 @@ function render(res) {
   const cpu = (r) =>
     r && r.cpu_ms_per_req !== undefined ? `${r.cpu_ms_per_req}${r.pg_cpu_ms_per_req !== undefined ? ` + ${r.pg_cpu_ms_per_req}` : ''}` : '-';
   const bad = (r) => (r ? r.non_2xx + r.errors : 0);
+  const exitNote = (d) => (d.worker_exited ? `; **the worker replica exited (${d.worker_exited}) during the drain**` : '');
   const row = (n, name, who, r, fair, bare, target, result) =>
     lines.push(
       `| ${n} | ${name} | ${who} | ${r && r.req_per_s !== undefined ? Math.round(r.req_per_s) : '-'} | ${r && r.p50_ms !== undefined ? r.p50_ms : '-'} | ${r && r.p99_ms !== undefined ? r.p99_ms : '-'} | ` +
@@ -1100,6 +1107,7 @@ function render(res) {
   const ratios = (s, b) =>
     b && b.req_per_s ? { thr: s.req_per_s / b.req_per_s, p99: s.p99_ms / Math.max(b.p99_ms, 1) } : null;
   const vs = (s, b) => {
+    if (b && !s.requests_total) return `${Math.round(b.req_per_s)} req/s; the service completed no request in the measured run`;
     const r = ratios(s, b);
     return r ? `${Math.round(b.req_per_s)} req/s: **${r.thr.toFixed(2)}**, p99 ${r.p99.toFixed(2)}x` : 'n/a';
   };
@@ -1129,7 +1137,7 @@ function render(res) {
     const ok = d.all_settled && d.jobs_left === 0 && !d.worker_unhandled_errors && checks.every((c) => c.ok);
     lines.push(
       `|  | queued work of 1-3, drained by a worker replica | worker | ${d.events_per_s ?? '-'} ev/s | | | | ${d.worker_cpu_ms_per_event ?? '-'} + ${d.pg_cpu_ms_per_event ?? '-'} per event | ` +
-        `${d.settled}/${d.stored} events settled${S['1'] && S['1'].check ? ` (scenario 1: ${S['1'].check.stored} stored for ${S['1'].check.accepted} 2xx answers)` : ''} in ${d.processing_s ?? '-'} s (wall ${d.wall_s} s incl. ${d.boot_s} s boot); jobs left ${d.jobs_left} | | every accepted event settled, no 2xx without its row | ${pf(ok)} |`,
+        `${d.settled}/${d.stored} events settled${S['1'] && S['1'].check ? ` (scenario 1: ${S['1'].check.stored} stored for ${S['1'].check.accepted} 2xx answers)` : ''} in ${d.processing_s ?? '-'} s (wall ${d.wall_s} s incl. ${d.boot_s} s boot); jobs left ${d.jobs_left}${exitNote(d)} | | every accepted event settled, no 2xx without its row | ${pf(ok)} |`,
     );
   }
   if (S['3']) {
@@ -1175,7 +1183,7 @@ function render(res) {
     row(9, `${x.name}: intake, API replica`, 'service', x.service, `accepted ${x.accepted_per_s}/s${fair1}`, '', '', '');
     lines.push(
       `|  | drained by ONE worker replica | worker | ${x.processed_per_s ?? '-'} ev/s | | | | ${dr.worker_cpu_ms_per_event ?? '-'} + ${dr.pg_cpu_ms_per_event ?? '-'} per event | ` +
-        `drain ratio **${n2(x.drain_ratio)}** (${x.processed_per_s}/s processed ÷ ${x.accepted_per_s}/s accepted); ${dr.settled}/${dr.stored} settled (${x.accepted} 2xx answers) in ${dr.processing_s} s (wall ${dr.wall_s} s incl. ${dr.boot_s} s boot); ${breakdown} | | drain ratio >=1.0, all processed | ${pf(ok)} |`,
+        `drain ratio **${n2(x.drain_ratio)}** (${x.processed_per_s}/s processed ÷ ${x.accepted_per_s}/s accepted); ${dr.settled}/${dr.stored} settled (${x.accepted} 2xx answers) in ${dr.processing_s} s (wall ${dr.wall_s} s incl. ${dr.boot_s} s boot)${exitNote(dr)}; ${breakdown} | | drain ratio >=1.0, all processed | ${pf(ok)} |`,
     );
   }
   if (S['11']) {
@@ -1188,7 +1196,7 @@ function render(res) {
       `|  | retention purge (RetentionService.purge) | service | | | | | | ${x.purge.webhookPayloads} payloads purged (${x.purge.due} due) in **${x.purge.seconds} s** (${x.purge.seconds ? Math.round(x.purge.webhookPayloads / x.purge.seconds) : '-'} rows/s); bulk load ${x.load.seconds} s (${x.load.table_mb} MB) | | every due payload purged; seconds reported | ${pf(x.purge.webhookPayloads >= x.purge.due)} |`,
     );
     lines.push(
-      `|  | its events, drained by a worker replica | worker | ${x.drain.events_per_s ?? '-'} ev/s | | | | | ${x.check.settled}/${x.check.stored} settled (${x.check.accepted} 2xx answers) | | every accepted event settled | ${pf(x.check.ok && x.drain.jobs_left === 0 && !x.drain.worker_unhandled_errors)} |`,
+      `|  | its events, drained by a worker replica | worker | ${x.drain.events_per_s ?? '-'} ev/s | | | | | ${x.check.settled}/${x.check.stored} settled (${x.check.accepted} 2xx answers)${exitNote(x.drain)} | | every accepted event settled | ${pf(x.check.ok && x.drain.jobs_left === 0 && !x.drain.worker_unhandled_errors)} |`,
     );
   }
   if (S['7']) {
@@ -1206,7 +1214,7 @@ function render(res) {
   const workerRss = [res.drain_requests, S['9'] && S['9'].drain, S['11'] && S['11'].drain].filter(Boolean).map((x) => x.worker_rss_max_mb);
   const m = res.memory_at_end;
   lines.push(
-    `| 6 | Memory: RSS max through the run | API replica | | | | | | ${res.rss_max_mb} MB${m && m.rss_mb ? `; at the end: RSS ${m.rss_mb}, heap ${m.heap_used_mb}/${m.heap_total_mb} MB used/total` : ''}` +
+    `| 6 | Memory: RSS max through the run | API replica | | | | | | ${res.api_exited ? `**the API replica exited (${res.api_exited}) before the end**; ` : ''}${res.rss_max_mb} MB${m && m.rss_mb ? `; at the end: RSS ${m.rss_mb}, heap ${m.heap_used_mb}/${m.heap_total_mb} MB used/total` : ''}` +
       `${workerRss.length ? `; worker replicas ${Math.max(...workerRss)} MB` : ''} | | < 300 MB | ${pf(res.rss_max_mb < 300 && (!workerRss.length || Math.max(...workerRss) < 300))} |`,
   );
   if (notes.length) {
