@@ -33,4 +33,16 @@ function bearerVerifier(secret) {
   };
 }
 
-module.exports = { serve, bearerVerifier, poolSize: () => Number(process.env.DATABASE_POOL_SIZE || 10) };
+/** The SDK against the emulator at STRIPE_API_BASE, as the service is configured (no retries). */
+function emulatorStripe() {
+  const Stripe = require('stripe');
+  const api = new URL(process.env.STRIPE_API_BASE);
+  return new Stripe('sk_test_bench', {
+    host: api.hostname,
+    port: Number(api.port),
+    protocol: api.protocol.replace(':', ''),
+    maxNetworkRetries: 0,
+  });
+}
+
+module.exports = { serve, bearerVerifier, emulatorStripe, poolSize: () => Number(process.env.DATABASE_POOL_SIZE || 10) };

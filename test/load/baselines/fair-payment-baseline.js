@@ -7,8 +7,7 @@
 const { createHash, randomUUID } = require('node:crypto');
 const Fastify = require('fastify');
 const { Pool } = require('pg');
-const Stripe = require('stripe');
-const { serve, poolSize, bearerVerifier } = require('./child-util');
+const { serve, poolSize, bearerVerifier, emulatorStripe } = require('./child-util');
 
 const FEE = 59;
 
@@ -39,13 +38,7 @@ const routeStatusOf = (pi) =>
 async function main() {
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: poolSize() });
   const verify = bearerVerifier(process.env.JWT_SECRET);
-  const api = new URL(process.env.STRIPE_API_BASE);
-  const stripe = new Stripe('sk_test_bench', {
-    host: api.hostname,
-    port: Number(api.port),
-    protocol: api.protocol.replace(':', ''),
-    maxNetworkRetries: 0,
-  });
+  const stripe = emulatorStripe();
   const app = Fastify({ logger: false });
   app.post('/payments', async (req, reply) => {
     const claims = verify(req);

@@ -4,21 +4,14 @@
 const { randomUUID } = require('node:crypto');
 const Fastify = require('fastify');
 const { Pool } = require('pg');
-const Stripe = require('stripe');
-const { serve, poolSize } = require('./child-util');
+const { serve, poolSize, emulatorStripe } = require('./child-util');
 
 async function main() {
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: poolSize() });
   await pool.query(
     'CREATE TABLE IF NOT EXISTS bench_baseline_payments (id uuid PRIMARY KEY, tenant_id text NOT NULL, payment_intent_id text NOT NULL, amount integer NOT NULL, created_at timestamptz NOT NULL DEFAULT now())',
   );
-  const api = new URL(process.env.STRIPE_API_BASE);
-  const stripe = new Stripe('sk_test_bench', {
-    host: api.hostname,
-    port: Number(api.port),
-    protocol: api.protocol.replace(':', ''),
-    maxNetworkRetries: 0,
-  });
+  const stripe = emulatorStripe();
   const app = Fastify({ logger: false });
   app.post('/payments', async (req, reply) => {
     const { tenant_id, stripe_account, payment_data } = req.body;
