@@ -24,11 +24,12 @@ const common = {
     // SWC transpiles (with decorator metadata, which Nest's DI needs) far faster than ts-jest; types are
     // checked once by `npm run typecheck` / the lint, not per test file.
     '^.+\\.ts$': ['@swc/jest', SWC],
-    // content-disposition 3 (used by @fastify/static, which serves Swagger UI) ships ESM only. Node >= 20.19
-    // loads it through require(esm); jest's module loader cannot, so jest alone transpiles it to CommonJS.
-    '/node_modules/content-disposition/.+\\.js$': ['@swc/jest', { ...SWC, jsc: { ...SWC.jsc, parser: { syntax: 'ecmascript' } } }],
+    // content-disposition 3 (used by @fastify/static, which serves Swagger UI) and sql-template-tag ship ESM
+    // only. Node >= 20.19 loads them through require(esm); jest's module loader cannot, so jest alone
+    // transpiles them to CommonJS.
+    '/node_modules/(content-disposition|sql-template-tag)/.+\\.js$': ['@swc/jest', { ...SWC, jsc: { ...SWC.jsc, parser: { syntax: 'ecmascript' } } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|sql-template-tag)/)'],
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
 };
 

@@ -6,3 +6,4 @@ export * from './embedded-postgres';
 export * from './migrate';
 export * from './after-commit';
 export * from './prepared-query';
+export * from './sql';
