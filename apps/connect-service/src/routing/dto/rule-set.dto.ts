@@ -19,7 +19,7 @@ import { RoutingRuleSetEntity, RuleSetStatus } from '@app/database';
 import { PaymentDataDto } from '../../payments/dto/payment.dto';
 import type { Route, Rule } from '../rule-types';
 
-/** The example rule set of the README: small USD direct, EUR destination on behalf, large manual, gold tier. */
+/** The example rule set of docs/routing.md: small USD direct, EUR destination on behalf, large manual, gold tier. */
 export const EXAMPLE_RULES: Rule[] = [
   {
     name: 'large-manual-capture',
