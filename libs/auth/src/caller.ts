@@ -15,7 +15,7 @@ export interface Caller {
   keyId?: string;
 }
 
-/** The scopes the README lists; a development platform token carries all of them. */
+/** The scopes docs/api.md lists; a development platform token carries all of them. */
 export const STANDARD_SCOPES = [
   'accounts:read',
   'accounts:write',

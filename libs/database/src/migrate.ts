@@ -16,7 +16,7 @@ export async function runMigrationsLocked(ds: DataSource): Promise<string[]> {
 
 /**
  * Reverts the most recently applied migration (its `down()`, in one transaction) under the same lock; returns its
- * name, or null when none is applied. The rollback procedure in the README runs it once per migration to undo.
+ * name, or null when none is applied. The rollback procedure in docs/operations.md runs it once per migration to undo.
  */
 export async function revertLastMigrationLocked(ds: DataSource): Promise<string | null> {
   return withMigrationLock(ds, async () => {

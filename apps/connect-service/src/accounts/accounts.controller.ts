@@ -41,7 +41,8 @@ export class AccountsController {
     summary:
       'Account Links onboarding: creates the Stripe account once, then answers a fresh onboarding link',
   })
-  @ApiParam({ name: 'tenantId', example: 'tenant_acme' })
+  // A tenant with no account yet: the quick start's tenant_acme is already connected through OAuth.
+  @ApiParam({ name: 'tenantId', example: 'tenant_bikes' })
   @ApiCreatedResponse({ type: OnboardingLinkDto })
   @ApiErrors(
     ErrorCode.ValidationFailed,
@@ -68,7 +69,15 @@ export class AccountsController {
       'Emits `connect.account.updated`.',
   })
   @ApiParam({ name: 'tenantId', example: 'tenant_acme' })
-  @ApiBody({ type: UpdateAccountDto })
+  @ApiBody({
+    type: UpdateAccountDto,
+    examples: {
+      standard: {
+        summary: 'A Standard (OAuth) account: metadata and the fee schedule only',
+        value: { metadata: { crm_id: '42' }, fee_schedule: { basis_points: 290, fixed: { usd: 30 } } },
+      },
+    },
+  })
   @ApiOkResponse({ type: ConnectAccountDto })
   @ApiErrors(
     ErrorCode.ValidationFailed,

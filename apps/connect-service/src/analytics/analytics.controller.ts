@@ -2,7 +2,6 @@ import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiExtraModels,
-  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
@@ -11,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
-import { ApiErrors, ErrorCode } from '@app/common';
+import { ApiErrors, ErrorCode, EXAMPLE_DATES } from '@app/common';
 import { AnalyticsQueryDto, AnalyticsResultDto } from './dto/analytics-query.dto';
 import { AnalyticsService } from './analytics.service';
 
@@ -33,26 +32,25 @@ export class AnalyticsController {
       '`time_range` is [from, to) on UTC hours; `1d` buckets are UTC days (clipped to the range). A payment counts in ' +
       'the bucket of its creation, a refund or dispute in the bucket of its own creation. Amount metrics need ' +
       '`currency` in `group_by` or a single-currency filter. A tenant caller sees only its own tenant; `platform` ' +
-      'sees all. `Accept: text/csv` answers RFC 4180 CSV (a header row, one row per bucket: start, end, the ' +
-      '`group_by` columns, then the metrics).',
+      'sees all. The `text/csv` response media type (`Accept: text/csv`) answers RFC 4180 CSV (a header row, one ' +
+      'row per bucket: start, end, the `group_by` columns, then the metrics).',
   })
-  @ApiHeader({ name: 'Accept', required: false, description: '`application/json` (default) or `text/csv`.' })
   @ApiBody({
     type: AnalyticsQueryDto,
     examples: {
       fees_by_day: {
-        summary: 'Fees by day for the last 30 days',
+        summary: 'Fees by day this year',
         value: {
-          time_range: { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' },
+          time_range: { from: EXAMPLE_DATES.yearStart, to: EXAMPLE_DATES.nextYearStart },
           granularity: '1d',
           group_by: ['currency'],
           metrics: ['fees_collected', 'fees_refunded', 'net_platform_revenue'],
         },
       },
       success_rate_by_tenant: {
-        summary: 'Success rate by tenant this week',
+        summary: 'Success rate by tenant today',
         value: {
-          time_range: { from: '2026-11-30T00:00:00Z', to: '2026-12-07T00:00:00Z' },
+          time_range: { from: EXAMPLE_DATES.today, to: EXAMPLE_DATES.tomorrow },
           granularity: 'total',
           group_by: ['tenant_id'],
           metrics: ['payments_attempted', 'payments_succeeded', 'payments_failed', 'success_rate'],
@@ -61,7 +59,7 @@ export class AnalyticsController {
       volume_by_routing_rule: {
         summary: 'Hourly volume and declines per routing rule, one currency',
         value: {
-          time_range: { from: '2026-11-30T00:00:00Z', to: '2026-12-01T00:00:00Z' },
+          time_range: { from: EXAMPLE_DATES.today, to: EXAMPLE_DATES.tomorrow },
           granularity: '1h',
           group_by: ['routing_rule'],
           filters: { currency: ['eur'] },

@@ -1,4 +1,4 @@
-/** The security-relevant actions the audit log records (README, "Security notes"). */
+/** The security-relevant actions the audit log records (docs/operations.md, "Security"). */
 export const AUDIT_ACTIONS = [
   'account.connect',
   'account.update',

@@ -1,6 +1,6 @@
 /**
  * Every ConnectEvent type this service emits to the platform, in one place.
- * The README lists the same table; subscriptions accept these names or '*'.
+ * docs/api.md lists the same table; subscriptions accept these names or '*'.
  */
 export const CONNECT_EVENT_TYPES = [
   'connect.account.connected',

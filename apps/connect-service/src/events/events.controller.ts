@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
 import { ApiErrors, ErrorCode, idParam } from '@app/common';
 import { ConnectEventDto, ConnectEventListDto, ListConnectEventsQueryDto } from './dto/connect-event.dto';
@@ -62,6 +69,12 @@ export class EventsController {
       'To one `subscription_id`, or to every active subscription the event matches (for a tenant admin: its own subscriptions).',
   })
   @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiBody({
+    type: RedeliverEventDto,
+    examples: {
+      every_subscription: { summary: 'To every active subscription the event matches', value: {} },
+    },
+  })
   @ApiAcceptedResponse({ type: EventDeliveryListDto, description: 'The deliveries scheduled' })
   @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound, ErrorCode.Conflict)
   async redeliver(

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBody,
   ApiCreatedResponse,
   ApiHeader,
   ApiOkResponse,
@@ -19,6 +20,11 @@ import {
   PaymentRouteDto,
   PaymentRouteListDto,
 } from './dto/payment.dto';
+import {
+  CREATE_PAYMENT_EXAMPLES,
+  CREATE_REFUND_EXAMPLES,
+  CREATE_SUBSCRIPTION_EXAMPLES,
+} from './dto/payment-examples';
 import { IdempotencyService, requestHash, StoredResponse } from './idempotency.service';
 import { PaymentsService } from './payments.service';
 import { RefundsService } from './refunds.service';
@@ -55,6 +61,7 @@ export class PaymentsController {
       'stays `pending` and is resolved from Stripe with the same idempotency key (never a second PaymentIntent).',
   })
   @IDEMPOTENCY_HEADER
+  @ApiBody({ type: CreatePaymentDto, examples: CREATE_PAYMENT_EXAMPLES })
   @ApiCreatedResponse({ type: PaymentRouteDto })
   @ApiAcceptedResponse({ type: PaymentRouteDto, description: 'Outcome unknown yet: `status` is `pending`.' })
   @ApiErrors(
@@ -116,6 +123,7 @@ export class PaymentsController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @IDEMPOTENCY_HEADER
+  @ApiBody({ type: CreateRefundDto, examples: CREATE_REFUND_EXAMPLES })
   @ApiCreatedResponse({ type: PaymentRouteDto })
   @ApiAcceptedResponse({ type: PaymentRouteDto, description: 'Outcome unknown yet: `status` is `pending`.' })
   @ApiErrors(
@@ -150,6 +158,7 @@ export class PaymentsController {
     summary: "Create a subscription on the tenant's connected account with the platform's fee percent",
   })
   @IDEMPOTENCY_HEADER
+  @ApiBody({ type: CreateSubscriptionDto, examples: CREATE_SUBSCRIPTION_EXAMPLES })
   @ApiCreatedResponse({ type: PaymentRouteDto })
   @ApiErrors(
     ErrorCode.AccountInvalid,
@@ -174,7 +183,7 @@ export class PaymentsController {
   @HttpCode(200)
   @ApiAuth('operator', 'payments:write')
   @ApiOperation({ summary: 'Cancel a subscription (its PaymentRoute id or `sub_` id)' })
-  @ApiParam({ name: 'id', example: '3f1c2b9e-8d4a-4e7b-9c1d-2a5f6e7d8c90' })
+  @ApiParam({ name: 'id', description: 'The PaymentRoute id or the `sub_` id' })
   @ApiOkResponse({ type: PaymentRouteDto })
   @ApiErrors(ErrorCode.NotFound, ErrorCode.StripeUnavailable, ErrorCode.StripeRequestFailed)
   async cancelSubscription(

@@ -18,7 +18,11 @@ import {
 } from './dto/rule-set.dto';
 import { RoutingService } from './routing.service';
 
-const ID = ApiParam({ name: 'id', format: 'uuid', example: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b' });
+const ID = ApiParam({
+  name: 'id',
+  format: 'uuid',
+  description: 'From `POST` or `GET /connect/routing/rule-sets`',
+});
 
 /** Routing rule sets: platform callers only, so no tenant can lower the platform's fee. */
 @ApiTags('routing')

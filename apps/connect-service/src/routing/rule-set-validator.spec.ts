@@ -13,7 +13,7 @@ const messages = (rules: unknown, def: unknown = ok) =>
   validateRuleSet(rules, def, known).map((p) => `${p.rule ?? '-'}: ${p.message}`);
 
 describe('validate: a well-formed rule set has no problems', () => {
-  it('the README example', () => {
+  it('the docs/routing.md example', () => {
     const rules = [
       rule(
         'large',

@@ -1,6 +1,6 @@
 import type { FeeSchedule } from '@app/database';
 
-/** The rule language (README "Routing rules"): plain JSON, stored as given, compiled once per version. */
+/** The rule language (docs/routing.md): plain JSON, stored as given, compiled once per version. */
 export const OPERATORS = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'nin', 'between'] as const;
 export type Operator = (typeof OPERATORS)[number];
 

@@ -139,8 +139,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'One inbox event with its payload' })
   @ApiParam({
     name: 'id',
-    description: 'The inbox id or the Stripe event id',
-    example: 'evt_1QxYz2AbCdEfGhIj',
+    description: 'The inbox id or the Stripe event id (`evt_…`), from `GET /connect/webhooks/events`',
   })
   @ApiOkResponse({ type: WebhookEventDto })
   @ApiErrors(ErrorCode.NotFound)
@@ -159,8 +158,7 @@ export class WebhooksController {
   })
   @ApiParam({
     name: 'id',
-    description: 'The inbox id or the Stripe event id',
-    example: 'evt_1QxYz2AbCdEfGhIj',
+    description: 'The inbox id or the Stripe event id (`evt_…`), from `GET /connect/webhooks/events`',
   })
   @ApiOkResponse({ type: WebhookEventDto })
   @ApiErrors(ErrorCode.NotFound)

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ERROR_CODES, ErrorCode, httpStatusOf } from './error-codes';
 
-/** The body of every error response (README, "Errors"). */
+/** The body of every error response (docs/api.md, "Errors"). */
 export class ServiceErrorBody {
   @ApiProperty({ example: ErrorCode.ValidationFailed, enum: Object.keys(ERROR_CODES) })
   code!: ErrorCode;

@@ -13,10 +13,8 @@ export class PageQueryDto {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({
-    example: 'WyIyMDI2LTExLTI2VDA0OjE1OjI3LjEyMzQ1NloiLCI2ZjFkIl0',
-    description: 'Opaque: the `next_cursor` of the previous page.',
-  })
+  // No example: Swagger UI would send it, and a cursor is only valid from the list that returned it.
+  @ApiPropertyOptional({ description: 'Opaque: the `next_cursor` of the previous page.' })
   @IsOptional()
   @IsString()
   @MaxLength(512)

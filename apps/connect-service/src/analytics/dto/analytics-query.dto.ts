@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EXAMPLE_DATES } from '@app/common';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -19,11 +20,11 @@ export const GRANULARITIES = ['1h', '1d', 'total'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 
 export class TimeRangeDto {
-  @ApiProperty({ example: '2026-11-01T00:00:00Z', description: 'Inclusive; ISO 8601, on a UTC hour.' })
+  @ApiProperty({ example: EXAMPLE_DATES.yearStart, description: 'Inclusive; ISO 8601, on a UTC hour.' })
   @IsISO8601({ strict: true })
   from!: string;
 
-  @ApiProperty({ example: '2026-12-01T00:00:00Z', description: 'Exclusive; ISO 8601, on a UTC hour.' })
+  @ApiProperty({ example: EXAMPLE_DATES.nextYearStart, description: 'Exclusive; ISO 8601, on a UTC hour.' })
   @IsISO8601({ strict: true })
   to!: string;
 }

@@ -60,7 +60,7 @@ export class CreateOAuthUrlDto {
   tenant_id!: string;
 
   @ApiPropertyOptional({
-    example: 'https://connect.example/connect/oauth/callback',
+    example: 'http://localhost:3000/connect/oauth/callback',
     description:
       'Must be OAUTH_REDIRECT_URI or one of OAUTH_REDIRECT_URI_ALLOWLIST (and registered with Stripe).',
   })

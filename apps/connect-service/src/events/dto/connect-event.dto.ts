@@ -1,4 +1,4 @@
-import { PageDto, PageQueryDto } from '@app/common';
+import { PageDto, PageQueryDto, EXAMPLE_DATES } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ConnectEventEntity } from '@app/database';
@@ -59,7 +59,7 @@ export class ListConnectEventsQueryDto extends PageQueryDto {
   type?: ConnectEventType;
 
   @ApiPropertyOptional({
-    example: '2026-11-01T00:00:00Z',
+    example: EXAMPLE_DATES.yearStart,
     format: 'date-time',
     description: 'Events created at or after this instant.',
   })
@@ -68,7 +68,7 @@ export class ListConnectEventsQueryDto extends PageQueryDto {
   created_gte?: string;
 
   @ApiPropertyOptional({
-    example: '2026-12-01T00:00:00Z',
+    example: EXAMPLE_DATES.nextYearStart,
     format: 'date-time',
     description: 'Events created before this instant.',
   })

@@ -1,4 +1,4 @@
-import { PageDto, PageQueryDto } from '@app/common';
+import { PageDto, PageQueryDto, EXAMPLE_DATES } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -326,12 +326,12 @@ export class ListPaymentsQueryDto extends PageQueryDto {
   @IsIn(Object.values(PaymentRouteType))
   type?: PaymentRouteType;
 
-  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' })
+  @ApiPropertyOptional({ example: EXAMPLE_DATES.yearStart })
   @IsOptional()
   @IsISO8601()
   created_gte?: string;
 
-  @ApiPropertyOptional({ example: '2026-02-01T00:00:00Z' })
+  @ApiPropertyOptional({ example: EXAMPLE_DATES.nextYearStart })
   @IsOptional()
   @IsISO8601()
   created_lt?: string;

@@ -12,7 +12,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { PageDto, PageQueryDto } from '@app/common';
+import { PageDto, PageQueryDto, EXAMPLE_DATES } from '@app/common';
 import {
   DriftCategory,
   DriftItemStatus,
@@ -37,7 +37,7 @@ export class CreateReconciliationRunDto {
   tenant_id?: string;
 
   @ApiProperty({
-    example: '2026-11-25T00:00:00Z',
+    example: EXAMPLE_DATES.today,
     format: 'date-time',
     description: 'Window start (inclusive).',
   })
@@ -45,7 +45,7 @@ export class CreateReconciliationRunDto {
   from!: string;
 
   @ApiProperty({
-    example: '2026-11-26T00:00:00Z',
+    example: EXAMPLE_DATES.tomorrow,
     format: 'date-time',
     description: 'Window end (exclusive).',
   })

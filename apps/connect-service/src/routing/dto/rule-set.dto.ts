@@ -14,12 +14,12 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { PageDto, PageQueryDto } from '@app/common';
+import { PageDto, PageQueryDto, EXAMPLE_DATES } from '@app/common';
 import { RoutingRuleSetEntity, RuleSetStatus } from '@app/database';
 import { PaymentDataDto } from '../../payments/dto/payment.dto';
 import type { Route, Rule } from '../rule-types';
 
-/** The example rule set of the README: small USD direct, EUR destination on behalf, large manual, gold tier. */
+/** The example rule set of docs/routing.md: small USD direct, EUR destination on behalf, large manual, gold tier. */
 export const EXAMPLE_RULES: Rule[] = [
   {
     name: 'large-manual-capture',
@@ -243,11 +243,11 @@ export class SimulationDto {
 }
 
 export class ReplayDto {
-  @ApiProperty({ example: '2026-11-01T00:00:00Z' })
+  @ApiProperty({ example: EXAMPLE_DATES.yearStart })
   @IsISO8601()
   from!: string;
 
-  @ApiProperty({ example: '2026-12-01T00:00:00Z' })
+  @ApiProperty({ example: EXAMPLE_DATES.nextYearStart })
   @IsISO8601()
   to!: string;
 }

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EXAMPLE_DATES } from '@app/common';
 import { IsISO8601, IsOptional } from 'class-validator';
 
 export class WebhookBackfillRequestDto {
   @ApiProperty({
-    example: '2026-11-25T00:00:00Z',
+    example: EXAMPLE_DATES.today,
     format: 'date-time',
     description: 'Start of the window; at most 30 days ago (Stripe keeps events 30 days).',
   })
@@ -11,7 +12,7 @@ export class WebhookBackfillRequestDto {
   since!: string;
 
   @ApiPropertyOptional({
-    example: '2026-11-26T00:00:00Z',
+    example: EXAMPLE_DATES.tomorrow,
     format: 'date-time',
     description: 'End of the window; default now.',
   })

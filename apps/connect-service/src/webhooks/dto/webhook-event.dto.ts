@@ -1,4 +1,4 @@
-import { PageDto, PageQueryDto } from '@app/common';
+import { PageDto, PageQueryDto, EXAMPLE_DATES } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEnum, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventStatus } from '@app/database';
@@ -131,7 +131,7 @@ export class ListWebhookEventsQueryDto extends PageQueryDto {
   tenant_id?: string;
 
   @ApiPropertyOptional({
-    example: '2026-11-01T00:00:00Z',
+    example: EXAMPLE_DATES.today,
     format: 'date-time',
     description: 'Received at or after this instant.',
   })
@@ -140,7 +140,7 @@ export class ListWebhookEventsQueryDto extends PageQueryDto {
   created_gte?: string;
 
   @ApiPropertyOptional({
-    example: '2026-11-30T23:59:59Z',
+    example: EXAMPLE_DATES.tomorrow,
     format: 'date-time',
     description: 'Received at or before this instant.',
   })
