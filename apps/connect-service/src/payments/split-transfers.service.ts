@@ -4,6 +4,7 @@ import { DataSource, IsNull } from 'typeorm';
 import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
+import { PaymentRoutesRepository } from './payment-routes.repository';
 import { reversalAmounts } from '../routing/split-allocation';
 
 export const SPLIT_QUEUE = 'payments.split';
@@ -31,6 +32,7 @@ export class SplitTransfersService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly gateway: StripeGateway,
     private readonly queue: JobQueue,
+    private readonly routes: PaymentRoutesRepository,
   ) {}
 
   /** The transfer routes of a split payment, in the split's order. */
@@ -148,10 +150,7 @@ export class SplitTransfersService {
         if (d.reversals?.[refund.id]) return;
         d.reversals = { ...(d.reversals ?? {}), [refund.id]: { id: rev.id, amount: amounts[i] } };
         d.reversed = (d.reversed ?? 0) + amounts[i];
-        await m.query(
-          `UPDATE payment_routes SET stripe_details = $2::jsonb, updated_at = now() WHERE id = $1`,
-          [row.id, JSON.stringify(d)],
-        );
+        await this.routes.setStripeDetails(m, row.id, d as Record<string, unknown>);
       });
     }
   }
