@@ -59,4 +59,37 @@ export default defineConfig(
       '@typescript-eslint/no-explicit-any': 'warn',
     },
   },
+  {
+    // SQL lives in `*.repository.ts` files (and libs/database), written with the `sql` tag, whose placeholders are
+    // numbered by the tag: a `.query(` call or a hand-numbered `$1` anywhere else fails the lint.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: [
+      '**/*.repository.ts',
+      'libs/database/**',
+      '**/migrations/**',
+      '**/*.spec.ts',
+      '**/*.e2e-spec.ts',
+      // Being converted on their own branch (reconciliation split, queue); drop these two lines once merged.
+      'apps/connect-service/src/reconciliation/**',
+      'apps/connect-service/src/queue/**',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='query']",
+          message:
+            'SQL runs only in a `*.repository.ts` of the module that owns the table (rows/one/affected from @app/database).',
+        },
+        {
+          selector: 'Literal[value=/\\$[1-9][0-9]*(?![0-9.,])/]',
+          message: 'No hand-numbered placeholder: write the statement with the `sql` tag from @app/database.',
+        },
+        {
+          selector: 'TemplateElement[value.raw=/\\$[1-9][0-9]*(?![0-9.,])/]',
+          message: 'No hand-numbered placeholder: write the statement with the `sql` tag from @app/database.',
+        },
+      ],
+    },
+  },
 );
