@@ -41,15 +41,19 @@ export class AnalyticsRollupsRepository {
     filters: Partial<Record<Dimension, string[]>>,
     counters: Counter[],
   ): Promise<RollupRow[]> {
+    const entries = Object.entries(filters) as [Dimension, string[]][];
+    // join() refuses an empty list: no filter is the empty fragment.
     const filterSql = (): Sql =>
-      join(
-        (Object.entries(filters) as [Dimension, string[]][]).map(([d, values]) =>
-          d === 'currency'
-            ? sql` AND currency = ANY(${values}::bpchar[])`
-            : sql` AND ${col(d)} = ANY(${values}::text[])`,
-        ),
-        '',
-      );
+      entries.length
+        ? join(
+            entries.map(([d, values]) =>
+              d === 'currency'
+                ? sql` AND currency = ANY(${values}::bpchar[])`
+                : sql` AND ${col(d)} = ANY(${values}::text[])`,
+            ),
+            '',
+          )
+        : empty;
     const cols = join(['bucket_start', ...groupBy, ...counters].map(col));
     // Without tenant or account in the query, the platform-wide rollups answer (a few rows per day).
     const platformWide =

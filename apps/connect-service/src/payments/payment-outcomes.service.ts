@@ -5,12 +5,20 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { DataSource } from 'typeorm';
 import { ServiceException, ErrorCode, whileDatabaseUnavailable } from '@app/common';
 import { paymentsConfig } from '@app/config';
-import { PaymentRouteEntity, PaymentRouteStatus, Sql, sql } from '@app/database';
+import {
+  ConnectAccountEntity,
+  OPEN_ROUTE_STATUSES,
+  PaymentRouteEntity,
+  PaymentRouteStatus,
+  PaymentRouteType,
+  Sql,
+  sql,
+} from '@app/database';
 import { StripeGateway, StripePaymentIntent } from '@app/stripe-gateway';
 import { AuditLogService } from '../audit/audit-log.service';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
-import { PaymentRouteDto } from './dto/payment.dto';
+import { CreatePaymentDto, PaymentRouteDto } from './dto/payment.dto';
 import { IdempotencyClaim } from './idempotency.service';
 import { PaymentRoutesRepository } from './payment-routes.repository';
 import { paymentsTotal } from './payments-metrics';
@@ -67,6 +75,30 @@ export class PaymentOutcomes {
     private readonly audit: AuditLogService,
     @Inject(paymentsConfig.KEY) private readonly config: ConfigType<typeof paymentsConfig>,
   ) {}
+
+  /** A new pending payment route on the tenant's account, as both create paths write it first. */
+  draft(
+    id: string,
+    dto: CreatePaymentDto,
+    account: ConnectAccountEntity,
+    fields: Pick<PaymentRouteEntity, 'charge_type' | 'fee'> & Partial<PaymentRouteEntity>,
+  ): PaymentRouteEntity {
+    const p = dto.payment_data;
+    return this.dataSource.getRepository(PaymentRouteEntity).create({
+      id,
+      tenant_id: dto.tenant_id,
+      stripe_account_id: account.stripe_account_id,
+      type: PaymentRouteType.Payment,
+      status: PaymentRouteStatus.Pending,
+      amount: p.amount,
+      currency: p.currency,
+      stripe_idempotency_key: `route:${id}:create`,
+      description: p.description ?? null,
+      metadata: p.metadata ?? {},
+      stripe_details: {},
+      ...fields,
+    });
+  }
 
   /**
    * Inserts the route as insert() would, returning the row as stored. With a claim, in the statement that claims the
@@ -202,7 +234,7 @@ export class PaymentOutcomes {
         row.stripe_payment_intent_id = pi.id;
         const changes: QueryDeepPartialEntity<PaymentRouteEntity> = { stripe_payment_intent_id: pi.id };
         // A webhook may have completed the route already: never move it back.
-        if (row.status === PaymentRouteStatus.Pending || row.status === PaymentRouteStatus.RequiresAction) {
+        if (OPEN_ROUTE_STATUSES.includes(row.status)) {
           row.status = routeStatusOf(pi);
           row.stripe_status = pi.status;
           changes.status = row.status;

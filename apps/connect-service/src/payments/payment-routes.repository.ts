@@ -8,6 +8,7 @@ import {
   PaymentAttempt,
   PaymentRouteEntity,
   Sql,
+  VOID_ROUTE_STATUSES,
   affected,
   empty,
   join,
@@ -163,7 +164,8 @@ export class PaymentRoutesRepository {
     const row = await one<{ refunded: string }>(
       manager,
       sql`SELECT COALESCE(SUM(amount), 0)::bigint AS refunded FROM payment_routes
-           WHERE parent_id = ${parentId} AND type = 'refund' AND status NOT IN ('failed', 'canceled')`,
+           WHERE parent_id = ${parentId} AND type = 'refund'
+             AND status NOT IN (${join(VOID_ROUTE_STATUSES.map((s) => sql`${s}`))})`,
     );
     return Number(row?.refunded ?? 0);
   }

@@ -11,13 +11,7 @@ import {
   ErrorCode,
   fieldError,
 } from '@app/common';
-import {
-  ChargeType,
-  ConnectAccountEntity,
-  PaymentRouteEntity,
-  PaymentRouteStatus,
-  PaymentRouteType,
-} from '@app/database';
+import { ChargeType, ConnectAccountEntity, PaymentRouteEntity, PaymentRouteStatus } from '@app/database';
 import { FeePolicy } from '../fees/fee-policy';
 import { RoutingService } from '../routing/routing.service';
 import {
@@ -78,21 +72,7 @@ export class PaymentsService {
     const fee = this.fees.feeFor(p.amount, p.currency, {}, account);
 
     const id = randomUUID();
-    const draft = this.dataSource.getRepository(PaymentRouteEntity).create({
-      id,
-      tenant_id: dto.tenant_id,
-      stripe_account_id: account.stripe_account_id,
-      type: PaymentRouteType.Payment,
-      status: PaymentRouteStatus.Pending,
-      charge_type: chargeType,
-      amount: p.amount,
-      fee,
-      currency: p.currency,
-      stripe_idempotency_key: `route:${id}:create`,
-      description: p.description ?? null,
-      metadata: p.metadata ?? {},
-      stripe_details: {},
-    });
+    const draft = this.outcomes.draft(id, dto, account, { charge_type: chargeType, fee });
     const { route, rowVersion } = await this.outcomes.insertRoute(draft, claim);
 
     const job: ReconcileJob = {

@@ -102,22 +102,10 @@ export class RoutedPaymentPipeline {
     { id, rule, plans }: Decision,
     claim: IdempotencyClaim | null,
   ): Promise<PaymentRouteEntity> {
-    const p = dto.payment_data;
     const first = plans[0];
-    const draft = this.dataSource.getRepository(PaymentRouteEntity).create({
-      id,
-      tenant_id: dto.tenant_id,
-      stripe_account_id: account.stripe_account_id,
-      type: PaymentRouteType.Payment,
-      status: PaymentRouteStatus.Pending,
+    const draft = this.outcomes.draft(id, dto, account, {
       charge_type: first.chargeType,
-      amount: p.amount,
       fee: first.fee,
-      currency: p.currency,
-      stripe_idempotency_key: `route:${id}:create`,
-      description: p.description ?? null,
-      metadata: p.metadata ?? {},
-      stripe_details: {},
       routing_rule_set_id: active.id,
       routing_version: active.version,
       routing_rule: rule,

@@ -1,7 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
-import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
+import {
+  ChargeType,
+  PaymentRouteEntity,
+  PaymentRouteStatus,
+  PaymentRouteType,
+  VOID_ROUTE_STATUSES,
+} from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
 import { PaymentRoutesRepository } from './payment-routes.repository';
@@ -107,7 +113,7 @@ export class SplitTransfersService {
     const repo = this.dataSource.getRepository(PaymentRouteEntity);
     const refund = await repo.findOneBy({ id: refundId, type: PaymentRouteType.Refund });
     if (!refund?.parent_id || refund.charge_type !== ChargeType.Separate) return;
-    if (refund.status === PaymentRouteStatus.Failed || refund.status === PaymentRouteStatus.Canceled) return;
+    if (VOID_ROUTE_STATUSES.includes(refund.status)) return;
     const parent = await repo.findOneByOrFail({ id: refund.parent_id });
     const children = (await this.children(parent.id)).filter((c) => c.stripe_object_id !== null);
     if (!children.length) return;

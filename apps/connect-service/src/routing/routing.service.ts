@@ -20,6 +20,7 @@ import {
   PaymentRouteType,
   RoutingRuleSetEntity,
   RuleSetStatus,
+  VOID_ROUTE_STATUSES,
 } from '@app/database';
 import { AuditLogService } from '../audit/audit-log.service';
 import { EventsService } from '../events/events.service';
@@ -217,7 +218,7 @@ export class RoutingService {
         .getRepository(PaymentRouteEntity)
         .createQueryBuilder('p')
         .where('p.type = :type', { type: PaymentRouteType.Payment })
-        .andWhere("p.status NOT IN ('failed', 'canceled')")
+        .andWhere('p.status NOT IN (:...voided)', { voided: VOID_ROUTE_STATUSES })
         .andWhere('p.created_at >= :from AND p.created_at < :to', { from, to });
       if (cursor) qb.andWhere('(p.created_at, p.id) > (:cAt, :cId)', { cAt: cursor.at, cId: cursor.id });
       const page = await qb
