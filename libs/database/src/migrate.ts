@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { one, rows, sql, trusted } from './sql';
 
 /** Arbitrary but fixed: every replica takes the same lock, so only one migrates at a time. */
 const MIGRATION_LOCK_KEY = 724_001;
@@ -21,14 +22,16 @@ export async function runMigrationsLocked(ds: DataSource): Promise<string[]> {
 export async function revertLastMigrationLocked(ds: DataSource): Promise<string | null> {
   return withMigrationLock(ds, async () => {
     const table = ds.driver.escape(ds.options.migrationsTableName ?? 'migrations');
-    const exists = (await ds.query(`SELECT to_regclass($1) AS t`, [table])) as Array<{ t: string | null }>;
-    if (!exists[0]?.t) return null;
-    const last = (await ds.query(`SELECT name FROM ${table} ORDER BY id DESC LIMIT 1`)) as Array<{
-      name: string;
-    }>;
-    if (!last.length) return null;
+    const exists = await one<{ t: string | null }>(ds, sql`SELECT to_regclass(${table}) AS t`);
+    if (!exists?.t) return null;
+    // The table's name as the driver escaped it (TypeORM's own setting, not input).
+    const last = await one<{ name: string }>(
+      ds,
+      sql`SELECT name FROM ${trusted(table)} ORDER BY id DESC LIMIT 1`,
+    );
+    if (!last) return null;
     await ds.undoLastMigration({ transaction: 'each' });
-    return last[0].name;
+    return last.name;
   });
 }
 
@@ -36,11 +39,11 @@ async function withMigrationLock<T>(ds: DataSource, work: () => Promise<T>): Pro
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await rows(runner, sql`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
     try {
       return await work();
     } finally {
-      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await rows(runner, sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
     }
   } finally {
     await runner.release();

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
+import {
+  PaymentRouteEntity,
+  PaymentRouteStatus,
+  PaymentRouteType,
+  UNFAILABLE_ROUTE_STATUSES,
+} from '@app/database';
 import { EventsService } from '../events/events.service';
 import { PaymentRouteDto } from './dto/payment.dto';
 import type { StoredResponse } from './idempotency.service';
@@ -25,8 +30,7 @@ export class RouteRecords {
       const row = await manager
         .getRepository(PaymentRouteEntity)
         .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!row || row.status === PaymentRouteStatus.Completed || row.status === PaymentRouteStatus.Failed)
-        return row;
+      if (!row || UNFAILABLE_ROUTE_STATUSES.includes(row.status)) return row;
       row.status = PaymentRouteStatus.Failed;
       row.failure_code = code.slice(0, 128);
       row.failure_message = message;

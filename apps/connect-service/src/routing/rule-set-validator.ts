@@ -1,4 +1,4 @@
-import { feeScheduleProblems } from '../accounts/fee-schedule.util';
+import { feeScheduleProblems } from '../fees/fee-schedule.util';
 import {
   CHARGE_TYPES,
   Condition,
