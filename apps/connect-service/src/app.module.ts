@@ -7,6 +7,7 @@ import { AccountsModule } from './accounts/accounts.module';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
+import { AuthSessionsModule } from './auth-sessions/auth-sessions.module';
 import { ConnectOAuthModule } from './connect-oauth/connect-oauth.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
@@ -35,6 +36,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     SecurityModule,
     AuditModule,
     ApiKeysModule,
+    AuthSessionsModule,
     HealthModule,
     MetricsModule,
     AccountsModule,
