@@ -1,4 +1,12 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
 
 export type RevocationKind = 'jti' | 'sid' | 'sub' | 'tenant';
 
@@ -20,11 +28,7 @@ export class AuthRevocationEntity {
   })
   tenant_id!: string;
 
-  @PrimaryColumn({
-    type: 'uuid',
-    default: () => 'gen_random_uuid()',
-    primaryKeyConstraintName: 'PK_auth_revocations',
-  })
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_auth_revocations' })
   id!: string;
 
   @Column({ type: 'varchar', length: 8 })
