@@ -1,3 +1,4 @@
+import { reportError } from '../error-tracking/error-tracking';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -229,6 +230,16 @@ export class EventDeliveryWorker implements OnApplicationBootstrap {
         [row.subscription_id, this.cfg.disableAfterFailures, r.error ?? 'unknown error'],
       )) as [{ just_disabled: boolean }[], number];
       if (res[0][0]?.just_disabled) {
+        reportError(
+          new Error(
+            `Outbound subscription disabled after ${this.cfg.disableAfterFailures} failed deliveries`,
+          ),
+          {
+            kind: 'subscription_disabled',
+            tenant_id: row.tenant_id,
+            subscription_id: row.subscription_id,
+          },
+        );
         this.logger.warn(
           `subscription ${row.subscription_id} disabled after ${this.cfg.disableAfterFailures} failed deliveries`,
         );
