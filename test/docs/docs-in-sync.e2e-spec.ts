@@ -1,10 +1,18 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERROR_CODES } from '@app/common';
 
 /** The README and .env.example stay true to the code: every variable read and every error code is documented. */
 const ROOT = join(__dirname, '../..');
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** The README with the topic pages under docs/ that it links to (the README stays short). */
+const readme = [
+  readFileSync(join(ROOT, 'README.md'), 'utf8'),
+  ...(existsSync(join(ROOT, 'docs'))
+    ? readdirSync(join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => readFileSync(join(ROOT, 'docs', f), 'utf8'))
+    : []),
+].join('\n');
 const envExample = readFileSync(join(ROOT, '.env.example'), 'utf8');
 
 function tsFiles(dir: string): string[] {
