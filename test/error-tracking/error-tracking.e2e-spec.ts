@@ -1,6 +1,10 @@
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { Controller, Get, Module, Query } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { Roles } from '@app/auth';
 import { AppModule } from '../../apps/connect-service/src/app.module';
+import { EventsService } from '../../apps/connect-service/src/events/events.service';
 import { installProcessSafetyNet } from '../../apps/connect-service/src/process-lifecycle';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
 import { api } from '../utils/api';
@@ -59,7 +63,13 @@ describe('error tracking (Sentry protocol)', () => {
     beforeAll(async () => {
       receiver = await SentryReceiver.start();
       t = await bootTestApp(
-        { SENTRY_DSN: receiver.dsn, SENTRY_ENVIRONMENT: 'e2e', JOB_POLL_INTERVAL_SECONDS: '0.5' },
+        {
+          SENTRY_DSN: receiver.dsn,
+          SENTRY_ENVIRONMENT: 'e2e',
+          JOB_POLL_INTERVAL_SECONDS: '0.5',
+          EVENT_DELIVERY_RETRY_SCHEDULE: '1',
+          EVENT_SUBSCRIPTION_DISABLE_AFTER: '1',
+        },
         AppWithBoom,
       );
       token = t.token({ sub: 'u1', tenant_id: tenant, roles: ['viewer'] });
@@ -120,6 +130,38 @@ describe('error tracking (Sentry protocol)', () => {
       expect(event.tags).toMatchObject({ kind: 'dead_letter', job: name });
     });
 
+    it('sends an outbound subscription once it is disabled, not each failed delivery', async () => {
+      const down = createServer((_req, res) => res.writeHead(503).end());
+      await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(down.address() as AddressInfo).port}/hooks`;
+        const admin = t.token({ sub: 'a', tenant_id: tenant, roles: ['admin'] });
+        const sub = await api(t)('POST', '/connect/event-subscriptions', {
+          token: admin,
+          body: { url, event_types: ['*'] },
+        });
+        expect(sub.status).toBe(201);
+        await t.app
+          .get(DataSource)
+          .transaction((m) =>
+            t.app.get(EventsService).emit(m, { type: 'connect.refund.failed', tenant_id: tenant, data: {} }),
+          );
+        const [event] = await eventually(
+          'the disabled subscription at the receiver',
+          () => some(receiver.eventsOf('subscription_disabled')),
+          { timeoutMs: 30_000 },
+        );
+        await sleep(500);
+        expect(receiver.eventsOf('subscription_disabled')).toHaveLength(1);
+        expect(event.tags).toMatchObject({
+          tenant_id: tenant,
+          subscription_id: (sub.body as { id: string }).id,
+        });
+      } finally {
+        await new Promise<void>((resolve) => down.close(() => resolve()));
+      }
+    });
+
     it('sends an unhandled rejection once', async () => {
       installProcessSafetyNet(() => undefined);
       // Jest keeps the real process's `unhandledRejection` to itself (it fails the test) and hands the suite a copy
@@ -138,10 +180,11 @@ describe('error tracking (Sentry protocol)', () => {
 
     it('never sends a planted secret or the caller’s token', () => {
       const all = receiver.raw.join('\n');
-      // The 500, the dead letter, the rejection: nothing for the 401, 400 and 404 answers.
+      // One each: nothing for the 401, 400 and 404 answers, nor for failed delivery attempts or job retries.
       expect(receiver.events.map((e) => e.tags.kind).sort()).toEqual([
         'dead_letter',
         'http_5xx',
+        'subscription_disabled',
         'unhandled_rejection',
       ]);
       for (const secret of [...Object.values(PLANTED), token, 'PLANTEDquery', '4242424242424242']) {
