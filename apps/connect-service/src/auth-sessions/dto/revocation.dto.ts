@@ -4,12 +4,15 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
-/** One of: `{jti}`, `{sid}`, `{sub, issued_before}`, `{tenant_id, issued_before}`. */
+/** When the service started: an `issued_before` example that a fresh service accepts (not a fixed past date). */
+const STARTED_AT = new Date().toISOString();
+
+/**
+ * One of: `{jti}`, `{sid}`, `{sub, issued_before}`, `{tenant_id, issued_before}`. Only the `sub` form's fields carry
+ * examples, so the body Swagger composes from them is itself a valid request.
+ */
 export class CreateRevocationDto {
-  @ApiPropertyOptional({
-    example: '4f1c2b9e-7d3a-4e8f-9b61-2c5d8e0a1f37',
-    description: 'One token (its `jti`).',
-  })
+  @ApiPropertyOptional({ description: 'One token (its `jti`), e.g. `4f1c2b9e-7d3a-4e8f-9b61-2c5d8e0a1f37`.' })
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -17,7 +20,6 @@ export class CreateRevocationDto {
   jti?: string;
 
   @ApiPropertyOptional({
-    example: '08a5019c-17e1-4977-8f42-65a12843ea02',
     description: 'One login session at the identity provider (its `sid`): what a back-channel logout ends.',
   })
   @IsOptional()
@@ -37,7 +39,6 @@ export class CreateRevocationDto {
   sub?: string;
 
   @ApiPropertyOptional({
-    example: 'tenant_acme',
     description:
       'Alone (with `issued_before`): every token of this tenant. With `jti`/`sid`/`sub`: limits the revocation to ' +
       'callers of this tenant (a platform caller may omit it to revoke across tenants). An admin may only name its own.',
@@ -49,7 +50,7 @@ export class CreateRevocationDto {
   tenant_id?: string;
 
   @ApiPropertyOptional({
-    example: '2026-12-07T12:00:00Z',
+    example: STARTED_AT,
     description:
       'RFC 3339; tokens whose `iat` is earlier are refused. Required for the `sub` and tenant forms.',
   })
