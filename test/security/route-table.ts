@@ -228,6 +228,8 @@ export const EXPECTED_RULES: Record<string, Rule> = {
   'POST /connect/webhooks/backfill': { role: 'platform', scopes: ['webhooks:write'], tenant: 'none' },
 
   'POST /connect/api-keys': { role: 'platform', scopes: [], tenant: 'body' },
+  'POST /connect/auth/revocations': { role: 'admin', scopes: [], tenant: 'body' },
+  'GET /connect/auth/revocations': { role: 'admin', scopes: [], tenant: 'query' },
   'GET /connect/api-keys': { role: 'platform', scopes: [], tenant: 'query' },
   'DELETE /connect/api-keys/:id': { role: 'platform', scopes: [], tenant: 'none', resource: 'api_key' },
   'POST /connect/api-keys/:id/rotate': { role: 'platform', scopes: [], tenant: 'none', resource: 'api_key' },

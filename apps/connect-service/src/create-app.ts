@@ -18,6 +18,7 @@ import { AppLogger } from './logging/app-logger';
 import { PINO_LOGGER } from './logging/logger.module';
 import { registerRequestLog } from './logging/request-log';
 import { registerHttpMetrics } from './metrics/http-metrics';
+import { registerErrorTracking } from './error-tracking/error-tracking.module';
 import { registerDirectRoutes } from './direct-routes';
 import { registerSecurityHeaders } from './security/security-headers';
 import { registerSecurityHooks } from './security/security-hooks';
@@ -139,6 +140,7 @@ export async function createApp(
   const svc = app.get<ConfigType<typeof serviceConfig>>(serviceConfig.KEY);
   const fastify = app.getHttpAdapter().getInstance();
   registerHttpMetrics(fastify);
+  registerErrorTracking(fastify);
   // Stripe's deliveries are the one high-volume public route: served without Nest's per-request pipeline.
   // Looked up when first served: an app built from a module without webhooks never registers the route.
   let webhooks: WebhooksController | undefined;

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { SecretBox } from '@app/common';
 import { eventsConfig } from '@app/config';
 import { EventDeliveryStatus, EventSubscriptionStatus } from '@app/database';
+import { reportError } from '../error-tracking/error-tracking';
 import { JobQueue } from '../queue/job-queue.service';
 import { AttemptRecord, DeliveryRow, EventDeliveriesRepository } from './event-deliveries.repository';
 import { DELIVER_QUEUE, DeliverJob, EventQueues } from './event-queues';
@@ -173,6 +174,12 @@ export class EventDeliveryWorker implements OnApplicationBootstrap {
         r.error ?? 'unknown error',
       );
       if (disabled) {
+        reportError(
+          new Error(
+            `Outbound subscription disabled after ${this.cfg.disableAfterFailures} failed deliveries`,
+          ),
+          { kind: 'subscription_disabled', tenant_id: row.tenant_id, subscription_id: row.subscription_id },
+        );
         this.logger.warn(
           `subscription ${row.subscription_id} disabled after ${this.cfg.disableAfterFailures} failed deliveries`,
         );

@@ -94,6 +94,13 @@ function unexpectedBody(): ServiceErrorBody {
   return { code: ErrorCode.Internal, message: 'Internal error', http_status: 500, error_id: randomUUID() };
 }
 
+const serverFailures = new WeakMap<object, unknown>();
+
+/** What a request answered with a 5xx had thrown (for error tracking); undefined for any other request. */
+export function serverFailureOf(request: object): unknown {
+  return serverFailures.get(request);
+}
+
 /**
  * Logs a thrown value by how bad it is and answers it as a ServiceError: what the filter below does for Nest's
  * pipeline, callable from a route served directly by Fastify.
@@ -109,6 +116,7 @@ export function answerServiceError(
     method: request?.method,
     route: request?.routeOptions?.url ?? request?.url?.split('?')[0],
   };
+  if (request && body.http_status >= 500) serverFailures.set(request, exception);
   if (unexpected) {
     logger.error({ ...where, error_id: body.error_id, err: exception }, 'Unexpected error');
   } else if (body.http_status >= 500) {
