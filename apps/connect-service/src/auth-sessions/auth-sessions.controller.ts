@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
 import { ApiErrors, ErrorCode } from '@app/common';
 import { AuthSessionsService } from './auth-sessions.service';
@@ -8,6 +8,7 @@ import {
   ListRevocationsQueryDto,
   RevocationDto,
   RevocationListDto,
+  REVOCATION_EXAMPLE_TIME,
 } from './dto/revocation.dto';
 
 @ApiTags('auth')
@@ -24,6 +25,23 @@ export class AuthSessionsController {
       'refuses the covered tokens with 401 within REVOCATION_SYNC_INTERVAL_MS (default 250 ms). A platform caller ' +
       'may revoke across tenants; an admin only for its own tenant. The entry expires by itself once no token it ' +
       'covers can still be valid (JWT_MAX_TTL_SECONDS). An identity provider’s back-channel logout maps onto `{sid}`.',
+  })
+  @ApiBody({
+    type: CreateRevocationDto,
+    examples: {
+      subject: {
+        summary: 'Every token of one subject issued until now',
+        value: { sub: 'user_8841', issued_before: REVOCATION_EXAMPLE_TIME, reason: 'laptop reported stolen' },
+      },
+      session: {
+        summary: 'One identity-provider login session (back-channel logout)',
+        value: { sid: 'idp-session-5f2c' },
+      },
+      tenant: {
+        summary: 'Every token of one tenant issued until now',
+        value: { tenant_id: 'tenant_acme', issued_before: REVOCATION_EXAMPLE_TIME },
+      },
+    },
   })
   @ApiCreatedResponse({ type: RevocationDto })
   @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.RateLimited)

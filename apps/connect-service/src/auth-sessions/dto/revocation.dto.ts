@@ -5,7 +5,8 @@ import { Type } from 'class-transformer';
 import { IsDate, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
 /** When the service started: an `issued_before` example that a fresh service accepts (not a fixed past date). */
-const STARTED_AT = new Date().toISOString();
+export const REVOCATION_EXAMPLE_TIME = new Date().toISOString();
+const STARTED_AT = REVOCATION_EXAMPLE_TIME;
 
 /**
  * One of: `{jti}`, `{sid}`, `{sub, issued_before}`, `{tenant_id, issued_before}`. Only the `sub` form's fields carry
