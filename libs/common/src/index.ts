@@ -12,3 +12,4 @@ export * from './pagination/keyset-page';
 export * from './pagination/page.dto';
 export * from './validation/id-param.pipe';
 export * from './metrics/metric';
+export * from './validation/storable-text';

@@ -7,6 +7,7 @@ import { SecurityModule } from '../security/security.module';
 import { WebhookBackfillService } from './webhook-backfill.service';
 import { WebhookHandlerRegistry } from './webhook-handler.registry';
 import { WebhookInboxService } from './webhook-inbox.service';
+import { WebhookIntake } from './webhook-intake.service';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookProcessor } from './webhook-processor.service';
 import { WebhookSecrets } from './webhook-secrets.service';
@@ -26,6 +27,7 @@ import { WebhooksController } from './webhooks.controller';
     WebhookHandlerRegistry,
     WebhookTenantResolver,
     WebhookInboxService,
+    WebhookIntake,
     WebhookProcessor,
     WebhookBackfillService,
   ],
