@@ -53,6 +53,8 @@ interface StripeErrorDetails {
   decline_code?: string;
   type?: string;
   param?: string;
+  payment_intent?: string;
+  payment_intent_status?: string;
 }
 interface Refused {
   kind: 'refused';
@@ -349,7 +351,7 @@ export class PaymentsService {
         route: plan.route,
         outcome: 'failed',
         failure_code: sideCode ?? attempt.failureCode,
-        payment_intent: null,
+        payment_intent: attempt.stripe.payment_intent ?? null,
         idempotency_key: key,
         message: attempt.error.message,
       });
@@ -650,7 +652,17 @@ export class PaymentsService {
   }
 
   private async fail(route: PaymentRouteEntity, attempt: Refused): Promise<void> {
-    await this.records.markFailed(route.id, attempt.failureCode, attempt.error.message, attempt.declined);
+    // Stripe may have made the PaymentIntent before refusing it: the route keeps it and the state Stripe reports.
+    const intent = attempt.stripe.payment_intent
+      ? { id: attempt.stripe.payment_intent, status: attempt.stripe.payment_intent_status }
+      : undefined;
+    await this.records.markFailed(
+      route.id,
+      attempt.failureCode,
+      attempt.error.message,
+      attempt.declined,
+      intent,
+    );
     this.count(route, attempt.declined ? 'declined' : 'failed');
   }
 
