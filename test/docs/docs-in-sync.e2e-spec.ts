@@ -2,9 +2,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERROR_CODES } from '@app/common';
 
-/** The README and .env.example stay true to the code: every variable read and every error code is documented. */
+/** The docs and .env.example stay true to the code: every variable read and every error code is documented. */
 const ROOT = join(__dirname, '../..');
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+// The README and the pages under docs/ it links to, read as one text.
+const readme = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((f) => join('docs', f))]
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => readFileSync(join(ROOT, f), 'utf8'))
+  .join('\n');
 const envExample = readFileSync(join(ROOT, '.env.example'), 'utf8');
 
 function tsFiles(dir: string): string[] {
