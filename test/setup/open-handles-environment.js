@@ -27,14 +27,35 @@ class OpenHandlesEnvironment extends TestEnvironment {
   async setup() {
     await super.setup();
     this.baseline = counts();
+    // Node reports jest's own timers too, so intervals are tracked here: one still running keeps the worker alive.
+    const g = this.global;
+    const live = (this.intervals = new Set());
+    const set = g.setInterval;
+    const clear = g.clearInterval;
+    g.setInterval = (...args) => {
+      const timer = set(...args);
+      live.add(timer);
+      return timer;
+    };
+    g.clearInterval = (timer) => {
+      live.delete(timer);
+      return clear(timer);
+    };
+  }
+
+  leftOpen() {
+    const running = [...this.intervals].filter(
+      (t) => !t._destroyed && (typeof t.hasRef !== 'function' || t.hasRef()),
+    ).length;
+    return [...grown(this.baseline, counts()), ...(running ? [`setInterval ×${running}`] : [])];
   }
 
   async teardown() {
     // Sockets and pools close asynchronously after their close() resolves: give them a moment.
-    let left = grown(this.baseline, counts());
-    for (const until = Date.now() + GRACE_MS; left.length && Date.now() < until; ) {
+    let left = this.leftOpen();
+    for (const until = Date.now() + GRACE_MS; left.length && Date.now() < until;) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      left = grown(this.baseline, counts());
+      left = this.leftOpen();
     }
     await super.teardown();
     if (left.length && process.env.OPEN_HANDLES_CHECK !== 'off') {
