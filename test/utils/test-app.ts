@@ -3,7 +3,7 @@ import { Type } from '@nestjs/common';
 import { Client } from 'pg';
 import { signAccessToken, Role } from '@app/auth';
 import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
-import { createApp } from '../../apps/connect-service/src/create-app';
+import { createApp } from '../../apps/connect-service/src/http/create-app';
 import { WebhookSecrets } from '../../apps/connect-service/src/webhooks/webhook-secrets.service';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { TEST_DB_MARKER } = require('../setup/test-db-marker') as { TEST_DB_MARKER: string };

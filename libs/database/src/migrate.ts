@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { one, rows, sql, trusted } from './sql';
+import type { SqlInMemory } from 'typeorm/driver/SqlInMemory';
 
 /** Arbitrary but fixed: every replica takes the same lock, so only one migrates at a time. */
 const MIGRATION_LOCK_KEY = 724_001;
@@ -47,5 +48,30 @@ async function withMigrationLock<T>(ds: DataSource, work: () => Promise<T>): Pro
     }
   } finally {
     await runner.release();
+  }
+}
+
+/**
+ * The SQL that would bring the migrated schema in line with the entities (TypeORM's schema builder `log()`). The
+ * builder reads tables with several queries at once on ONE connection, which pg deprecates (pg 9 refuses it): its
+ * runner's queries are run one after the other here.
+ */
+export async function schemaDiff(ds: DataSource): Promise<SqlInMemory> {
+  const create = ds.createQueryRunner.bind(ds);
+  ds.createQueryRunner = (...args: Parameters<DataSource['createQueryRunner']>) => {
+    const runner = create(...args);
+    const query = runner.query.bind(runner);
+    let chain: Promise<unknown> = Promise.resolve();
+    runner.query = ((...q: Parameters<typeof query>) => {
+      const run = chain.then(() => query(...q));
+      chain = run.catch(() => undefined);
+      return run;
+    }) as typeof query;
+    return runner;
+  };
+  try {
+    return await ds.driver.createSchemaBuilder().log();
+  } finally {
+    ds.createQueryRunner = create;
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { keysetPage } from '@app/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Caller, tenantScopeOf } from '@app/auth';
@@ -45,10 +45,12 @@ export interface SuccessRowSql {
  * service write its request's success row in its own statement.
  */
 @Injectable()
-export class AuditLogService {
+export class AuditLogService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Audit');
 
   private readonly expected = new WeakMap<ContextRequest, ExpectedSuccess>();
+  /** Detached INSERTs still running: shutdown waits for them before the pool closes. */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -61,12 +63,21 @@ export class AuditLogService {
 
   recordDetached(input: AuditInput, req?: ContextRequest): void {
     const row = this.rowOf(input, req ?? currentRequest());
-    this.rows.insert(this.dataSource.manager, row).catch((err: unknown) => {
-      this.logger.error(
-        { err, action: row.action, outcome: row.outcome, actor: row.actor, tenant_id: row.tenant_id },
-        'Audit row could not be written',
-      );
-    });
+    const write = this.rows
+      .insert(this.dataSource.manager, row)
+      .catch((err: unknown) => {
+        this.logger.error(
+          { err, action: row.action, outcome: row.outcome, actor: row.actor, tenant_id: row.tenant_id },
+          'Audit row could not be written',
+        );
+      })
+      .finally(() => this.pending.delete(write));
+    this.pending.add(write);
+  }
+
+  /** Before the database pool closes (TypeORM's own shutdown hook), the detached rows in flight are written. */
+  async beforeApplicationShutdown(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
   }
 
   /** AuditInterceptor: how this request's success is recorded, so its service may write that row itself. */

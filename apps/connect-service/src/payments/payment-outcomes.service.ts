@@ -30,6 +30,8 @@ export interface StripeErrorDetails {
   decline_code?: string;
   type?: string;
   param?: string;
+  payment_intent?: string;
+  payment_intent_status?: string;
 }
 export interface Refused {
   kind: 'refused';
@@ -213,7 +215,17 @@ export class PaymentOutcomes {
   }
 
   async fail(route: PaymentRouteEntity, attempt: Refused): Promise<void> {
-    await this.records.markFailed(route.id, attempt.failureCode, attempt.error.message, attempt.declined);
+    // Stripe may have made the PaymentIntent before refusing it: the route keeps it and the state Stripe reports.
+    const intent = attempt.stripe.payment_intent
+      ? { id: attempt.stripe.payment_intent, status: attempt.stripe.payment_intent_status }
+      : undefined;
+    await this.records.markFailed(
+      route.id,
+      attempt.failureCode,
+      attempt.error.message,
+      attempt.declined,
+      intent,
+    );
     this.count(route, attempt.declined ? 'declined' : 'failed');
   }
 

@@ -19,12 +19,16 @@ export class RouteRecords {
     private readonly events: EventsService,
   ) {}
 
-  /** Marks a route failed once (never a completed one) and emits its failure event in the same transaction. */
+  /**
+   * Marks a route failed once (never a completed one) and emits its failure event in the same transaction, keeping
+   * the PaymentIntent Stripe made before refusing (`intent`) with its status.
+   */
   async markFailed(
     id: string,
     code: string,
     message: string,
     declined = false,
+    intent?: { id: string; status?: string },
   ): Promise<PaymentRouteEntity | null> {
     return this.dataSource.transaction(async (manager) => {
       const row = await manager
@@ -34,6 +38,10 @@ export class RouteRecords {
       row.status = PaymentRouteStatus.Failed;
       row.failure_code = code.slice(0, 128);
       row.failure_message = message;
+      if (intent) {
+        row.stripe_payment_intent_id ??= intent.id;
+        if (intent.status) row.stripe_status = intent.status;
+      }
       // A card decline, as analytics tells it apart from other failures: https://docs.stripe.com/declines
       if (declined) row.stripe_details = { ...(row.stripe_details ?? {}), declined: true };
       await manager.getRepository(PaymentRouteEntity).save(row);

@@ -172,7 +172,7 @@ export class RoutedPaymentPipeline {
         route: plan.route,
         outcome: 'failed',
         failure_code: sideCode ?? attempt.failureCode,
-        payment_intent: null,
+        payment_intent: attempt.stripe.payment_intent ?? null,
         idempotency_key: key,
         message: attempt.error.message,
       });

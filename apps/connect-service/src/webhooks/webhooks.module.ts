@@ -10,6 +10,7 @@ import { ConnectAccountsRepository } from '../accounts/connect-accounts.reposito
 import { PaymentRoutesRepository } from '../payments/payment-routes.repository';
 import { WebhookInboxRepository } from './webhook-inbox.repository';
 import { WebhookInboxService } from './webhook-inbox.service';
+import { WebhookIntake } from './webhook-intake.service';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookProcessor } from './webhook-processor.service';
 import { WebhookSecrets } from './webhook-secrets.service';
@@ -29,6 +30,7 @@ import { WebhooksController } from './webhooks.controller';
     WebhookHandlerRegistry,
     WebhookTenantResolver,
     WebhookInboxService,
+    WebhookIntake,
     WebhookProcessor,
     WebhookBackfillService,
     WebhookInboxRepository,
