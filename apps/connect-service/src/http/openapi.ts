@@ -96,7 +96,7 @@ function insertBefore<T>(record: Record<string, T>, before: string | undefined, 
  */
 function documentDirectRoutes(document: OpenAPIObject, routes: DocumentedRoute[]): void {
   for (const route of routes) {
-    const path = route.url.replace(/:(\w+)/g, '{$1}');
+    const path = route.url.replace(/:(\w+)/g, (_param, name: string) => `{${name}}`);
     const next = Object.keys(document.paths).find((p) => p.startsWith(`${path}/`));
     const item = { ...(document.paths[path] ?? {}), [route.method.toLowerCase()]: route.operation };
     document.paths = insertBefore(document.paths, next, path, item);
