@@ -9,6 +9,7 @@ import { AppLogger } from '../logging/app-logger';
 import { PINO_LOGGER } from '../logging/logger.module';
 import { registerRequestLog } from '../logging/request-log';
 import { registerHttpMetrics } from '../metrics/http-metrics';
+import { registerErrorTracking } from '../error-tracking/error-tracking.module';
 import { registerSecurityHeaders } from '../security/security-headers';
 import { registerSecurityHooks } from '../security/security-hooks';
 import { registerDirectRoutes } from './direct-routes';
@@ -39,6 +40,7 @@ export async function createApp(
 
   const fastify = app.getHttpAdapter().getInstance();
   registerHttpMetrics(fastify);
+  registerErrorTracking(fastify);
   if (options.logger !== false) registerRequestLog(fastify, app.get(PINO_LOGGER), svc.logRequestSampleRate);
   registerSecurityHooks(app);
   registerRequestDeadline(fastify, svc.requestTimeoutMs);
