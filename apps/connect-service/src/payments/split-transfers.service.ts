@@ -6,7 +6,8 @@ import { StripeGateway } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
 import { reversalAmounts } from '../routing/split-allocation';
 
-export const SPLIT_QUEUE = 'payments.split';
+import { SPLIT_TRANSFERS_QUEUE as SPLIT_QUEUE } from './payments.queues';
+export { SPLIT_QUEUE };
 
 /** A split payment's transfers to create, or a split refund's reversals. */
 export type SplitJob = { kind: 'transfers'; paymentId: string } | { kind: 'reversals'; refundId: string };

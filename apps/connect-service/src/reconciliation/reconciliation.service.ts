@@ -16,7 +16,7 @@ import {
   ReconciliationRunDto,
   ReconciliationRunListDto,
 } from './dto/reconciliation.dto';
-import { RECONCILIATION_TENANT_QUEUE, TenantJobData } from './reconciliation-queues';
+import { RECONCILIATION_TENANT_QUEUE, TenantJobData } from './reconciliation.queues';
 import { ReconciliationItemsRepository } from './reconciliation-items.repository';
 import { ReconciliationJobsRepository } from './reconciliation-jobs.repository';
 import { ReconciliationPagesRepository } from './reconciliation-pages.repository';

@@ -16,18 +16,17 @@ import { JobQueue } from '../queue/job-queue.service';
 import { driftStatus, itemIdentity } from './drift-rules';
 import { JobContext, ReconciliationEngine, StepResult } from './reconciliation.engine';
 import {
+  RECONCILIATION_QUEUES,
   RECONCILIATION_SCHEDULE_QUEUE,
   RECONCILIATION_TENANT_QUEUE,
+  TENANT_JOB_RETRY_LIMIT,
   TenantJobData,
-} from './reconciliation-queues';
+} from './reconciliation.queues';
 import { ReconciliationItemsRepository } from './reconciliation-items.repository';
 import { ReconciliationJobsRepository } from './reconciliation-jobs.repository';
 import { ReconciliationMatchesRepository } from './reconciliation-matches.repository';
 import { ReconciliationRunsRepository } from './reconciliation-runs.repository';
 import { ReconciliationService } from './reconciliation.service';
-
-/** Retries after the first attempt; each resumes from the job's stored cursor. */
-const RETRY_LIMIT = 5;
 
 /** Thrown between pages when the replica stops: the job fails now and resumes elsewhere from its cursor. */
 class ShuttingDown extends Error {}
@@ -58,19 +57,8 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.define({
-      name: RECONCILIATION_TENANT_QUEUE,
-      retryLimit: RETRY_LIMIT,
-      retryDelaySeconds: 2,
-      retryBackoff: true,
-      expireInSeconds: 1800,
-    });
-    await this.queue.define({
-      name: RECONCILIATION_SCHEDULE_QUEUE,
-      retryLimit: 3,
-      retryDelaySeconds: 60,
-      retryBackoff: true,
-    });
+    await this.queue.define(RECONCILIATION_QUEUES.tenant);
+    await this.queue.define(RECONCILIATION_QUEUES.schedule);
     await this.queue.schedule(RECONCILIATION_SCHEDULE_QUEUE, this.cfg.cron);
     await this.queue.work(RECONCILIATION_SCHEDULE_QUEUE, { batchSize: 1 }, async () => {
       const to = new Date();
@@ -124,7 +112,7 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
       if (err instanceof ShuttingDown) throw err;
       // Stripe refusing a read (an account we may no longer read, say) will not change by retrying.
       const permanent = err instanceof ServiceException && err.code !== ErrorCode.StripeUnavailable;
-      if (!permanent && retryCount < RETRY_LIMIT) throw err;
+      if (!permanent && retryCount < TENANT_JOB_RETRY_LIMIT) throw err;
       this.logger.error(`reconciliation job ${job.id} (tenant ${job.tenant_id}) failed for good: ${message}`);
       await this.finish(ctx, message);
     }
