@@ -1,27 +1,16 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '@app/common';
 import { eventually } from '../utils/eventually';
+import { freePort } from '../utils/free-port';
 
 /**
  * The README's start command, as a newcomer runs it: the production build (`npm test` builds first), no
  * configuration at all, so the embedded PostgreSQL, the in-process cache and the bundled Stripe emulator start.
  */
 const MAIN = join(__dirname, '../../dist/apps/connect-service/src/main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** The environment a newcomer has: nothing of ours set. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

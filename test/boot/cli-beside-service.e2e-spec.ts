@@ -1,23 +1,12 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../utils/eventually';
+import { freePort } from '../utils/free-port';
 
 /** The built service and a CLI from the same checkout, both on the development defaults, side by side. */
 const DIST = join(__dirname, '../../dist/apps/connect-service/src');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 function cli(
   script: string,

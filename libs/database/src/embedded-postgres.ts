@@ -78,15 +78,11 @@ export async function openEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embed
         `Port ${opts.port} is taken by another PostgreSQL (data in ${other || 'an unknown directory'}): set ` +
           `EMBEDDED_DATABASE_PORT to a free port, or DATABASE_URL`,
       );
-    await ensureDatabase(opts.port, opts.database);
-    const opened = {
-      url: serverUrl(opts.port, opts.database),
-      dataDir,
-      shared: true,
-      movedFrom: layout.movedFrom,
-    };
-    running = { instance: { stop: async () => undefined }, opened };
-    return opened;
+    return remember(
+      opts,
+      { dataDir, shared: true, movedFrom: layout.movedFrom },
+      { stop: async () => undefined },
+    );
   }
   const { default: EmbeddedPostgres } = await importEsm<{
     default: new (
@@ -120,14 +116,18 @@ export async function openEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embed
     const why = (err instanceof Error ? err.message : recent.join(' ') || 'it exited').replace(/\s+/g, ' ');
     throw new Error(`The embedded PostgreSQL (data in ${dataDir}, port ${opts.port}) did not start: ${why}`);
   }
+  return remember(opts, { dataDir, shared: false, movedFrom: layout.movedFrom }, pg);
+}
+
+/** Creates the database when missing and keeps what was opened, and how to stop it, for this process. */
+async function remember(
+  opts: EmbeddedOptions,
+  what: Omit<EmbeddedDatabase, 'url'>,
+  instance: EmbeddedInstance,
+): Promise<EmbeddedDatabase> {
   await ensureDatabase(opts.port, opts.database);
-  const opened = {
-    url: serverUrl(opts.port, opts.database),
-    dataDir,
-    shared: false,
-    movedFrom: layout.movedFrom,
-  };
-  running = { instance: pg, opened };
+  const opened = { url: serverUrl(opts.port, opts.database), ...what };
+  running = { instance, opened };
   return opened;
 }
 

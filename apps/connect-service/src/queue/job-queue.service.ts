@@ -27,7 +27,7 @@ import {
   QueuedJob,
 } from './job-queue.types';
 import { JobOutcomes } from './job-outcomes';
-import { PgBossJobsRepository } from './pg-boss-jobs.repository';
+import { PgBossJobsRepository, poolExecutor, transactionExecutor } from './pg-boss-jobs.repository';
 
 export * from './job-queue.types';
 
@@ -96,7 +96,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     pool.on('error', (err: Error) => this.outcomes.warnOnce('pool', `job queue pool: ${err.message}`));
     this.pool = pool;
     this.boss = new PgBoss({
-      db: { executeSql: (text: string, values: unknown[]) => pool.query(text, values) },
+      db: poolExecutor(pool),
       schema: this.options.schema,
       // Completed jobs are kept a day for inspection; the inbox and outbox tables are the durable record.
       deleteAfterDays: 1,
@@ -189,12 +189,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     const sendOptions: PgBoss.SendOptions = {};
     if (opts.startAfterSeconds) sendOptions.startAfter = opts.startAfterSeconds;
     if (opts.singletonKey) sendOptions.singletonKey = opts.singletonKey;
-    if (opts.manager) {
-      const manager = opts.manager;
-      sendOptions.db = {
-        executeSql: async (text, values) => ({ rows: (await manager.query(text, values)) as unknown[] }),
-      };
-    }
+    if (opts.manager) sendOptions.db = transactionExecutor(opts.manager);
     // The sender's trace context rides in the job (W3C `traceparent`), so the worker's span continues its trace.
     return this.boss.send(name, withTraceContext(data), sendOptions);
   }

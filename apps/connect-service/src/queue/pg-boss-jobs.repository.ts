@@ -1,5 +1,19 @@
 import { Pool } from 'pg';
+import type PgBoss from 'pg-boss';
+import type { EntityManager } from 'typeorm';
 import { Db, Sql, ident, keyword, rows, sql } from '@app/database';
+
+/** pg-boss's own statements on its own pool. */
+export const poolExecutor = (pool: Pool): PgBoss.Db => ({
+  executeSql: (text: string, values: unknown[]) => pool.query(text, values),
+});
+
+/** pg-boss's own statements inside the caller's transaction (a job enqueued with the caller's state change). */
+export const transactionExecutor = (manager: EntityManager): PgBoss.Db => ({
+  executeSql: async (text: string, values: unknown[]) => ({
+    rows: (await manager.query(text, values)) as unknown[],
+  }),
+});
 import type { QueueCount } from './job-queue-metrics';
 
 /**

@@ -74,6 +74,27 @@ export class DriftInputs {
     return out;
   }
 
+  /** Routes of `type` for Stripe objects: by the route id in their metadata, and by their own id. */
+  private async ownRoutes(
+    job: JobScope,
+    objects: { id: string; metadata?: unknown }[],
+    type: PaymentRouteType,
+  ): Promise<PaymentRouteEntity[]> {
+    const byMeta = await this.routesBy(
+      job,
+      objects.map((o) => meta(o).payment_route_id),
+      'id',
+      type,
+    );
+    const byObject = await this.routesBy(
+      job,
+      objects.map((o) => o.id),
+      'stripe_object_id',
+      type,
+    );
+    return [...byMeta, ...byObject];
+  }
+
   async forIntents(job: JobScope, pis: StripePaymentIntent[]): Promise<IntentRoutes> {
     const ids = pis.map((p) => meta(p).payment_route_id);
     const payment = PaymentRouteType.Payment;
@@ -92,21 +113,7 @@ export class DriftInputs {
   }
 
   async forRefunds(job: JobScope, refunds: StripeRefund[]): Promise<RefundRoutes> {
-    const type = PaymentRouteType.Refund;
-    const routes = [
-      ...(await this.routesBy(
-        job,
-        refunds.map((r) => meta(r).payment_route_id),
-        'id',
-        type,
-      )),
-      ...(await this.routesBy(
-        job,
-        refunds.map((r) => r.id),
-        'stripe_object_id',
-        type,
-      )),
-    ];
+    const routes = await this.ownRoutes(job, refunds, PaymentRouteType.Refund);
     const parents = await this.routesBy(
       job,
       refunds.map((r) => idOf(r.payment_intent)),
@@ -161,21 +168,7 @@ export class DriftInputs {
   }
 
   async forSubscriptions(job: JobScope, subs: StripeSubscription[]): Promise<SubscriptionRoutes> {
-    const type = PaymentRouteType.Subscription;
-    const routes = [
-      ...(await this.routesBy(
-        job,
-        subs.map((s) => meta(s).payment_route_id),
-        'id',
-        type,
-      )),
-      ...(await this.routesBy(
-        job,
-        subs.map((s) => s.id),
-        'stripe_object_id',
-        type,
-      )),
-    ];
+    const routes = await this.ownRoutes(job, subs, PaymentRouteType.Subscription);
     return { byObject: keyed(routes, (r) => r.stripe_object_id ?? r.id), byId: keyed(routes, (r) => r.id) };
   }
 
