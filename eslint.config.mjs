@@ -81,9 +81,6 @@ export default defineConfig(
       '**/migrations/**',
       '**/*.spec.ts',
       '**/*.e2e-spec.ts',
-      // Being converted on their own branch (reconciliation split, queue); drop these two lines once merged.
-      'apps/connect-service/src/reconciliation/**',
-      'apps/connect-service/src/queue/**',
     ],
     rules: { 'no-restricted-syntax': ['error', NO_QUERY_CALL, ...NO_NUMBERED_PLACEHOLDER] },
   },

@@ -14,7 +14,7 @@ import { StripeGateway } from '@app/stripe-gateway';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
 import { PHASES } from '../../apps/connect-service/src/reconciliation/reconciliation.engine';
-import { RECONCILIATION_SCHEDULE_QUEUE } from '../../apps/connect-service/src/reconciliation/reconciliation-queues';
+import { RECONCILIATION_SCHEDULE_QUEUE } from '../../apps/connect-service/src/reconciliation/reconciliation.queues';
 import { createPrivateDatabase } from '../utils/private-database';
 import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
 

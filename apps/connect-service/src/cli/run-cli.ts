@@ -1,8 +1,9 @@
-import { INestApplicationContext, LogLevel } from '@nestjs/common';
+import { ConsoleLogger, INestApplicationContext, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { validateEnvironment } from '@app/config';
 import { stopEmbeddedPostgres } from '@app/database';
 import { AppModule } from '../app.module';
+import { describeError } from './describe-error';
 
 /**
  * Runs a command-line task inside the service's modules, without HTTP and without job workers (the running
@@ -21,8 +22,12 @@ export function runCli<A>(
     const args = parse();
     process.env.WORKERS_ENABLED ??= 'false';
     validateEnvironment(process.env);
+    const logger = new CliLogger();
+    logger.setLogLevels(opts.logger ?? ['error', 'warn', 'log']);
     const app = await NestFactory.createApplicationContext(AppModule, {
-      logger: opts.logger ?? ['error', 'warn', 'log'],
+      logger,
+      // A failing boot rejects here (and is printed below) instead of Nest logging it and aborting the process.
+      abortOnError: false,
     });
     try {
       await task(app, args);
@@ -33,11 +38,16 @@ export function runCli<A>(
   run()
     .then(() => stopEmbeddedPostgres())
     .catch(async (err: unknown) => {
-      const details = (err as { details?: unknown }).details;
-      process.stderr.write(
-        `${name} failed: ${err instanceof Error ? err.message : String(err)}${details ? ` ${JSON.stringify(details)}` : ''}\n`,
-      );
+      process.stderr.write(`${name} failed: ${describeError(err)}\n`);
       await stopEmbeddedPostgres().catch(() => undefined);
       process.exit(1);
     });
+}
+
+/** Nest's console logger, minus its report of a failed boot: runCli prints that once, as one line with the cause. */
+class CliLogger extends ConsoleLogger {
+  error(message: unknown, ...rest: unknown[]): void {
+    if (rest[rest.length - 1] === 'ExceptionHandler') return;
+    super.error(message, ...rest);
+  }
 }

@@ -20,6 +20,13 @@ describe('AppLogger (Nest LoggerService over pino)', () => {
     expect(lines()).toEqual([{ level: 30, context: 'Bootstrap', msg: 'booted' }]);
   });
 
+  it("logs Nest's route mappings at debug level, so a start is not a page of routes", () => {
+    const { logger, lines } = capture();
+    logger.log('Mapped {/connect/payments, POST} route', 'RouterExplorer');
+    logger.log('PaymentsController {/connect}:', 'RoutesResolver');
+    expect(lines().map((l) => l.level)).toEqual([20, 20]);
+  });
+
   it('merges an object first argument into the line and keeps the message', () => {
     const { logger, lines } = capture();
     logger.warn({ inboxId: 'i1', reason: 'x' }, 'failed', 'Webhooks');

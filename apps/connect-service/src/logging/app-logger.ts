@@ -3,6 +3,9 @@ import type { Logger as PinoLogger } from 'pino';
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
+/** Nest's one line per module, controller and route at boot: detail for debugging, not news at every start. */
+const BOOT_DETAIL_CONTEXTS = new Set(['RoutesResolver', 'RouterExplorer', 'InstanceLoader']);
+
 /**
  * Nest's LoggerService over one pino logger: `new Logger('Context')` anywhere in the app writes JSON lines with
  * `context`. An object first argument is merged into the line (`logger.warn({ inboxId }, 'message')`), an Error
@@ -18,7 +21,12 @@ export class AppLogger implements LoggerService {
     this.call('debug', message, params);
   }
   log(message: unknown, ...params: unknown[]): void {
-    this.call('info', message, params);
+    const context = params[params.length - 1];
+    this.call(
+      typeof context === 'string' && BOOT_DETAIL_CONTEXTS.has(context) ? 'debug' : 'info',
+      message,
+      params,
+    );
   }
   warn(message: unknown, ...params: unknown[]): void {
     this.call('warn', message, params);

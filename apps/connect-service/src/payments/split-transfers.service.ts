@@ -13,7 +13,8 @@ import { JobQueue } from '../queue/job-queue.service';
 import { PaymentRoutesRepository } from './payment-routes.repository';
 import { reversalAmounts } from '../routing/split-allocation';
 
-export const SPLIT_QUEUE = 'payments.split';
+import { SPLIT_TRANSFERS_QUEUE as SPLIT_QUEUE } from './payments.queues';
+export { SPLIT_QUEUE };
 
 /** A split payment's transfers to create, or a split refund's reversals. */
 export type SplitJob = { kind: 'transfers'; paymentId: string } | { kind: 'reversals'; refundId: string };

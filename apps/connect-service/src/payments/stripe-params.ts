@@ -6,7 +6,7 @@ import type {
 } from '@app/stripe-gateway';
 import type { CreateRefundDto, PaymentDataDto } from './dto/payment.dto';
 
-export const RECONCILE_QUEUE = 'payments.reconcile';
+export { RESOLVE_OUTCOME_QUEUE as RECONCILE_QUEUE } from './payments.queues';
 
 /** What the reconcile job needs to repeat the exact create: the request's own input, not Stripe's params. */
 export interface ReconcileJob {

@@ -18,14 +18,3 @@ scrapeGauge({
   reading: jobQueueReading,
   values: (rows) => rows.map((r) => ({ labels: { queue: r.queue, state: r.state }, value: r.count })),
 });
-
-/**
- * One grouped COUNT over pg-boss's job table, within its partial index of waiting jobs (state < 'active'); every
- * defined queue answers, 0 included, so a rule on a queue that drains still has a series.
- */
-export function waitingJobsSql(schema: string): string {
-  return `SELECT q.name AS queue, s.state, count(j.id)::int AS count
-            FROM ${schema}.queue q CROSS JOIN (VALUES ('created'), ('retry')) AS s(state)
-            LEFT JOIN ${schema}.job j ON j.name = q.name AND j.state < 'active' AND j.state::text = s.state
-           GROUP BY q.name, s.state`;
-}

@@ -1,4 +1,3 @@
-import { reportError } from '../error-tracking/error-tracking';
 import {
   BeforeApplicationShutdown,
   Inject,
@@ -11,83 +10,29 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import { Pool } from 'pg';
-import { Counter, register } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
+import type { Sql } from '@app/database';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ConcurrencyLimit } from './concurrency-limit';
 import { inSpan, SpanKind, withTraceContext } from '../tracing/trace-context';
-import { jobQueueReading, QueueCount, waitingJobsSql } from './job-queue-metrics';
+import { jobQueueReading } from './job-queue-metrics';
+import {
+  BatchHandler,
+  JOB_QUEUE_OPTIONS,
+  JobBatch,
+  JobHandler,
+  JobQueueDrainingError,
+  JobQueueOptions,
+  QueueDefinition,
+  QueuedJob,
+} from './job-queue.types';
+import { JobOutcomes } from './job-outcomes';
+import { PgBossJobsRepository, poolExecutor, transactionExecutor } from './pg-boss-jobs.repository';
 
-export const JOB_QUEUE_OPTIONS = Symbol('JOB_QUEUE_OPTIONS');
-
-export interface JobQueueOptions {
-  /** pg-boss schema; tests give each app its own so suites sharing one database do not steal each other's jobs. */
-  schema: string;
-  /** false: enqueue only (e.g. CLI scripts); workers run elsewhere. */
-  workersEnabled: boolean;
-  pollingIntervalSeconds: number;
-  /** Handlers running at once, all queues together: the most main-pool connections the workers can hold. */
-  concurrency: number;
-  /** Connections of pg-boss's own pool (fetch, complete, fail, maintenance). */
-  poolSize: number;
-}
-
-export interface QueueDefinition {
-  name: string;
-  /** Attempts after the first before the job goes to `${name}.dead`. */
-  retryLimit: number;
-  retryDelaySeconds: number;
-  retryBackoff: boolean;
-  expireInSeconds?: number;
-}
-
-export interface QueuedJob<T> {
-  id: string;
-  data: T;
-  retryCount: number;
-}
-
-export type JobHandler<T> = (job: QueuedJob<T>) => Promise<void>;
-
-/**
- * One fetched batch, for a handler that does batch-wide work (one query for all its jobs) and then runs each job
- * on its own through `run`. Jobs it never passes to `run` go back to the queue.
- */
-export interface JobBatch<T> {
-  jobs: QueuedJob<T>[];
-  /**
-   * Runs one job's work inside a slot of the replica-wide limit (it may hold a main-pool connection) and records
-   * the outcome: completed with the batch when it resolves, failed (and retried by pg-boss) when it throws. While
-   * draining, a job not started yet is handed back instead. Never throws.
-   */
-  run(job: QueuedJob<T>, work: () => Promise<void>): Promise<void>;
-  /** Batch-wide work that needs a main-pool connection, inside a slot; throws JobQueueDrainingError while draining. */
-  step<R>(work: () => Promise<R>): Promise<R>;
-}
-
-export type BatchHandler<T> = (batch: JobBatch<T>) => Promise<void>;
-
-/** A batch step asked for a slot while the replica drains: the batch's jobs not started go back to the queue. */
-export class JobQueueDrainingError extends Error {
-  constructor() {
-    super('the job queue is draining');
-    this.name = 'JobQueueDrainingError';
-  }
-}
+export * from './job-queue.types';
 
 /** How long a drain waits for running jobs before handing them back to the queue. */
 const DRAIN_TIMEOUT_MS = 10_000;
-/** How long a job's completion (or failure) is retried while the database is away before the job is left to expire. */
-const SETTLE_RETRY_MS = 30_000;
-
-const jobQueueErrors =
-  (register.getSingleMetric('connect_job_queue_errors_total') as Counter<'operation'> | undefined) ??
-  new Counter({
-    name: 'connect_job_queue_errors_total',
-    help: 'Job queue operations that failed on the database and were retried or left to expire, by operation',
-    labelNames: ['operation'],
-  });
-
 interface WorkerLoop {
   name: string;
   wake: () => void;
@@ -114,19 +59,28 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   private pool?: Pool;
   private readonly defined = new Set<string>();
   private readonly retryLimits = new Map<string, number>();
+  /** Former names of a queue that still exist here (upgraded databases): worked beside the new name for a release. */
+  private readonly former = new Map<string, string[]>();
+  private tables?: PgBossJobsRepository;
   private readonly loops: WorkerLoop[] = [];
   /** Jobs whose handler is running now, by queue: what a drain that runs out of time hands back. */
   private readonly running = new Map<string, Set<string>>();
   private limit!: ConcurrencyLimit;
   private stopping = false;
   private drained?: Promise<void>;
-  private lastWarning = new Map<string, number>();
+  private readonly outcomes: JobOutcomes;
   private releaseReading?: () => void;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(JOB_QUEUE_OPTIONS) private readonly options: JobQueueOptions,
-  ) {}
+  ) {
+    this.outcomes = new JobOutcomes(
+      this.logger,
+      () => this.boss,
+      () => this.tables,
+    );
+  }
 
   async onModuleInit(): Promise<void> {
     this.limit = new ConcurrencyLimit(Math.max(1, this.options.concurrency));
@@ -140,10 +94,10 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
       application_name: 'connect-service-jobs',
     });
     // An idle client whose server went away emits here; without a listener pg rethrows it and the process ends.
-    pool.on('error', (err: Error) => this.warnOnce('pool', `job queue pool: ${err.message}`));
+    pool.on('error', (err: Error) => this.outcomes.warnOnce('pool', `job queue pool: ${err.message}`));
     this.pool = pool;
     this.boss = new PgBoss({
-      db: { executeSql: (text: string, values: unknown[]) => pool.query(text, values) },
+      db: poolExecutor(pool),
       schema: this.options.schema,
       // Completed jobs are kept a day for inspection; the inbox and outbox tables are the durable record.
       deleteAfterDays: 1,
@@ -151,10 +105,11 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
       monitorStateIntervalSeconds: 30,
     });
     // Maintenance, monitoring and cron failures (e.g. the database restarting) arrive here, never as a crash.
-    this.boss.on('error', (err: Error) => this.warnOnce('boss', `pg-boss: ${err.message}`));
+    this.boss.on('error', (err: Error) => this.outcomes.warnOnce('boss', `pg-boss: ${err.message}`));
     await this.boss.start();
-    const sql = waitingJobsSql(this.options.schema);
-    this.releaseReading = jobQueueReading.use(async () => (await pool.query<QueueCount>(sql)).rows);
+    const tables = new PgBossJobsRepository(pool, this.options.schema);
+    this.tables = tables;
+    this.releaseReading = jobQueueReading.use(() => tables.waitingCounts());
   }
 
   /** Before the HTTP server and TypeORM's pool close, so running jobs can still commit. */
@@ -190,7 +145,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
         this.logger.warn(
           `drain: ${ids.size} job(s) of ${name} still running after ${DRAIN_TIMEOUT_MS} ms: handed back`,
         );
-        await this.handBack(name, [...ids]);
+        await this.outcomes.handBack(name, [...ids]);
       }
     })();
     return this.drained;
@@ -219,6 +174,9 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     });
     this.defined.add(def.name);
     this.retryLimits.set(def.name, def.retryLimit);
+    const former: string[] = [];
+    for (const old of def.formerNames ?? []) if (await this.boss.getQueue(old)) former.push(old);
+    this.former.set(def.name, former);
   }
 
   /**
@@ -233,37 +191,30 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     const sendOptions: PgBoss.SendOptions = {};
     if (opts.startAfterSeconds) sendOptions.startAfter = opts.startAfterSeconds;
     if (opts.singletonKey) sendOptions.singletonKey = opts.singletonKey;
-    if (opts.manager) {
-      const manager = opts.manager;
-      sendOptions.db = {
-        executeSql: async (text, values) => ({ rows: (await manager.query(text, values)) as unknown[] }),
-      };
-    }
+    if (opts.manager) sendOptions.db = transactionExecutor(opts.manager);
     // The sender's trace context rides in the job (W3C `traceparent`), so the worker's span continues its trace.
     return this.boss.send(name, withTraceContext(data), sendOptions);
   }
 
   /**
    * SQL that enqueues one job per row of `source` (a CTE of the caller's statement), with `dataSql` as each job's
-   * data, taking the queue's own retry, expiry, retention and dead-letter settings the way pg-boss's `send` does.
-   * It lets a hot path write its row and its job in ONE statement (atomic by itself) instead of a four-round-trip
-   * transaction — the webhook intake does. It knows pg-boss 10's job table, so it lives here beside the rest of the
-   * pg-boss wiring, and the intake e2e suites (which process what it enqueues) guard it.
+   * data, taking the queue's own settings the way pg-boss's `send` does: a hot path writes its row and its job in
+   * ONE statement. Text form for statements that number their own `$n`; `insertJobsFrom` is the tag form.
    */
   insertJobsFromSql(name: string, source: string, dataSql: string): string {
     if (!this.defined.has(name)) throw new Error(`queue ${name} is not defined`);
-    if (!/^[\w.-]+$/.test(name) || !/^\w+$/.test(source)) throw new Error('unsafe queue or source name');
-    const schema = this.options.schema;
-    return `INSERT INTO ${schema}.job (name, data, dead_letter, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy)
-      SELECT q.name, ${dataSql}, q.dead_letter,
-        COALESCE(q.expire_seconds, 900) * interval '1s',
-        now() + COALESCE(q.retention_minutes * interval '1 minute', interval '14 days'),
-        COALESCE(q.retry_limit, 2),
-        CASE WHEN COALESCE(q.retry_backoff, false) THEN GREATEST(COALESCE(q.retry_delay, 0), 1) ELSE COALESCE(q.retry_delay, 0) END,
-        COALESCE(q.retry_backoff, false),
-        q.policy
-      FROM ${source} JOIN ${schema}.queue q ON q.name = '${name}'
-      RETURNING id`;
+    return this.jobTables().insertJobsFromText(name, source, dataSql);
+  }
+
+  /** `insertJobsFromSql` as a fragment of the `sql` tag: `source` a CTE named in the caller's statement. */
+  insertJobsFrom(name: string, source: Sql, data: Sql): Sql {
+    if (!this.defined.has(name)) throw new Error(`queue ${name} is not defined`);
+    return this.jobTables().insertJobsFrom(name, source, data);
+  }
+
+  private jobTables(): PgBossJobsRepository {
+    if (!this.tables) throw new Error('the job queue has not started');
+    return this.tables;
   }
 
   /**
@@ -279,6 +230,8 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   ): Promise<void> {
     const batchSize = opts.batchSize ?? 1;
     this.startLoops(name, opts.concurrency, batchSize, () => this.runOnce(name, batchSize, handler));
+    for (const old of this.former.get(name) ?? [])
+      this.startLoops(old, 1, batchSize, () => this.runOnce(old, batchSize, handler));
   }
 
   /**
@@ -294,6 +247,8 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     this.startLoops(name, opts.concurrency, opts.batchSize, () =>
       this.runBatch(name, opts.batchSize, handler),
     );
+    for (const old of this.former.get(name) ?? [])
+      this.startLoops(old, 1, opts.batchSize, () => this.runBatch(old, opts.batchSize, handler));
   }
 
   private startLoops(
@@ -351,7 +306,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
         const job = jobs[i];
         if (this.stopping) {
           // Fetched but not started: straight back to the queue rather than waiting out the drain.
-          await this.handBack(
+          await this.outcomes.handBack(
             name,
             jobs.slice(i).map((j) => j.id),
           );
@@ -364,15 +319,15 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
           );
           succeeded.push(job.id);
         } catch (err) {
-          await this.failJob(name, job, err);
+          await this.outcomes.fail(name, job, err, this.retryLimits.get(name));
         } finally {
           running.delete(job.id);
         }
       }
-      if (succeeded.length) await this.settle('complete', () => this.boss.complete(name, succeeded));
+      if (succeeded.length) await this.outcomes.settle('complete', () => this.boss.complete(name, succeeded));
       return jobs.length;
     } catch (err) {
-      this.warnOnce(
+      this.outcomes.warnOnce(
         `fetch:${name}`,
         `job queue ${name}: ${err instanceof Error ? err.message : String(err)}`,
       );
@@ -393,7 +348,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
       // pg-boss's fetch answers [] when the database is unreachable; the loop then idles a polling interval.
       jobs = await this.boss.fetch<T>(name, { batchSize, includeMetadata: true });
     } catch (err) {
-      this.warnOnce(
+      this.outcomes.warnOnce(
         `fetch:${name}`,
         `job queue ${name}: ${err instanceof Error ? err.message : String(err)}`,
       );
@@ -410,7 +365,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
       if (!release || this.stopping) {
         release?.();
         // Fetched but not started: straight back to the queue rather than waiting out the drain.
-        await this.handBack(name, [job.id]);
+        await this.outcomes.handBack(name, [job.id]);
         return;
       }
       running.add(job.id);
@@ -426,7 +381,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
         running.delete(job.id);
         release();
       }
-      if (failed) await this.failJob(name, job, error);
+      if (failed) await this.outcomes.fail(name, job, error);
     };
     const batch: JobBatch<T> = {
       jobs: jobs.map((j) => ({ id: j.id, data: j.data, retryCount: j.retryCount })),
@@ -460,16 +415,16 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     const untouched = batch.jobs.filter((j) => !taken.has(j.id));
     if (untouched.length) {
       if (this.stopping || batchError === undefined || batchError instanceof JobQueueDrainingError) {
-        await this.handBack(
+        await this.outcomes.handBack(
           name,
           untouched.map((j) => j.id),
         );
       } else {
         // The batch-wide work failed (e.g. the database went away): its jobs are retried with the queue's backoff.
-        for (const job of untouched) await this.failJob(name, job, batchError);
+        for (const job of untouched) await this.outcomes.fail(name, job, batchError);
       }
     }
-    if (succeeded.length) await this.settle('complete', () => this.boss.complete(name, succeeded));
+    if (succeeded.length) await this.outcomes.settle('complete', () => this.boss.complete(name, succeeded));
     return jobs.length;
   }
 
@@ -489,77 +444,6 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     );
   }
 
-  private async failJob<T>(name: string, job: QueuedJob<T>, err: unknown): Promise<void> {
-    const message = err instanceof Error ? err.message : String(err);
-    // pg-boss records the failure on the job row; say it in the log too, so a failing handler is visible.
-    this.logger.warn(`job ${name} ${job.id} failed (retry ${job.retryCount}): ${message}`);
-    // Reported once, when this failure sends the job to its dead letter, not on every retry.
-    if (job.retryCount >= (this.retryLimits.get(name) ?? Infinity))
-      reportError(err, { kind: 'dead_letter', job: name });
-    await this.settle('fail', () =>
-      this.boss.fail(name, job.id, { message, name: err instanceof Error ? err.name : 'Error' }),
-    );
-  }
-
-  /**
-   * Completes or fails jobs, retrying while the database is away (a restart, a failover). If it never comes back
-   * in time the job stays active until it expires and runs again, which the handlers make harmless (the inbox row,
-   * the delivery row and the payment route each record what was already done).
-   */
-  private async settle(operation: 'complete' | 'fail', op: () => Promise<unknown>): Promise<void> {
-    const giveUpAt = Date.now() + SETTLE_RETRY_MS;
-    let delay = 200;
-    for (;;) {
-      try {
-        await op();
-        return;
-      } catch (err) {
-        jobQueueErrors.inc({ operation });
-        if (Date.now() + delay > giveUpAt) {
-          this.logger.warn(
-            `job ${operation} failed for ${SETTLE_RETRY_MS} ms (${err instanceof Error ? err.message : String(err)}): ` +
-              'the job stays active until it expires, then runs again',
-          );
-          return;
-        }
-        this.warnOnce(
-          `settle:${operation}`,
-          `job ${operation} failed, retrying: ${err instanceof Error ? err.message : String(err)}`,
-        );
-        await sleep(delay);
-        delay = Math.min(delay * 2, 2000);
-      }
-    }
-  }
-
-  /**
-   * Puts active jobs back to `created` (retry count untouched) so any replica fetches them again now. It knows
-   * pg-boss 10's job table, like insertJobsFromSql. Best effort: a job it cannot reach expires and runs again.
-   */
-  private async handBack(name: string, ids: string[]): Promise<void> {
-    if (!ids.length || !this.pool) return;
-    try {
-      await this.pool.query(
-        `UPDATE ${this.options.schema}.job SET state = 'created', started_on = NULL
-          WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active'`,
-        [name, ids],
-      );
-    } catch (err) {
-      jobQueueErrors.inc({ operation: 'hand_back' });
-      this.logger.warn(
-        `could not hand ${ids.length} job(s) of ${name} back (${err instanceof Error ? err.message : String(err)}): they expire and run again`,
-      );
-    }
-  }
-
-  /** One warning per kind a minute: an outage must not flood the log. */
-  private warnOnce(kind: string, message: string): void {
-    const now = Date.now();
-    if (now - (this.lastWarning.get(kind) ?? 0) < 60_000) return;
-    this.lastWarning.set(kind, now);
-    this.logger.warn(message);
-  }
-
   /**
    * Wakes this replica's idle workers of `name` (e.g. right after the transaction that enqueued a job committed),
    * so the job starts now rather than at the next poll. Other replicas still find it at their next poll.
@@ -574,6 +458,8 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
    */
   async schedule(name: string, cron: string, data: object = {}): Promise<void> {
     await this.boss.schedule(name, cron, data, { tz: 'UTC' });
+    // A renamed queue's old cron would go on enqueuing under the old name: one schedule per job, the new one.
+    for (const old of this.former.get(name) ?? []) await this.boss.unschedule(old);
   }
 
   async queueSize(name: string): Promise<number> {

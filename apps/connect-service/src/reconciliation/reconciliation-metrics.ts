@@ -1,8 +1,7 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { DriftCategory, DriftItemStatus } from '@app/database';
 import { ScrapeReading, scrapeGauge } from '../metrics/scrape-reading';
+import { ReconciliationItemsRepository } from './reconciliation-items.repository';
 
 const OPEN = [DriftItemStatus.Expected, DriftItemStatus.Mismatched];
 
@@ -28,14 +27,11 @@ scrapeGauge({
 export class ReconciliationMetrics implements OnModuleInit, OnModuleDestroy {
   private release: (() => void) | null = null;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly items: ReconciliationItemsRepository) {}
 
   onModuleInit(): void {
     this.release = driftReading.use(async () => {
-      const rows = (await this.dataSource.query(
-        `SELECT category, status, count(*)::int AS n FROM reconciliation_items
-          WHERE scope = 'live' AND status IN ('expected', 'mismatched') GROUP BY category, status`,
-      )) as { category: string; status: string; n: number }[];
+      const rows = await this.items.openCounts();
       return new Map(rows.map((r) => [`${r.category}|${r.status}`, r.n]));
     });
   }

@@ -10,11 +10,34 @@ import { ReconciliationEngine } from './reconciliation.engine';
 import { ReconciliationMetrics } from './reconciliation-metrics';
 import { ReconciliationService } from './reconciliation.service';
 import { ReconciliationWorker } from './reconciliation.worker';
+import { DriftFamilies } from './drift/drift-families';
+import { DriftInputs } from './drift/drift-inputs';
+import { PayoutSweep } from './payout.sweep';
+import { UnseenSweep } from './unseen.sweep';
+import { ReconciliationItemsRepository } from './reconciliation-items.repository';
+import { ReconciliationJobsRepository } from './reconciliation-jobs.repository';
+import { ReconciliationMatchesRepository } from './reconciliation-matches.repository';
+import { ReconciliationPagesRepository } from './reconciliation-pages.repository';
+import { ReconciliationRunsRepository } from './reconciliation-runs.repository';
 
 /** Our routes against Stripe's objects: runs, drift items, heals through the webhook handlers, manual resolution. */
 @Module({
   imports: [DatabaseModule, JobQueueModule, StripeModule, EventsModule, AuditModule, PaymentsModule],
   controllers: [ReconciliationController],
-  providers: [ReconciliationService, ReconciliationEngine, ReconciliationWorker, ReconciliationMetrics],
+  providers: [
+    ReconciliationService,
+    ReconciliationEngine,
+    ReconciliationWorker,
+    ReconciliationMetrics,
+    DriftInputs,
+    DriftFamilies,
+    PayoutSweep,
+    UnseenSweep,
+    ReconciliationRunsRepository,
+    ReconciliationJobsRepository,
+    ReconciliationItemsRepository,
+    ReconciliationMatchesRepository,
+    ReconciliationPagesRepository,
+  ],
 })
 export class ReconciliationModule {}

@@ -10,25 +10,23 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ErrorCode, ServiceException } from '@app/common';
 import { reconciliationConfig } from '@app/config';
-import {
-  DriftItemStatus,
-  ReconciliationJobEntity,
-  ReconciliationRunEntity,
-  ReconciliationRunStatus,
-} from '@app/database';
+import { DriftItemStatus, ReconciliationRunEntity, ReconciliationRunStatus } from '@app/database';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
 import { driftStatus, itemIdentity } from './drift-rules';
 import { JobContext, ReconciliationEngine, StepResult } from './reconciliation.engine';
 import {
+  RECONCILIATION_QUEUES,
   RECONCILIATION_SCHEDULE_QUEUE,
   RECONCILIATION_TENANT_QUEUE,
+  TENANT_JOB_RETRY_LIMIT,
   TenantJobData,
-} from './reconciliation-queues';
+} from './reconciliation.queues';
+import { ReconciliationItemsRepository } from './reconciliation-items.repository';
+import { ReconciliationJobsRepository } from './reconciliation-jobs.repository';
+import { ReconciliationMatchesRepository } from './reconciliation-matches.repository';
+import { ReconciliationRunsRepository } from './reconciliation-runs.repository';
 import { ReconciliationService } from './reconciliation.service';
-
-/** Retries after the first attempt; each resumes from the job's stored cursor. */
-const RETRY_LIMIT = 5;
 
 /** Thrown between pages when the replica stops: the job fails now and resumes elsewhere from its cursor. */
 class ShuttingDown extends Error {}
@@ -51,23 +49,16 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
     private readonly engine: ReconciliationEngine,
     private readonly events: EventsService,
     private readonly runs: ReconciliationService,
+    private readonly runRows: ReconciliationRunsRepository,
+    private readonly jobRows: ReconciliationJobsRepository,
+    private readonly items: ReconciliationItemsRepository,
+    private readonly matches: ReconciliationMatchesRepository,
     @Inject(reconciliationConfig.KEY) private readonly cfg: ConfigType<typeof reconciliationConfig>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.define({
-      name: RECONCILIATION_TENANT_QUEUE,
-      retryLimit: RETRY_LIMIT,
-      retryDelaySeconds: 2,
-      retryBackoff: true,
-      expireInSeconds: 1800,
-    });
-    await this.queue.define({
-      name: RECONCILIATION_SCHEDULE_QUEUE,
-      retryLimit: 3,
-      retryDelaySeconds: 60,
-      retryBackoff: true,
-    });
+    await this.queue.define(RECONCILIATION_QUEUES.tenant);
+    await this.queue.define(RECONCILIATION_QUEUES.schedule);
     await this.queue.schedule(RECONCILIATION_SCHEDULE_QUEUE, this.cfg.cron);
     await this.queue.work(RECONCILIATION_SCHEDULE_QUEUE, { batchSize: 1 }, async () => {
       const to = new Date();
@@ -94,26 +85,17 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
   }
 
   async process(jobId: string, retryCount: number): Promise<void> {
-    const jobs = this.dataSource.getRepository(ReconciliationJobEntity);
-    const job = await jobs.findOneBy({ id: jobId });
+    const job = await this.jobRows.findById(jobId);
     if (
       !job ||
       job.status === ReconciliationRunStatus.Completed ||
       job.status === ReconciliationRunStatus.Failed
     )
       return;
-    const run = await this.dataSource
-      .getRepository(ReconciliationRunEntity)
-      .findOneByOrFail({ id: job.run_id });
-    await this.dataSource.query(
-      `UPDATE reconciliation_jobs SET status = 'running', started_at = COALESCE(started_at, now()) WHERE id = $1`,
-      [job.id],
-    );
-    await this.dataSource.query(
-      `UPDATE reconciliation_runs SET status = 'running', started_at = COALESCE(started_at, now())
-        WHERE id = $1 AND status = 'queued'`,
-      [run.id],
-    );
+    const run = await this.runRows.findById(job.run_id);
+    if (!run) throw new Error(`reconciliation run ${job.run_id} of job ${job.id} does not exist`);
+    await this.jobRows.markRunning(job.id);
+    await this.runRows.markRunning(run.id);
     const ctx: JobContext = { job, run, calls: 0 };
     let persisted = 0;
     try {
@@ -126,14 +108,11 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
       await this.finish(ctx, null);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      await this.dataSource.query(
-        `UPDATE reconciliation_jobs SET stripe_calls = stripe_calls + $2, error = $3 WHERE id = $1`,
-        [job.id, ctx.calls - persisted, message.slice(0, 1000)],
-      );
+      await this.jobRows.recordError(job.id, ctx.calls - persisted, message.slice(0, 1000));
       if (err instanceof ShuttingDown) throw err;
       // Stripe refusing a read (an account we may no longer read, say) will not change by retrying.
       const permanent = err instanceof ServiceException && err.code !== ErrorCode.StripeUnavailable;
-      if (!permanent && retryCount < RETRY_LIMIT) throw err;
+      if (!permanent && retryCount < TENANT_JOB_RETRY_LIMIT) throw err;
       this.logger.error(`reconciliation job ${job.id} (tenant ${job.tenant_id}) failed for good: ${message}`);
       await this.finish(ctx, message);
     }
@@ -148,12 +127,21 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
       for (const f of step.findings) {
         let status = driftStatus(f.newest, now, run.grace_seconds);
         let note: string | null = null;
-        if (status === DriftItemStatus.Mismatched && f.heal && !run.dry_run && (await f.heal(manager))) {
+        const replay = f.replay;
+        if (
+          status === DriftItemStatus.Mismatched &&
+          replay &&
+          !run.dry_run &&
+          (await this.engine.heal(ctx, replay, manager))
+        ) {
           status = DriftItemStatus.Healed;
           note = f.note ?? 'healed';
           healed += 1;
         }
-        await this.upsertItem(manager, ctx, {
+        await this.items.upsert(manager, {
+          runId: run.id,
+          tenantId: job.tenant_id,
+          scope: scopeOf(run),
           identity: itemIdentity(f.category, f.route?.id ?? null, f.objectId),
           category: f.category,
           status,
@@ -165,21 +153,8 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
           objectCreatedAt: f.newest,
         });
       }
-      if (step.matches.length) {
-        await manager.query(
-          `INSERT INTO reconciliation_matches (job_id, stripe_object_id, payment_route_id, kind, amount)
-           SELECT $1, m.stripe_object_id, m.payment_route_id, m.kind, m.amount
-             FROM jsonb_to_recordset($2::jsonb) AS m(stripe_object_id text, payment_route_id uuid, kind text, amount int)
-           ON CONFLICT DO NOTHING`,
-          [job.id, JSON.stringify(step.matches)],
-        );
-      }
-      await manager.query(
-        `UPDATE reconciliation_jobs SET phase = $2, cursor = $3, sub_cursor = $4, pages = pages + 1,
-                stripe_calls = stripe_calls + $5, healed = healed + $6, updated_at = now()
-          WHERE id = $1`,
-        [job.id, step.phase, step.cursor, step.subCursor, calls, healed],
-      );
+      await this.matches.insert(manager, job.id, step.matches);
+      await this.jobRows.advance(manager, job.id, step, calls, healed);
     });
     job.phase = step.phase;
     job.cursor = step.cursor;
@@ -187,51 +162,6 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
     job.pages += 1;
     job.stripe_calls += calls;
     job.healed += healed;
-  }
-
-  private async upsertItem(
-    manager: EntityManager,
-    ctx: JobContext,
-    i: {
-      identity: string;
-      category: string;
-      status: DriftItemStatus;
-      routeId: string | null;
-      objectId: string | null;
-      local: Record<string, unknown>;
-      stripe: Record<string, unknown>;
-      note: string | null;
-      objectCreatedAt: Date;
-    },
-  ): Promise<void> {
-    // A person's resolution stands; anything else takes this run's view of the difference.
-    await manager.query(
-      `INSERT INTO reconciliation_items
-         (run_id, last_run_id, tenant_id, scope, identity, category, status, payment_route_id, stripe_object_id,
-          local, stripe, note, object_created_at)
-       VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (scope, tenant_id, identity) DO UPDATE SET
-         last_run_id = EXCLUDED.last_run_id, local = EXCLUDED.local, stripe = EXCLUDED.stripe,
-         status = CASE WHEN reconciliation_items.status = 'resolved' THEN reconciliation_items.status
-                       ELSE EXCLUDED.status END,
-         note = CASE WHEN reconciliation_items.status = 'resolved' THEN reconciliation_items.note
-                     ELSE COALESCE(EXCLUDED.note, reconciliation_items.note) END,
-         updated_at = now()`,
-      [
-        ctx.run.id,
-        ctx.job.tenant_id,
-        scopeOf(ctx.run),
-        i.identity,
-        i.category,
-        i.status,
-        i.routeId,
-        i.objectId,
-        JSON.stringify(i.local),
-        JSON.stringify(i.stripe),
-        i.note,
-        i.objectCreatedAt,
-      ],
-    );
   }
 
   /**
@@ -242,20 +172,16 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
     const { run, job } = ctx;
     await this.dataSource.transaction(async (manager) => {
       // Serializes the jobs of one run finishing at once, so exactly one of them completes the run.
-      await manager.query(`SELECT id FROM reconciliation_runs WHERE id = $1 FOR UPDATE`, [run.id]);
+      await this.runRows.lock(manager, run.id);
       if (!run.dry_run && !error) {
-        await manager.query(
-          `UPDATE reconciliation_items SET status = 'resolved', resolved_by = 'reconciliation', resolved_at = now(),
-                  note = 'no longer differs (run ' || $2 || ')', updated_at = now()
-            WHERE scope = 'live' AND tenant_id = $1 AND status IN ('expected', 'mismatched') AND last_run_id <> $2
-              AND object_created_at >= $3 AND object_created_at < $4`,
-          [job.tenant_id, run.id, run.window_from, run.window_to],
-        );
+        await this.items.resolveNoLongerDiffering(manager, {
+          tenantId: job.tenant_id,
+          runId: run.id,
+          from: run.window_from,
+          to: run.window_to,
+        });
       }
-      await manager.query(
-        `UPDATE reconciliation_jobs SET status = $2, error = $3, finished_at = now(), updated_at = now() WHERE id = $1`,
-        [job.id, error ? ReconciliationRunStatus.Failed : ReconciliationRunStatus.Completed, error],
-      );
+      await this.jobRows.finish(manager, job.id, error);
       if (!run.dry_run && !error) await this.emitTenantEvents(manager, ctx);
       await this.completeRunIfLast(manager, run);
     });
@@ -263,20 +189,13 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
 
   private async emitTenantEvents(manager: EntityManager, ctx: JobContext): Promise<void> {
     const { run, job } = ctx;
-    const rows = (await manager.query(
-      `SELECT category, status, count(*)::int AS n FROM reconciliation_items
-        WHERE last_run_id = $1 AND tenant_id = $2 GROUP BY category, status`,
-      [run.id, job.tenant_id],
-    )) as { category: string; status: string; n: number }[];
+    const rows = await this.items.countsOfRun(manager, run.id, job.tenant_id);
     const sum = (filter: (r: { status: string }) => boolean): Record<string, number> => {
       const out: Record<string, number> = {};
       for (const r of rows.filter(filter)) out[r.category] = (out[r.category] ?? 0) + r.n;
       return out;
     };
-    const [{ stripe_calls }] = (await manager.query(
-      `SELECT stripe_calls FROM reconciliation_jobs WHERE id = $1`,
-      [job.id],
-    )) as { stripe_calls: number }[];
+    const stripe_calls = await this.jobRows.stripeCalls(manager, job.id);
     const base = {
       run_id: run.id,
       tenant_id: job.tenant_id,
@@ -299,12 +218,7 @@ export class ReconciliationWorker implements OnApplicationBootstrap, BeforeAppli
   }
 
   private async completeRunIfLast(manager: EntityManager, run: ReconciliationRunEntity): Promise<void> {
-    const [{ open, failed }] = (await manager.query(
-      `SELECT count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS open,
-              count(*) FILTER (WHERE status = 'failed')::int AS failed
-         FROM reconciliation_jobs WHERE run_id = $1`,
-      [run.id],
-    )) as { open: number; failed: number }[];
+    const { open, failed } = await this.jobRows.progress(manager, run.id);
     if (open > 0) return;
     await this.runs.complete(manager, run.id, failed > 0 ? `${failed} tenant job(s) failed` : null);
   }

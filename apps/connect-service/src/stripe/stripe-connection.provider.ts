@@ -24,9 +24,10 @@ export const stripeConnectionProvider: FactoryProvider<StripeConnection> = {
       // Config validation already refuses this; kept so the provider is safe on its own.
       throw new Error('STRIPE_SECRET_KEY is required in production');
     }
-    const emulator = await startStripeEmulator({ port: stripe.emulatorPort, host: '127.0.0.1' });
+    const emulator = await startOrShareEmulator(stripe.emulatorPort);
     new Logger('Stripe').warn(
-      `Stripe is EMULATED at ${emulator.url} (no STRIPE_SECRET_KEY): no real money moves; set STRIPE_SECRET_KEY to use Stripe`,
+      `STRIPE_SECRET_KEY is not set: Stripe is EMULATED at ${emulator.url} ` +
+        `(${emulator.shared ? 'shared with the process that started it' : 'started here'}); no real money moves`,
     );
     const connection: StripeConnection & OnModuleDestroy = {
       secretKey: EMULATOR_SECRET_KEY,
@@ -38,3 +39,27 @@ export const stripeConnectionProvider: FactoryProvider<StripeConnection> = {
     return connection;
   },
 };
+
+/**
+ * Starts the emulator, or shares the one another process of ours runs on the port (a CLI beside `npm start` must
+ * see the same Stripe state as the service).
+ */
+async function startOrShareEmulator(
+  port: number,
+): Promise<{ url: string; shared: boolean; close: () => Promise<void> }> {
+  try {
+    return { ...(await startStripeEmulator({ port, host: '127.0.0.1' })), shared: false };
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EADDRINUSE') throw err;
+    const url = `http://127.0.0.1:${port}`;
+    const health = await fetch(`${url}/_emulator/health`, { signal: AbortSignal.timeout(2000) }).catch(
+      () => null,
+    );
+    if (!health?.ok)
+      throw new Error(
+        `STRIPE_EMULATOR_PORT ${port} is taken by something that is not the Stripe emulator: set ` +
+          'STRIPE_EMULATOR_PORT to a free port (0: any), or STRIPE_SECRET_KEY',
+      );
+    return { url, shared: true, close: async () => undefined };
+  }
+}

@@ -1,17 +1,20 @@
 /*
- * `npm run migration:run`: runs pending migrations against DATABASE_URL (the service also runs them at boot).
+ * `npm run migration:run`: runs pending migrations against DATABASE_URL, or without it against the embedded
+ * development database (shared with a running `npm start`, or started for the command); the service also runs them
+ * at boot.
  * `npm run migration:revert` (`migrate.js revert`): reverts the last applied migration; once per migration to undo.
  */
 import { DataSource } from 'typeorm';
+import { databaseConfig, serviceConfig } from '@app/config';
 import { dataSourceOptions } from '../data-source-options';
+import { resolveDatabaseUrl } from '../database.module';
+import { stopEmbeddedPostgres } from '../embedded-postgres';
 import { revertLastMigrationLocked, runMigrationsLocked } from '../migrate';
 
 async function main(): Promise<void> {
   const mode = process.argv[2] ?? 'run';
   if (mode !== 'run' && mode !== 'revert') throw new Error(`unknown mode "${mode}": use run or revert`);
-  const url = process.env.DATABASE_URL;
-  if (!url)
-    throw new Error('DATABASE_URL is required (the embedded development database migrates itself at boot)');
+  const url = await resolveDatabaseUrl(databaseConfig(), serviceConfig());
   const ds = await new DataSource(dataSourceOptions(url, 2)).initialize();
   try {
     if (mode === 'revert') {
@@ -26,7 +29,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+main()
+  .then(() => stopEmbeddedPostgres())
+  .catch(async (e: unknown) => {
+    console.error(`migration failed: ${e instanceof Error ? e.message || String(e) : String(e)}`);
+    await stopEmbeddedPostgres().catch(() => undefined);
+    process.exit(1);
+  });
