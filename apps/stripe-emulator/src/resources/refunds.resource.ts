@@ -148,30 +148,3 @@ export function refundsRoutes(): Route[] {
     listRoute('refund', '/v1/refunds', ['charge', 'payment_intent']),
   ];
 }
-
-/** Control API: a cardholder disputes a charge. https://docs.stripe.com/disputes */
-export function createDispute(emu: EmulatorState, chargeId: string, reason = 'fraudulent'): StripeObject {
-  const entry = emu.store.entry('charge', chargeId);
-  if (!entry) throw resourceMissing('charge', chargeId, 'charge');
-  const charge = entry.obj;
-  const dispute: StripeObject = {
-    id: newId('du'),
-    object: 'dispute',
-    amount: (charge.amount_captured as number) - (charge.amount_refunded as number),
-    balance_transactions: [],
-    charge: charge.id,
-    created: nowSeconds(),
-    currency: charge.currency,
-    evidence: {},
-    is_charge_refundable: false,
-    livemode: false,
-    metadata: {},
-    payment_intent: charge.payment_intent,
-    reason,
-    status: 'needs_response',
-  };
-  emu.store.put('dispute', entry.owner, dispute);
-  charge.disputed = true;
-  emu.webhooks.emit('charge.dispute.created', dispute, entry.owner, null);
-  return dispute;
-}
