@@ -214,6 +214,13 @@ const CHECKS: Check[] = [
   int('RECONCILIATION_GRACE_SECONDS', 0, 7 * 86_400),
   int('RECONCILIATION_STRIPE_RPS', 1, 100),
   int('RECONCILIATION_PAGE_SIZE', 1, 100),
+  int('BALANCE_CACHE_SECONDS', 0, 3600),
+  oneOf('DISPUTE_RECOVERY_DEFAULT', ['none', 'reverse_transfer']),
+  oneOf('DISPUTE_RECOVER_FEE', ['true', 'false']),
+  (env) =>
+    isSet(env.DISPUTE_RATE_ALERT_THRESHOLD) && !(Number(env.DISPUTE_RATE_ALERT_THRESHOLD) > 0 && Number(env.DISPUTE_RATE_ALERT_THRESHOLD) < 1)
+      ? 'DISPUTE_RATE_ALERT_THRESHOLD must be a ratio between 0 and 1 (e.g. 0.0075 for 0.75 %)'
+      : null,
   int('RATE_LIMIT_WINDOW_SECONDS', 1, 86_400),
   int('RATE_LIMIT_PER_CALLER', 1, 10_000_000),
   int('RATE_LIMIT_PER_TENANT', 1, 10_000_000),

@@ -24,6 +24,7 @@ import {
   AnalyticsRollupDeltaEntity,
   AnalyticsRollupHourlyEntity,
 } from './analytics-rollup.entity';
+import { DisputeEntity, PayoutEntity } from './money-out.entity';
 
 export * from './connect-event.entity';
 export * from './event-subscription.entity';
@@ -39,6 +40,7 @@ export * from './audit-log.entity';
 export * from './reconciliation.entity';
 export * from './routing-rule-set.entity';
 export * from './analytics-rollup.entity';
+export * from './money-out.entity';
 
 /** Every entity the data source knows; feature modules register theirs here as they add tables. */
 export const ENTITIES = [
@@ -64,4 +66,6 @@ export const ENTITIES = [
   AnalyticsPlatformRollupHourlyEntity,
   AnalyticsPlatformRollupDailyEntity,
   AnalyticsRollupDeltaEntity,
+  PayoutEntity,
+  DisputeEntity,
 ];
