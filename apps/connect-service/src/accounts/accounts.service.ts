@@ -28,6 +28,7 @@ import { ConnectAccountDto } from './dto/connect-account.dto';
 import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-link.dto';
 import { UpdateAccountDto } from './dto/update-account.dto';
 import { feeScheduleProblems, FieldProblem, toFeeSchedule } from './fee-schedule.util';
+import { payoutScheduleProblems } from '../payouts/payout-schedule.util';
 
 /** The Stripe event being applied, for the per-account freshness check (Stripe delivers out of order). */
 export interface AppliedEvent {
@@ -273,6 +274,8 @@ export class AccountsService {
     if (dto.fee_schedule !== undefined && dto.fee_schedule !== null)
       problems.push(...feeScheduleProblems(dto.fee_schedule));
     if (dto.metadata !== undefined) problems.push(...metadataProblems(dto.metadata));
+    // With an interval the whole combination is known and checked as Stripe would; without, Stripe merges it.
+    if (dto.payout_schedule?.interval) problems.push(...payoutScheduleProblems(dto.payout_schedule));
     if (row.account_type === StripeAccountType.Standard) {
       for (const field of ['business_profile', 'requested_capabilities', 'payout_schedule'] as const) {
         if (dto[field] !== undefined) {
