@@ -169,6 +169,10 @@ describe('disputes worked to the end, against the emulator', () => {
     expect(await availableUsd(a, acct)).toBe(tenantBefore - 5_000 - DISPUTE_FEE);
     expect(await availableUsd(a)).toBe(platformBefore);
     expect((await gateway.listTransfers({ destination: acct, limit: 100 })).data).toHaveLength(0);
+    // One payment, one dispute: the tenant's rate is 1 and the alert's threshold is published beside it.
+    const metrics = (await a.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`connect_tenant_dispute_rate{tenant_id="${tenant}",currency="usd"} 1`);
+    expect(metrics).toMatch(/connect_dispute_rate_alert_threshold 0\.0075/);
 
     const draft = await post(`/connect/disputes/${d.id}/evidence`, {
       evidence: { customer_name: 'Jenny Rosen' },

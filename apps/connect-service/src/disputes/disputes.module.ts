@@ -6,6 +6,7 @@ import { JobQueue } from '../queue/job-queue.service';
 import { JobQueueModule } from '../queue/job-queue.module';
 import { StripeModule } from '../stripe/stripe.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { DisputeMetrics } from './dispute-metrics';
 import { DisputeRecoveryService } from './dispute-recovery.service';
 import { DisputeWebhookHandlers } from './dispute-webhook.handlers';
 import { DisputesController } from './disputes.controller';
@@ -16,7 +17,7 @@ import { DISPUTE_RECOVERY_QUEUE, DisputeRecoveryJob, DisputesService } from './d
 @Module({
   imports: [DatabaseModule, JobQueueModule, StripeModule, EventsModule, AuditModule, WebhooksModule],
   controllers: [DisputesController],
-  providers: [DisputesRepository, DisputesService, DisputeRecoveryService, DisputeWebhookHandlers],
+  providers: [DisputesRepository, DisputesService, DisputeRecoveryService, DisputeWebhookHandlers, DisputeMetrics],
   exports: [DisputesRepository, DisputesService],
 })
 export class DisputesModule implements OnApplicationBootstrap {

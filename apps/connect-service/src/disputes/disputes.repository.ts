@@ -184,4 +184,24 @@ export class DisputesRepository {
     );
     return { ...page, rows: page.rows.map(({ keyset_at: _, ...r }) => r) };
   }
+
+  /**
+   * Disputed / succeeded payments by count over the last `days`, per tenant and currency, for tenants with a
+   * succeeded payment in the window. Reads payment_routes too: the rate is the disputes' figure.
+   */
+  async disputeRates(db: Db, days: number): Promise<Array<{ tenant_id: string; currency: string; rate: number }>> {
+    const since = new Date(Date.now() - days * 86_400_000);
+    const found = await rows<{ tenant_id: string; currency: string; disputed: number; succeeded: number }>(
+      db,
+      sql`SELECT p.tenant_id, p.currency, p.succeeded, COALESCE(d.disputed, 0)::int AS disputed
+          FROM (SELECT tenant_id, currency, count(*)::int AS succeeded FROM payment_routes
+                WHERE type = 'payment' AND status = 'completed' AND created_at >= ${since}
+                GROUP BY tenant_id, currency) p
+          LEFT JOIN (SELECT tenant_id, currency, count(*)::int AS disputed FROM disputes
+                WHERE status NOT LIKE 'warning_%' AND created_at >= ${since}
+                GROUP BY tenant_id, currency) d
+            ON d.tenant_id = p.tenant_id AND d.currency = p.currency`,
+    );
+    return found.map((r) => ({ tenant_id: r.tenant_id, currency: r.currency, rate: r.disputed / r.succeeded }));
+  }
 }
