@@ -1,5 +1,6 @@
 import { ErrorCode } from '@app/common';
 import { StripeGateway } from '@app/stripe-gateway';
+import { DisputeRemindersService } from '../../apps/connect-service/src/disputes/dispute-reminders.service';
 import { api } from '../utils/api';
 import { eventually } from '../utils/eventually';
 import { bootTestApp, emulatorControl, TestApp } from '../utils/test-app';
@@ -47,10 +48,15 @@ describe('disputes worked to the end, against the emulator', () => {
 
   beforeAll(async () => {
     const schema = `jobs_${Math.random().toString(36).slice(2, 10)}`;
-    a = await bootTestApp({ JOB_QUEUE_SCHEMA: schema }, undefined, { listen: true, registerWebhooks: true });
+    // A reminder 200 h ahead: due at once for the emulator's 7-day deadlines; 24 h: not yet.
+    const reminders = { DISPUTE_EVIDENCE_REMINDER_HOURS: '200,24' };
+    a = await bootTestApp({ JOB_QUEUE_SCHEMA: schema, ...reminders }, undefined, {
+      listen: true,
+      registerWebhooks: true,
+    });
     // A second replica on the same database and queue, registered at the same emulator: every event reaches both.
     b = await bootTestApp(
-      { JOB_QUEUE_SCHEMA: schema, STRIPE_SECRET_KEY: 'sk_test_emulator', STRIPE_API_BASE: a.emulatorUrl },
+      { JOB_QUEUE_SCHEMA: schema, STRIPE_SECRET_KEY: 'sk_test_emulator', STRIPE_API_BASE: a.emulatorUrl, ...reminders },
       undefined,
       { listen: true, registerWebhooks: true },
     );
@@ -210,6 +216,12 @@ describe('disputes worked to the end, against the emulator', () => {
     const first = await paidRoute(a, tenant, 3_000, 'direct');
     await emulatorControl(a.emulatorUrl!, `/charges/${first.charge}/dispute`, {});
     const d = await disputeOf(tenant, () => true, 'the dispute');
+    // Both replicas sweep at once: the reminder goes out once.
+    await Promise.all([a, b].map((app) => app.app.get(DisputeRemindersService).run()));
+    await a.app.get(DisputeRemindersService).run();
+    const reminders = (await eventTypes(a, tenant)).filter((e) => e.type === 'connect.dispute.evidence_due');
+    expect(reminders).toHaveLength(1);
+    expect(reminders[0].data).toMatchObject({ stripe_dispute_id: d.stripe_dispute_id, hours_before_deadline: 200 });
     await emulatorControl(a.emulatorUrl!, `/disputes/${d.stripe_dispute_id}/expire`, {});
     await disputeOf(
       tenant,

@@ -197,6 +197,11 @@ export const moneyConfig = registerAs('money', () => {
     disputeRecoverFee: str(env, 'DISPUTE_RECOVER_FEE') === 'true',
     /** A tenant's dispute rate above this ratio fires the alert (card networks act around 0.0075-0.01). */
     disputeRateAlertThreshold: num(env, 'DISPUTE_RATE_ALERT_THRESHOLD', 0.0075),
+    /** Hours before a dispute's evidence deadline at which connect.dispute.evidence_due goes out (once each). */
+    evidenceReminderHours: list(env, 'DISPUTE_EVIDENCE_REMINDER_HOURS').map(Number).length
+      ? list(env, 'DISPUTE_EVIDENCE_REMINDER_HOURS').map(Number)
+      : [72, 24],
+    evidenceReminderCron: str(env, 'DISPUTE_EVIDENCE_REMINDER_CRON') ?? '*/10 * * * *',
   };
 });
 

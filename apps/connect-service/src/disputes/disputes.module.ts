@@ -8,6 +8,7 @@ import { StripeModule } from '../stripe/stripe.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { DisputeMetrics } from './dispute-metrics';
 import { DisputeRecoveryService } from './dispute-recovery.service';
+import { DisputeRemindersService } from './dispute-reminders.service';
 import { DisputeWebhookHandlers } from './dispute-webhook.handlers';
 import { DisputesController } from './disputes.controller';
 import { DisputesRepository } from './disputes.repository';
@@ -17,7 +18,7 @@ import { DISPUTE_RECOVERY_QUEUE, DisputeRecoveryJob, DisputesService } from './d
 @Module({
   imports: [DatabaseModule, JobQueueModule, StripeModule, EventsModule, AuditModule, WebhooksModule],
   controllers: [DisputesController],
-  providers: [DisputesRepository, DisputesService, DisputeRecoveryService, DisputeWebhookHandlers, DisputeMetrics],
+  providers: [DisputesRepository, DisputesService, DisputeRecoveryService, DisputeWebhookHandlers, DisputeMetrics, DisputeRemindersService],
   exports: [DisputesRepository, DisputesService],
 })
 export class DisputesModule implements OnApplicationBootstrap {

@@ -23,6 +23,7 @@ export interface DisputeRow {
   funds_reinstated: number;
   dispute_fee: number;
   recovery: DisputeRecovery;
+  reminders_sent: number[];
   last_event_created: number | null;
   last_event_id: string | null;
   closed_at: Date | null;
@@ -203,5 +204,21 @@ export class DisputesRepository {
             ON d.tenant_id = p.tenant_id AND d.currency = p.currency`,
     );
     return found.map((r) => ({ tenant_id: r.tenant_id, currency: r.currency, rate: r.disputed / r.succeeded }));
+  }
+
+  /**
+   * Claims the open disputes due within `hours` that have not had this reminder yet, across tenants: one UPDATE, so
+   * however many replicas sweep at once, each reminder is claimed once (PostgreSQL re-checks the WHERE under the lock).
+   */
+  async claimReminders(db: Db, hours: number): Promise<DisputeRow[]> {
+    const claimed = await rows<Record<string, unknown>>(
+      db,
+      sql`UPDATE disputes SET reminders_sent = reminders_sent || to_jsonb(${hours}::int), updated_at = now()
+          WHERE status IN ('needs_response', 'warning_needs_response') AND NOT evidence_submitted
+            AND evidence_due_by > now() AND evidence_due_by <= now() + make_interval(hours => ${hours}::int)
+            AND NOT reminders_sent @> to_jsonb(${hours}::int)
+          RETURNING *`,
+    );
+    return claimed.map(toDisputeRow);
   }
 }

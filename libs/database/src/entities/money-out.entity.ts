@@ -156,6 +156,10 @@ export class DisputeEntity {
   @Column({ type: 'jsonb' })
   recovery!: DisputeRecovery;
 
+  /** The evidence_due reminder offsets (hours before the deadline) already sent: each goes out once. */
+  @Column({ name: 'reminders_sent', type: 'jsonb', default: [] })
+  reminders_sent!: number[];
+
   @Column({ name: 'last_event_created', type: 'bigint', nullable: true, transformer: minorUnits })
   last_event_created!: number | null;
 
