@@ -250,6 +250,25 @@ describe('disputes worked to the end, against the emulator', () => {
     expect(soon.body.data.map((x) => x.id)).toEqual([d.id]);
   });
 
+  it('a tenant set to dispute_recovery none keeps its transfer; the setting reads back', async () => {
+    const { tenant } = await connectVerifiedTenant(a, 'dsn');
+    const put = await api(a)('PUT', `/connect/accounts/${tenant}`, {
+      token: platformToken(a),
+      body: { dispute_recovery: 'none' },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.dispute_recovery).toBe('none');
+    expect((await api(a)('GET', `/connect/accounts/${tenant}`, { token: platformToken(a) })).body.dispute_recovery).toBe(
+      'none',
+    );
+    const route = await paidRoute(a, tenant, 3_000, 'destination');
+    await emulatorControl(a.emulatorUrl!, `/charges/${route.charge}/dispute`, {});
+    const d = await disputeOf(tenant, (x) => x.funds_withdrawn === 3_000, 'the dispute debited');
+    expect(d).toMatchObject({ liable: 'platform', recovery: { status: 'none', mode: 'none' } });
+    const charge = await gateway.retrieveCharge(route.charge);
+    expect((await gateway.listTransferReversals(charge.transfer as string)).data).toHaveLength(0);
+  });
+
   it("a reversal Stripe refuses (the tenant's balance is short) leaves recovery failed with Stripe's reason, once", async () => {
     const { tenant, acct } = await connectVerifiedTenant(a, 'dsf');
     const route = await paidRoute(a, tenant, 4_000, 'destination');

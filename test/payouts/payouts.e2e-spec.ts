@@ -80,6 +80,14 @@ describe('balances and payouts, against the emulator', () => {
     const manual = await call('PUT', `/connect/accounts/${tenant}`, { payout_schedule: { interval: 'manual' } });
     expect(manual.status).toBe(200);
     expect((await gateway.retrieveAccount(acct)).settings?.payouts?.schedule.interval).toBe('manual');
+    expect(manual.body).toMatchObject({ payout_schedule: { interval: 'manual', delay_days: 2 } });
+    const weekly = await call('PUT', `/connect/accounts/${tenant}`, {
+      payout_schedule: { interval: 'weekly', weekly_anchor: 'friday', delay_days: 3 },
+    });
+    expect(weekly.body).toMatchObject({ payout_schedule: { interval: 'weekly', weekly_anchor: 'friday', delay_days: 3 } });
+    await call('PUT', `/connect/accounts/${tenant}`, { payout_schedule: { interval: 'manual' } });
+    const readBack = await call<{ payout_schedule: Record<string, unknown> }>('GET', `/connect/accounts/${tenant}`);
+    expect(readBack.body.payout_schedule).toEqual({ interval: 'manual', delay_days: 3 });
 
     const tooMuch = await call('POST', `/connect/accounts/${tenant}/payouts`, { amount: available + 1, currency: 'usd' });
     expect(tooMuch.status).toBe(422);

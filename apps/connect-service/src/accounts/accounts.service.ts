@@ -5,6 +5,7 @@ import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { ServiceException, ErrorCode } from '@app/common';
 import { accountsConfig } from '@app/config';
 import {
+  AccountPayoutSchedule,
   ConnectAccountEntity,
   ConnectAccountStatus,
   OnboardingMethod,
@@ -28,7 +29,7 @@ import { ConnectAccountDto } from './dto/connect-account.dto';
 import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-link.dto';
 import { UpdateAccountDto } from './dto/update-account.dto';
 import { feeScheduleProblems, FieldProblem, toFeeSchedule } from './fee-schedule.util';
-import { payoutScheduleProblems } from '../payouts/payout-schedule.util';
+import { payoutScheduleOf, payoutScheduleProblems } from '../payouts/payout-schedule.util';
 
 /** The Stripe event being applied, for the per-account freshness check (Stripe delivers out of order). */
 export interface AppliedEvent {
@@ -55,8 +56,12 @@ export class AccountsService {
     return this.dataSource.getRepository(ConnectAccountEntity);
   }
 
-  mapState(account: StripeAccount, lostAccess = false): AccountState {
-    return mapAccountStatus(account, { requiredCapabilities: this.cfg.requiredCapabilities, lostAccess });
+  mapState(
+    account: StripeAccount,
+    lostAccess = false,
+  ): AccountState & { payout_schedule: AccountPayoutSchedule | null } {
+    const state = mapAccountStatus(account, { requiredCapabilities: this.cfg.requiredCapabilities, lostAccess });
+    return { ...state, payout_schedule: payoutScheduleOf(account) };
   }
 
   async invalidateCache(tenantId: string): Promise<void> {
@@ -320,6 +325,7 @@ export class AccountsService {
           metadata: { ...(account.metadata ?? {}) },
         });
       }
+      if (dto.dispute_recovery !== undefined) locked.dispute_recovery = dto.dispute_recovery;
       if (dto.fee_schedule !== undefined) {
         locked.fee_schedule = dto.fee_schedule === null ? null : toFeeSchedule(dto.fee_schedule);
       }

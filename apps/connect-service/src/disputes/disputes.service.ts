@@ -5,7 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { assertTenantAccess, Caller, tenantScopeOf } from '@app/auth';
 import { ErrorCode, ServiceException } from '@app/common';
 import { moneyConfig } from '@app/config';
-import { PaymentRouteEntity, PaymentRouteType } from '@app/database';
+import { ConnectAccountEntity, PaymentRouteEntity, PaymentRouteType } from '@app/database';
 import { StripeDispute, StripeDisputeEvidenceParams, StripeGateway } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
@@ -96,13 +96,11 @@ export class DisputesService {
     };
     if (!before) {
       state.payment_id = await this.paymentOf(m, tenantId, idOf(d.payment_intent), state.charge_id);
-      const row = await this.repo.insert(
-        m,
-        tenantId,
-        state,
-        initialRecovery(state.liable, this.cfg.disputeRecoveryDefault),
-        event,
-      );
+      const account = await m
+        .getRepository(ConnectAccountEntity)
+        .findOne({ where: { tenant_id: tenantId }, select: { id: true, dispute_recovery: true } });
+      const mode = account?.dispute_recovery ?? this.cfg.disputeRecoveryDefault;
+      const row = await this.repo.insert(m, tenantId, state, initialRecovery(state.liable, mode), event);
       await this.events.emit(m, { type: 'connect.dispute.created', tenant_id: tenantId, data: disputeEventData(row) });
       if (isClosed(row.status))
         await this.events.emit(m, { type: 'connect.dispute.closed', tenant_id: tenantId, data: disputeEventData(row) });
