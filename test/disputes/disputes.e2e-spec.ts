@@ -56,7 +56,12 @@ describe('disputes worked to the end, against the emulator', () => {
     });
     // A second replica on the same database and queue, registered at the same emulator: every event reaches both.
     b = await bootTestApp(
-      { JOB_QUEUE_SCHEMA: schema, STRIPE_SECRET_KEY: 'sk_test_emulator', STRIPE_API_BASE: a.emulatorUrl, ...reminders },
+      {
+        JOB_QUEUE_SCHEMA: schema,
+        STRIPE_SECRET_KEY: 'sk_test_emulator',
+        STRIPE_API_BASE: a.emulatorUrl,
+        ...reminders,
+      },
       undefined,
       { listen: true, registerWebhooks: true },
     );
@@ -67,7 +72,8 @@ describe('disputes worked to the end, against the emulator', () => {
     await a?.close();
   });
 
-  const get = (path: string) => api(a)<Dispute & { data: Dispute[] }>('GET', path, { token: platformToken(a) });
+  const get = (path: string) =>
+    api(a)<Dispute & { data: Dispute[] }>('GET', path, { token: platformToken(a) });
   const post = (path: string, body: unknown, app = a) =>
     api(app)<Dispute>('POST', path, { token: platformToken(app), body });
 
@@ -95,7 +101,11 @@ describe('disputes worked to the end, against the emulator', () => {
       undefined,
       'GET',
     );
-    const events = await gateway.listEvents({ types: [type], limit: 100, ...(stripeAccount ? { stripeAccount } : {}) });
+    const events = await gateway.listEvents({
+      types: [type],
+      limit: 100,
+      ...(stripeAccount ? { stripeAccount } : {}),
+    });
     const event = events.data.find((e) => (e.data.object as { id: string }).id === stripeDisputeId);
     expect(event).toBeDefined();
     expect(data.filter((d) => d.event_id === event!.id).length).toBeGreaterThanOrEqual(2);
@@ -116,7 +126,11 @@ describe('disputes worked to the end, against the emulator', () => {
     const tenantBefore = await availableUsd(a, acct);
 
     await emulatorControl(a.emulatorUrl!, `/charges/${route.charge}/dispute`, {});
-    const reversed = await disputeOf(tenant, (d) => d.recovery.status === 'reversed', 'the reversal recorded');
+    const reversed = await disputeOf(
+      tenant,
+      (d) => d.recovery.status === 'reversed',
+      'the reversal recorded',
+    );
     const expected = Math.min(10_000, transfer.amount);
     expect(reversed).toMatchObject({
       payment_id: route.id,
@@ -140,9 +154,19 @@ describe('disputes worked to the end, against the emulator', () => {
     expect(await availableUsd(a)).toBe(platformBefore - 10_000 - DISPUTE_FEE + expected);
     expect(await availableUsd(a, acct)).toBe(tenantBefore - expected);
 
-    await emulatorControl(a.emulatorUrl!, `/disputes/${reversed.stripe_dispute_id}/close`, { outcome: 'won' });
-    const returned = await disputeOf(tenant, (d) => d.recovery.status === 'returned', 'the amount given back');
-    expect(returned).toMatchObject({ status: 'won', funds_reinstated: 10_000, recovery: { returned_amount: expected } });
+    await emulatorControl(a.emulatorUrl!, `/disputes/${reversed.stripe_dispute_id}/close`, {
+      outcome: 'won',
+    });
+    const returned = await disputeOf(
+      tenant,
+      (d) => d.recovery.status === 'returned',
+      'the amount given back',
+    );
+    expect(returned).toMatchObject({
+      status: 'won',
+      funds_reinstated: 10_000,
+      recovery: { returned_amount: expected },
+    });
     await redeliver('charge.dispute.closed', reversed.stripe_dispute_id);
     await redeliver('charge.dispute.funds_reinstated', reversed.stripe_dispute_id);
     await new Promise((r) => setTimeout(r, 1500));
@@ -169,9 +193,15 @@ describe('disputes worked to the end, against the emulator', () => {
     const route = await paidRoute(a, tenant, 5_000, 'direct');
     const platformBefore = await availableUsd(a);
     const tenantBefore = await availableUsd(a, acct);
-    await emulatorControl(a.emulatorUrl!, `/charges/${route.charge}/dispute`, { reason: 'product_not_received' });
+    await emulatorControl(a.emulatorUrl!, `/charges/${route.charge}/dispute`, {
+      reason: 'product_not_received',
+    });
     const d = await disputeOf(tenant, (x) => x.funds_withdrawn === 5_000, 'the direct dispute debited');
-    expect(d).toMatchObject({ liable: 'tenant', status: 'needs_response', recovery: { status: 'not_applicable' } });
+    expect(d).toMatchObject({
+      liable: 'tenant',
+      status: 'needs_response',
+      recovery: { status: 'not_applicable' },
+    });
     expect(await availableUsd(a, acct)).toBe(tenantBefore - 5_000 - DISPUTE_FEE);
     expect(await availableUsd(a)).toBe(platformBefore);
     expect((await gateway.listTransfers({ destination: acct, limit: 100 })).data).toHaveLength(0);
@@ -185,7 +215,10 @@ describe('disputes worked to the end, against the emulator', () => {
       submit: false,
     });
     expect(draft.status).toBe(200);
-    expect(draft.body).toMatchObject({ status: 'needs_response', evidence: { customer_name: 'Jenny Rosen' } });
+    expect(draft.body).toMatchObject({
+      status: 'needs_response',
+      evidence: { customer_name: 'Jenny Rosen' },
+    });
     const submitted = await post(`/connect/disputes/${d.id}/evidence`, {
       shipping_tracking_number: '1Z999AA10123456784',
       submit: true,
@@ -200,7 +233,10 @@ describe('disputes worked to the end, against the emulator', () => {
     expect(atStripe.status).toBe('under_review');
     expect(atStripe.evidence_details.submission_count).toBe(1);
 
-    const again = await post(`/connect/disputes/${d.id}/evidence`, { customer_name: 'Someone else', submit: true });
+    const again = await post(`/connect/disputes/${d.id}/evidence`, {
+      customer_name: 'Someone else',
+      submit: true,
+    });
     expect(again.status).toBe(409);
     expect(again.body.code).toBe(ErrorCode.DisputeNotOpen);
     const unknown = await post(`/connect/disputes/${d.id}/evidence`, { not_a_field: 'x' });
@@ -221,7 +257,10 @@ describe('disputes worked to the end, against the emulator', () => {
     await a.app.get(DisputeRemindersService).run();
     const reminders = (await eventTypes(a, tenant)).filter((e) => e.type === 'connect.dispute.evidence_due');
     expect(reminders).toHaveLength(1);
-    expect(reminders[0].data).toMatchObject({ stripe_dispute_id: d.stripe_dispute_id, hours_before_deadline: 200 });
+    expect(reminders[0].data).toMatchObject({
+      stripe_dispute_id: d.stripe_dispute_id,
+      hours_before_deadline: 200,
+    });
     await emulatorControl(a.emulatorUrl!, `/disputes/${d.stripe_dispute_id}/expire`, {});
     await disputeOf(
       tenant,
@@ -241,7 +280,9 @@ describe('disputes worked to the end, against the emulator', () => {
     const accepted = await post(`/connect/disputes/${open.id}/accept`, {});
     expect(accepted.status).toBe(200);
     expect(accepted.body.status).toBe('lost');
-    expect((await gateway.money.retrieveDispute(open.stripe_dispute_id, { stripeAccount: acct })).status).toBe('lost');
+    expect(
+      (await gateway.money.retrieveDispute(open.stripe_dispute_id, { stripeAccount: acct })).status,
+    ).toBe('lost');
     const closedAgain = await post(`/connect/disputes/${open.id}/accept`, {});
     expect(closedAgain.status).toBe(409);
     const soon = await get(
@@ -258,9 +299,9 @@ describe('disputes worked to the end, against the emulator', () => {
     });
     expect(put.status).toBe(200);
     expect(put.body.dispute_recovery).toBe('none');
-    expect((await api(a)('GET', `/connect/accounts/${tenant}`, { token: platformToken(a) })).body.dispute_recovery).toBe(
-      'none',
-    );
+    expect(
+      (await api(a)('GET', `/connect/accounts/${tenant}`, { token: platformToken(a) })).body.dispute_recovery,
+    ).toBe('none');
     const route = await paidRoute(a, tenant, 3_000, 'destination');
     await emulatorControl(a.emulatorUrl!, `/charges/${route.charge}/dispute`, {});
     const d = await disputeOf(tenant, (x) => x.funds_withdrawn === 3_000, 'the dispute debited');

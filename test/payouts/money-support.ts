@@ -11,7 +11,10 @@ import { eventually } from '../utils/eventually';
 import { emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
 
 /** A verified express account in the emulator and the tenant's ConnectAccount row. */
-export async function connectVerifiedTenant(t: TestApp, prefix: string): Promise<{ tenant: string; acct: string }> {
+export async function connectVerifiedTenant(
+  t: TestApp,
+  prefix: string,
+): Promise<{ tenant: string; acct: string }> {
   const tenant = uniqueTenant(prefix);
   const gateway = t.app.get(StripeGateway);
   const account = await gateway.createAccount({ type: 'express', country: 'US' });
@@ -28,7 +31,8 @@ export async function connectVerifiedTenant(t: TestApp, prefix: string): Promise
   return { tenant, acct: account.id };
 }
 
-export const platformToken = (t: TestApp): string => t.token({ sub: 'platform-backend', roles: ['platform'] });
+export const platformToken = (t: TestApp): string =>
+  t.token({ sub: 'platform-backend', roles: ['platform'] });
 
 /** A payment through the service, completed by its webhooks; answers our route and its charge. */
 export async function paidRoute(
@@ -41,7 +45,13 @@ export async function paidRoute(
     token: platformToken(t),
     body: {
       tenant_id: tenant,
-      payment_data: { amount, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, charge_type: chargeType },
+      payment_data: {
+        amount,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        charge_type: chargeType,
+      },
     },
   });
   if (res.status !== 201) throw new Error(`payment refused: ${res.status} ${res.raw}`);
@@ -60,7 +70,12 @@ export async function availableUsd(t: TestApp, account?: string): Promise<number
   return b.available.filter((x) => x.currency === 'usd').reduce((s, x) => s + x.amount, 0);
 }
 
-export async function eventTypes(t: TestApp, tenant: string): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
-  const res = await api(t)('GET', `/connect/events?tenant_id=${tenant}&limit=100`, { token: platformToken(t) });
+export async function eventTypes(
+  t: TestApp,
+  tenant: string,
+): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
+  const res = await api(t)('GET', `/connect/events?tenant_id=${tenant}&limit=100`, {
+    token: platformToken(t),
+  });
   return res.body.data as Array<{ type: string; data: Record<string, unknown> }>;
 }

@@ -26,7 +26,10 @@ describe('balances and payouts, against the emulator', () => {
   let gateway: StripeGateway;
 
   beforeAll(async () => {
-    t = await bootTestApp({ BALANCE_CACHE_SECONDS: '0' }, undefined, { listen: true, registerWebhooks: true });
+    t = await bootTestApp({ BALANCE_CACHE_SECONDS: '0' }, undefined, {
+      listen: true,
+      registerWebhooks: true,
+    });
     gateway = t.app.get(StripeGateway);
   });
   afterAll(async () => t?.close());
@@ -71,38 +74,68 @@ describe('balances and payouts, against the emulator', () => {
 
     // Automatic schedule: a standard payout is refused before Stripe; an over-large instant one too.
     const callsBefore = await stripePayoutCalls();
-    const automatic = await call('POST', `/connect/accounts/${tenant}/payouts`, { amount: 100, currency: 'usd' });
+    const automatic = await call('POST', `/connect/accounts/${tenant}/payouts`, {
+      amount: 100,
+      currency: 'usd',
+    });
     expect(automatic.status).toBe(422);
     expect(automatic.body.code).toBe(ErrorCode.PayoutNotAllowed);
 
-    const badSchedule = await call('PUT', `/connect/accounts/${tenant}`, { payout_schedule: { interval: 'weekly' } });
+    const badSchedule = await call('PUT', `/connect/accounts/${tenant}`, {
+      payout_schedule: { interval: 'weekly' },
+    });
     expect(badSchedule.status).toBe(400);
-    const manual = await call('PUT', `/connect/accounts/${tenant}`, { payout_schedule: { interval: 'manual' } });
+    const manual = await call('PUT', `/connect/accounts/${tenant}`, {
+      payout_schedule: { interval: 'manual' },
+    });
     expect(manual.status).toBe(200);
     expect((await gateway.retrieveAccount(acct)).settings?.payouts?.schedule.interval).toBe('manual');
     expect(manual.body).toMatchObject({ payout_schedule: { interval: 'manual', delay_days: 2 } });
     const weekly = await call('PUT', `/connect/accounts/${tenant}`, {
       payout_schedule: { interval: 'weekly', weekly_anchor: 'friday', delay_days: 3 },
     });
-    expect(weekly.body).toMatchObject({ payout_schedule: { interval: 'weekly', weekly_anchor: 'friday', delay_days: 3 } });
+    expect(weekly.body).toMatchObject({
+      payout_schedule: { interval: 'weekly', weekly_anchor: 'friday', delay_days: 3 },
+    });
     await call('PUT', `/connect/accounts/${tenant}`, { payout_schedule: { interval: 'manual' } });
-    const readBack = await call<{ payout_schedule: Record<string, unknown> }>('GET', `/connect/accounts/${tenant}`);
+    const readBack = await call<{ payout_schedule: Record<string, unknown> }>(
+      'GET',
+      `/connect/accounts/${tenant}`,
+    );
     expect(readBack.body.payout_schedule).toEqual({ interval: 'manual', delay_days: 3 });
 
-    const tooMuch = await call('POST', `/connect/accounts/${tenant}/payouts`, { amount: available + 1, currency: 'usd' });
+    const tooMuch = await call('POST', `/connect/accounts/${tenant}/payouts`, {
+      amount: available + 1,
+      currency: 'usd',
+    });
     expect(tooMuch.status).toBe(422);
     expect(tooMuch.body.code).toBe(ErrorCode.PayoutBalanceInsufficient);
     expect(tooMuch.body.details).toMatchObject({ available, requested: available + 1, shortfall: 1 });
     expect(await stripePayoutCalls()).toBe(callsBefore);
 
-    const created = await call('POST', `/connect/accounts/${tenant}/payouts`, { amount: 3_000, currency: 'usd' }, {
-      'idempotency-key': `first-${tenant}`,
-    });
+    const created = await call(
+      'POST',
+      `/connect/accounts/${tenant}/payouts`,
+      { amount: 3_000, currency: 'usd' },
+      {
+        'idempotency-key': `first-${tenant}`,
+      },
+    );
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ amount: 3_000, status: 'pending', method: 'standard', automatic: false });
-    const replay = await call('POST', `/connect/accounts/${tenant}/payouts`, { amount: 3_000, currency: 'usd' }, {
-      'idempotency-key': `first-${tenant}`,
+    expect(created.body).toMatchObject({
+      amount: 3_000,
+      status: 'pending',
+      method: 'standard',
+      automatic: false,
     });
+    const replay = await call(
+      'POST',
+      `/connect/accounts/${tenant}/payouts`,
+      { amount: 3_000, currency: 'usd' },
+      {
+        'idempotency-key': `first-${tenant}`,
+      },
+    );
     expect(replay.body.stripe_payout_id).toBe(created.body.stripe_payout_id);
     expect(await availableUsd(t, acct)).toBe(available - 3_000);
 
@@ -123,7 +156,10 @@ describe('balances and payouts, against the emulator', () => {
     expect(instant.body.method).toBe('instant');
     await eventually('the payout events', async () => {
       const types = (await eventTypes(t, tenant)).map((e) => e.type);
-      return types.filter((x) => x === 'connect.payout.created').length === 2 && types.includes('connect.payout.canceled');
+      return (
+        types.filter((x) => x === 'connect.payout.created').length === 2 &&
+        types.includes('connect.payout.canceled')
+      );
     });
   });
 
@@ -144,15 +180,29 @@ describe('balances and payouts, against the emulator', () => {
     expect(run.payouts[0].amount).toBe(available);
     expect(await availableUsd(t, acct)).toBe(0);
     const inTransit = await payoutWhere(tenant, (p) => p.status === 'in_transit', 'the payout in transit');
-    expect(inTransit).toMatchObject({ amount: available, automatic: true, reconciliation_status: 'in_progress' });
+    expect(inTransit).toMatchObject({
+      amount: available,
+      automatic: true,
+      reconciliation_status: 'in_progress',
+    });
     const early = await call('GET', `/connect/payouts/${inTransit.id}/transactions`);
     expect(early.status).toBe(409);
     expect(early.body.code).toBe(ErrorCode.PayoutNotReconciled);
 
     await emulatorControl(t.emulatorUrl!, `/payouts/${run.payouts[0].id}/advance`, { to: 'reconciled' });
-    await payoutWhere(tenant, (p) => p.reconciliation_status === 'completed' && p.status === 'paid', 'reconciled');
+    await payoutWhere(
+      tenant,
+      (p) => p.reconciliation_status === 'completed' && p.status === 'paid',
+      'reconciled',
+    );
     const contents = await call<{
-      data: Array<{ type: string; net: number; source: string; payment_id: string | null; refund_id: string | null }>;
+      data: Array<{
+        type: string;
+        net: number;
+        source: string;
+        payment_id: string | null;
+        refund_id: string | null;
+      }>;
       totals: { net: number };
       sums_match: boolean;
     }>('GET', `/connect/payouts/${inTransit.id}/transactions`);
@@ -164,7 +214,9 @@ describe('balances and payouts, against the emulator', () => {
     expect(settled.map((x) => x.payment_id)).toEqual(expect.arrayContaining([first.id, second.id]));
     expect(settled.some((x) => x.type === 'refund' && x.refund_id !== null)).toBe(true);
     const types = (await eventTypes(t, tenant)).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['connect.payout.created', 'connect.payout.paid', 'connect.payout.reconciled']));
+    expect(types).toEqual(
+      expect.arrayContaining(['connect.payout.created', 'connect.payout.paid', 'connect.payout.reconciled']),
+    );
   });
 
   it('a failed payout reaches the account and a ConnectEvent; the money is back on the balance', async () => {
@@ -181,7 +233,10 @@ describe('balances and payouts, against the emulator', () => {
       failure_code: 'account_closed',
     });
     const failed = await payoutWhere(tenant, (p) => p.status === 'failed', 'the failed payout');
-    expect(failed).toMatchObject({ failure_code: 'account_closed', failure_message: 'The bank account has been closed.' });
+    expect(failed).toMatchObject({
+      failure_code: 'account_closed',
+      failure_message: 'The bank account has been closed.',
+    });
     expect(await availableUsd(t, acct)).toBe(available);
     const event = await eventually('connect.payout.failed', async () =>
       (await eventTypes(t, tenant)).find((e) => e.type === 'connect.payout.failed'),
@@ -199,11 +254,17 @@ describe('balances and payouts, against the emulator', () => {
 
   it('serves the last balance with stale: true when Stripe is down', async () => {
     const { tenant } = await connectVerifiedTenant(t, 'pos');
-    const fresh = await call<{ stale: boolean; balances: unknown[] }>('GET', `/connect/accounts/${tenant}/balance`);
+    const fresh = await call<{ stale: boolean; balances: unknown[] }>(
+      'GET',
+      `/connect/accounts/${tenant}/balance`,
+    );
     expect(fresh.body.stale).toBe(false);
     await emulatorControl(t.emulatorUrl!, '/faults', { path: '/v1/balance', status: 500, count: 100 });
     try {
-      const stale = await call<{ stale: boolean; balances: unknown[] }>('GET', `/connect/accounts/${tenant}/balance`);
+      const stale = await call<{ stale: boolean; balances: unknown[] }>(
+        'GET',
+        `/connect/accounts/${tenant}/balance`,
+      );
       expect(stale.status).toBe(200);
       expect(stale.body).toMatchObject({ stale: true, balances: fresh.body.balances });
     } finally {

@@ -192,7 +192,8 @@ export const moneyConfig = registerAs('money', () => {
     /** How long a balance read from Stripe is served from cache (and kept to answer `stale: true` when Stripe is down). */
     balanceCacheSeconds: num(env, 'BALANCE_CACHE_SECONDS', 15),
     /** Recovery of platform-liable disputes for tenants without their own setting. */
-    disputeRecoveryDefault: (str(env, 'DISPUTE_RECOVERY_DEFAULT') ?? 'reverse_transfer') as 'none' | 'reverse_transfer',
+    disputeRecoveryDefault: (str(env, 'DISPUTE_RECOVERY_DEFAULT') ?? 'reverse_transfer') as
+      'none' | 'reverse_transfer',
     /** Also recover Stripe's dispute fee from the tenant. */
     disputeRecoverFee: str(env, 'DISPUTE_RECOVER_FEE') === 'true',
     /** A tenant's dispute rate above this ratio fires the alert (card networks act around 0.0075-0.01). */

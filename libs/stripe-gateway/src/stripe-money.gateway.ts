@@ -69,7 +69,9 @@ export class StripeSdkMoneyGateway extends StripeMoneyGateway {
 
   retrieveBalance(options?: StripeReadOptions): Promise<StripeBalance> {
     const ro = readOptions(options);
-    return this.run('balance.retrieve', 'reporting', 'idempotent', () => this.stripe.balance.retrieve({}, ro));
+    return this.run('balance.retrieve', 'reporting', 'idempotent', () =>
+      this.stripe.balance.retrieve({}, ro),
+    );
   }
 
   createPayout(params: StripePayoutCreateParams, options: StripeCallOptions): Promise<StripePayout> {

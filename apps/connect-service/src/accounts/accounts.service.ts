@@ -60,7 +60,10 @@ export class AccountsService {
     account: StripeAccount,
     lostAccess = false,
   ): AccountState & { payout_schedule: AccountPayoutSchedule | null } {
-    const state = mapAccountStatus(account, { requiredCapabilities: this.cfg.requiredCapabilities, lostAccess });
+    const state = mapAccountStatus(account, {
+      requiredCapabilities: this.cfg.requiredCapabilities,
+      lostAccess,
+    });
     return { ...state, payout_schedule: payoutScheduleOf(account) };
   }
 

@@ -19,7 +19,8 @@ scrapeGauge({
   help: `Disputed / succeeded payments by count over the last ${DISPUTE_RATE_WINDOW_DAYS} days, per tenant and currency (inquiries excluded)`,
   labelNames: ['tenant_id', 'currency'] as const,
   reading: ratesReading,
-  values: (rates) => rates.map((r) => ({ labels: { tenant_id: r.tenant_id, currency: r.currency }, value: r.rate })),
+  values: (rates) =>
+    rates.map((r) => ({ labels: { tenant_id: r.tenant_id, currency: r.currency }, value: r.rate })),
 });
 
 const threshold = metric.gauge({

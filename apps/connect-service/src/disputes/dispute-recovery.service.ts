@@ -44,14 +44,17 @@ export class DisputeRecoveryService {
     const row = await this.repo.get(this.dataSource, job.disputeId);
     if (!row || row.tenant_id !== job.tenantId) return;
     if (job.step === 'reverse' && row.recovery.status === 'pending') await this.reverse(row);
-    if (job.step === 'return' && row.recovery.status === 'reversed' && row.status === 'won') await this.giveBack(row);
+    if (job.step === 'return' && row.recovery.status === 'reversed' && row.status === 'won')
+      await this.giveBack(row);
   }
 
   private async reverse(row: DisputeRow): Promise<void> {
-    if (!row.charge_id) return this.fail(row, 'no_charge', 'The dispute names no charge to find the transfer of');
+    if (!row.charge_id)
+      return this.fail(row, 'no_charge', 'The dispute names no charge to find the transfer of');
     const charge = await this.gateway.retrieveCharge(row.charge_id);
     const transferId = typeof charge.transfer === 'string' ? charge.transfer : (charge.transfer?.id ?? null);
-    if (!transferId) return this.fail(row, 'no_transfer', `Charge ${row.charge_id} has no transfer to reverse`);
+    if (!transferId)
+      return this.fail(row, 'no_transfer', `Charge ${row.charge_id} has no transfer to reverse`);
     const transfer = await this.gateway.retrieveTransfer(transferId);
     const amount = reversalAmount(
       row.amount,
@@ -59,7 +62,8 @@ export class DisputeRecoveryService {
       this.cfg.disputeRecoverFee,
       transfer.amount - transfer.amount_reversed,
     );
-    if (amount === 0) return this.fail(row, 'transfer_fully_reversed', `Transfer ${transferId} has nothing left to reverse`);
+    if (amount === 0)
+      return this.fail(row, 'transfer_fully_reversed', `Transfer ${transferId} has nothing left to reverse`);
     let reversalId: string;
     try {
       const reversal = await this.gateway.createTransferReversal(
@@ -78,12 +82,17 @@ export class DisputeRecoveryService {
       status: 'reversed',
       transfer_id: transferId,
       reversed_amount: amount,
-      movements: [...r.movements, { step: 'reverse', amount, stripe_id: reversalId, at: new Date().toISOString() }],
+      movements: [
+        ...r.movements,
+        { step: 'reverse', amount, stripe_id: reversalId, at: new Date().toISOString() },
+      ],
     }));
   }
 
   private async giveBack(row: DisputeRow): Promise<void> {
-    const account = await this.dataSource.getRepository(ConnectAccountEntity).findOneBy({ tenant_id: row.tenant_id });
+    const account = await this.dataSource
+      .getRepository(ConnectAccountEntity)
+      .findOneBy({ tenant_id: row.tenant_id });
     if (!account) return this.fail(row, 'no_account', `Tenant ${row.tenant_id} has no connected account`);
     const amount = row.recovery.reversed_amount;
     let transferId: string;
@@ -108,7 +117,10 @@ export class DisputeRecoveryService {
       ...r,
       status: 'returned',
       returned_amount: amount,
-      movements: [...r.movements, { step: 'return', amount, stripe_id: transferId, at: new Date().toISOString() }],
+      movements: [
+        ...r.movements,
+        { step: 'return', amount, stripe_id: transferId, at: new Date().toISOString() },
+      ],
     }));
   }
 
@@ -118,7 +130,13 @@ export class DisputeRecoveryService {
     await this.record(
       row,
       row.recovery.status,
-      (r) => ({ ...r, status: 'failed', failure_code: code, failure_reason: reason, transfer_id: transferId ?? r.transfer_id }),
+      (r) => ({
+        ...r,
+        status: 'failed',
+        failure_code: code,
+        failure_reason: reason,
+        transfer_id: transferId ?? r.transfer_id,
+      }),
       'connect.dispute.recovery_failed',
     );
   }
@@ -135,7 +153,11 @@ export class DisputeRecoveryService {
       const current = await this.repo.get(m, row.id);
       if (!current || current.recovery.status !== expected) return;
       const saved = await this.repo.setRecovery(m, current, next(current.recovery));
-      await this.events.emit(m, { type: eventType, tenant_id: saved.tenant_id, data: disputeEventData(saved) });
+      await this.events.emit(m, {
+        type: eventType,
+        tenant_id: saved.tenant_id,
+        data: disputeEventData(saved),
+      });
       await this.audit.record(
         {
           action: 'dispute.recovery',

@@ -27,7 +27,12 @@ export class DisputeRemindersService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.define({ name: DISPUTE_REMINDER_QUEUE, retryLimit: 3, retryDelaySeconds: 60, retryBackoff: true });
+    await this.queue.define({
+      name: DISPUTE_REMINDER_QUEUE,
+      retryLimit: 3,
+      retryDelaySeconds: 60,
+      retryBackoff: true,
+    });
     await this.queue.schedule(DISPUTE_REMINDER_QUEUE, this.cfg.evidenceReminderCron);
     await this.queue.work(DISPUTE_REMINDER_QUEUE, { batchSize: 1 }, async () => {
       await this.run();

@@ -72,7 +72,12 @@ export function initialRecovery(
 }
 
 /** How much to take back from the tenant's transfer: the dispute (and fee) but never more than the transfer has left. */
-export function reversalAmount(disputeAmount: number, fee: number, withFee: boolean, transferLeft: number): number {
+export function reversalAmount(
+  disputeAmount: number,
+  fee: number,
+  withFee: boolean,
+  transferLeft: number,
+): number {
   return Math.max(0, Math.min(disputeAmount + (withFee ? fee : 0), transferLeft));
 }
 

@@ -4,7 +4,13 @@ import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
 import { ApiErrors, ErrorCode, idParam } from '@app/common';
 import { Audit } from '../audit/audit.decorator';
 import { DisputesService } from './disputes.service';
-import { DisputeDto, DisputeListDto, evidenceOf, ListDisputesQueryDto, SubmitEvidenceDto } from './dto/dispute.dto';
+import {
+  DisputeDto,
+  DisputeListDto,
+  evidenceOf,
+  ListDisputesQueryDto,
+  SubmitEvidenceDto,
+} from './dto/dispute.dto';
 
 @ApiTags('disputes')
 @Controller('connect/disputes')
@@ -25,7 +31,9 @@ export class DisputesController {
 
   @Get(':id')
   @ApiAuth('viewer', 'payments:read')
-  @ApiOperation({ summary: 'One dispute: status, deadline, who is liable, recovery (another tenant’s answers 404)' })
+  @ApiOperation({
+    summary: 'One dispute: status, deadline, who is liable, recovery (another tenant’s answers 404)',
+  })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: DisputeDto })
   @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound)
@@ -46,7 +54,12 @@ export class DisputesController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: DisputeDto })
-  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound, ErrorCode.DisputeNotOpen, ErrorCode.StripeUnavailable)
+  @ApiErrors(
+    ErrorCode.ValidationFailed,
+    ErrorCode.NotFound,
+    ErrorCode.DisputeNotOpen,
+    ErrorCode.StripeUnavailable,
+  )
   async evidence(
     @CurrentCaller() caller: Caller,
     @Param('id', idParam) id: string,

@@ -18,7 +18,14 @@ import { DISPUTE_RECOVERY_QUEUE, DisputeRecoveryJob, DisputesService } from './d
 @Module({
   imports: [DatabaseModule, JobQueueModule, StripeModule, EventsModule, AuditModule, WebhooksModule],
   controllers: [DisputesController],
-  providers: [DisputesRepository, DisputesService, DisputeRecoveryService, DisputeWebhookHandlers, DisputeMetrics, DisputeRemindersService],
+  providers: [
+    DisputesRepository,
+    DisputesService,
+    DisputeRecoveryService,
+    DisputeWebhookHandlers,
+    DisputeMetrics,
+    DisputeRemindersService,
+  ],
   exports: [DisputesRepository, DisputesService],
 })
 export class DisputesModule implements OnApplicationBootstrap {
@@ -29,9 +36,16 @@ export class DisputesModule implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     // Only Stripe being unreachable is retried (a refusal is recorded on the dispute, never retried).
-    await this.queue.define({ name: DISPUTE_RECOVERY_QUEUE, retryLimit: 8, retryDelaySeconds: 5, retryBackoff: true });
-    await this.queue.work<DisputeRecoveryJob>(DISPUTE_RECOVERY_QUEUE, { batchSize: 1, concurrency: 1 }, async (job) =>
-      this.recovery.run(job.data),
+    await this.queue.define({
+      name: DISPUTE_RECOVERY_QUEUE,
+      retryLimit: 8,
+      retryDelaySeconds: 5,
+      retryBackoff: true,
+    });
+    await this.queue.work<DisputeRecoveryJob>(
+      DISPUTE_RECOVERY_QUEUE,
+      { batchSize: 1, concurrency: 1 },
+      async (job) => this.recovery.run(job.data),
     );
   }
 }

@@ -59,7 +59,13 @@ export interface DisputeListFilter {
   cursor?: string;
 }
 
-const NUMERIC = ['amount', 'funds_withdrawn', 'funds_reinstated', 'dispute_fee', 'last_event_created'] as const;
+const NUMERIC = [
+  'amount',
+  'funds_withdrawn',
+  'funds_reinstated',
+  'dispute_fee',
+  'last_event_created',
+] as const;
 
 function toDisputeRow(r: Record<string, unknown>): DisputeRow {
   const out = { ...r } as Record<string, unknown>;
@@ -102,7 +108,13 @@ export class DisputesRepository {
     return r ? toDisputeRow(r) : undefined;
   }
 
-  async insert(db: Db, tenantId: string, s: DisputeState, recovery: DisputeRecovery, event: { created: number; id: string } | null): Promise<DisputeRow> {
+  async insert(
+    db: Db,
+    tenantId: string,
+    s: DisputeState,
+    recovery: DisputeRecovery,
+    event: { created: number; id: string } | null,
+  ): Promise<DisputeRow> {
     const r = await one<Record<string, unknown>>(
       db,
       sql`INSERT INTO disputes (tenant_id, stripe_dispute_id, stripe_account_id, charge_id, payment_id, amount,
@@ -164,7 +176,9 @@ export class DisputesRepository {
     return toDisputeRow(r as Record<string, unknown>);
   }
 
-  async list(f: DisputeListFilter): Promise<{ rows: DisputeRow[]; has_more: boolean; next_cursor: string | null }> {
+  async list(
+    f: DisputeListFilter,
+  ): Promise<{ rows: DisputeRow[]; has_more: boolean; next_cursor: string | null }> {
     const where: Sql[] = [sql`TRUE`];
     if (f.tenantId !== null) where.push(sql`tenant_id = ${f.tenantId}`);
     if (f.status) where.push(sql`status = ${f.status}`);
@@ -190,7 +204,10 @@ export class DisputesRepository {
    * Disputed / succeeded payments by count over the last `days`, per tenant and currency, for tenants with a
    * succeeded payment in the window. Reads payment_routes too: the rate is the disputes' figure.
    */
-  async disputeRates(db: Db, days: number): Promise<Array<{ tenant_id: string; currency: string; rate: number }>> {
+  async disputeRates(
+    db: Db,
+    days: number,
+  ): Promise<Array<{ tenant_id: string; currency: string; rate: number }>> {
     const since = new Date(Date.now() - days * 86_400_000);
     const found = await rows<{ tenant_id: string; currency: string; disputed: number; succeeded: number }>(
       db,
@@ -203,7 +220,11 @@ export class DisputesRepository {
                 GROUP BY tenant_id, currency) d
             ON d.tenant_id = p.tenant_id AND d.currency = p.currency`,
     );
-    return found.map((r) => ({ tenant_id: r.tenant_id, currency: r.currency, rate: r.disputed / r.succeeded }));
+    return found.map((r) => ({
+      tenant_id: r.tenant_id,
+      currency: r.currency,
+      rate: r.disputed / r.succeeded,
+    }));
   }
 
   /**

@@ -23,12 +23,14 @@ export interface DisputeRecoveryJob {
 
 function idOf(v: unknown): string | null {
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string') return (v as { id: string }).id;
+  if (v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string')
+    return (v as { id: string }).id;
   return null;
 }
 
 function stripeCode(err: unknown): string | undefined {
-  const stripe = err instanceof ServiceException ? (err.details?.stripe as { code?: string } | undefined) : undefined;
+  const stripe =
+    err instanceof ServiceException ? (err.details?.stripe as { code?: string } | undefined) : undefined;
   return stripe?.code;
 }
 
@@ -101,19 +103,30 @@ export class DisputesService {
         .findOne({ where: { tenant_id: tenantId }, select: { id: true, dispute_recovery: true } });
       const mode = account?.dispute_recovery ?? this.cfg.disputeRecoveryDefault;
       const row = await this.repo.insert(m, tenantId, state, initialRecovery(state.liable, mode), event);
-      await this.events.emit(m, { type: 'connect.dispute.created', tenant_id: tenantId, data: disputeEventData(row) });
+      await this.events.emit(m, {
+        type: 'connect.dispute.created',
+        tenant_id: tenantId,
+        data: disputeEventData(row),
+      });
       if (isClosed(row.status))
-        await this.events.emit(m, { type: 'connect.dispute.closed', tenant_id: tenantId, data: disputeEventData(row) });
+        await this.events.emit(m, {
+          type: 'connect.dispute.closed',
+          tenant_id: tenantId,
+          data: disputeEventData(row),
+        });
       await this.queueRecovery(m, row);
       return row;
     }
-    if (event && before.last_event_created !== null && event.created < before.last_event_created) return undefined;
+    if (event && before.last_event_created !== null && event.created < before.last_event_created)
+      return undefined;
     if (event && before.last_event_id === event.id) return undefined;
     // Every figure only grows or moves forward, so a late or repeated event never undoes a newer one.
     const merged = {
       status: isForward(before.status, state.status) ? state.status : before.status,
       evidence_due_by: state.evidence_due_by ?? before.evidence_due_by,
-      is_charge_refundable: isForward(before.status, state.status) ? state.is_charge_refundable : before.is_charge_refundable,
+      is_charge_refundable: isForward(before.status, state.status)
+        ? state.is_charge_refundable
+        : before.is_charge_refundable,
       evidence_submitted: before.evidence_submitted || state.evidence_submitted,
       funds_withdrawn: Math.max(before.funds_withdrawn, state.funds_withdrawn),
       funds_reinstated: Math.max(before.funds_reinstated, state.funds_reinstated),
@@ -179,7 +192,11 @@ export class DisputesService {
       limit: q.limit,
       cursor: q.cursor,
     });
-    return { data: page.rows.map((r) => DisputeDto.from(r)), has_more: page.has_more, next_cursor: page.next_cursor };
+    return {
+      data: page.rows.map((r) => DisputeDto.from(r)),
+      has_more: page.has_more,
+      next_cursor: page.next_cursor,
+    };
   }
 
   async get(caller: Caller, id: string): Promise<DisputeRow> {
@@ -207,7 +224,8 @@ export class DisputesService {
       return await work();
     } catch (err) {
       const code = stripeCode(err);
-      if (code && /^dispute_/.test(code)) throw new ServiceException(ErrorCode.DisputeNotOpen, (err as Error).message);
+      if (code && /^dispute_/.test(code))
+        throw new ServiceException(ErrorCode.DisputeNotOpen, (err as Error).message);
       throw err;
     }
   }
@@ -226,8 +244,12 @@ export class DisputesService {
       // One submission per dispute; drafts may be saved again and again.
       ...(submit ? { idempotencyKey: `dispute-evidence:${row.stripe_dispute_id}:submit` } : {}),
     };
-    const d = await this.callStripe(() => this.gateway.money.updateDispute(row.stripe_dispute_id, { evidence, submit }, options));
-    const saved = await this.dataSource.transaction((m) => this.apply(m, row.tenant_id, d, row.stripe_account_id, null));
+    const d = await this.callStripe(() =>
+      this.gateway.money.updateDispute(row.stripe_dispute_id, { evidence, submit }, options),
+    );
+    const saved = await this.dataSource.transaction((m) =>
+      this.apply(m, row.tenant_id, d, row.stripe_account_id, null),
+    );
     return DisputeDto.from(saved ?? (await this.get(caller, id)), d.evidence);
   }
 
@@ -242,7 +264,9 @@ export class DisputesService {
         idempotencyKey: `dispute-accept:${row.stripe_dispute_id}`,
       }),
     );
-    const saved = await this.dataSource.transaction((m) => this.apply(m, row.tenant_id, d, row.stripe_account_id, null));
+    const saved = await this.dataSource.transaction((m) =>
+      this.apply(m, row.tenant_id, d, row.stripe_account_id, null),
+    );
     return DisputeDto.from(saved ?? (await this.get(caller, id)), d.evidence);
   }
 }

@@ -54,7 +54,8 @@ export const CONNECT_EVENT_TYPE_DESCRIPTIONS: Record<ConnectEventType, string> =
     "Stripe refused to reverse the tenant's transfer for a platform-liable dispute; `recovery.failure_reason` says why.",
   'connect.payout.created': "A payout of the tenant's account was created (automatic, manual or instant).",
   'connect.payout.paid': 'A payout reached the bank.',
-  'connect.payout.failed': 'A payout failed: failure_code, failure_message (the money is back on the balance).',
+  'connect.payout.failed':
+    'A payout failed: failure_code, failure_message (the money is back on the balance).',
   'connect.payout.canceled': 'A pending payout was canceled.',
   'connect.payout.reconciled': "A payout's reconciliation completed: its transactions can be listed.",
   'connect.webhook.received': 'A Stripe webhook concerning the tenant was received and processed.',

@@ -1,6 +1,9 @@
 import { comparePayouts, payoutSumDrift, payoutSums } from './payout-reconciliation';
 
-const s = (id: string, over: Partial<{ amount: number; status: string; reconciliation_status: string }> = {}) => ({
+const s = (
+  id: string,
+  over: Partial<{ amount: number; status: string; reconciliation_status: string }> = {},
+) => ({
   id,
   amount: 1000,
   currency: 'usd',
@@ -8,7 +11,10 @@ const s = (id: string, over: Partial<{ amount: number; status: string; reconcili
   reconciliation_status: 'completed',
   ...over,
 });
-const l = (id: string, over: Partial<{ amount: number; status: string; reconciliation_status: string }> = {}) => ({
+const l = (
+  id: string,
+  over: Partial<{ amount: number; status: string; reconciliation_status: string }> = {},
+) => ({
   stripe_payout_id: id,
   amount: 1000,
   currency: 'usd',
@@ -28,7 +34,10 @@ describe('comparePayouts', () => {
   });
 
   it('our row behind Stripe is healable; ahead of Stripe is not', () => {
-    const behind = comparePayouts([s('po_1')], [l('po_1', { status: 'in_transit', reconciliation_status: 'in_progress' })]);
+    const behind = comparePayouts(
+      [s('po_1')],
+      [l('po_1', { status: 'in_transit', reconciliation_status: 'in_progress' })],
+    );
     expect(behind[0]).toMatchObject({ kind: 'status_mismatch', healable: true });
     const recon = comparePayouts([s('po_1')], [l('po_1', { reconciliation_status: 'in_progress' })]);
     expect(recon[0]).toMatchObject({ kind: 'status_mismatch', healable: true });

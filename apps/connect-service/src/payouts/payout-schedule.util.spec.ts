@@ -27,10 +27,14 @@ describe('payoutScheduleProblems', () => {
 describe('payoutScheduleOf', () => {
   it('reads back what Stripe holds, anchors only for their interval', () => {
     expect(
-      payoutScheduleOf({ settings: { payouts: { schedule: { interval: 'weekly', delay_days: 2, weekly_anchor: 'monday' } } } }),
+      payoutScheduleOf({
+        settings: { payouts: { schedule: { interval: 'weekly', delay_days: 2, weekly_anchor: 'monday' } } },
+      }),
     ).toEqual({ interval: 'weekly', delay_days: 2, weekly_anchor: 'monday' });
     expect(
-      payoutScheduleOf({ settings: { payouts: { schedule: { interval: 'daily', delay_days: 2, weekly_anchor: 'monday' } } } }),
+      payoutScheduleOf({
+        settings: { payouts: { schedule: { interval: 'daily', delay_days: 2, weekly_anchor: 'monday' } } },
+      }),
     ).toEqual({ interval: 'daily', delay_days: 2 });
     expect(payoutScheduleOf({})).toBeNull();
   });

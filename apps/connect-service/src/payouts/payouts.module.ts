@@ -14,7 +14,15 @@ import { PayoutsService } from './payouts.service';
 
 /** Balances, payouts, schedules and what a payout contains, per tenant. */
 @Module({
-  imports: [DatabaseModule, RedisModule, StripeModule, EventsModule, AuditModule, WebhooksModule, DisputesModule],
+  imports: [
+    DatabaseModule,
+    RedisModule,
+    StripeModule,
+    EventsModule,
+    AuditModule,
+    WebhooksModule,
+    DisputesModule,
+  ],
   controllers: [PayoutsController],
   providers: [PayoutsRepository, PayoutsService, BalanceCacheService, PayoutWebhookHandlers],
   exports: [PayoutsRepository, PayoutsService],

@@ -31,7 +31,8 @@ function isStripeDown(err: unknown): boolean {
 }
 
 function stripeCode(err: unknown): string | undefined {
-  const stripe = err instanceof ServiceException ? (err.details?.stripe as { code?: string } | undefined) : undefined;
+  const stripe =
+    err instanceof ServiceException ? (err.details?.stripe as { code?: string } | undefined) : undefined;
   return stripe?.code;
 }
 
@@ -103,7 +104,12 @@ export class PayoutsService {
    * A manual or instant payout, checked before Stripe is called: a standard payout needs a `manual` schedule
    * (https://docs.stripe.com/connect/manual-payouts) and both need the balance they take.
    */
-  async create(caller: Caller, tenantId: string, dto: CreatePayoutDto, key: string | undefined): Promise<PayoutDto> {
+  async create(
+    caller: Caller,
+    tenantId: string,
+    dto: CreatePayoutDto,
+    key: string | undefined,
+  ): Promise<PayoutDto> {
     const account = await this.account(caller, tenantId);
     const stripeAccount = account.stripe_account_id;
     const method = dto.method ?? 'standard';
@@ -212,7 +218,11 @@ export class PayoutsService {
     const txns: StripeBalanceTransaction[] = [];
     for await (const t of this.gateway.iterateList((startingAfter) =>
       this.gateway.listBalanceTransactions(
-        { payout: row.stripe_payout_id, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) },
+        {
+          payout: row.stripe_payout_id,
+          limit: 100,
+          ...(startingAfter ? { starting_after: startingAfter } : {}),
+        },
         { stripeAccount },
       ),
     ))

@@ -204,7 +204,8 @@ export function disputesRoutes(): Route[] {
           const current = dispute.evidence as Record<string, unknown>;
           previous.evidence = { ...current };
           for (const [k, v] of Object.entries(evidence)) {
-            if (!(k in current) || isRecord(v)) throw invalidRequest(`Invalid evidence field: ${k}`, { param: `evidence[${k}]` });
+            if (!(k in current) || isRecord(v))
+              throw invalidRequest(`Invalid evidence field: ${k}`, { param: `evidence[${k}]` });
             current[k] = v === '' ? null : String(v);
           }
           details.has_evidence = Object.values(current).some((v) => v !== null);
@@ -215,7 +216,8 @@ export function disputesRoutes(): Route[] {
         }
         if (submit) {
           previous.status = dispute.status;
-          dispute.status = dispute.status === 'warning_needs_response' ? 'warning_under_review' : 'under_review';
+          dispute.status =
+            dispute.status === 'warning_needs_response' ? 'warning_under_review' : 'under_review';
           details.submission_count = (details.submission_count as number) + 1;
         }
         emitEvent(ctx, 'charge.dispute.updated', dispute, ctx.owner, previous);

@@ -59,7 +59,10 @@ export function normalizePayoutSchedule(current: unknown, update: unknown): Reco
 }
 
 /** The normalised schedule an account update asks for (validated before anything changes), or undefined. */
-export function scheduleUpdate(account: StripeObject, settings: unknown): Record<string, unknown> | undefined {
+export function scheduleUpdate(
+  account: StripeObject,
+  settings: unknown,
+): Record<string, unknown> | undefined {
   const update = isRecord(settings) && isRecord(settings.payouts) ? settings.payouts.schedule : undefined;
   return isRecord(update) ? normalizePayoutSchedule(scheduleOf(account), update) : undefined;
 }
@@ -75,7 +78,10 @@ function scheduleOf(account: StripeObject | undefined): Record<string, unknown> 
 }
 
 function bankAccountOf(account: string): string {
-  return `ba_${account.replace(/^acct_/, '').padEnd(24, '0').slice(0, 24)}`;
+  return `ba_${account
+    .replace(/^acct_/, '')
+    .padEnd(24, '0')
+    .slice(0, 24)}`;
 }
 
 function createPayout(ctx: RequestContext): StripeObject {
@@ -173,7 +179,11 @@ export function manualPayoutsRoutes(): Route[] {
           availableOn: nowSeconds(),
         });
         const previous = { status: payout.status };
-        Object.assign(payout, { status: 'canceled', reversed_by: null, failure_balance_transaction: back.id });
+        Object.assign(payout, {
+          status: 'canceled',
+          reversed_by: null,
+          failure_balance_transaction: back.id,
+        });
         emitEvent(ctx, 'payout.updated', payout, ctx.owner, previous);
         emitEvent(ctx, 'payout.canceled', payout);
         return { body: payout };

@@ -1,5 +1,5 @@
-import { EmulatorState, emitEvent, Route } from '../context';
-import { invalidRequest, resourceMissing } from '../errors';
+import { emitEvent, Route } from '../context';
+import { invalidRequest } from '../errors';
 import { newId, nowSeconds } from '../ids';
 import { proportional } from '../money';
 import { mergeMetadata, optBool, optInt, optString } from '../params';

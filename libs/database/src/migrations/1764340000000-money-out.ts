@@ -18,7 +18,9 @@ export class MoneyOut1764340000000 implements MigrationInterface {
     await q.query(
       `CREATE UNIQUE INDEX "uq_disputes_stripe_dispute" ON "disputes" ("tenant_id", "stripe_dispute_id")`,
     );
-    await q.query(`CREATE INDEX "ix_disputes_tenant_created" ON "disputes" ("tenant_id", "created_at", "id")`);
+    await q.query(
+      `CREATE INDEX "ix_disputes_tenant_created" ON "disputes" ("tenant_id", "created_at", "id")`,
+    );
     await q.query(`CREATE INDEX "ix_disputes_tenant_due" ON "disputes" ("tenant_id", "evidence_due_by")`);
   }
 

@@ -97,7 +97,8 @@ export class ConnectAccountDto {
     nullable: true,
     type: 'object',
     additionalProperties: true,
-    description: "The payout schedule exactly as Stripe holds it (`interval`, `delay_days`, `weekly_anchor`, `monthly_anchor`).",
+    description:
+      'The payout schedule exactly as Stripe holds it (`interval`, `delay_days`, `weekly_anchor`, `monthly_anchor`).',
   })
   payout_schedule!: AccountPayoutSchedule | null;
 
@@ -105,7 +106,8 @@ export class ConnectAccountDto {
     enum: ['none', 'reverse_transfer'],
     nullable: true,
     example: null,
-    description: "This tenant's dispute recovery; null means the platform default (DISPUTE_RECOVERY_DEFAULT).",
+    description:
+      "This tenant's dispute recovery; null means the platform default (DISPUTE_RECOVERY_DEFAULT).",
   })
   dispute_recovery!: string | null;
 

@@ -41,7 +41,12 @@ export type EvidenceTextField = (typeof EVIDENCE_TEXT_FIELDS)[number];
 /** Declares each evidence field as an optional string on `target` (validation and Swagger alike). */
 function evidenceFields(target: object): void {
   for (const field of EVIDENCE_TEXT_FIELDS) {
-    const example = field === 'customer_name' ? 'Jenny Rosen' : field === 'shipping_tracking_number' ? '1Z999AA10123456784' : undefined;
+    const example =
+      field === 'customer_name'
+        ? 'Jenny Rosen'
+        : field === 'shipping_tracking_number'
+          ? '1Z999AA10123456784'
+          : undefined;
     ApiPropertyOptional({ type: String, maxLength: 20_000, ...(example ? { example } : {}) })(target, field);
     IsOptional()(target, field);
     IsString()(target, field);
@@ -58,7 +63,10 @@ evidenceFields(DisputeEvidenceDto.prototype);
 export class SubmitEvidenceDto {
   [field: string]: unknown;
 
-  @ApiPropertyOptional({ type: DisputeEvidenceDto, example: { customer_name: 'Jenny Rosen', product_description: 'Annual plan' } })
+  @ApiPropertyOptional({
+    type: DisputeEvidenceDto,
+    example: { customer_name: 'Jenny Rosen', product_description: 'Annual plan' },
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => DisputeEvidenceDto)
@@ -92,7 +100,10 @@ export class DisputeRecoveryMovementDto {
   @ApiProperty({ example: 2000 })
   amount!: number;
 
-  @ApiProperty({ example: 'trr_1OaBcDeFgHiJkLmN', description: 'The transfer reversal (reverse) or transfer (return).' })
+  @ApiProperty({
+    example: 'trr_1OaBcDeFgHiJkLmN',
+    description: 'The transfer reversal (reverse) or transfer (return).',
+  })
   stripe_id!: string;
 
   @ApiProperty({ example: '2026-12-07T14:30:00.000Z' })
@@ -100,7 +111,10 @@ export class DisputeRecoveryMovementDto {
 }
 
 export class DisputeRecoveryDto {
-  @ApiProperty({ enum: ['not_applicable', 'none', 'pending', 'reversed', 'returned', 'failed'], example: 'reversed' })
+  @ApiProperty({
+    enum: ['not_applicable', 'none', 'pending', 'reversed', 'returned', 'failed'],
+    example: 'reversed',
+  })
   status!: string;
 
   @ApiProperty({ enum: ['none', 'reverse_transfer'], example: 'reverse_transfer' })
@@ -118,7 +132,12 @@ export class DisputeRecoveryDto {
   @ApiProperty({ example: null, nullable: true, type: String })
   failure_code!: string | null;
 
-  @ApiProperty({ example: null, nullable: true, type: String, description: "Stripe's reason when it refused." })
+  @ApiProperty({
+    example: null,
+    nullable: true,
+    type: String,
+    description: "Stripe's reason when it refused.",
+  })
   failure_reason!: string | null;
 
   @ApiProperty({ type: [DisputeRecoveryMovementDto] })
@@ -135,7 +154,12 @@ export class DisputeDto {
   @ApiProperty({ example: 'du_1OaBcDeFgHiJkLmN' })
   stripe_dispute_id!: string;
 
-  @ApiProperty({ example: '6a1f3c1e-5a7b-4b8e-9d55-3c1f0b8e2a10', nullable: true, type: String, description: 'Our PaymentRoute.' })
+  @ApiProperty({
+    example: '6a1f3c1e-5a7b-4b8e-9d55-3c1f0b8e2a10',
+    nullable: true,
+    type: String,
+    description: 'Our PaymentRoute.',
+  })
   payment_id!: string | null;
 
   @ApiProperty({ example: 'ch_1OaBcDeFgHiJkLmN', nullable: true, type: String })
@@ -150,7 +174,11 @@ export class DisputeDto {
   @ApiProperty({ example: 'fraudulent' })
   reason!: string;
 
-  @ApiProperty({ enum: DISPUTE_STATUSES, example: 'needs_response', description: "Stripe's status, kept exactly." })
+  @ApiProperty({
+    enum: DISPUTE_STATUSES,
+    example: 'needs_response',
+    description: "Stripe's status, kept exactly.",
+  })
   status!: string;
 
   @ApiProperty({ example: '2026-12-14T14:20:00.000Z', nullable: true, type: String })
@@ -162,7 +190,11 @@ export class DisputeDto {
   @ApiProperty({ example: false })
   evidence_submitted!: boolean;
 
-  @ApiProperty({ enum: ['platform', 'tenant'], example: 'platform', description: 'Whose balance carries the loss.' })
+  @ApiProperty({
+    enum: ['platform', 'tenant'],
+    example: 'platform',
+    description: 'Whose balance carries the loss.',
+  })
   liable!: string;
 
   @ApiProperty({ example: 2000, description: 'Taken from the liable balance (minor units, fee excluded).' })
@@ -177,7 +209,10 @@ export class DisputeDto {
   @ApiProperty({ type: DisputeRecoveryDto })
   recovery!: DisputeRecovery;
 
-  @ApiPropertyOptional({ type: DisputeEvidenceDto, description: 'What Stripe holds (evidence and accept answers only).' })
+  @ApiPropertyOptional({
+    type: DisputeEvidenceDto,
+    description: 'What Stripe holds (evidence and accept answers only).',
+  })
   evidence?: Record<string, unknown>;
 
   @ApiProperty({ example: null, nullable: true, type: String })
@@ -223,7 +258,10 @@ export class DisputeDto {
 export class DisputeListDto extends PageDto(DisputeDto) {}
 
 export class ListDisputesQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'tenant_acme', description: 'Platform callers: any tenant; others: their own.' })
+  @ApiPropertyOptional({
+    example: 'tenant_acme',
+    description: 'Platform callers: any tenant; others: their own.',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(128)

@@ -228,7 +228,11 @@ export class PayoutTransactionDto {
   @ApiProperty({ example: '2026-12-05T10:00:00.000Z' })
   created!: Date;
 
-  @ApiProperty({ nullable: true, type: String, description: 'Our PaymentRoute, when the source is our payment.' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Our PaymentRoute, when the source is our payment.',
+  })
   payment_id!: string | null;
 
   @ApiProperty({ nullable: true, type: String, example: null })
@@ -262,14 +266,19 @@ export class PayoutTransactionsDto {
   @ApiProperty({ type: PayoutTotalsDto })
   totals!: PayoutTotalsDto;
 
-  @ApiProperty({ example: true, description: 'The settled transactions add up to the payout amount, to the minor unit.' })
+  @ApiProperty({
+    example: true,
+    description: 'The settled transactions add up to the payout amount, to the minor unit.',
+  })
   sums_match!: boolean;
 
   static from(
     row: PayoutRow,
     txns: StripeBalanceTransaction[],
     sums: PayoutSums,
-    join: (source: string | null) => Pick<PayoutTransactionDto, 'payment_id' | 'refund_id' | 'transfer_id' | 'dispute_id'>,
+    join: (
+      source: string | null,
+    ) => Pick<PayoutTransactionDto, 'payment_id' | 'refund_id' | 'transfer_id' | 'dispute_id'>,
   ): PayoutTransactionsDto {
     return {
       payout: PayoutDto.from(row),
