@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
+import { ServiceException } from '@app/common';
 import type { RetryMode } from './retry-decision';
 import type {
   OperationFamily,
@@ -14,6 +15,12 @@ export type StripeDispute = Stripe.Dispute;
 export type StripeDisputeEvidenceParams = Stripe.DisputeUpdateParams.Evidence;
 export type StripeDisputeListParams = Stripe.DisputeListParams;
 export type StripePayoutCreateParams = Stripe.PayoutCreateParams;
+
+/** Stripe's error `code` carried by a gateway ServiceException (`details.stripe.code`), if any. */
+export function stripeErrorCode(err: unknown): string | undefined {
+  if (!(err instanceof ServiceException)) return undefined;
+  return (err.details?.stripe as { code?: string } | undefined)?.code;
+}
 
 /**
  * Money out and disputes: balances, payouts a connected account asks for, and dispute evidence. Reached as

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { ErrorCode, ServiceException } from '@app/common';
 import { moneyConfig } from '@app/config';
 import { ConnectAccountEntity, DisputeRecovery } from '@app/database';
-import { StripeGateway } from '@app/stripe-gateway';
+import { StripeGateway, stripeErrorCode } from '@app/stripe-gateway';
 import { AuditLogService } from '../audit/audit-log.service';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
@@ -16,8 +16,7 @@ import { DISPUTE_RECOVERY_QUEUE, DisputeRecoveryJob, disputeEventData } from './
 /** A refusal by Stripe (4xx), as opposed to Stripe being unreachable: retrying would only be refused again. */
 function refusalOf(err: unknown): { code: string; message: string } | null {
   if (!(err instanceof ServiceException) || err.code !== ErrorCode.StripeRequestFailed) return null;
-  const stripe = err.details?.stripe as { code?: string } | undefined;
-  return { code: stripe?.code ?? 'stripe_refused', message: err.message };
+  return { code: stripeErrorCode(err) ?? 'stripe_refused', message: err.message };
 }
 
 /**

@@ -32,24 +32,17 @@ export interface DisputeRow {
 }
 
 /** The facts of a dispute as Stripe describes it, ready to store. */
-export interface DisputeState {
-  stripe_dispute_id: string;
-  stripe_account_id: string | null;
-  charge_id: string | null;
-  payment_id: string | null;
-  amount: number;
-  currency: string;
-  reason: string;
-  status: string;
-  evidence_due_by: Date | null;
-  is_charge_refundable: boolean;
-  evidence_submitted: boolean;
-  liable: 'platform' | 'tenant';
-  funds_withdrawn: number;
-  funds_reinstated: number;
-  dispute_fee: number;
-  created_at: Date;
-}
+export type DisputeState = Omit<
+  DisputeRow,
+  | 'tenant_id'
+  | 'id'
+  | 'recovery'
+  | 'reminders_sent'
+  | 'last_event_created'
+  | 'last_event_id'
+  | 'closed_at'
+  | 'updated_at'
+>;
 
 export interface DisputeListFilter {
   tenantId: string | null;

@@ -6,7 +6,12 @@ import { assertTenantAccess, Caller, tenantScopeOf } from '@app/auth';
 import { ErrorCode, ServiceException } from '@app/common';
 import { moneyConfig } from '@app/config';
 import { ConnectAccountEntity, PaymentRouteEntity, PaymentRouteType } from '@app/database';
-import { StripeDispute, StripeDisputeEvidenceParams, StripeGateway } from '@app/stripe-gateway';
+import {
+  StripeDispute,
+  StripeDisputeEvidenceParams,
+  StripeGateway,
+  stripeErrorCode,
+} from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
 import { fundsOf, initialRecovery, isClosed, isForward, liableOf } from './dispute-state.util';
@@ -26,12 +31,6 @@ function idOf(v: unknown): string | null {
   if (v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string')
     return (v as { id: string }).id;
   return null;
-}
-
-function stripeCode(err: unknown): string | undefined {
-  const stripe =
-    err instanceof ServiceException ? (err.details?.stripe as { code?: string } | undefined) : undefined;
-  return stripe?.code;
 }
 
 /** The ConnectEvent body of every connect.dispute.* event. */
@@ -223,7 +222,7 @@ export class DisputesService {
     try {
       return await work();
     } catch (err) {
-      const code = stripeCode(err);
+      const code = stripeErrorCode(err);
       if (code && /^dispute_/.test(code))
         throw new ServiceException(ErrorCode.DisputeNotOpen, (err as Error).message);
       throw err;

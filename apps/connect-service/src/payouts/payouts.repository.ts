@@ -27,21 +27,10 @@ export interface PayoutRow {
 }
 
 /** The state of a payout as Stripe describes it, ready to store. */
-export interface PayoutState {
-  stripe_account_id: string;
-  stripe_payout_id: string;
-  amount: number;
-  currency: string;
-  status: string;
-  method: string;
-  automatic: boolean;
-  arrival_date: Date | null;
-  failure_code: string | null;
-  failure_message: string | null;
-  reconciliation_status: string;
-  description: string | null;
-  created_at: Date;
-}
+export type PayoutState = Omit<
+  PayoutRow,
+  'tenant_id' | 'id' | 'last_event_created' | 'last_event_id' | 'updated_at'
+>;
 
 export interface PayoutListFilter {
   status?: string;

@@ -6,7 +6,13 @@ import { assertTenantAccess, Caller } from '@app/auth';
 import { ErrorCode, ServiceException } from '@app/common';
 import { moneyConfig } from '@app/config';
 import { ConnectAccountEntity, PaymentRouteEntity } from '@app/database';
-import { StripeBalance, StripeBalanceTransaction, StripeGateway, StripePayout } from '@app/stripe-gateway';
+import {
+  StripeBalance,
+  StripeBalanceTransaction,
+  StripeGateway,
+  stripeErrorCode,
+  StripePayout,
+} from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { BalanceCacheService } from './balance-cache.service';
 import {
@@ -28,12 +34,6 @@ function isStripeDown(err: unknown): boolean {
     err instanceof ServiceException &&
     (err.code === ErrorCode.StripeUnavailable || err.code === ErrorCode.StripeRequestFailed)
   );
-}
-
-function stripeCode(err: unknown): string | undefined {
-  const stripe =
-    err instanceof ServiceException ? (err.details?.stripe as { code?: string } | undefined) : undefined;
-  return stripe?.code;
 }
 
 /** Balances and payouts of tenants' connected accounts. https://docs.stripe.com/connect/payouts-connected-accounts */
@@ -163,7 +163,10 @@ export class PayoutsService {
         idempotencyKey: `payout-cancel:${row.id}`,
       });
     } catch (err) {
-      if (stripeCode(err) === 'payout_not_cancelable' || stripeCode(err) === 'payout_not_cancellable')
+      if (
+        stripeErrorCode(err) === 'payout_not_cancelable' ||
+        stripeErrorCode(err) === 'payout_not_cancellable'
+      )
         throw new ServiceException(ErrorCode.PayoutNotCancelable, (err as Error).message);
       throw err;
     }
