@@ -1,5 +1,7 @@
 import { ErrorCode } from '@app/common';
+import { DataSource } from 'typeorm';
 import { StripeGateway } from '@app/stripe-gateway';
+import { PayoutReconciler } from '../../apps/connect-service/src/payouts/payout-reconciler.service';
 import { api } from '../utils/api';
 import { eventually } from '../utils/eventually';
 import { bootTestApp, emulatorControl, TestApp } from '../utils/test-app';
@@ -219,6 +221,57 @@ describe('balances and payouts, against the emulator', () => {
     );
   });
 
+  it('reconciliation finds a payout we lack and a stale status, heals both, and checks the sums', async () => {
+    const { tenant, acct } = await connectVerifiedTenant(t, 'prc');
+    await paidRoute(t, tenant, 6_000, 'direct');
+    const run = await emulatorControl<{ payouts: Array<{ id: string; amount: number }> }>(
+      t.emulatorUrl!,
+      `/accounts/${acct}/payouts/run`,
+      { until: 'reconciled' },
+    );
+    const ours = await payoutWhere(
+      tenant,
+      (p) => p.reconciliation_status === 'completed',
+      'the reconciled payout',
+    );
+    const ds = t.app.get(DataSource);
+    // Our row forgets the payout's last stages, as if those webhooks had been lost.
+    await ds.query(
+      `UPDATE payouts SET status = 'in_transit', reconciliation_status = 'in_progress' WHERE id = $1`,
+      [ours.id],
+    );
+    await paidRoute(t, tenant, 1_000, 'direct');
+    await emulatorControl(t.emulatorUrl!, '/webhooks/pause');
+    const missed = await emulatorControl<{ payouts: Array<{ id: string }> }>(
+      t.emulatorUrl!,
+      `/accounts/${acct}/payouts/run`,
+      {
+        until: 'paid',
+      },
+    );
+    await emulatorControl(t.emulatorUrl!, '/webhooks/resume', { discard: true });
+
+    const reconciler = t.app.get(PayoutReconciler);
+    const found = await reconciler.reconcileTenant(tenant, { heal: false, checkSums: true });
+    expect(found.drift.map((d) => [d.kind, d.stripe_payout_id, d.healable]).sort()).toEqual(
+      [
+        ['missing_local', missed.payouts[0].id, true],
+        ['status_mismatch', run.payouts[0].id, true],
+      ].sort(),
+    );
+    const healed = await reconciler.reconcileTenant(tenant, { heal: true });
+    expect(healed.healed).toBe(2);
+    expect((await reconciler.reconcileTenant(tenant, { heal: false, checkSums: true })).drift).toEqual([]);
+    const row = (await call('GET', `/connect/payouts/${ours.id}`)).body;
+    expect(row).toMatchObject({ status: 'paid', reconciliation_status: 'completed' });
+    const back = await payoutWhere(
+      tenant,
+      (p) => p.stripe_payout_id === missed.payouts[0].id,
+      'the healed payout',
+    );
+    expect(back).toMatchObject({ status: 'paid' });
+  });
+
   it('a failed payout reaches the account and a ConnectEvent; the money is back on the balance', async () => {
     const { tenant, acct } = await connectVerifiedTenant(t, 'pof');
     await paidRoute(t, tenant, 4_000, 'direct');
@@ -250,6 +303,38 @@ describe('balances and payouts, against the emulator', () => {
       return r.body.payouts_enabled === false ? r.body : null;
     });
     expect(account.requirements.currently_due).toContain('external_account');
+  });
+
+  it('documents every new endpoint in Swagger with its errors', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/docs-json' })).json<{
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, unknown>; parameters?: Array<{ name: string }> }>
+      >;
+    }>();
+    const expected: Array<[string, string, string[]]> = [
+      ['/connect/accounts/{tenantId}/balance', 'get', ['200', '404']],
+      ['/connect/accounts/{tenantId}/payouts', 'get', ['200', '400']],
+      ['/connect/accounts/{tenantId}/payouts', 'post', ['201', '422']],
+      ['/connect/payouts/{id}', 'get', ['200', '404']],
+      ['/connect/payouts/{id}/cancel', 'post', ['200', '409']],
+      ['/connect/payouts/{id}/transactions', 'get', ['200', '409']],
+      ['/connect/disputes', 'get', ['200', '400']],
+      ['/connect/disputes/{id}', 'get', ['200', '404']],
+      ['/connect/disputes/{id}/evidence', 'post', ['200', '409']],
+      ['/connect/disputes/{id}/accept', 'post', ['200', '409']],
+    ];
+    for (const [path, method, statuses] of expected) {
+      expect([path, method, Object.keys(doc.paths[path]?.[method]?.responses ?? {})]).toEqual([
+        path,
+        method,
+        expect.arrayContaining([...statuses, '401', '403']),
+      ]);
+    }
+    const filters = doc.paths['/connect/accounts/{tenantId}/payouts'].get.parameters?.map((p) => p.name);
+    expect(filters).toEqual(
+      expect.arrayContaining(['status', 'created[gte]', 'arrival_date[lt]', 'limit', 'cursor']),
+    );
   });
 
   it('serves the last balance with stale: true when Stripe is down', async () => {

@@ -7,6 +7,7 @@ import { RedisModule } from '../redis/redis.module';
 import { StripeModule } from '../stripe/stripe.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { BalanceCacheService } from './balance-cache.service';
+import { PayoutReconciler } from './payout-reconciler.service';
 import { PayoutWebhookHandlers } from './payout-webhook.handlers';
 import { PayoutsController } from './payouts.controller';
 import { PayoutsRepository } from './payouts.repository';
@@ -24,7 +25,13 @@ import { PayoutsService } from './payouts.service';
     DisputesModule,
   ],
   controllers: [PayoutsController],
-  providers: [PayoutsRepository, PayoutsService, BalanceCacheService, PayoutWebhookHandlers],
-  exports: [PayoutsRepository, PayoutsService],
+  providers: [
+    PayoutsRepository,
+    PayoutsService,
+    BalanceCacheService,
+    PayoutWebhookHandlers,
+    PayoutReconciler,
+  ],
+  exports: [PayoutsRepository, PayoutsService, PayoutReconciler],
 })
 export class PayoutsModule {}
