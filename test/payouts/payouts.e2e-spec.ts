@@ -138,7 +138,18 @@ describe('balances and payouts, against the emulator', () => {
         'idempotency-key': `first-${tenant}`,
       },
     );
-    expect(replay.body.stripe_payout_id).toBe(created.body.stripe_payout_id);
+    expect(replay.status).toBe(201);
+    expect(replay.body.id).toBe(created.body.id);
+    const reused = await call(
+      'POST',
+      `/connect/accounts/${tenant}/payouts`,
+      { amount: 2_000, currency: 'usd' },
+      {
+        'idempotency-key': `first-${tenant}`,
+      },
+    );
+    expect(reused.status).toBe(422);
+    expect(reused.body.code).toBe(ErrorCode.IdempotencyKeyReused);
     expect(await availableUsd(t, acct)).toBe(available - 3_000);
 
     const canceled = await call('POST', `/connect/payouts/${created.body.id}/cancel`);

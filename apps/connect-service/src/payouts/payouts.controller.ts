@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import {
   ApiCreatedResponse,
   ApiHeader,
@@ -10,6 +11,7 @@ import {
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
 import { ApiErrors, ErrorCode, idParam } from '@app/common';
 import { Audit } from '../audit/audit.decorator';
+import { IdempotencyService, requestHash } from '../payments/idempotency.service';
 import {
   BalanceDto,
   CreatePayoutDto,
@@ -25,7 +27,10 @@ const TENANT_PARAM = ApiParam({ name: 'tenantId', example: 'tenant_acme' });
 @ApiTags('payouts')
 @Controller('connect')
 export class PayoutsController {
-  constructor(private readonly payouts: PayoutsService) {}
+  constructor(
+    private readonly payouts: PayoutsService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
 
   @Get('accounts/:tenantId/balance')
   @ApiAuth('viewer', 'accounts:read')
@@ -72,7 +77,10 @@ export class PayoutsController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'Sent to Stripe (scoped to the tenant): a retry with the same key answers the same payout.',
+    description:
+      'As for payments: scoped to the caller and tenant and kept 24 h, the same key with the same body answers the first ' +
+      'response without calling Stripe again; with another body: CONNECT_041; while the first runs: CONNECT_042. The key ' +
+      'also reaches Stripe, so even a lost answer never makes a second payout.',
   })
   @ApiCreatedResponse({ type: PayoutDto })
   @ApiErrors(
@@ -80,6 +88,8 @@ export class PayoutsController {
     ErrorCode.NotFound,
     ErrorCode.PayoutBalanceInsufficient,
     ErrorCode.PayoutNotAllowed,
+    ErrorCode.IdempotencyKeyReused,
+    ErrorCode.IdempotencyInProgress,
     ErrorCode.StripeRequestFailed,
     ErrorCode.StripeUnavailable,
   )
@@ -88,8 +98,20 @@ export class PayoutsController {
     @Param('tenantId') tenantId: string,
     @Body() dto: CreatePayoutDto,
     @Headers('idempotency-key') key: string | undefined,
-  ): Promise<PayoutDto> {
-    return this.payouts.create(caller, tenantId, dto, key);
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    const path = `/connect/accounts/${tenantId}/payouts`;
+    const res = await this.idempotency.run(
+      `${caller.sub}|${tenantId}`,
+      key,
+      requestHash('POST', path, dto),
+      async () => ({
+        status: 201,
+        body: await this.payouts.create(caller, tenantId, dto, key),
+      }),
+    );
+    void reply.status(res.status);
+    return res.body;
   }
 
   @Get('payouts/:id')

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { CryptoModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
+import { IdempotencyService } from '../payments/idempotency.service';
 import { AuditModule } from '../audit/audit.module';
 import { DisputesModule } from '../disputes/disputes.module';
 import { EventsModule } from '../events/events.module';
@@ -17,6 +19,7 @@ import { PayoutsService } from './payouts.service';
 @Module({
   imports: [
     DatabaseModule,
+    CryptoModule,
     RedisModule,
     StripeModule,
     EventsModule,
@@ -26,6 +29,7 @@ import { PayoutsService } from './payouts.service';
   ],
   controllers: [PayoutsController],
   providers: [
+    IdempotencyService,
     PayoutsRepository,
     PayoutsService,
     BalanceCacheService,
