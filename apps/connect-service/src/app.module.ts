@@ -15,6 +15,8 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logger.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
+import { PayoutsModule } from './payouts/payouts.module';
+import { DisputesModule } from './disputes/disputes.module';
 import { JobQueueModule } from './queue/job-queue.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RedisModule } from './redis/redis.module';
@@ -49,6 +51,8 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     PaymentsModule,
     ReconciliationModule,
     AnalyticsModule,
+    DisputesModule,
+    PayoutsModule,
   ],
 })
 export class AppModule {}

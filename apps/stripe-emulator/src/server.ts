@@ -15,6 +15,8 @@ import { eventsRoutes } from './resources/events.resource';
 import { oauthRoutes } from './resources/oauth.resource';
 import { paymentIntentsRoutes } from './resources/payment-intents.resource';
 import { payoutsRoutes } from './resources/payouts.resource';
+import { manualPayoutsRoutes } from './resources/manual-payouts.resource';
+import { disputesRoutes } from './resources/disputes.resource';
 import { refundsRoutes } from './resources/refunds.resource';
 import { transfersRoutes } from './resources/transfers.resource';
 import { webhookEndpointsRoutes } from './resources/webhook-endpoints.resource';
@@ -34,6 +36,8 @@ export function allRoutes(): Route[] {
     ...applicationFeesRoutes(),
     ...transfersRoutes(),
     ...payoutsRoutes(),
+    ...manualPayoutsRoutes(),
+    ...disputesRoutes(),
     ...eventsRoutes(),
     ...billingRoutes(),
   ];

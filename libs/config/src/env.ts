@@ -214,6 +214,26 @@ const CHECKS: Check[] = [
   int('RECONCILIATION_GRACE_SECONDS', 0, 7 * 86_400),
   int('RECONCILIATION_STRIPE_RPS', 1, 100),
   int('RECONCILIATION_PAGE_SIZE', 1, 100),
+  int('BALANCE_CACHE_SECONDS', 0, 3600),
+  (env) =>
+    isSet(env.DISPUTE_EVIDENCE_REMINDER_HOURS) &&
+    !env.DISPUTE_EVIDENCE_REMINDER_HOURS.split(',').every(
+      (h) => /^\d+$/.test(h.trim()) && Number(h) > 0 && Number(h) <= 720,
+    )
+      ? 'DISPUTE_EVIDENCE_REMINDER_HOURS must be comma-separated whole hours from 1 to 720 (e.g. 72,24)'
+      : null,
+  (env) =>
+    isSet(env.DISPUTE_EVIDENCE_REMINDER_CRON) &&
+    env.DISPUTE_EVIDENCE_REMINDER_CRON.trim().split(/\s+/).length !== 5
+      ? 'DISPUTE_EVIDENCE_REMINDER_CRON must be a 5-field cron expression'
+      : null,
+  oneOf('DISPUTE_RECOVERY_DEFAULT', ['none', 'reverse_transfer']),
+  oneOf('DISPUTE_RECOVER_FEE', ['true', 'false']),
+  (env) =>
+    isSet(env.DISPUTE_RATE_ALERT_THRESHOLD) &&
+    !(Number(env.DISPUTE_RATE_ALERT_THRESHOLD) > 0 && Number(env.DISPUTE_RATE_ALERT_THRESHOLD) < 1)
+      ? 'DISPUTE_RATE_ALERT_THRESHOLD must be a ratio between 0 and 1 (e.g. 0.0075 for 0.75 %)'
+      : null,
   int('RATE_LIMIT_WINDOW_SECONDS', 1, 86_400),
   int('RATE_LIMIT_PER_CALLER', 1, 10_000_000),
   int('RATE_LIMIT_PER_TENANT', 1, 10_000_000),

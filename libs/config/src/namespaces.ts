@@ -205,7 +205,29 @@ export const reconciliationConfig = registerAs('reconciliation', () => {
   };
 });
 
+/** Balances, payouts and disputes. */
+export const moneyConfig = registerAs('money', () => {
+  const env = process.env;
+  return {
+    /** How long a balance read from Stripe is served from cache (and kept to answer `stale: true` when Stripe is down). */
+    balanceCacheSeconds: num(env, 'BALANCE_CACHE_SECONDS', 15),
+    /** Recovery of platform-liable disputes for tenants without their own setting. */
+    disputeRecoveryDefault: (str(env, 'DISPUTE_RECOVERY_DEFAULT') ?? 'reverse_transfer') as
+      'none' | 'reverse_transfer',
+    /** Also recover Stripe's dispute fee from the tenant. */
+    disputeRecoverFee: str(env, 'DISPUTE_RECOVER_FEE') === 'true',
+    /** A tenant's dispute rate above this ratio fires the alert (card networks act around 0.0075-0.01). */
+    disputeRateAlertThreshold: num(env, 'DISPUTE_RATE_ALERT_THRESHOLD', 0.0075),
+    /** Hours before a dispute's evidence deadline at which connect.dispute.evidence_due goes out (once each). */
+    evidenceReminderHours: list(env, 'DISPUTE_EVIDENCE_REMINDER_HOURS').map(Number).length
+      ? list(env, 'DISPUTE_EVIDENCE_REMINDER_HOURS').map(Number)
+      : [72, 24],
+    evidenceReminderCron: str(env, 'DISPUTE_EVIDENCE_REMINDER_CRON') ?? '*/10 * * * *',
+  };
+});
+
 export const ALL_CONFIG_NAMESPACES = [
+  moneyConfig,
   reconciliationConfig,
   paymentsConfig,
   queueConfig,

@@ -7,3 +7,4 @@ export type { StripeSdkGatewayOptions } from './stripe-sdk.gateway';
 export type { WebhookRejectionReason } from './verify-stripe-webhook';
 export type { StripeErrorDetails } from './map-stripe-error';
 export * from './window-page';
+export * from './stripe-money.gateway';

@@ -26,6 +26,7 @@ import {
 } from './retry-decision';
 import type { StripeConnection } from './stripe-connection';
 import { StripeGateway } from './stripe.gateway';
+import { StripeMoneyGateway, StripeSdkMoneyGateway } from './stripe-money.gateway';
 import {
   CircuitStateName,
   ListEventsQuery,
@@ -146,6 +147,7 @@ export class StripeSdkGateway extends StripeGateway {
   readonly #retry: Record<RetryMode, RetryPolicy>;
   readonly #timeout: TimeoutPolicy;
   readonly #breakers: Record<OperationFamily, CircuitBreakerPolicy>;
+  readonly money: StripeMoneyGateway;
 
   constructor(connection: StripeConnection, options: StripeSdkGatewayOptions = {}) {
     super();
@@ -195,6 +197,9 @@ export class StripeSdkGateway extends StripeGateway {
       breakers[family] = breaker;
     }
     this.#breakers = breakers;
+    this.money = new StripeSdkMoneyGateway(this.#stripe, (op, family, mode, attempt) =>
+      this.run(op, family, mode, attempt),
+    );
   }
 
   /** With `host` set, the SDK sends every API base (OAuth's included) follows host, port and protocol. */

@@ -5,6 +5,7 @@ import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { ServiceException, ErrorCode } from '@app/common';
 import { accountsConfig } from '@app/config';
 import {
+  AccountPayoutSchedule,
   ConnectAccountEntity,
   ConnectAccountStatus,
   OnboardingMethod,
@@ -28,6 +29,7 @@ import { ConnectAccountDto } from './dto/connect-account.dto';
 import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-link.dto';
 import { UpdateAccountDto } from './dto/update-account.dto';
 import { feeScheduleProblems, FieldProblem, toFeeSchedule } from '../fees/fee-schedule.util';
+import { payoutScheduleOf, payoutScheduleProblems } from '../payouts/payout-schedule.util';
 
 /** The Stripe event being applied, for the per-account freshness check (Stripe delivers out of order). */
 export interface AppliedEvent {
@@ -54,8 +56,15 @@ export class AccountsService {
     return this.dataSource.getRepository(ConnectAccountEntity);
   }
 
-  mapState(account: StripeAccount, lostAccess = false): AccountState {
-    return mapAccountStatus(account, { requiredCapabilities: this.cfg.requiredCapabilities, lostAccess });
+  mapState(
+    account: StripeAccount,
+    lostAccess = false,
+  ): AccountState & { payout_schedule: AccountPayoutSchedule | null } {
+    const state = mapAccountStatus(account, {
+      requiredCapabilities: this.cfg.requiredCapabilities,
+      lostAccess,
+    });
+    return { ...state, payout_schedule: payoutScheduleOf(account) };
   }
 
   async invalidateCache(tenantId: string): Promise<void> {
@@ -273,6 +282,8 @@ export class AccountsService {
     if (dto.fee_schedule !== undefined && dto.fee_schedule !== null)
       problems.push(...feeScheduleProblems(dto.fee_schedule));
     if (dto.metadata !== undefined) problems.push(...metadataProblems(dto.metadata));
+    // With an interval the whole combination is known and checked as Stripe would; without, Stripe merges it.
+    if (dto.payout_schedule?.interval) problems.push(...payoutScheduleProblems(dto.payout_schedule));
     if (row.account_type === StripeAccountType.Standard) {
       for (const field of ['business_profile', 'requested_capabilities', 'payout_schedule'] as const) {
         if (dto[field] !== undefined) {
@@ -317,6 +328,7 @@ export class AccountsService {
           metadata: { ...(account.metadata ?? {}) },
         });
       }
+      if (dto.dispute_recovery !== undefined) locked.dispute_recovery = dto.dispute_recovery;
       if (dto.fee_schedule !== undefined) {
         locked.fee_schedule = dto.fee_schedule === null ? null : toFeeSchedule(dto.fee_schedule);
       }

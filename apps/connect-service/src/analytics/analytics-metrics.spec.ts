@@ -33,6 +33,14 @@ describe('analytics metrics', () => {
     });
   });
 
+  it('derives the dispute rate from disputed and succeeded payments by count', () => {
+    expect(deriveMetrics({ payments_succeeded: 400, disputes_count: 3 }, ['dispute_rate'])).toEqual({
+      dispute_rate: 0.0075,
+    });
+    expect(deriveMetrics({ disputes_count: 1 }, ['dispute_rate'])).toEqual({ dispute_rate: null });
+    expect(countersFor(['dispute_rate'])).toEqual(['payments_succeeded', 'disputes_count']);
+  });
+
   it('reads only the counters the metrics need', () => {
     expect(countersFor(['average_ticket', 'success_rate'])).toEqual([
       'payments_succeeded',

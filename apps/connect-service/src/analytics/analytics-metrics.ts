@@ -39,6 +39,7 @@ export const METRICS = [
   'refunds_amount',
   'disputes_count',
   'disputes_amount',
+  'dispute_rate',
   'net_platform_revenue',
   'average_ticket',
   'transfer_volume',
@@ -71,6 +72,7 @@ const INPUTS: Record<Metric, readonly Counter[]> = {
   refunds_amount: ['refunds_amount'],
   disputes_count: ['disputes_count'],
   disputes_amount: ['disputes_amount'],
+  dispute_rate: ['disputes_count', 'payments_succeeded'],
   net_platform_revenue: ['fees_collected', 'fees_refunded'],
   average_ticket: ['gross_volume', 'payments_succeeded'],
   transfer_volume: ['transfer_volume'],
@@ -101,6 +103,10 @@ export function deriveMetrics(c: Counters, metrics: readonly Metric[]): Record<s
         out[m] = done === 0 ? null : v('payments_succeeded') / done;
         break;
       }
+      // Disputed / succeeded payments by count, as card networks measure it (https://docs.stripe.com/disputes/measuring).
+      case 'dispute_rate':
+        out[m] = v('payments_succeeded') === 0 ? null : v('disputes_count') / v('payments_succeeded');
+        break;
       case 'net_platform_revenue':
         out[m] = v('fees_collected') - v('fees_refunded');
         break;

@@ -240,14 +240,8 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
           created: event.created,
         };
     row.stripe_details = { ...(row.stripe_details ?? {}), [key]: fact };
+    // connect.dispute.* come from the disputes module, with the dispute's own record.
     await manager.getRepository(PaymentRouteEntity).save(row);
-    if (event.type === 'charge.dispute.created') {
-      await this.events.emit(manager, {
-        type: 'connect.dispute.created',
-        tenant_id: row.tenant_id,
-        data: { ...eventData(row), dispute: fact },
-      });
-    }
     return 'applied';
   }
 }

@@ -4,7 +4,7 @@ import { StripeApiError } from '../errors';
 import { visitAccountLink } from '../resources/account-links.resource';
 import { verify } from '../resources/accounts.resource';
 import { VerificationAction } from '../resources/account-objects';
-import { createDispute } from '../resources/refunds.resource';
+import { closeDispute, createDispute, expireDispute } from '../resources/disputes.resource';
 import { parseCapabilityChanges, setCapabilities } from '../resources/capabilities';
 import { advancePayout, PayoutStage, runPayouts } from '../resources/payouts.resource';
 import { forget, setFields } from './drift';
@@ -165,8 +165,29 @@ export function registerControlRoutes(app: FastifyInstance, holder: StateHolder)
   app.post('/_emulator/charges/:id/dispute', async (req, reply) => {
     try {
       const body = bodyOf(req.body);
-      const reason = typeof body.reason === 'string' ? body.reason : undefined;
-      return createDispute(holder.state, (req.params as { id: string }).id, reason);
+      return createDispute(holder.state, (req.params as { id: string }).id, {
+        reason: typeof body.reason === 'string' ? body.reason : undefined,
+        amount: typeof body.amount === 'number' ? body.amount : undefined,
+        inquiry: body.inquiry === true,
+      });
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.post('/_emulator/disputes/:id/close', async (req, reply) => {
+    const outcome = bodyOf(req.body).outcome;
+    if (outcome !== 'won' && outcome !== 'lost') return bad(reply, "outcome must be 'won' or 'lost'");
+    try {
+      return closeDispute(holder.state, (req.params as { id: string }).id, outcome);
+    } catch (e) {
+      return sendError(reply, e);
+    }
+  });
+
+  app.post('/_emulator/disputes/:id/expire', async (req, reply) => {
+    try {
+      return expireDispute(holder.state, (req.params as { id: string }).id);
     } catch (e) {
       return sendError(reply, e);
     }

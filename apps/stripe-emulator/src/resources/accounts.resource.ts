@@ -1,3 +1,4 @@
+import { scheduleUpdate, setSchedule } from './manual-payouts.resource';
 import { EmulatorState, emitEvent, RequestContext, Route } from '../context';
 import { invalidRequest, resourceMissing, StripeApiError } from '../errors';
 import { isRecord, mergeMetadata, optString } from '../params';
@@ -115,6 +116,7 @@ export function accountsRoutes(): Route[] {
       path: '/v1/accounts/:id',
       handler: (ctx) => {
         const account = accessibleAccount(ctx, ctx.pathParams.id);
+        const schedule = scheduleUpdate(account, ctx.params.settings);
         const previous: Record<string, unknown> = {};
         for (const key of UPDATABLE) {
           const value = ctx.params[key];
@@ -129,6 +131,7 @@ export function accountsRoutes(): Route[] {
                   ? null
                   : value;
         }
+        if (schedule) setSchedule(account, schedule);
         if (ctx.params.metadata !== undefined) {
           previous.metadata = account.metadata;
           account.metadata = mergeMetadata(account.metadata, ctx.params.metadata);

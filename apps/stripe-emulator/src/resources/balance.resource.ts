@@ -124,7 +124,15 @@ function balanceBody(emu: EmulatorState, owner: string): Record<string, unknown>
   if (sums.size === 0) sums.set('usd', { available: 0, pending: 0 });
   const side = (k: 'available' | 'pending') =>
     [...sums].map(([currency, s]) => ({ amount: s[k], currency, source_types: { card: s[k] } }));
-  return { object: 'balance', available: side('available'), livemode: false, pending: side('pending') };
+  const body: Record<string, unknown> = {
+    object: 'balance',
+    available: side('available'),
+    livemode: false,
+    pending: side('pending'),
+  };
+  // Connected accounts with a debit card can pay out their available balance at once (https://docs.stripe.com/payouts/instant-payouts).
+  if (owner !== emu.platformId) body.instant_available = side('available');
+  return body;
 }
 
 /** Stripe's refusal to list a payout's transactions before its reconciliation completes. */

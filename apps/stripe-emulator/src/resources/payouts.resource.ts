@@ -25,6 +25,26 @@ const FAILURES: Record<string, string> = {
     'The bank account details on file are probably incorrect. No bank account could be located with those details.',
 };
 
+/** Failures that mean the bank account is unusable: Stripe then asks for a new one. */
+const BANK_ACCOUNT_FAILURES = new Set(['account_closed', 'account_frozen', 'no_account']);
+
+/**
+ * Stripe disables payouts until the account gives a new external account, and says so in its requirements.
+ * https://docs.stripe.com/payouts/payout-failures
+ */
+function disablePayouts(emu: EmulatorState, owner: string): void {
+  const account = emu.connectedAccount(owner);
+  if (!account) return;
+  const requirements = account.requirements as Record<string, unknown>;
+  const previous = { payouts_enabled: account.payouts_enabled, requirements: structuredClone(requirements) };
+  for (const list of ['currently_due', 'past_due', 'eventually_due']) {
+    const due = (requirements[list] as string[] | undefined) ?? [];
+    if (!due.includes('external_account')) requirements[list] = [...due, 'external_account'];
+  }
+  account.payouts_enabled = false;
+  emu.webhooks.emit('account.updated', account, owner, null, previous);
+}
+
 function controlError(status: number, message: string): StripeApiError {
   return new StripeApiError(status, { error: { type: 'invalid_request_error', message } });
 }
@@ -92,6 +112,7 @@ export function advancePayout(
     });
     emit(emu, 'payout.updated', payout, owner, previous);
     emit(emu, 'payout.failed', payout, owner);
+    if (BANK_ACCOUNT_FAILURES.has(failureCode)) disablePayouts(emu, owner);
     return payout;
   }
   const target = PAYOUT_STAGES.indexOf(to);

@@ -1,5 +1,5 @@
-import { EmulatorState, emitEvent, Route } from '../context';
-import { invalidRequest, resourceMissing } from '../errors';
+import { emitEvent, Route } from '../context';
+import { invalidRequest } from '../errors';
 import { newId, nowSeconds } from '../ids';
 import { proportional } from '../money';
 import { mergeMetadata, optBool, optInt, optString } from '../params';
@@ -147,31 +147,4 @@ export function refundsRoutes(): Route[] {
     retrieveRoute('refund', '/v1/refunds/:id', 'refund'),
     listRoute('refund', '/v1/refunds', ['charge', 'payment_intent']),
   ];
-}
-
-/** Control API: a cardholder disputes a charge. https://docs.stripe.com/disputes */
-export function createDispute(emu: EmulatorState, chargeId: string, reason = 'fraudulent'): StripeObject {
-  const entry = emu.store.entry('charge', chargeId);
-  if (!entry) throw resourceMissing('charge', chargeId, 'charge');
-  const charge = entry.obj;
-  const dispute: StripeObject = {
-    id: newId('du'),
-    object: 'dispute',
-    amount: (charge.amount_captured as number) - (charge.amount_refunded as number),
-    balance_transactions: [],
-    charge: charge.id,
-    created: nowSeconds(),
-    currency: charge.currency,
-    evidence: {},
-    is_charge_refundable: false,
-    livemode: false,
-    metadata: {},
-    payment_intent: charge.payment_intent,
-    reason,
-    status: 'needs_response',
-  };
-  emu.store.put('dispute', entry.owner, dispute);
-  charge.disputed = true;
-  emu.webhooks.emit('charge.dispute.created', dispute, entry.owner, null);
-  return dispute;
 }

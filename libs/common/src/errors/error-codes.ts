@@ -102,6 +102,33 @@ export const ERROR_CODES = {
     status: 414,
     description: 'A path parameter is longer than any id this service issues.',
   },
+  CONNECT_140: {
+    name: 'PAYOUT_BALANCE_INSUFFICIENT',
+    status: 422,
+    description:
+      'The payout is more than the available (or instant-available) balance; `details.shortfall` says by how much. Nothing was sent to Stripe.',
+  },
+  CONNECT_141: {
+    name: 'PAYOUT_NOT_RECONCILED',
+    status: 409,
+    description: "The payout's reconciliation has not completed: its transactions are not known yet.",
+  },
+  CONNECT_142: {
+    name: 'PAYOUT_NOT_ALLOWED',
+    status: 422,
+    description: 'A manual standard payout needs a `manual` payout schedule (instant payouts do not).',
+  },
+  CONNECT_143: {
+    name: 'PAYOUT_NOT_CANCELABLE',
+    status: 409,
+    description: 'Only a pending standard payout can be canceled.',
+  },
+  CONNECT_144: {
+    name: 'DISPUTE_NOT_OPEN',
+    status: 409,
+    description:
+      'The dispute no longer takes evidence or acceptance: it is closed, its evidence was submitted, or its deadline passed.',
+  },
   CONNECT_099: {
     name: 'INTERNAL',
     status: 500,
@@ -134,6 +161,11 @@ export const ErrorCode = {
   ServiceUnavailable: 'CONNECT_070',
   RequestTimeout: 'CONNECT_071',
   UriTooLong: 'CONNECT_180',
+  PayoutBalanceInsufficient: 'CONNECT_140',
+  PayoutNotReconciled: 'CONNECT_141',
+  PayoutNotAllowed: 'CONNECT_142',
+  PayoutNotCancelable: 'CONNECT_143',
+  DisputeNotOpen: 'CONNECT_144',
   Internal: 'CONNECT_099',
 } as const satisfies Record<string, keyof typeof ERROR_CODES>;
 

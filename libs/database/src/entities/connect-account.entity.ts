@@ -46,6 +46,14 @@ export interface FeeSchedule {
 }
 
 /** The seed's ConnectAccount: one Stripe account per tenant. */
+/** Stripe's `settings.payouts.schedule`: https://docs.stripe.com/api/accounts/object#account_object-settings-payouts-schedule */
+export interface AccountPayoutSchedule {
+  interval: string;
+  delay_days?: number;
+  weekly_anchor?: string;
+  monthly_anchor?: number;
+}
+
 @Entity({ name: 'connect_accounts' })
 export class ConnectAccountEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -113,6 +121,14 @@ export class ConnectAccountEntity {
 
   @Column({ type: 'jsonb', default: {} })
   metadata!: Record<string, string>;
+
+  /** `settings.payouts.schedule` as Stripe last answered it (https://docs.stripe.com/connect/manage-payout-schedule). */
+  @Column({ name: 'payout_schedule', type: 'jsonb', nullable: true })
+  payout_schedule!: AccountPayoutSchedule | null;
+
+  /** How a platform-liable dispute is recovered from this tenant: none | reverse_transfer; null: the platform default. */
+  @Column({ name: 'dispute_recovery', type: 'varchar', length: 32, nullable: true })
+  dispute_recovery!: 'none' | 'reverse_transfer' | null;
 
   /**
    * `created` of the newest Stripe event applied to this account (unix seconds) and its id as a tie-break:

@@ -25,6 +25,7 @@ import {
   AnalyticsRollupDeltaEntity,
   AnalyticsRollupHourlyEntity,
 } from './analytics-rollup.entity';
+import { DisputeEntity, PayoutEntity } from './money-out.entity';
 
 export * from './connect-event.entity';
 export * from './event-subscription.entity';
@@ -41,6 +42,7 @@ export * from './audit-log.entity';
 export * from './reconciliation.entity';
 export * from './routing-rule-set.entity';
 export * from './analytics-rollup.entity';
+export * from './money-out.entity';
 
 /** Every entity the data source knows; feature modules register theirs here as they add tables. */
 export const ENTITIES = [
@@ -67,4 +69,6 @@ export const ENTITIES = [
   AnalyticsPlatformRollupDailyEntity,
   AnalyticsRollupDeltaEntity,
   AuthRevocationEntity,
+  PayoutEntity,
+  DisputeEntity,
 ];

@@ -9,6 +9,8 @@ import { Reconciliation1764210000000 } from './1764210000000-reconciliation';
 import { RoutingRuleSets1764200000000 } from './1764200000000-routing-rule-sets';
 import { AnalyticsRollups1764220000000 } from './1764220000000-analytics-rollups';
 import { AuthRevocations1764350000000 } from './1764350000000-auth-revocations';
+import { MoneyOut1764340000000 } from './1764340000000-money-out';
+import { AccountMoneySettings1764340000001 } from './1764340000001-account-money-settings';
 
 /** In order. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -23,4 +25,6 @@ export const MIGRATIONS = [
   Reconciliation1764210000000,
   AnalyticsRollups1764220000000,
   AuthRevocations1764350000000,
+  MoneyOut1764340000000,
+  AccountMoneySettings1764340000001,
 ];

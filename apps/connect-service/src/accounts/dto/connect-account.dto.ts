@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  AccountPayoutSchedule,
   ConnectAccountEntity,
   ConnectAccountStatus,
   FeeSchedule,
@@ -91,6 +92,25 @@ export class ConnectAccountDto {
   })
   fee_schedule!: FeeSchedule | null;
 
+  @ApiProperty({
+    example: { interval: 'weekly', delay_days: 2, weekly_anchor: 'friday' },
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'The payout schedule exactly as Stripe holds it (`interval`, `delay_days`, `weekly_anchor`, `monthly_anchor`).',
+  })
+  payout_schedule!: AccountPayoutSchedule | null;
+
+  @ApiProperty({
+    enum: ['none', 'reverse_transfer'],
+    nullable: true,
+    example: null,
+    description:
+      "This tenant's dispute recovery; null means the platform default (DISPUTE_RECOVERY_DEFAULT).",
+  })
+  dispute_recovery!: string | null;
+
   @ApiProperty({ example: { crm_id: '42' }, type: 'object', additionalProperties: { type: 'string' } })
   metadata!: Record<string, string>;
 
@@ -137,6 +157,8 @@ export class ConnectAccountDto {
       account_type: a.account_type,
       disconnected_at: a.disconnected_at ? a.disconnected_at.toISOString() : null,
       fee_schedule: a.fee_schedule ?? null,
+      payout_schedule: a.payout_schedule ?? null,
+      dispute_recovery: a.dispute_recovery ?? null,
       metadata: a.metadata ?? {},
       stale,
       synced_at: a.synced_at ? a.synced_at.toISOString() : null,

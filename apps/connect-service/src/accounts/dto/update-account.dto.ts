@@ -130,4 +130,16 @@ export class UpdateAccountDto {
   })
   @IsOptional()
   fee_schedule?: Record<string, unknown> | null;
+
+  @ApiPropertyOptional({
+    enum: ['none', 'reverse_transfer'],
+    nullable: true,
+    example: 'reverse_transfer',
+    description:
+      'How a dispute the platform pays for is recovered from this tenant (local only): `reverse_transfer` reverses the ' +
+      'disputed amount from its transfer and gives it back if the dispute is won; null restores DISPUTE_RECOVERY_DEFAULT.',
+  })
+  @IsOptional()
+  @IsIn(['none', 'reverse_transfer'])
+  dispute_recovery?: 'none' | 'reverse_transfer' | null;
 }

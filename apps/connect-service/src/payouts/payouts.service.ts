@@ -1,0 +1,255 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { assertTenantAccess, Caller } from '@app/auth';
+import { ErrorCode, ServiceException } from '@app/common';
+import { moneyConfig } from '@app/config';
+import { ConnectAccountEntity, PaymentRouteEntity } from '@app/database';
+import {
+  StripeBalance,
+  StripeBalanceTransaction,
+  StripeGateway,
+  stripeErrorCode,
+  StripePayout,
+} from '@app/stripe-gateway';
+import { EventsService } from '../events/events.service';
+import { BalanceCacheService } from './balance-cache.service';
+import {
+  BalanceDto,
+  CreatePayoutDto,
+  ListPayoutsQueryDto,
+  PayoutDto,
+  PayoutListDto,
+  PayoutTransactionsDto,
+} from './dto/payout.dto';
+import { payoutSums } from './payout-reconciliation';
+import { payoutEventData, payoutEventsFor, payoutStateOf } from './payout-state.util';
+import { payoutScheduleOf } from './payout-schedule.util';
+import { PayoutRow, PayoutsRepository } from './payouts.repository';
+import { DisputesRepository } from '../disputes/disputes.repository';
+
+function isStripeDown(err: unknown): boolean {
+  return (
+    err instanceof ServiceException &&
+    (err.code === ErrorCode.StripeUnavailable || err.code === ErrorCode.StripeRequestFailed)
+  );
+}
+
+/** Balances and payouts of tenants' connected accounts. https://docs.stripe.com/connect/payouts-connected-accounts */
+@Injectable()
+export class PayoutsService {
+  private readonly logger = new Logger('Payouts');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(moneyConfig.KEY) private readonly cfg: ConfigType<typeof moneyConfig>,
+    private readonly gateway: StripeGateway,
+    private readonly repo: PayoutsRepository,
+    private readonly cache: BalanceCacheService,
+    private readonly events: EventsService,
+    private readonly disputes: DisputesRepository,
+  ) {}
+
+  async account(caller: Caller, tenantId: string): Promise<ConnectAccountEntity> {
+    assertTenantAccess(caller, tenantId);
+    const row = await this.dataSource.getRepository(ConnectAccountEntity).findOneBy({ tenant_id: tenantId });
+    if (!row) throw new ServiceException(ErrorCode.NotFound, `No connected account for tenant ${tenantId}`);
+    return row;
+  }
+
+  /** Read from Stripe, cached for BALANCE_CACHE_SECONDS; the last read with `stale: true` when Stripe is down. */
+  async balance(caller: Caller, tenantId: string): Promise<BalanceDto> {
+    const account = await this.account(caller, tenantId);
+    const cached = await this.cache.get<StripeBalance>(tenantId);
+    const age = cached ? Date.now() - Date.parse(cached.fetched_at) : Number.POSITIVE_INFINITY;
+    if (cached && age < this.cfg.balanceCacheSeconds * 1000)
+      return BalanceDto.from(tenantId, account.stripe_account_id, cached.value, cached.fetched_at, false);
+    try {
+      const balance = await this.gateway.money.retrieveBalance({ stripeAccount: account.stripe_account_id });
+      const fetchedAt = new Date().toISOString();
+      await this.cache.set(tenantId, { value: balance, fetched_at: fetchedAt });
+      return BalanceDto.from(tenantId, account.stripe_account_id, balance, fetchedAt, false);
+    } catch (err) {
+      if (cached && isStripeDown(err)) {
+        this.logger.warn(`serving ${tenantId}'s last known balance: ${(err as Error).message}`);
+        return BalanceDto.from(tenantId, account.stripe_account_id, cached.value, cached.fetched_at, true);
+      }
+      throw err;
+    }
+  }
+
+  async list(caller: Caller, tenantId: string, q: ListPayoutsQueryDto): Promise<PayoutListDto> {
+    assertTenantAccess(caller, tenantId);
+    const page = await this.repo.list(tenantId, {
+      status: q.status,
+      createdGte: q['created[gte]'],
+      createdLt: q['created[lt]'],
+      arrivalGte: q['arrival_date[gte]'],
+      arrivalLt: q['arrival_date[lt]'],
+      limit: q.limit,
+      cursor: q.cursor,
+    });
+    return { data: page.rows.map(PayoutDto.from), has_more: page.has_more, next_cursor: page.next_cursor };
+  }
+
+  async get(caller: Caller, id: string): Promise<PayoutRow> {
+    const row = await this.repo.get(this.dataSource, id, null);
+    if (!row) throw new ServiceException(ErrorCode.NotFound, 'Payout not found');
+    assertTenantAccess(caller, row.tenant_id);
+    return row;
+  }
+
+  /**
+   * A manual or instant payout, checked before Stripe is called: a standard payout needs a `manual` schedule
+   * (https://docs.stripe.com/connect/manual-payouts) and both need the balance they take.
+   */
+  async create(
+    caller: Caller,
+    tenantId: string,
+    dto: CreatePayoutDto,
+    key: string | undefined,
+  ): Promise<PayoutDto> {
+    const account = await this.account(caller, tenantId);
+    const stripeAccount = account.stripe_account_id;
+    const method = dto.method ?? 'standard';
+    const currency = dto.currency.toLowerCase();
+    if (method === 'standard') {
+      const schedule = payoutScheduleOf(await this.gateway.retrieveAccount(stripeAccount));
+      if (schedule?.interval !== 'manual') {
+        throw new ServiceException(
+          ErrorCode.PayoutNotAllowed,
+          `The account pays out automatically (interval ${schedule?.interval ?? 'unknown'}): a standard payout needs a manual schedule; use method instant or set payout_schedule.interval to manual`,
+          { interval: schedule?.interval ?? null },
+        );
+      }
+    }
+    const balance = await this.gateway.money.retrieveBalance({ stripeAccount });
+    const side = method === 'instant' ? (balance.instant_available ?? []) : balance.available;
+    const available = side.find((b) => b.currency === currency)?.amount ?? 0;
+    if (available < dto.amount) {
+      throw new ServiceException(
+        ErrorCode.PayoutBalanceInsufficient,
+        `The ${method === 'instant' ? 'instant-available' : 'available'} balance is ${available} ${currency}: ${dto.amount - available} short of the payout of ${dto.amount}`,
+        { currency, requested: dto.amount, available, shortfall: dto.amount - available, method },
+      );
+    }
+    const payout = await this.gateway.money.createPayout(
+      {
+        amount: dto.amount,
+        currency,
+        method,
+        ...(dto.description ? { description: dto.description } : {}),
+        metadata: { tenant_id: tenantId },
+      },
+      { stripeAccount, ...(key ? { idempotencyKey: `payout:${tenantId}:${key}` } : {}) },
+    );
+    const row = await this.dataSource.transaction((m) => this.apply(m, tenantId, payout, stripeAccount));
+    return PayoutDto.from(row ?? (await this.mustFind(tenantId, payout.id)));
+  }
+
+  async cancel(caller: Caller, id: string): Promise<PayoutDto> {
+    const row = await this.get(caller, id);
+    if (row.status !== 'pending' || row.method === 'instant') {
+      throw new ServiceException(
+        ErrorCode.PayoutNotCancelable,
+        `Only a pending standard payout can be canceled (status ${row.status}, method ${row.method})`,
+      );
+    }
+    let payout: StripePayout;
+    try {
+      payout = await this.gateway.money.cancelPayout(row.stripe_payout_id, {
+        stripeAccount: row.stripe_account_id,
+        idempotencyKey: `payout-cancel:${row.id}`,
+      });
+    } catch (err) {
+      if (
+        stripeErrorCode(err) === 'payout_not_cancelable' ||
+        stripeErrorCode(err) === 'payout_not_cancellable'
+      )
+        throw new ServiceException(ErrorCode.PayoutNotCancelable, (err as Error).message);
+      throw err;
+    }
+    const saved = await this.dataSource.transaction((m) =>
+      this.apply(m, row.tenant_id, payout, row.stripe_account_id),
+    );
+    return PayoutDto.from(saved ?? (await this.mustFind(row.tenant_id, payout.id)));
+  }
+
+  /**
+   * Stores Stripe's payout (webhook, API answer or backfill) and emits what the change means, in `m`. `event`
+   * orders webhooks; without it only a row no webhook has touched yet moves. Answers the row, or undefined when stale.
+   */
+  async apply(
+    m: EntityManager,
+    tenantId: string,
+    payout: StripePayout,
+    stripeAccount: string,
+    event?: { created: number; id: string },
+  ): Promise<PayoutRow | undefined> {
+    await this.repo.lock(m, tenantId, payout.id);
+    const before = (await this.repo.byStripeIds(m, tenantId, [payout.id]))[0] ?? null;
+    const result = await this.repo.upsert(m, tenantId, payoutStateOf(payout, stripeAccount), event);
+    if (!result) return undefined;
+    for (const type of payoutEventsFor(result.inserted ? null : before, result.row)) {
+      await this.events.emit(m, { type, tenant_id: tenantId, data: payoutEventData(result.row) });
+    }
+    return result.row;
+  }
+
+  private async mustFind(tenantId: string, stripePayoutId: string): Promise<PayoutRow> {
+    const [row] = await this.repo.byStripeIds(this.dataSource, tenantId, [stripePayoutId]);
+    if (!row) throw new ServiceException(ErrorCode.Internal, 'payout row missing after write');
+    return row;
+  }
+
+  /**
+   * What the payout settled: Stripe's balance transactions of the payout, each joined to our payment, refund,
+   * transfer or dispute, with totals that must equal the payout's amount.
+   * https://docs.stripe.com/api/balance_transactions/list#balance_transaction_list-payout
+   */
+  async transactions(caller: Caller, id: string): Promise<PayoutTransactionsDto> {
+    const row = await this.get(caller, id);
+    if (row.reconciliation_status !== 'completed') {
+      throw new ServiceException(
+        ErrorCode.PayoutNotReconciled,
+        `Payout ${row.id} is not reconciled yet (reconciliation_status ${row.reconciliation_status}): its transactions are not known`,
+        { reconciliation_status: row.reconciliation_status },
+      );
+    }
+    const stripeAccount = row.stripe_account_id;
+    const txns: StripeBalanceTransaction[] = [];
+    for await (const t of this.gateway.iterateList((startingAfter) =>
+      this.gateway.listBalanceTransactions(
+        {
+          payout: row.stripe_payout_id,
+          limit: 100,
+          ...(startingAfter ? { starting_after: startingAfter } : {}),
+        },
+        { stripeAccount },
+      ),
+    ))
+      txns.push(t);
+    const sources = txns
+      .map((t) => (typeof t.source === 'string' ? t.source : (t.source?.id ?? null)))
+      .filter((s): s is string => s !== null);
+    const routes = sources.length
+      ? await this.dataSource
+          .getRepository(PaymentRouteEntity)
+          .find({ where: { tenant_id: row.tenant_id, stripe_object_id: In(sources) } })
+      : [];
+    const routeBySource = new Map(routes.map((r) => [r.stripe_object_id, r]));
+    const disputeBySource = await this.disputes.idsByStripeIds(this.dataSource, row.tenant_id, sources);
+    const sums = payoutSums(row.amount, txns);
+    return PayoutTransactionsDto.from(row, txns, sums, (source) => {
+      const route = source ? routeBySource.get(source) : undefined;
+      const dispute = source ? disputeBySource.get(source) : undefined;
+      return {
+        payment_id: route && route.type !== 'refund' && route.type !== 'transfer' ? route.id : null,
+        refund_id: route?.type === 'refund' ? route.id : null,
+        transfer_id: route?.type === 'transfer' ? route.id : null,
+        dispute_id: dispute ?? null,
+      };
+    });
+  }
+}
