@@ -6,3 +6,5 @@ export { StripeSdkGateway } from './stripe-sdk.gateway';
 export type { StripeSdkGatewayOptions } from './stripe-sdk.gateway';
 export type { WebhookRejectionReason } from './verify-stripe-webhook';
 export type { StripeErrorDetails } from './map-stripe-error';
+export * from './stripe-v2.types';
+export { StripeV2Gateway } from './stripe-v2.gateway';

@@ -26,6 +26,7 @@ import {
 } from './retry-decision';
 import type { StripeConnection } from './stripe-connection';
 import { StripeGateway } from './stripe.gateway';
+import { StripeSdkV2Gateway, StripeV2Gateway } from './stripe-v2.gateway';
 import {
   CircuitStateName,
   ListEventsQuery,
@@ -146,6 +147,7 @@ export class StripeSdkGateway extends StripeGateway {
   readonly #retry: Record<RetryMode, RetryPolicy>;
   readonly #timeout: TimeoutPolicy;
   readonly #breakers: Record<OperationFamily, CircuitBreakerPolicy>;
+  readonly v2: StripeV2Gateway;
 
   constructor(connection: StripeConnection, options: StripeSdkGatewayOptions = {}) {
     super();
@@ -195,6 +197,11 @@ export class StripeSdkGateway extends StripeGateway {
       breakers[family] = breaker;
     }
     this.#breakers = breakers;
+    this.v2 = new StripeSdkV2Gateway(
+      this.#stripe,
+      (op, family, mode, attempt) => this.run(op, family, mode, attempt),
+      (o) => this.writeOptions(o),
+    );
   }
 
   /** With `host` set, the SDK sends every API base (OAuth's included) follows host, port and protocol. */

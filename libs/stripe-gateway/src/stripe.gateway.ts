@@ -50,6 +50,7 @@ import type {
   StripeWebhookEndpoint,
   StripeWebhookEndpointCreateParams,
 } from './stripe-gateway.types';
+import type { StripeV2Gateway } from './stripe-v2.gateway';
 
 /**
  * The only way the service talks to Stripe, and the injection token for it. Every method either returns
@@ -58,6 +59,9 @@ import type {
  * carries Stripe's type, code, decline_code, param, request_id and status.
  */
 export abstract class StripeGateway {
+  /** Accounts v2, account sessions, v2 events and event destinations. */
+  abstract readonly v2: StripeV2Gateway;
+
   /** A URL to send the user to; pure, never calls Stripe. https://docs.stripe.com/connect/oauth-reference */
   abstract oauthAuthorizeUrl(input: OAuthAuthorizeUrlInput): string;
   /** Exchanges a single-use code. Never retried once it may have reached Stripe: a reused code revokes the grant. */
