@@ -1,3 +1,5 @@
+import { accountsV2Problems } from './accounts-v2.config';
+
 /**
  * Reads and validates every environment variable once. `validateEnvironment` collects every
  * problem before failing, so a misconfigured deployment learns all of them from one boot.
@@ -220,6 +222,7 @@ const CHECKS: Check[] = [
   int('RATE_LIMIT_PER_IP_PUBLIC', 1, 10_000_000),
   jwtSecret,
   production,
+  (env) => accountsV2Problems(env).join('; ') || null,
 ];
 
 export function validateEnvironment(env: Env = process.env): Env {

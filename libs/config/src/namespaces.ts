@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { registerAs } from '@nestjs/config';
 import { list, num, str } from './env';
+import { accountsV2Config } from './accounts-v2.config';
 
 /**
  * The seed's ServiceConfig as typed namespaces. Inject one with
@@ -199,4 +200,5 @@ export const ALL_CONFIG_NAMESPACES = [
   securityConfig,
   rateLimitConfig,
   eventsConfig,
+  accountsV2Config,
 ];

@@ -97,6 +97,18 @@ export const ERROR_CODES = {
     status: 503,
     description: 'The request took longer than REQUEST_TIMEOUT_MS.',
   },
+  CONNECT_120: {
+    name: 'ACCOUNT_CONFIGURATION_INVALID',
+    status: 400,
+    description:
+      'The v2 account body combines configurations, dashboard and responsibilities in a way Stripe documents as invalid; `details.rule` names the rule.',
+  },
+  CONNECT_121: {
+    name: 'CHARGE_TYPE_NOT_ALLOWED',
+    status: 422,
+    description:
+      "The account's v2 configurations do not allow this charge type yet (`details.requires` names the capability); nothing was sent to Stripe.",
+  },
   CONNECT_099: {
     name: 'INTERNAL',
     status: 500,
@@ -128,6 +140,8 @@ export const ErrorCode = {
   CardDeclined: 'CONNECT_062',
   ServiceUnavailable: 'CONNECT_070',
   RequestTimeout: 'CONNECT_071',
+  AccountConfigurationInvalid: 'CONNECT_120',
+  ChargeTypeNotAllowed: 'CONNECT_121',
   Internal: 'CONNECT_099',
 } as const satisfies Record<string, keyof typeof ERROR_CODES>;
 

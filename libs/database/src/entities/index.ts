@@ -17,6 +17,8 @@ import {
   ReconciliationRunEntity,
 } from './reconciliation.entity';
 import { RoutingRuleSetEntity } from './routing-rule-set.entity';
+import { RequirementNoticeEntity } from './requirement-notice.entity';
+import { EventDestinationEntity } from './event-destination.entity';
 import {
   AnalyticsPlatformRollupDailyEntity,
   AnalyticsPlatformRollupHourlyEntity,
@@ -39,6 +41,8 @@ export * from './audit-log.entity';
 export * from './reconciliation.entity';
 export * from './routing-rule-set.entity';
 export * from './analytics-rollup.entity';
+export * from './requirement-notice.entity';
+export * from './event-destination.entity';
 
 /** Every entity the data source knows; feature modules register theirs here as they add tables. */
 export const ENTITIES = [
@@ -64,4 +68,6 @@ export const ENTITIES = [
   AnalyticsPlatformRollupHourlyEntity,
   AnalyticsPlatformRollupDailyEntity,
   AnalyticsRollupDeltaEntity,
+  RequirementNoticeEntity,
+  EventDestinationEntity,
 ];

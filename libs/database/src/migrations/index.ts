@@ -8,6 +8,7 @@ import { RoutingColumns1764190000000 } from './1764190000000-routing-columns';
 import { Reconciliation1764210000000 } from './1764210000000-reconciliation';
 import { RoutingRuleSets1764200000000 } from './1764200000000-routing-rule-sets';
 import { AnalyticsRollups1764220000000 } from './1764220000000-analytics-rollups';
+import { AccountsV21764320000000 } from './1764320000000-accounts-v2';
 
 /** In order. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   RoutingRuleSets1764200000000,
   Reconciliation1764210000000,
   AnalyticsRollups1764220000000,
+  AccountsV21764320000000,
 ];
