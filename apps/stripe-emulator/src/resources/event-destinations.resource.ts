@@ -1,0 +1,4 @@
+import { Route } from '../context';
+export function eventDestinationsRoutes(): Route[] {
+  return [];
+}
