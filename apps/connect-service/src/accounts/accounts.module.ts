@@ -11,6 +11,13 @@ import { AccountMetrics } from './account-metrics';
 import { AccountWebhookHandlers } from './account-webhook.handlers';
 import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
+import { AccountSessionsService } from './account-sessions.service';
+import { AccountsV2Controller } from './accounts-v2.controller';
+import { AccountsV2Service } from './accounts-v2.service';
+import { ConnectAccountsV2Repository } from './connect-accounts-v2.repository';
+import { RequirementNoticesRepository } from './requirement-notices.repository';
+import { RequirementNoticesService } from './requirements-notices.service';
+import { JobQueueModule } from '../queue/job-queue.module';
 
 @Module({
   imports: [
@@ -21,9 +28,21 @@ import { AccountsService } from './accounts.service';
     StripeModule,
     EventsModule,
     WebhooksModule,
+    JobQueueModule,
   ],
-  controllers: [AccountsController],
-  providers: [AccountsService, AccountCacheService, AccountWebhookHandlers, AccountMetrics],
-  exports: [AccountsService],
+  // The v2 controller first: its `GET /connect/accounts` must not be taken for `GET /connect/accounts/:tenantId`.
+  controllers: [AccountsV2Controller, AccountsController],
+  providers: [
+    AccountsService,
+    AccountCacheService,
+    AccountWebhookHandlers,
+    AccountMetrics,
+    AccountsV2Service,
+    AccountSessionsService,
+    ConnectAccountsV2Repository,
+    RequirementNoticesRepository,
+    RequirementNoticesService,
+  ],
+  exports: [AccountsService, AccountsV2Service],
 })
 export class AccountsModule {}

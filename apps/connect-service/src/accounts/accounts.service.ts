@@ -28,6 +28,8 @@ import { ConnectAccountDto } from './dto/connect-account.dto';
 import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-link.dto';
 import { UpdateAccountDto } from './dto/update-account.dto';
 import { feeScheduleProblems, FieldProblem, toFeeSchedule } from './fee-schedule.util';
+import { v1AccountExtras } from './requirements-entries';
+import type { AccountsV2Service } from './accounts-v2.service';
 
 /** The Stripe event being applied, for the per-account freshness check (Stripe delivers out of order). */
 export interface AppliedEvent {
@@ -41,6 +43,8 @@ const METADATA_VALUE_MAX = 500;
 @Injectable()
 export class AccountsService {
   private readonly logger = new Logger(AccountsService.name);
+  /** Accounts v2 registers itself here: v2 rows take its paths (state, links, update, close). */
+  private v2?: AccountsV2Service;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -54,8 +58,15 @@ export class AccountsService {
     return this.dataSource.getRepository(ConnectAccountEntity);
   }
 
-  mapState(account: StripeAccount, lostAccess = false): AccountState {
-    return mapAccountStatus(account, { requiredCapabilities: this.cfg.requiredCapabilities, lostAccess });
+  useV2(v2: AccountsV2Service): void {
+    this.v2 = v2;
+  }
+
+  mapState(account: StripeAccount, lostAccess = false): AccountState & ReturnType<typeof v1AccountExtras> {
+    return {
+      ...mapAccountStatus(account, { requiredCapabilities: this.cfg.requiredCapabilities, lostAccess }),
+      ...v1AccountExtras(account),
+    };
   }
 
   async invalidateCache(tenantId: string): Promise<void> {
@@ -86,6 +97,7 @@ export class AccountsService {
       return this.cache.set(tenantId, ConnectAccountDto.from(row), row.disconnected_at ? ttl : ttl - age);
     }
 
+    if (row.api_version === 'v2' && this.v2) return this.v2.refreshView(row);
     let account: StripeAccount;
     try {
       account = await this.gateway.retrieveAccount(row.stripe_account_id);
@@ -122,6 +134,8 @@ export class AccountsService {
       lock: { mode: 'pessimistic_write' },
     });
     if (!row || row.disconnected_at) return null;
+    if (row.api_version === 'v2' && this.v2)
+      return this.v2.refresh(manager, tenantId, account.id, event, isStale);
     if (event && isStale?.({ created: row.last_event_created, id: row.last_event_id }, event)) return null;
 
     const before = { ...row };
@@ -174,6 +188,7 @@ export class AccountsService {
         },
       });
     }
+    await this.v2?.afterV1Apply(manager, before, saved);
     await this.cache.invalidate(tenantId, manager);
     return saved;
   }
@@ -191,6 +206,8 @@ export class AccountsService {
         'This tenant is connected through OAuth (a Standard account it manages on Stripe): Account Links do not apply',
       );
     }
+    if (row && !row.disconnected_at && row.api_version === 'v2' && this.v2)
+      return this.v2.onboardingLink(row, dto);
     if (!row || row.disconnected_at) row = await this.createStripeAccount(tenantId, dto, row);
 
     const link = await this.gateway.createAccountLink({
@@ -297,7 +314,8 @@ export class AccountsService {
     if (dto.payout_schedule) params.settings = { payouts: { schedule: { ...dto.payout_schedule } } };
 
     let account: StripeAccount | undefined;
-    if (Object.keys(params).length) {
+    if (row.api_version === 'v2' && this.v2) await this.v2.update(row, dto);
+    else if (Object.keys(params).length) {
       try {
         account = await this.gateway.updateAccount(row.stripe_account_id, params);
       } catch (err) {
@@ -355,6 +373,8 @@ export class AccountsService {
         // Already disconnected on Stripe's side (by the user, or a concurrent DELETE): the goal is reached.
         if (!isNotConnected(err)) throw err;
       }
+    } else if (row.api_version === 'v2' && this.v2) {
+      await this.v2.close(row);
     } else {
       await this.gateway.rejectAccount(row.stripe_account_id, 'other', {
         idempotencyKey: `connect-disconnect:${tenantId}:${row.stripe_account_id}`,
