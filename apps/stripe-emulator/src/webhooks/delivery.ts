@@ -256,8 +256,8 @@ export class WebhookDelivery {
       this.inFlight.delete(controller);
     }
     this.log.push(record);
-    if (record.ok && !job.thin) {
-      const pending = this.pendingEndpoints.get(event.id);
+    if (record.ok) {
+      const pending = job.thin ? undefined : this.pendingEndpoints.get(event.id);
       if (pending?.delete(endpoint.id)) event.pending_webhooks = pending.size;
     } else if (!this.closed) {
       this.logger(
