@@ -284,3 +284,137 @@ describe('Stripe emulator: Accounts v2', () => {
     expect(own.id).toBe(a.id);
   });
 });
+
+describe('Stripe emulator: requirements and capability controls on v2 accounts', () => {
+  const h = useEmulator('sk_test_accounts_v2_controls');
+  let stripe: Stripe;
+  beforeAll(() => (stripe = h.stripe));
+
+  const INCLUDE: Stripe.V2.Core.AccountRetrieveParams['include'] = ['configuration.merchant', 'requirements'];
+
+  async function onboardedAccount(): Promise<string> {
+    const account = await stripe.v2.core.accounts.create({
+      dashboard: 'express',
+      defaults: { responsibilities: { fees_collector: 'application', losses_collector: 'application' } },
+      configuration: {
+        merchant: { capabilities: { card_payments: { requested: true } } },
+        recipient: { capabilities: { stripe_balance: { stripe_transfers: { requested: true } } } },
+      },
+    });
+    await h.control('POST', `/accounts/${account.id}/verification`, { action: 'complete' });
+    return account.id;
+  }
+
+  const v2Types = async (id: string): Promise<string[]> =>
+    (await stripe.v2.core.events.list({ limit: 100 }, { stripeContext: id })).data.map((e) => e.type);
+  const v1Types = async (id: string): Promise<string[]> =>
+    (await stripe.events.list({ limit: 100 }, { stripeAccount: id })).data.map((e) => e.type);
+
+  it('sets requirements with a deadline, restricts on past due, and gives everything back when cleared', async () => {
+    const id = await onboardedAccount();
+    const deadline = Math.floor(Date.now() / 1000) + 7 * 86_400;
+    const due = await h.control('POST', `/accounts/${id}/requirements`, {
+      currently_due: ['identity.individual.id_number'],
+      deadline,
+    });
+    expect(due).toMatchObject({
+      status: 200,
+      charges_enabled: true,
+      requirements: {
+        currently_due: ['identity.individual.id_number'],
+        past_due: [],
+        current_deadline: deadline,
+      },
+    });
+    const pending = await stripe.v2.core.accounts.retrieve(id, { include: INCLUDE });
+    expect(pending.requirements).toMatchObject({
+      entries: [
+        {
+          description: 'identity.individual.id_number',
+          awaiting_action_from: 'user',
+          minimum_deadline: { status: 'currently_due' },
+          errors: [],
+        },
+      ],
+      summary: {
+        minimum_deadline: { status: 'currently_due', time: new Date(deadline * 1000).toISOString() },
+      },
+    });
+    expect(pending.configuration?.merchant?.capabilities?.card_payments?.status).toBe('active');
+    expect(await v2Types(id)).toContain('v2.core.account[requirements].updated');
+    expect((await v1Types(id))[0]).toBe('account.updated');
+
+    const pastDue = await h.control('POST', `/accounts/${id}/requirements`, {
+      past_due: ['identity.individual.id_number'],
+      deadline: deadline - 8 * 86_400,
+    });
+    expect(pastDue).toMatchObject({
+      charges_enabled: false,
+      payouts_enabled: false,
+      capabilities: { card_payments: 'inactive', transfers: 'inactive' },
+      requirements: { past_due: ['identity.individual.id_number'], disabled_reason: 'requirements.past_due' },
+    });
+    const restricted = await stripe.v2.core.accounts.retrieve(id, { include: INCLUDE });
+    expect(restricted.configuration?.merchant?.capabilities?.card_payments).toEqual({
+      status: 'restricted',
+      status_details: [{ code: 'requirements_past_due', resolution: 'provide_info' }],
+    });
+    expect(restricted.requirements?.entries?.[0].impact.restricts_capabilities).toContainEqual({
+      capability: 'card_payments',
+      configuration: 'merchant',
+      deadline: { status: 'past_due' },
+    });
+    const refused = await stripe.paymentIntents
+      .create(
+        { amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
+        { stripeAccount: id },
+      )
+      .catch((e: Stripe.errors.StripeError) => e);
+    expect(refused).toMatchObject({ statusCode: 400 });
+    const capabilityEvents = (
+      await stripe.v2.core.events.list({ limit: 100 }, { stripeContext: id })
+    ).data.filter((e) => e.type === 'v2.core.account[configuration.merchant].capability_status_updated');
+    expect(capabilityEvents.length).toBeGreaterThanOrEqual(2);
+
+    const cleared = await h.control('POST', `/accounts/${id}/requirements`, {});
+    expect(cleared).toMatchObject({
+      charges_enabled: true,
+      payouts_enabled: true,
+      capabilities: { card_payments: 'active', transfers: 'active' },
+      requirements: { currently_due: [], past_due: [], disabled_reason: null, current_deadline: null },
+    });
+    const back = await stripe.v2.core.accounts.retrieve(id, { include: INCLUDE });
+    expect(back.requirements).toEqual({ entries: [] });
+    expect(back.configuration?.merchant?.capabilities?.card_payments?.status).toBe('active');
+
+    expect(await h.control('POST', `/accounts/${id}/requirements`, { past_due: 'x' })).toMatchObject({
+      status: 400,
+    });
+    expect(await h.control('POST', `/accounts/${id}/requirements`, { deadline: 'soon' })).toMatchObject({
+      status: 400,
+    });
+    expect(await h.control('POST', '/accounts/acct_nope/requirements', {})).toMatchObject({ status: 404 });
+  });
+
+  it('the capability and verification controls move v2 accounts and emit both kinds of event', async () => {
+    const id = await onboardedAccount();
+    await h.control('POST', `/accounts/${id}/capabilities`, { card_payments: 'pending' });
+    const account = await stripe.v2.core.accounts.retrieve(id, { include: INCLUDE });
+    expect(account.configuration?.merchant?.capabilities?.card_payments?.status).toBe('pending');
+    const latest = (await stripe.v2.core.events.list({ limit: 100 }, { stripeContext: id })).data.find(
+      (e) => e.type === 'v2.core.account[configuration.merchant].capability_status_updated',
+    ) as Stripe.Events.V2CoreAccountIncludingConfigurationMerchantCapabilityStatusUpdatedEvent;
+    expect(latest.data.updated_capability).toBe('card_payments');
+    expect(await v1Types(id)).toEqual(expect.arrayContaining(['capability.updated', 'account.updated']));
+
+    await h.control('POST', `/accounts/${id}/verification`, { action: 'reject', reason: 'fraud' });
+    const rejected = await stripe.v2.core.accounts.retrieve(id, { include: INCLUDE });
+    expect(rejected.configuration?.merchant?.capabilities?.card_payments).toEqual({
+      status: 'rejected',
+      status_details: [{ code: 'rejected_fraud', resolution: 'contact_stripe' }],
+    });
+    expect(await v2Types(id)).toEqual(
+      expect.arrayContaining(['v2.core.account.updated', 'v2.core.account.created']),
+    );
+  });
+});
