@@ -26,7 +26,9 @@ export function v2AccountState(account: StripeV2Account, entries: RequirementEnt
   }
   const merchant = configurations.merchant?.capabilities ?? {};
   const recipient = configurations.recipient?.capabilities ?? {};
-  const chargesEnabled = merchant.card_payments === 'active';
+  // Charges can reach the account: as merchant of record, or as the recipient of destination transfers.
+  const chargesEnabled =
+    merchant.card_payments === 'active' || recipient['stripe_balance.stripe_transfers'] === 'active';
   const payoutsEnabled =
     merchant['stripe_balance.payouts'] === 'active' ||
     recipient['stripe_balance.payouts'] === 'active' ||

@@ -47,6 +47,7 @@ import { RouteOutcome, RouteRecords, eventData, responseOf } from './route-recor
 import { AttemptPlan, accountSideRefusal, ineligibility, servesNothing } from './route-plan';
 import { SplitTransfersService } from './split-transfers.service';
 import { RECONCILE_QUEUE, ReconcileJob, paymentIntentParams, routeStatusOf } from './stripe-params';
+import { assertChargeAllowed } from '../accounts/charge-type-check';
 
 interface StripeErrorDetails {
   code?: string;
@@ -83,6 +84,8 @@ const PAYMENT_ACCOUNT_COLUMNS: (keyof ConnectAccountEntity)[] = [
   'country',
   'capabilities',
   'metadata',
+  'api_version',
+  'configurations',
 ];
 
 const chargeOf = (pi: StripePaymentIntent): string | null =>
@@ -172,6 +175,7 @@ export class PaymentsService {
       throw fieldError('payment_data.on_behalf_of', 'on_behalf_of applies to destination charges only');
     }
     const account = this.chargeable(dto.tenant_id, read.account);
+    assertChargeAllowed(account, chargeType, !!p.on_behalf_of);
     const fee = this.routing.feeFor(p.amount, p.currency, {}, account);
 
     const id = randomUUID();
@@ -404,6 +408,7 @@ export class PaymentsService {
       }));
       fee = p.amount - amounts.reduce((a, b) => a + b, 0);
     }
+    assertChargeAllowed(account, chargeType, !!(route.on_behalf_of || p.on_behalf_of));
     const input: PaymentDataDto = {
       ...p,
       charge_type: chargeType,

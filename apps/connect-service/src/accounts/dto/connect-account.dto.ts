@@ -7,7 +7,7 @@ import {
   StripeAccountType,
 } from '@app/database';
 import { activeCapabilities } from '../account-status.util';
-import { AccountConfigurationDto, RequirementEntryDto } from './account-v2.dto';
+import { AccountConfigurationDto, RequirementEntryDto } from './requirement-entry.dto';
 
 export class AccountRequirementsDto {
   @ApiProperty({ example: '2026-12-31T00:00:00.000Z', nullable: true, type: String })
