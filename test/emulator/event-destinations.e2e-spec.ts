@@ -206,6 +206,16 @@ describe('Stripe emulator: event destinations and thin events', () => {
       (await stripe.v2.core.events.list({ object_id: account.id }, { stripeContext: account.id })).data
         .length,
     ).toBeGreaterThan(3);
+    const recent = await stripe.v2.core.events.list(
+      { created: { gte: new Date(Date.now() - 60_000) } },
+      { stripeContext: account.id },
+    );
+    expect(recent.data.length).toBeGreaterThan(3);
+    const none = await stripe.v2.core.events.list(
+      { created: { lt: new Date(0) } },
+      { stripeContext: account.id },
+    );
+    expect(none.data).toEqual([]);
     // Without the context the platform sees only its own events.
     const missing = await stripe.v2.core.events
       .retrieve(returned.id)

@@ -3,7 +3,8 @@ import { newId } from '../ids';
 import { StripeObject } from '../store';
 import { EventRequestInfo } from '../webhooks/delivery';
 import { capabilityStatuses, V2AccountData, v2Requirements } from './v2-account-model';
-import { iso, optList, v2List, v2NotFound } from './v2-common';
+import { invalidField, iso, optList, v2List, v2NotFound } from './v2-common';
+import { isRecord } from '../params';
 
 /**
  * v2 events (`v2.core.event`): stored per context (the connected account they come from, or the platform),
@@ -191,13 +192,18 @@ export function v2EventsRoutes(): Route[] {
       handler: (ctx) => {
         const types = optList(ctx.params, 'types');
         const objectId = typeof ctx.params.object_id === 'string' ? ctx.params.object_id : undefined;
-        const created = ctx.params.created as Record<string, string> | undefined;
+        const created = isRecord(ctx.params.created) ? ctx.params.created : {};
+        // The SDK sends a Date as unix seconds; an RFC 3339 string works too.
+        const bound = (k: string): string | undefined => {
+          const v = created[k];
+          if (typeof v !== 'string') return undefined;
+          const d = /^\d+$/.test(v) ? new Date(Number(v) * 1000) : new Date(v);
+          if (Number.isNaN(d.getTime())) throw invalidField(`created.${k}`, `created.${k} is not a time.`);
+          return d.toISOString();
+        };
+        const [gt, gte, lt, lte] = ['gt', 'gte', 'lt', 'lte'].map(bound);
         const inRange = (t: string): boolean =>
-          !created ||
-          ((!created.gt || t > new Date(created.gt).toISOString()) &&
-            (!created.gte || t >= new Date(created.gte).toISOString()) &&
-            (!created.lt || t < new Date(created.lt).toISOString()) &&
-            (!created.lte || t <= new Date(created.lte).toISOString()));
+          (!gt || t > gt) && (!gte || t >= gte) && (!lt || t < lt) && (!lte || t <= lte);
         const events = ctx.emu.store.list(
           'v2_event',
           owner(ctx),
