@@ -4,8 +4,7 @@ import { Params } from './params';
 import { BoundedMap, RingBuffer, Store, StripeObject } from './store';
 import { RetryPolicy, WebhookDelivery } from './webhooks/delivery';
 import { buildPlatformAccount } from './resources/account-objects';
-import { V2AccountData } from './resources/v2-account-model';
-import { onV1Event } from './resources/v2-events';
+import type { V2AccountData } from './resources/v2-account-model';
 
 export interface ResolvedOptions {
   webhookRetry: RetryPolicy;
@@ -85,6 +84,9 @@ export interface Restriction {
   payouts_enabled: unknown;
 }
 
+/** Run on every new state (reset included) by the modules that hook into it, e.g. the v2 side's event listener. */
+export const STATE_SETUP: Array<(state: EmulatorState) => void> = [];
+
 /** Everything `POST /_emulator/reset` drops: reset replaces the whole object. */
 export class EmulatorState {
   readonly settings: EmulatorSettings = { ...DEFAULT_SETTINGS };
@@ -111,7 +113,7 @@ export class EmulatorState {
 
   constructor(readonly options: ResolvedOptions) {
     this.webhooks = new WebhookDelivery(this.store, this.platformId, options.webhookRetry, options.logger);
-    this.webhooks.listeners.push((event, owner, previous) => onV1Event(this, event, owner, previous));
+    for (const setup of STATE_SETUP) setup(this);
   }
 
   /** A connected account of this platform that it may still act on. */

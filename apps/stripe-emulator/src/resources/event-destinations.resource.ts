@@ -124,7 +124,7 @@ export function eventDestinationsRoutes(): Route[] {
         const all = ctx.emu.store
           .list('event_destination', ctx.emu.platformId)
           .map((d) => render(d, include));
-        return { body: v2List(ctx, all, PATH) };
+        return { body: v2List(ctx.params, all, PATH) };
       },
     },
     {

@@ -287,7 +287,7 @@ export function v2AccountsRoutes(): Route[] {
             return wanted.every((c) => applied.includes(c));
           })
           .map((a) => renderV2Account(a, ctx.emu.v2Accounts.get(a.id) as V2AccountData));
-        return { body: v2List(ctx, accounts, '/v2/core/accounts') };
+        return { body: v2List(ctx.params, accounts, '/v2/core/accounts') };
       },
     },
     {

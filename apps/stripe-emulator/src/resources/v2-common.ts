@@ -1,4 +1,3 @@
-import { RequestContext } from '../context';
 import { StripeApiError } from '../errors';
 import { isRecord, Params } from '../params';
 
@@ -107,16 +106,16 @@ export function mergeV2Metadata(current: unknown, update: unknown): Record<strin
  * and an opaque `page` token. The page URLs keep the request's filters.
  */
 export function v2List<T extends { id: string }>(
-  ctx: RequestContext,
+  params: Params,
   items: T[],
   path: string,
 ): { data: T[]; next_page_url: string | null; previous_page_url: string | null } {
-  const rawLimit = ctx.params.limit;
+  const rawLimit = params.limit;
   const limit = rawLimit === undefined ? 10 : Number(rawLimit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
     throw invalidField('limit', 'limit must be an integer between 1 and 100.');
   }
-  const page = typeof ctx.params.page === 'string' ? ctx.params.page : undefined;
+  const page = typeof params.page === 'string' ? params.page : undefined;
   let start = 0;
   if (page) {
     const [dir, id] = Buffer.from(page, 'base64url').toString('utf8').split(':', 2);
@@ -127,7 +126,7 @@ export function v2List<T extends { id: string }>(
   const data = items.slice(start, start + limit);
   const url = (dir: string, id: string): string => {
     const query = new URLSearchParams(
-      Object.entries(ctx.params).flatMap(([k, v]): Array<[string, string]> =>
+      Object.entries(params).flatMap(([k, v]): Array<[string, string]> =>
         k === 'page'
           ? []
           : Array.isArray(v)

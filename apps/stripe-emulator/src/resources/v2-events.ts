@@ -1,4 +1,4 @@
-import { EmulatorState, RequestContext, Route } from '../context';
+import { EmulatorState, RequestContext, Route, STATE_SETUP } from '../context';
 import { newId } from '../ids';
 import { StripeObject } from '../store';
 import { EventRequestInfo } from '../webhooks/delivery';
@@ -180,6 +180,10 @@ export function emitV2AccountChanges(
     emitAccountEvent(emu, 'v2.core.account[requirements].updated', account.id, request);
 }
 
+STATE_SETUP.push((state) =>
+  state.webhooks.listeners.push((event, owner, previous) => onV1Event(state, event, owner, previous)),
+);
+
 function owner(ctx: RequestContext): string {
   return ctx.owner;
 }
@@ -212,7 +216,7 @@ export function v2EventsRoutes(): Route[] {
             (!objectId || (e.related_object as { id?: string } | undefined)?.id === objectId) &&
             inRange(String(e.created)),
         );
-        return { body: v2List(ctx, events, '/v2/core/events') };
+        return { body: v2List(ctx.params, events, '/v2/core/events') };
       },
     },
     {
