@@ -56,6 +56,7 @@ describe('Stripe emulator: event destinations and thin events', () => {
     'v2.core.account[configuration.recipient].capability_status_updated',
     'v2.core.account_link.returned',
     'v1.account.updated',
+    'v1.capability.updated',
   ];
 
   async function destination(enabled_events = ACCOUNT_EVENTS) {
@@ -153,6 +154,7 @@ describe('Stripe emulator: event destinations and thin events', () => {
       'v2.core.account[configuration.merchant].capability_status_updated',
       'v2.core.account[configuration.recipient].capability_status_updated',
       'v2.core.account_link.returned',
+      'v1.capability.updated',
     ];
     const got = await until(() => {
       const all = notifications(secret);
@@ -196,6 +198,14 @@ describe('Stripe emulator: event destinations and thin events', () => {
     ) as Stripe.Events.V1AccountUpdatedEventNotification;
     expect((await v1.fetchRelatedObject()).charges_enabled).toBe(true);
     expect((await v1.fetchEvent()).snapshot_event).toMatch(/^evt_/);
+    const capabilityNotice = got.find(
+      (n) => n.type === 'v1.capability.updated',
+    ) as Stripe.Events.V1CapabilityUpdatedEventNotification;
+    expect(await capabilityNotice.fetchRelatedObject()).toMatchObject({
+      object: 'capability',
+      account: account.id,
+      status: 'active',
+    });
 
     const listed = await stripe.v2.core.events.list(
       { types: ['v2.core.account_link.returned'] },

@@ -24,6 +24,7 @@ import { accountSessionsRoutes } from './resources/account-sessions.resource';
 import { v2EventsRoutes } from './resources/v2-events';
 import { eventDestinationsRoutes } from './resources/event-destinations.resource';
 import { registerV2ControlRoutes } from './control/v2-control.routes';
+import { accountCapabilitiesRoutes } from './resources/account-capabilities.resource';
 import { SpecValidator } from './spec-validator';
 
 const QS_OPTIONS = { arrayLimit: 1000, depth: 10, parameterLimit: 10_000 };
@@ -45,6 +46,7 @@ export function allRoutes(): Route[] {
     ...v2AccountsRoutes(),
     ...v2AccountLinksRoutes(),
     ...accountSessionsRoutes(),
+    ...accountCapabilitiesRoutes(),
     ...v2EventsRoutes(),
     ...eventDestinationsRoutes(),
   ];

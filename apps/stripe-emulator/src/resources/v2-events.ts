@@ -104,6 +104,12 @@ function v1Related(obj: StripeObject): Record<string, unknown> {
       type: 'capability',
       url: `/v1/accounts/${String(obj.account)}/capabilities/${obj.id}`,
     };
+  if (obj.object === 'fee_refund')
+    return {
+      id: obj.id,
+      type: 'fee_refund',
+      url: `/v1/application_fees/${String(obj.fee)}/refunds/${obj.id}`,
+    };
   return { id: obj.id, type: obj.object, url: `/v1/${obj.object}s/${obj.id}` };
 }
 
