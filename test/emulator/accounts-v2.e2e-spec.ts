@@ -418,3 +418,27 @@ describe('Stripe emulator: requirements and capability controls on v2 accounts',
     );
   });
 });
+
+describe('Stripe emulator: v1 accounts on /v2', () => {
+  const h = useEmulator('sk_test_accounts_v1_on_v2');
+
+  it('reads and updates a legacy Express account through v2', async () => {
+    const id = await h.verifiedAccount();
+    const account = await h.stripe.v2.core.accounts.retrieve(id, {
+      include: ['configuration.merchant', 'configuration.recipient', 'defaults'],
+    });
+    expect(account).toMatchObject({
+      applied_configurations: ['merchant', 'recipient'],
+      dashboard: 'express',
+      defaults: {
+        responsibilities: { fees_collector: 'application_express', losses_collector: 'application' },
+      },
+    });
+    expect(account.configuration?.merchant?.capabilities?.card_payments?.status).toBe('active');
+    const updated = await h.stripe.v2.core.accounts.update(id, { display_name: 'Legacy Tenant' });
+    expect(updated.display_name).toBe('Legacy Tenant');
+    const v1 = await h.stripe.accounts.retrieve(id);
+    expect(v1.business_profile).toMatchObject({ name: 'Legacy Tenant', url: null, mcc: null });
+    expect(v1.default_currency).toBe('usd');
+  });
+});

@@ -185,13 +185,29 @@ function deriveFromV1(account: StripeObject): V2AccountData {
   const data = newData();
   data.dashboard = (controller.stripe_dashboard?.type ??
     (type === 'custom' ? 'none' : type === 'express' ? 'express' : 'full')) as Dashboard;
-  data.fees_collector = controller.fees?.payer === 'application' ? 'application' : 'stripe';
+  // Legacy Express and Custom accounts: the platform pays Stripe's fees (`application_express`/`_custom`).
+  const payer = controller.fees?.payer ?? (type === 'standard' ? 'account' : `application_${type}`);
+  data.fees_collector = payer === 'account' ? 'stripe' : payer;
   data.losses_collector = controller.losses?.payments ?? (type === 'standard' ? 'stripe' : 'application');
   data.contact_email = (account.email as string | null) ?? null;
+  const profile = (account.business_profile ?? {}) as Record<string, string | null>;
+  data.display_name = profile.name ?? null;
+  data.defaults = {
+    currency: account.default_currency,
+    profile: Object.fromEntries(
+      [
+        ['business_url', profile.url],
+        ['product_description', profile.product_description],
+      ].filter(([, v]) => v != null),
+    ),
+  };
   data.identity = { country: account.country, entity_type: account.business_type ?? undefined };
   data.created = iso(Number(account.created) * 1000);
   const merchant = caps.filter((c) => MERCHANT_CAPABILITIES.includes(c));
-  if (merchant.length) data.configs.merchant = { applied: true, capabilities: merchant, settings: {} };
+  if (merchant.length) {
+    const settings = profile.mcc ? { mcc: profile.mcc } : {};
+    data.configs.merchant = { applied: true, capabilities: merchant, settings };
+  }
   if (caps.includes('transfers'))
     data.configs.recipient = {
       applied: true,
@@ -229,9 +245,10 @@ function syncV1(account: StripeObject, data: V2AccountData): Record<string, unkn
   ];
   const old = structuredClone(Object.fromEntries(keys.map((k) => [k, account[k]])));
   const fields = v1FieldsOf(data);
-  account.business_profile = mergeJson(account.business_profile as Record<string, unknown>, {
-    ...(fields.business_profile as Record<string, unknown>),
-  });
+  const profile = Object.entries(fields.business_profile as Record<string, unknown>).filter(
+    ([, v]) => v != null,
+  );
+  account.business_profile = { ...(account.business_profile as object), ...Object.fromEntries(profile) };
   for (const k of ['business_type', 'country', 'default_currency', 'email'])
     account[k] = fields[k] ?? account[k];
   account.controller = { ...(account.controller as object), ...controllerOf(data) };
