@@ -62,6 +62,8 @@ export abstract class StripeV2Gateway {
   ): Promise<StripeAccountSession>;
   /** `GET /v2/core/events/{id}` with the notification's context (sent as `Stripe-Context`). */
   abstract retrieveEvent(id: string, context?: string | null): Promise<StripeV2Event>;
+  /** The object a thin event is about (`related_object.url`, v1 or v2), read with the event's context. */
+  abstract fetchRelatedObject(url: string, context?: string | null): Promise<Record<string, unknown>>;
   /** Every page of `GET /v2/core/events` for the query, oldest Stripe keeps first up to `max`. */
   abstract listEvents(query: ListV2EventsQuery, max?: number): Promise<StripeV2Event[]>;
   abstract createEventDestination(
@@ -171,6 +173,14 @@ export class StripeSdkV2Gateway extends StripeV2Gateway {
     );
   }
 
+  fetchRelatedObject(url: string, context?: string | null): Promise<Record<string, unknown>> {
+    const ro = context ? { stripeContext: context } : {};
+    return this.run('v2.related_object.retrieve', 'events', 'idempotent', async () => {
+      const answer = (await this.stripe.rawRequest('GET', url, undefined, ro)) as Record<string, unknown>;
+      return answer;
+    });
+  }
+
   listEvents(query: ListV2EventsQuery, max = 1000): Promise<StripeV2Event[]> {
     const created: Stripe.RangeQueryParam = {};
     if (query.createdGte) created.gte = query.createdGte;
@@ -180,7 +190,9 @@ export class StripeSdkV2Gateway extends StripeV2Gateway {
     if (query.types?.length) params.types = query.types;
     if (query.objectId) params.object_id = query.objectId;
     return this.run('v2.events.list', 'events', 'idempotent', () =>
-      this.stripe.v2.core.events.list(params).autoPagingToArray({ limit: max }),
+      this.stripe.v2.core.events
+        .list(params, query.context ? { stripeContext: query.context } : {})
+        .autoPagingToArray({ limit: max }),
     );
   }
 

@@ -23,4 +23,6 @@ export interface ListV2EventsQuery {
   types?: string[];
   objectId?: string;
   limit?: number;
+  /** `Stripe-Context`: a connected account's events (e.g. `acct_...`). */
+  context?: string;
 }

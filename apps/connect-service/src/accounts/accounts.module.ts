@@ -13,6 +13,7 @@ import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
 import { AccountSessionsService } from './account-sessions.service';
 import { AccountsV2Controller } from './accounts-v2.controller';
+import { AccountThinEventHandlers } from './account-thin-events.handlers';
 import { AccountsV2Service } from './accounts-v2.service';
 import { ConnectAccountsV2Repository } from './connect-accounts-v2.repository';
 import { RequirementNoticesRepository } from './requirement-notices.repository';
@@ -42,6 +43,7 @@ import { JobQueueModule } from '../queue/job-queue.module';
     ConnectAccountsV2Repository,
     RequirementNoticesRepository,
     RequirementNoticesService,
+    AccountThinEventHandlers,
   ],
   exports: [AccountsService, AccountsV2Service],
 })

@@ -26,6 +26,7 @@ import { WebhookBackfillService } from './webhook-backfill.service';
 import { WebhookInboxService } from './webhook-inbox.service';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
+import { isThinPayload, ThinEventsIntake } from './thin-events.intake';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -41,6 +42,7 @@ export class WebhooksController {
     private readonly backfillService: WebhookBackfillService,
     private readonly metrics: WebhookMetrics,
     private readonly unverified: UnverifiedRequestBudget,
+    private readonly thin: ThinEventsIntake,
   ) {}
 
   @Public()
@@ -48,7 +50,8 @@ export class WebhooksController {
   @Post()
   @HttpCode(200)
   @ApiOperation({
-    summary: "Stripe's webhook deliveries (account and Connect endpoints)",
+    summary:
+      "Stripe's webhook deliveries (account and Connect endpoints, and thin events from event destinations)",
     description:
       'Public, protected by the `Stripe-Signature` header (HMAC of the raw body, 300 s tolerance). Answers 200 only ' +
       'once the event is durably in the inbox with its processing job; 5xx makes Stripe retry. A delivery whose ' +
@@ -84,6 +87,9 @@ export class WebhooksController {
     const signature = req.headers['stripe-signature'];
     let event: StripeEvent;
     try {
+      // Thin notifications from our event destinations: their own secrets, the same inbox.
+      if (isThinPayload(raw))
+        return await this.thin.intake(raw, typeof signature === 'string' ? signature : undefined);
       event = this.gateway.verifyWebhook(
         raw,
         typeof signature === 'string' ? signature : undefined,
@@ -180,6 +186,15 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookBackfillResultDto })
   @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.StripeUnavailable, ErrorCode.StripeRequestFailed)
   async backfill(@Body() body: WebhookBackfillRequestDto): Promise<WebhookBackfillResultDto> {
-    return this.backfillService.backfill(new Date(body.since), body.until ? new Date(body.until) : undefined);
+    const [since, until] = [new Date(body.since), body.until ? new Date(body.until) : undefined];
+    const counts = await this.backfillService.backfill(since, until);
+    // Thin events too: `/v2/core/events` keeps what the event destinations delivered (or failed to).
+    const v2 = await this.thin.backfill(since, until);
+    return {
+      ...counts,
+      scanned: counts.scanned + v2.seen,
+      inserted: counts.inserted + v2.inserted,
+      duplicates: counts.duplicates + v2.seen - v2.inserted,
+    };
   }
 }
