@@ -162,7 +162,11 @@ export class AccountsV2Service implements OnModuleInit {
     if (event && isStale?.({ created: row.last_event_created, id: row.last_event_id }, event)) return null;
     const before = { ...row };
     const state = this.stateOf(account);
-    const changes: Partial<ConnectAccountEntity> = { ...state };
+    // Onboarded once stays onboarded: a later requirement is an update (account_update), as v1's details_submitted.
+    const changes: Partial<ConnectAccountEntity> = {
+      ...state,
+      details_submitted: before.details_submitted || state.details_submitted,
+    };
     if (event) {
       changes.last_event_created = event.created;
       changes.last_event_id = event.id;
