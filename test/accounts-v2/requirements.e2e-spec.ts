@@ -27,7 +27,7 @@ describe('Requirements that reach the tenant in time', () => {
     (await db.query(
       `SELECT data FROM connect_events WHERE tenant_id = $1 AND type = $2 ORDER BY created_at`,
       [tenant, type],
-    )) as Array<{ data: Record<string, any> }>;
+    )) as Array<{ data: Record<string, unknown> }>;
   const setRequirements = (acct: string, body: object) =>
     emulatorControl(t.emulatorUrl!, `accounts/${acct}/requirements`, body);
 
