@@ -1,45 +1,8 @@
 import { registerAs } from '@nestjs/config';
-import { list, str, type Env } from './env';
+import { parseOffset } from './accounts-v2.env';
+import { list, str } from './env';
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
-
-/** `30s`, `15m`, `2h`, `7d` → seconds; null when the value is not one of those. */
-export function parseOffset(value: string): number | null {
-  const m = /^(\d{1,6})([smhd])$/.exec(value.trim());
-  return m ? Number(m[1]) * UNIT_SECONDS[m[2]] : null;
-}
-
-const CONFIGURATIONS = ['merchant', 'recipient', 'customer'];
-const DASHBOARDS = ['full', 'express', 'none'];
-const FEES = ['application', 'application_custom', 'application_express', 'stripe'];
-const LOSSES = ['application', 'stripe'];
-
-/** Problems of the Accounts v2 variables, for validateEnvironment (empty when fine). */
-export function accountsV2Problems(env: Env): string[] {
-  const problems: string[] = [];
-  const bad = list(env, 'REQUIREMENTS_REMINDER_OFFSETS').filter((o) => parseOffset(o) === null);
-  if (bad.length) {
-    problems.push(
-      `REQUIREMENTS_REMINDER_OFFSETS must be comma-separated durations like 30s, 15m, 2h, 7d (bad: ${bad.join(', ')})`,
-    );
-  }
-  const unknown = list(env, 'ACCOUNTS_V2_DEFAULT_CONFIGURATIONS').filter((c) => !CONFIGURATIONS.includes(c));
-  if (unknown.length) {
-    problems.push(
-      `ACCOUNTS_V2_DEFAULT_CONFIGURATIONS accepts ${CONFIGURATIONS.join(', ')} (bad: ${unknown.join(', ')})`,
-    );
-  }
-  for (const [name, allowed] of [
-    ['ACCOUNTS_V2_DEFAULT_DASHBOARD', DASHBOARDS],
-    ['ACCOUNTS_V2_DEFAULT_FEES_COLLECTOR', FEES],
-    ['ACCOUNTS_V2_DEFAULT_LOSSES_COLLECTOR', LOSSES],
-  ] as const) {
-    const v = str(env, name);
-    if (v !== undefined && !allowed.includes(v))
-      problems.push(`${name} must be one of ${allowed.join(', ')}`);
-  }
-  return problems;
-}
+export { accountsV2Problems, parseOffset } from './accounts-v2.env';
 
 /** Platform-wide defaults of v2 accounts and the requirement reminder offsets. */
 export const accountsV2Config = registerAs('accountsV2', () => {

@@ -1,4 +1,4 @@
-import { accountsV2Problems } from './accounts-v2.config';
+import { accountsV2Problems } from './accounts-v2.env';
 
 /**
  * Reads and validates every environment variable once. `validateEnvironment` collects every

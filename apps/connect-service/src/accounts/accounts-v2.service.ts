@@ -16,6 +16,7 @@ import { EventsService } from '../events/events.service';
 import { AccountCacheService } from './account-cache.service';
 import { configurationOf, configurationParams, v2AccountViolations } from './account-v2-rules';
 import { AccountsService, AppliedEvent } from './accounts.service';
+import type { AccountsV2Hooks } from './accounts-v2.hooks';
 import { ConnectAccountsV2Repository } from './connect-accounts-v2.repository';
 import { AccountListDto, CreateV2AccountDto, ListAccountsQueryDto } from './dto/account-v2.dto';
 import { ConnectAccountDto } from './dto/connect-account.dto';
@@ -37,7 +38,7 @@ const DASHBOARD_TYPE: Record<string, StripeAccountType> = {
  * its v2 rows here, so every existing path (GET, PUT, DELETE, onboarding, webhooks) serves both versions.
  */
 @Injectable()
-export class AccountsV2Service implements OnModuleInit {
+export class AccountsV2Service implements OnModuleInit, AccountsV2Hooks {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly gateway: StripeGateway,

@@ -29,7 +29,7 @@ import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-lin
 import { UpdateAccountDto } from './dto/update-account.dto';
 import { feeScheduleProblems, FieldProblem, toFeeSchedule } from './fee-schedule.util';
 import { v1AccountExtras } from './requirements-entries';
-import type { AccountsV2Service } from './accounts-v2.service';
+import type { AccountsV2Hooks } from './accounts-v2.hooks';
 
 /** The Stripe event being applied, for the per-account freshness check (Stripe delivers out of order). */
 export interface AppliedEvent {
@@ -44,7 +44,7 @@ const METADATA_VALUE_MAX = 500;
 export class AccountsService {
   private readonly logger = new Logger(AccountsService.name);
   /** Accounts v2 registers itself here: v2 rows take its paths (state, links, update, close). */
-  private v2?: AccountsV2Service;
+  private v2?: AccountsV2Hooks;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -58,7 +58,7 @@ export class AccountsService {
     return this.dataSource.getRepository(ConnectAccountEntity);
   }
 
-  useV2(v2: AccountsV2Service): void {
+  useV2(v2: AccountsV2Hooks): void {
     this.v2 = v2;
   }
 
