@@ -155,6 +155,28 @@ describe('Thin events: event destinations, exactly-once intake on two replicas, 
     expect(await inboxRows(db, eventId)).toHaveLength(0);
   });
 
+  it('a v1 event delivered thin (v1.account.updated) runs the v1 account handler', async () => {
+    const events = [...(await gateway.v2.listEventDestinations())[0].enabled_events, 'v1.account.updated'];
+    const res = await api(a)('POST', '/connect/webhooks/destinations', {
+      headers: platform(a),
+      body: { url: `${a.baseUrl}/connect/webhooks`, enabled_events: events },
+    });
+    expect(res.body.enabled_events).toContain('v1.account.updated');
+    await emulatorControl(a.emulatorUrl!, `accounts/${acct}/requirements`, {
+      currently_due: ['company.tax_id'],
+      deadline: Math.floor(Date.now() / 1000) + 3600,
+    });
+    const row = await eventually('a thin v1.account.updated processed', async () => {
+      const rows = await db.query(
+        `SELECT * FROM stripe_webhook_events WHERE stripe_account_id = $1 AND type = 'v1.account.updated' AND status = 'processed'`,
+        [acct],
+      );
+      return rows[0];
+    });
+    expect(['applied', 'stale']).toContain(row.outcome);
+    expect(row.tenant_id).toBe(tenant);
+  });
+
   it('backfill also reads /v2/core/events', async () => {
     const res = await api(a)('POST', '/connect/webhooks/backfill', {
       headers: platform(a),

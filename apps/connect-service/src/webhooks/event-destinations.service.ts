@@ -51,43 +51,34 @@ export class EventDestinationsService {
     const name = dto.name ?? 'connect-service thin events';
     const enabled = dto.enabled_events ?? DEFAULT_THIN_EVENT_TYPES;
     const [current] = await this.repo.list(this.dataSource);
-    let row: EventDestinationRow;
-    if (current) {
-      const d = await this.gateway.v2.updateEventDestination(current.stripe_destination_id, {
-        name,
-        enabled_events: enabled,
-        webhook_endpoint: { url: dto.url },
-        include: ['webhook_endpoint.url'],
-      });
-      row = await this.repo.upsert(this.dataSource, {
-        stripe_destination_id: d.id,
-        name: d.name,
-        url: d.webhook_endpoint?.url ?? dto.url,
-        enabled_events: d.enabled_events,
-        status: d.status,
-        secret_enc: null,
-      });
-    } else {
-      const d = await this.gateway.v2.createEventDestination({
-        name,
-        type: 'webhook_endpoint',
-        event_payload: 'thin',
-        events_from: ['@accounts', '@self'],
-        enabled_events: enabled,
-        webhook_endpoint: { url: dto.url },
-        include: ['webhook_endpoint.signing_secret', 'webhook_endpoint.url'],
-      });
-      const secret = d.webhook_endpoint?.signing_secret;
-      row = await this.repo.upsert(this.dataSource, {
-        stripe_destination_id: d.id,
-        name: d.name,
-        url: d.webhook_endpoint?.url ?? dto.url,
-        enabled_events: d.enabled_events,
-        status: d.status,
-        secret_enc: secret ? this.box.seal(secret, sealContext(d.id)) : null,
-      });
-      if (!secret) this.logger.warn(`Stripe answered no signing secret for event destination ${d.id}`);
-    }
+    const d = current
+      ? await this.gateway.v2.updateEventDestination(current.stripe_destination_id, {
+          name,
+          enabled_events: enabled,
+          webhook_endpoint: { url: dto.url },
+          include: ['webhook_endpoint.url'],
+        })
+      : await this.gateway.v2.createEventDestination({
+          name,
+          type: 'webhook_endpoint',
+          event_payload: 'thin',
+          events_from: ['@accounts', '@self'],
+          enabled_events: enabled,
+          webhook_endpoint: { url: dto.url },
+          include: ['webhook_endpoint.signing_secret', 'webhook_endpoint.url'],
+        });
+    // Only a creation answers the secret; an update keeps the stored one.
+    const secret = d.webhook_endpoint?.signing_secret;
+    if (!current && !secret)
+      this.logger.warn(`Stripe answered no signing secret for event destination ${d.id}`);
+    const row: EventDestinationRow = await this.repo.upsert(this.dataSource, {
+      stripe_destination_id: d.id,
+      name: d.name,
+      url: d.webhook_endpoint?.url ?? dto.url,
+      enabled_events: d.enabled_events,
+      status: d.status,
+      secret_enc: secret ? this.box.seal(secret, sealContext(d.id)) : null,
+    });
     this.cached = null;
     return toDto(row);
   }
