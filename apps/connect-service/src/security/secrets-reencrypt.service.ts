@@ -4,6 +4,7 @@ import { SecretBox } from '@app/common';
 import { DataSource } from 'typeorm';
 import { accessTokenContext, refreshTokenContext } from '../connect-oauth/connect-oauth.service';
 import { subscriptionSecretContext } from '../events/event-subscriptions.service';
+import { eventDestinationSecretContext } from '../webhooks/event-destinations.service';
 
 interface SealedColumn {
   table: string;
@@ -31,6 +32,7 @@ export const SEALED_COLUMNS: SealedColumn[] = [
     column: 'response_body_enc',
     context: (r) => `idempotency_records.response_body:${r.id}`,
   },
+  { table: 'event_destinations', column: 'secret_enc', context: (r) => eventDestinationSecretContext(r.id) },
 ];
 
 export interface ReencryptResult {

@@ -21,10 +21,12 @@ export class EventDestinationsRepository {
   }
 
   /** Sealed secrets, newest first (rotation: every stored one verifies). */
-  async sealedSecrets(db: Db): Promise<Array<{ stripe_destination_id: string; secret_enc: string }>> {
+  async sealedSecrets(
+    db: Db,
+  ): Promise<Array<{ id: string; stripe_destination_id: string; secret_enc: string }>> {
     return rows(
       db,
-      sql`SELECT stripe_destination_id, secret_enc FROM event_destinations
+      sql`SELECT id, stripe_destination_id, secret_enc FROM event_destinations
            WHERE secret_enc IS NOT NULL ORDER BY created_at DESC`,
     );
   }
@@ -32,12 +34,12 @@ export class EventDestinationsRepository {
   /** Inserts or updates by Stripe's id; a null secret keeps the stored one (Stripe shows it only at creation). */
   async upsert(
     db: Db,
-    d: Omit<EventDestinationRow, 'id' | 'created_at' | 'updated_at'>,
+    d: Omit<EventDestinationRow, 'created_at' | 'updated_at'>,
   ): Promise<EventDestinationRow> {
     const row = await one<EventDestinationRow>(
       db,
-      sql`INSERT INTO event_destinations (stripe_destination_id, name, url, enabled_events, status, secret_enc)
-          VALUES (${d.stripe_destination_id}, ${d.name}, ${d.url}, ${JSON.stringify(d.enabled_events)}::jsonb,
+      sql`INSERT INTO event_destinations (id, stripe_destination_id, name, url, enabled_events, status, secret_enc)
+          VALUES (${d.id}::uuid, ${d.stripe_destination_id}, ${d.name}, ${d.url}, ${JSON.stringify(d.enabled_events)}::jsonb,
                   ${d.status}, ${d.secret_enc})
           ON CONFLICT (stripe_destination_id) DO UPDATE SET name = EXCLUDED.name, url = EXCLUDED.url,
             enabled_events = EXCLUDED.enabled_events, status = EXCLUDED.status,

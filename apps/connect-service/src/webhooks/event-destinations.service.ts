@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -27,7 +28,8 @@ export const DEFAULT_THIN_EVENT_TYPES = [
 /** How long a replica trusts its copy of the secrets before reading them again. */
 const SECRETS_TTL_MS = 5_000;
 
-const sealContext = (destinationId: string) => `event_destinations.secret:${destinationId}`;
+/** The SecretBox context of a destination's secret: bound to its row, so a ciphertext copied elsewhere does not open. */
+export const eventDestinationSecretContext = (rowId: string) => `event_destinations.secret_enc:${rowId}`;
 
 /**
  * The service's own event destination at Stripe (thin payloads from every connected account) and the signing
@@ -71,13 +73,15 @@ export class EventDestinationsService {
     const secret = d.webhook_endpoint?.signing_secret;
     if (!current && !secret)
       this.logger.warn(`Stripe answered no signing secret for event destination ${d.id}`);
+    const rowId = current?.id ?? randomUUID();
     const row: EventDestinationRow = await this.repo.upsert(this.dataSource, {
+      id: rowId,
       stripe_destination_id: d.id,
       name: d.name,
       url: d.webhook_endpoint?.url ?? dto.url,
       enabled_events: d.enabled_events,
       status: d.status,
-      secret_enc: secret ? this.box.seal(secret, sealContext(d.id)) : null,
+      secret_enc: secret ? this.box.seal(secret, eventDestinationSecretContext(rowId)) : null,
     });
     this.cached = null;
     return toDto(row);
@@ -94,7 +98,7 @@ export class EventDestinationsService {
     const secrets: string[] = [];
     for (const s of sealed) {
       try {
-        secrets.push(this.box.open(s.secret_enc, sealContext(s.stripe_destination_id)));
+        secrets.push(this.box.open(s.secret_enc, eventDestinationSecretContext(s.id)));
       } catch (err) {
         // A secret sealed with a key this replica lacks verifies nothing here; the others still do.
         this.logger.error(`event destination ${s.stripe_destination_id}: ${(err as Error).message}`);
