@@ -232,10 +232,14 @@ describe('Accounts v2: create, onboarding through v2 links, charges, embedded se
     expect(claimed.components.payments.features.refund_management).toBe(false);
 
     const secrets = [viewer, operator, admin].map((r) => r.body.client_secret as string);
-    const audit = await db.query(
-      `SELECT * FROM audit_log WHERE tenant_id = $1 AND action = 'account.session.create'`,
-      [tenant],
-    );
+    // Audit rows are written after the answer: wait for the three.
+    const audit = await eventually('three audit rows', async () => {
+      const rows = await db.query(
+        `SELECT * FROM audit_log WHERE tenant_id = $1 AND action = 'account.session.create'`,
+        [tenant],
+      );
+      return rows.length === 3 ? rows : null;
+    });
     expect(audit).toHaveLength(3);
     const everything = JSON.stringify([
       audit,

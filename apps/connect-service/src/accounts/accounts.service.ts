@@ -168,7 +168,11 @@ export class AccountsService {
           payouts_enabled: state.payouts_enabled,
           capabilities: activeCapabilities(state.capabilities),
           capability_states: state.capabilities,
-          requirements: state.requirements,
+          requirements: { ...state.requirements, entries: saved.requirement_entries },
+          api_version: saved.api_version,
+          configurations: saved.configurations,
+          dashboard: saved.dashboard,
+          responsibilities: saved.responsibilities,
           ...(event ? { stripe_event_id: event.id } : {}),
         },
       });

@@ -103,7 +103,14 @@ export class ThinEventsIntake {
   }
 
   /** Backfill: v2 events Stripe still keeps (30 days) go through the inbox like deliveries. */
-  async backfill(since: Date, until?: Date): Promise<{ seen: number; inserted: number }> {
+  async backfill(
+    since: Date,
+    until?: Date,
+  ): Promise<{
+    seen: number;
+    inserted: number;
+    failed: Array<{ stripe_account_id: string; error: string }>;
+  }> {
     const range = {
       createdGte: Math.floor(since.getTime() / 1000),
       ...(until ? { createdLte: Math.floor(until.getTime() / 1000) } : {}),
@@ -114,8 +121,17 @@ export class ThinEventsIntake {
       where: { api_version: 'v2', disconnected_at: IsNull() },
     });
     const events = await this.gateway.v2.listEvents(range);
+    const failed: Array<{ stripe_account_id: string; error: string }> = [];
     for (const a of accounts) {
-      events.push(...(await this.gateway.v2.listEvents({ ...range, context: a.stripe_account_id })));
+      try {
+        events.push(...(await this.gateway.v2.listEvents({ ...range, context: a.stripe_account_id })));
+      } catch (err) {
+        // One unreadable account must not hide every other account's missed events (as the v1 backfill).
+        failed.push({
+          stripe_account_id: a.stripe_account_id,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
     }
     let inserted = 0;
     for (const e of events) {
@@ -127,6 +143,6 @@ export class ThinEventsIntake {
       );
       if (!duplicate) inserted++;
     }
-    return { seen: events.length, inserted };
+    return { seen: events.length, inserted, failed };
   }
 }

@@ -195,6 +195,7 @@ export class WebhooksController {
       scanned: counts.scanned + v2.seen,
       inserted: counts.inserted + v2.inserted,
       duplicates: counts.duplicates + v2.seen - v2.inserted,
+      failed_accounts: [...counts.failed_accounts, ...v2.failed],
     };
   }
 }
