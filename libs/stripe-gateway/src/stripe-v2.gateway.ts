@@ -101,25 +101,33 @@ function invalid(reason: string, message: string): ServiceException {
 
 /** The SDK implementation; `run` is the v1 gateway's resilience pipeline (bulkhead, retries, breaker, timeout). */
 export class StripeSdkV2Gateway extends StripeV2Gateway {
+  // Private fields stay out of util.inspect / JSON output, so logging the gateway never prints the key.
+  readonly #stripe: Stripe;
+  readonly #run: RunStripeCall;
+  readonly #writeOptions: (options?: StripeCallOptions) => Stripe.RequestOptions;
+
   constructor(
-    private readonly stripe: Stripe,
-    private readonly run: RunStripeCall,
-    private readonly writeOptions: (options?: StripeCallOptions) => Stripe.RequestOptions,
+    stripe: Stripe,
+    run: RunStripeCall,
+    writeOptions: (options?: StripeCallOptions) => Stripe.RequestOptions,
   ) {
     super();
+    this.#stripe = stripe;
+    this.#run = run;
+    this.#writeOptions = writeOptions;
   }
 
   createAccount(params: StripeV2AccountCreateParams, options?: StripeCallOptions): Promise<StripeV2Account> {
-    const ro = this.writeOptions(options);
+    const ro = this.#writeOptions(options);
     const body = { ...params, include: params.include ?? ACCOUNT_INCLUDE };
-    return this.run('v2.accounts.create', 'accounts', 'idempotent', () =>
-      this.stripe.v2.core.accounts.create(body, ro),
+    return this.#run('v2.accounts.create', 'accounts', 'idempotent', () =>
+      this.#stripe.v2.core.accounts.create(body, ro),
     );
   }
 
   retrieveAccount(id: string): Promise<StripeV2Account> {
-    return this.run('v2.accounts.retrieve', 'accounts', 'idempotent', () =>
-      this.stripe.v2.core.accounts.retrieve(id, { include: ACCOUNT_INCLUDE }),
+    return this.#run('v2.accounts.retrieve', 'accounts', 'idempotent', () =>
+      this.#stripe.v2.core.accounts.retrieve(id, { include: ACCOUNT_INCLUDE }),
     );
   }
 
@@ -128,10 +136,10 @@ export class StripeSdkV2Gateway extends StripeV2Gateway {
     params: StripeV2AccountUpdateParams,
     options?: StripeCallOptions,
   ): Promise<StripeV2Account> {
-    const ro = this.writeOptions(options);
+    const ro = this.#writeOptions(options);
     const body = { ...params, include: params.include ?? ACCOUNT_INCLUDE };
-    return this.run('v2.accounts.update', 'accounts', 'idempotent', () =>
-      this.stripe.v2.core.accounts.update(id, body, ro),
+    return this.#run('v2.accounts.update', 'accounts', 'idempotent', () =>
+      this.#stripe.v2.core.accounts.update(id, body, ro),
     );
   }
 
@@ -140,9 +148,9 @@ export class StripeSdkV2Gateway extends StripeV2Gateway {
     configurations: StripeV2Configuration[],
     options?: StripeCallOptions,
   ): Promise<StripeV2Account> {
-    const ro = this.writeOptions(options);
-    return this.run('v2.accounts.close', 'accounts', 'idempotent', () =>
-      this.stripe.v2.core.accounts.close(id, { applied_configurations: configurations }, ro),
+    const ro = this.#writeOptions(options);
+    return this.#run('v2.accounts.close', 'accounts', 'idempotent', () =>
+      this.#stripe.v2.core.accounts.close(id, { applied_configurations: configurations }, ro),
     );
   }
 
@@ -150,9 +158,9 @@ export class StripeSdkV2Gateway extends StripeV2Gateway {
     params: StripeV2AccountLinkCreateParams,
     options?: StripeCallOptions,
   ): Promise<StripeV2AccountLink> {
-    const ro = this.writeOptions(options);
-    return this.run('v2.account_links.create', 'accounts', 'idempotent', () =>
-      this.stripe.v2.core.accountLinks.create(params, ro),
+    const ro = this.#writeOptions(options);
+    return this.#run('v2.account_links.create', 'accounts', 'idempotent', () =>
+      this.#stripe.v2.core.accountLinks.create(params, ro),
     );
   }
 
@@ -160,23 +168,23 @@ export class StripeSdkV2Gateway extends StripeV2Gateway {
     params: StripeAccountSessionCreateParams,
     options?: StripeCallOptions,
   ): Promise<StripeAccountSession> {
-    const ro = this.writeOptions(options);
-    return this.run('account_sessions.create', 'accounts', 'idempotent', () =>
-      this.stripe.accountSessions.create(params, ro),
+    const ro = this.#writeOptions(options);
+    return this.#run('account_sessions.create', 'accounts', 'idempotent', () =>
+      this.#stripe.accountSessions.create(params, ro),
     );
   }
 
   retrieveEvent(id: string, context?: string | null): Promise<StripeV2Event> {
     const ro: Stripe.RequestOptions = context ? { stripeContext: context } : {};
-    return this.run('v2.events.retrieve', 'events', 'idempotent', () =>
-      this.stripe.v2.core.events.retrieve(id, {}, ro),
+    return this.#run('v2.events.retrieve', 'events', 'idempotent', () =>
+      this.#stripe.v2.core.events.retrieve(id, {}, ro),
     );
   }
 
   fetchRelatedObject(url: string, context?: string | null): Promise<Record<string, unknown>> {
     const ro = context ? { stripeContext: context } : {};
-    return this.run('v2.related_object.retrieve', 'events', 'idempotent', async () => {
-      const answer = (await this.stripe.rawRequest('GET', url, undefined, ro)) as Record<string, unknown>;
+    return this.#run('v2.related_object.retrieve', 'events', 'idempotent', async () => {
+      const answer = (await this.#stripe.rawRequest('GET', url, undefined, ro)) as Record<string, unknown>;
       return answer;
     });
   }
@@ -189,8 +197,8 @@ export class StripeSdkV2Gateway extends StripeV2Gateway {
     if (query.createdGte || query.createdLte) params.created = created;
     if (query.types?.length) params.types = query.types;
     if (query.objectId) params.object_id = query.objectId;
-    return this.run('v2.events.list', 'events', 'idempotent', () =>
-      this.stripe.v2.core.events
+    return this.#run('v2.events.list', 'events', 'idempotent', () =>
+      this.#stripe.v2.core.events
         .list(params, query.context ? { stripeContext: query.context } : {})
         .autoPagingToArray({ limit: max }),
     );
@@ -200,9 +208,9 @@ export class StripeSdkV2Gateway extends StripeV2Gateway {
     params: StripeV2EventDestinationCreateParams,
     options?: StripeCallOptions,
   ): Promise<StripeV2EventDestination> {
-    const ro = this.writeOptions(options);
-    return this.run('v2.event_destinations.create', 'webhooks', 'idempotent', () =>
-      this.stripe.v2.core.eventDestinations.create(params, ro),
+    const ro = this.#writeOptions(options);
+    return this.#run('v2.event_destinations.create', 'webhooks', 'idempotent', () =>
+      this.#stripe.v2.core.eventDestinations.create(params, ro),
     );
   }
 
@@ -211,15 +219,15 @@ export class StripeSdkV2Gateway extends StripeV2Gateway {
     params: StripeV2EventDestinationUpdateParams,
     options?: StripeCallOptions,
   ): Promise<StripeV2EventDestination> {
-    const ro = this.writeOptions(options);
-    return this.run('v2.event_destinations.update', 'webhooks', 'idempotent', () =>
-      this.stripe.v2.core.eventDestinations.update(id, params, ro),
+    const ro = this.#writeOptions(options);
+    return this.#run('v2.event_destinations.update', 'webhooks', 'idempotent', () =>
+      this.#stripe.v2.core.eventDestinations.update(id, params, ro),
     );
   }
 
   listEventDestinations(): Promise<StripeV2EventDestination[]> {
-    return this.run('v2.event_destinations.list', 'webhooks', 'idempotent', () =>
-      this.stripe.v2.core.eventDestinations.list({ limit: 100 }).autoPagingToArray({ limit: 1000 }),
+    return this.#run('v2.event_destinations.list', 'webhooks', 'idempotent', () =>
+      this.#stripe.v2.core.eventDestinations.list({ limit: 100 }).autoPagingToArray({ limit: 1000 }),
     );
   }
 
@@ -237,7 +245,7 @@ export class StripeSdkV2Gateway extends StripeV2Gateway {
     let best = 'no_matching_signature';
     for (const secret of usable) {
       try {
-        return this.stripe.parseEventNotification(rawBody, signatureHeader, secret, toleranceSeconds);
+        return this.#stripe.parseEventNotification(rawBody, signatureHeader, secret, toleranceSeconds);
       } catch (err) {
         if (err instanceof SyntaxError) throw invalid('malformed', 'The webhook body is not JSON');
         if (!(err instanceof Stripe.errors.StripeError)) throw err;
