@@ -152,6 +152,7 @@ describe('retention, secret re-encryption and the CLI', () => {
       'connect_accounts.refresh_token_enc',
       'event_subscriptions.secret_enc',
       'idempotency_records.response_body_enc',
+      'event_destinations.secret_enc',
     ]);
     const after = await read();
     const newOnly = new SecretBox(parseEncryptionKeys([NEW_KEY]));

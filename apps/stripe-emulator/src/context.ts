@@ -4,6 +4,7 @@ import { Params } from './params';
 import { BoundedMap, RingBuffer, Store, StripeObject } from './store';
 import { RetryPolicy, WebhookDelivery } from './webhooks/delivery';
 import { buildPlatformAccount } from './resources/account-objects';
+import type { V2AccountData } from './resources/v2-account-model';
 
 export interface ResolvedOptions {
   webhookRetry: RetryPolicy;
@@ -30,6 +31,8 @@ export interface AccountLinkGrant {
   returnUrl: string;
   expiresAt: number;
   used: boolean;
+  /** A v2 link's use case (`account_onboarding` | `account_update`): completing it emits v2.core.account_link.returned. */
+  v2UseCase?: string;
 }
 
 export interface IdempotencyEntry {
@@ -56,13 +59,33 @@ export interface EmulatorSettings {
   linked_capabilities: boolean;
   /** Seconds from a balance transaction's creation to its `available_on` (0: available at once). */
   available_delay_seconds: number;
+  /** Seconds an Account Session's client_secret lives before it expires. */
+  account_session_ttl_seconds: number;
 }
 
 export const DEFAULT_SETTINGS: EmulatorSettings = {
   enforce_capabilities: true,
   linked_capabilities: true,
   available_delay_seconds: 0,
+  account_session_ttl_seconds: 1800,
 };
+
+export interface AccountSessionGrant {
+  account: string;
+  components: Record<string, unknown>;
+  expiresAt: number;
+  used: boolean;
+}
+
+/** What a past-due restriction took away, given back when the requirements are cleared. */
+export interface Restriction {
+  capabilities: Record<string, string>;
+  charges_enabled: unknown;
+  payouts_enabled: unknown;
+}
+
+/** Run on every new state (reset included) by the modules that hook into it, e.g. the v2 side's event listener. */
+export const STATE_SETUP: Array<(state: EmulatorState) => void> = [];
 
 /** Everything `POST /_emulator/reset` drops: reset replaces the whole object. */
 export class EmulatorState {
@@ -83,9 +106,14 @@ export class EmulatorState {
   readonly requests = new RingBuffer<RequestLogEntry>(1000);
   readonly webhooks: WebhookDelivery;
   readonly clientId = `ca_${newId('x').slice(2)}`;
+  /** What only v2 knows of the accounts created through /v2/core/accounts (the v1 object holds the rest). */
+  readonly v2Accounts = new BoundedMap<string, V2AccountData>(20_000);
+  readonly accountSessions = new BoundedMap<string, AccountSessionGrant>(10_000);
+  readonly restrictions = new BoundedMap<string, Restriction>(20_000);
 
   constructor(readonly options: ResolvedOptions) {
     this.webhooks = new WebhookDelivery(this.store, this.platformId, options.webhookRetry, options.logger);
+    for (const setup of STATE_SETUP) setup(this);
   }
 
   /** A connected account of this platform that it may still act on. */

@@ -81,10 +81,18 @@ export function routeShape(template: string): string {
     .join('/');
 }
 
-/** The routes Stripe's description should cover: everything but the control API and Fastify's HEAD twins. */
+/** API v2 (JSON) is outside the v1 description; its resources check their own fields. */
+export const V2_PREFIX = '/v2/';
+
+/** The routes Stripe's description should cover: everything but the control API, API v2 and Fastify's HEAD twins. */
 export function stripeRoutes(routes: RouteRef[]): string[] {
   const keys = routes
-    .filter((r) => ['GET', 'POST', 'DELETE'].includes(r.method) && !r.url.startsWith(CONTROL_PREFIX))
+    .filter(
+      (r) =>
+        ['GET', 'POST', 'DELETE'].includes(r.method) &&
+        !r.url.startsWith(CONTROL_PREFIX) &&
+        !r.url.startsWith(V2_PREFIX),
+    )
     .map((r) => `${r.method} ${r.url}`);
   return [...new Set(keys)].sort();
 }

@@ -20,6 +20,13 @@ import { disputesRoutes } from './resources/disputes.resource';
 import { refundsRoutes } from './resources/refunds.resource';
 import { transfersRoutes } from './resources/transfers.resource';
 import { webhookEndpointsRoutes } from './resources/webhook-endpoints.resource';
+import { v2AccountsRoutes } from './resources/v2-accounts.resource';
+import { v2AccountLinksRoutes } from './resources/v2-account-links.resource';
+import { accountSessionsRoutes } from './resources/account-sessions.resource';
+import { v2EventsRoutes } from './resources/v2-events';
+import { eventDestinationsRoutes } from './resources/event-destinations.resource';
+import { registerV2ControlRoutes } from './control/v2-control.routes';
+import { accountCapabilitiesRoutes } from './resources/account-capabilities.resource';
 import { SpecValidator } from './spec-validator';
 
 const QS_OPTIONS = { arrayLimit: 1000, depth: 10, parameterLimit: 10_000 };
@@ -40,6 +47,12 @@ export function allRoutes(): Route[] {
     ...disputesRoutes(),
     ...eventsRoutes(),
     ...billingRoutes(),
+    ...v2AccountsRoutes(),
+    ...v2AccountLinksRoutes(),
+    ...accountSessionsRoutes(),
+    ...accountCapabilitiesRoutes(),
+    ...v2EventsRoutes(),
+    ...eventDestinationsRoutes(),
   ];
 }
 
@@ -73,6 +86,11 @@ function apiKeyOf(req: FastifyRequest): string {
 function header(req: FastifyRequest, name: string): string | null {
   const v = req.headers[name];
   return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/** The account a request acts as: `Stripe-Account`, else the last segment of `Stripe-Context` (https://docs.stripe.com/context). */
+function actingAccount(req: FastifyRequest): string | null {
+  return header(req, 'stripe-account') ?? header(req, 'stripe-context')?.split('/').pop() ?? null;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -114,6 +132,7 @@ export function createServer(
     });
   }
   registerControlRoutes(app, holder);
+  registerV2ControlRoutes(app, holder);
 
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
@@ -151,7 +170,7 @@ async function handle(
   const [path, query = ''] = req.url.split('?', 2);
   const requestId = newId('req', 14);
   const idempotencyKey = header(req, 'idempotency-key');
-  const stripeAccount = header(req, 'stripe-account');
+  const stripeAccount = actingAccount(req);
 
   const fault = emu.faults.take(req.method, path);
   let result: HandlerResult;
@@ -205,7 +224,7 @@ async function processRequest(
       route,
       ctx,
       apiKeyOrNone(req),
-      typeof req.body === 'string' ? req.body : '',
+      typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? ''),
       hold,
     );
   } catch (e) {
@@ -295,7 +314,8 @@ async function runIdempotent(
 
 function isParameterError(result: HandlerResult): boolean {
   const error = (result.body as { error?: { code?: unknown } } | undefined)?.error;
-  return result.status === 400 && typeof error?.code === 'string' && error.code.startsWith('parameter_');
+  const code = typeof error?.code === 'string' ? error.code : '';
+  return result.status === 400 && (code.startsWith('parameter_') || code === 'invalid_fields');
 }
 
 function buildContext(
@@ -307,8 +327,10 @@ function buildContext(
   requestId: string,
 ): RequestContext {
   const raw = req.method === 'POST' && typeof req.body === 'string' ? req.body : query;
-  const params = parseQs(raw, QS_OPTIONS) as Params;
-  const stripeAccount = header(req, 'stripe-account');
+  // v2 sends JSON bodies (https://docs.stripe.com/api-v2-overview); queries stay form-style.
+  const json = req.method === 'POST' && path.startsWith('/v2/') && typeof req.body === 'object';
+  const params = (json ? (req.body ?? {}) : parseQs(raw, QS_OPTIONS)) as Params;
+  const stripeAccount = actingAccount(req);
   let owner = emu.platformId;
   if (route.auth !== 'none') {
     const key = apiKeyOf(req);

@@ -92,6 +92,8 @@ export const COLLECTIONS = [
   'dispute',
   'event',
   'webhook_endpoint',
+  'v2_event',
+  'event_destination',
 ] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 

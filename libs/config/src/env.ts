@@ -1,3 +1,5 @@
+import { accountsV2Problems } from './accounts-v2.env';
+
 /**
  * Reads and validates every environment variable once. `validateEnvironment` collects every
  * problem before failing, so a misconfigured deployment learns all of them from one boot.
@@ -252,6 +254,7 @@ const CHECKS: Check[] = [
   },
   jwtSecret,
   production,
+  (env) => accountsV2Problems(env).join('; ') || null,
 ];
 
 export function validateEnvironment(env: Env = process.env): Env {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { registerAs } from '@nestjs/config';
 import { list, num, str } from './env';
+import { accountsV2Config } from './accounts-v2.config';
 
 /**
  * The seed's ServiceConfig as typed namespaces. Inject one with
@@ -242,4 +243,5 @@ export const ALL_CONFIG_NAMESPACES = [
   rateLimitConfig,
   eventsConfig,
   errorTrackingConfig,
+  accountsV2Config,
 ];

@@ -8,3 +8,5 @@ export type { WebhookRejectionReason } from './verify-stripe-webhook';
 export type { StripeErrorDetails } from './map-stripe-error';
 export * from './window-page';
 export * from './stripe-money.gateway';
+export * from './stripe-v2.types';
+export { StripeV2Gateway } from './stripe-v2.gateway';

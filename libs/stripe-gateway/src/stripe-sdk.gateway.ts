@@ -27,6 +27,7 @@ import {
 import type { StripeConnection } from './stripe-connection';
 import { StripeGateway } from './stripe.gateway';
 import { StripeMoneyGateway, StripeSdkMoneyGateway } from './stripe-money.gateway';
+import { StripeSdkV2Gateway, StripeV2Gateway } from './stripe-v2.gateway';
 import {
   CircuitStateName,
   ListEventsQuery,
@@ -148,6 +149,7 @@ export class StripeSdkGateway extends StripeGateway {
   readonly #timeout: TimeoutPolicy;
   readonly #breakers: Record<OperationFamily, CircuitBreakerPolicy>;
   readonly money: StripeMoneyGateway;
+  readonly v2: StripeV2Gateway;
 
   constructor(connection: StripeConnection, options: StripeSdkGatewayOptions = {}) {
     super();
@@ -199,6 +201,11 @@ export class StripeSdkGateway extends StripeGateway {
     this.#breakers = breakers;
     this.money = new StripeSdkMoneyGateway(this.#stripe, (op, family, mode, attempt) =>
       this.run(op, family, mode, attempt),
+    );
+    this.v2 = new StripeSdkV2Gateway(
+      this.#stripe,
+      (op, family, mode, attempt) => this.run(op, family, mode, attempt),
+      (o) => this.writeOptions(o),
     );
   }
 

@@ -51,6 +51,7 @@ import type {
   StripeWebhookEndpointCreateParams,
 } from './stripe-gateway.types';
 import type { StripeMoneyGateway } from './stripe-money.gateway';
+import type { StripeV2Gateway } from './stripe-v2.gateway';
 
 /**
  * The only way the service talks to Stripe, and the injection token for it. Every method either returns
@@ -61,6 +62,8 @@ import type { StripeMoneyGateway } from './stripe-money.gateway';
 export abstract class StripeGateway {
   /** Balances, payouts and disputes (in their own file: this class is the contract of everything else). */
   abstract readonly money: StripeMoneyGateway;
+  /** Accounts v2, account sessions, v2 events and event destinations. */
+  abstract readonly v2: StripeV2Gateway;
 
   /** A URL to send the user to; pure, never calls Stripe. https://docs.stripe.com/connect/oauth-reference */
   abstract oauthAuthorizeUrl(input: OAuthAuthorizeUrlInput): string;

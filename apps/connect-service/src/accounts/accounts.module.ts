@@ -12,6 +12,14 @@ import { AccountWebhookHandlers } from './account-webhook.handlers';
 import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
 import { ConnectAccountsRepository } from './connect-accounts.repository';
+import { AccountSessionsService } from './account-sessions.service';
+import { AccountsV2Controller } from './accounts-v2.controller';
+import { AccountThinEventHandlers } from './account-thin-events.handlers';
+import { AccountsV2Service } from './accounts-v2.service';
+import { ConnectAccountsV2Repository } from './connect-accounts-v2.repository';
+import { RequirementNoticesRepository } from './requirement-notices.repository';
+import { RequirementNoticesService } from './requirements-notices.service';
+import { JobQueueModule } from '../queue/job-queue.module';
 
 @Module({
   imports: [
@@ -22,15 +30,23 @@ import { ConnectAccountsRepository } from './connect-accounts.repository';
     StripeModule,
     EventsModule,
     WebhooksModule,
+    JobQueueModule,
   ],
-  controllers: [AccountsController],
+  // The v2 controller first: its `GET /connect/accounts` must not be taken for `GET /connect/accounts/:tenantId`.
+  controllers: [AccountsV2Controller, AccountsController],
   providers: [
     AccountsService,
     AccountCacheService,
     AccountWebhookHandlers,
     AccountMetrics,
     ConnectAccountsRepository,
+    AccountsV2Service,
+    AccountSessionsService,
+    ConnectAccountsV2Repository,
+    RequirementNoticesRepository,
+    RequirementNoticesService,
+    AccountThinEventHandlers,
   ],
-  exports: [AccountsService, ConnectAccountsRepository],
+  exports: [AccountsService, AccountsV2Service, ConnectAccountsRepository],
 })
 export class AccountsModule {}

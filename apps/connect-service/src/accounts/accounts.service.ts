@@ -30,6 +30,8 @@ import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-lin
 import { UpdateAccountDto } from './dto/update-account.dto';
 import { feeScheduleProblems, FieldProblem, toFeeSchedule } from '../fees/fee-schedule.util';
 import { payoutScheduleOf, payoutScheduleProblems } from '../payouts/payout-schedule.util';
+import { v1AccountExtras } from './requirements-entries';
+import type { AccountsV2Hooks } from './accounts-v2.hooks';
 
 /** The Stripe event being applied, for the per-account freshness check (Stripe delivers out of order). */
 export interface AppliedEvent {
@@ -43,6 +45,8 @@ const METADATA_VALUE_MAX = 500;
 @Injectable()
 export class AccountsService {
   private readonly logger = new Logger(AccountsService.name);
+  /** Accounts v2 registers itself here: v2 rows take its paths (state, links, update, close). */
+  private v2?: AccountsV2Hooks;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -56,15 +60,19 @@ export class AccountsService {
     return this.dataSource.getRepository(ConnectAccountEntity);
   }
 
+  useV2(v2: AccountsV2Hooks): void {
+    this.v2 = v2;
+  }
+
   mapState(
     account: StripeAccount,
     lostAccess = false,
-  ): AccountState & { payout_schedule: AccountPayoutSchedule | null } {
-    const state = mapAccountStatus(account, {
-      requiredCapabilities: this.cfg.requiredCapabilities,
-      lostAccess,
-    });
-    return { ...state, payout_schedule: payoutScheduleOf(account) };
+  ): AccountState & ReturnType<typeof v1AccountExtras> & { payout_schedule: AccountPayoutSchedule | null } {
+    return {
+      ...mapAccountStatus(account, { requiredCapabilities: this.cfg.requiredCapabilities, lostAccess }),
+      ...v1AccountExtras(account),
+      payout_schedule: payoutScheduleOf(account),
+    };
   }
 
   async invalidateCache(tenantId: string): Promise<void> {
@@ -95,6 +103,7 @@ export class AccountsService {
       return this.cache.set(tenantId, ConnectAccountDto.from(row), row.disconnected_at ? ttl : ttl - age);
     }
 
+    if (row.api_version === 'v2' && this.v2) return this.v2.refreshView(row);
     let account: StripeAccount;
     try {
       account = await this.gateway.retrieveAccount(row.stripe_account_id);
@@ -131,6 +140,8 @@ export class AccountsService {
       lock: { mode: 'pessimistic_write' },
     });
     if (!row || row.disconnected_at) return null;
+    if (row.api_version === 'v2' && this.v2)
+      return this.v2.refresh(manager, tenantId, account.id, event, isStale);
     if (event && isStale?.({ created: row.last_event_created, id: row.last_event_id }, event)) return null;
 
     const before = { ...row };
@@ -163,7 +174,11 @@ export class AccountsService {
           payouts_enabled: state.payouts_enabled,
           capabilities: activeCapabilities(state.capabilities),
           capability_states: state.capabilities,
-          requirements: state.requirements,
+          requirements: { ...state.requirements, entries: saved.requirement_entries },
+          api_version: saved.api_version,
+          configurations: saved.configurations,
+          dashboard: saved.dashboard,
+          responsibilities: saved.responsibilities,
           ...(event ? { stripe_event_id: event.id } : {}),
         },
       });
@@ -183,6 +198,7 @@ export class AccountsService {
         },
       });
     }
+    await this.v2?.afterV1Apply(manager, before, saved);
     await this.cache.invalidate(tenantId, manager);
     return saved;
   }
@@ -200,6 +216,8 @@ export class AccountsService {
         'This tenant is connected through OAuth (a Standard account it manages on Stripe): Account Links do not apply',
       );
     }
+    if (row && !row.disconnected_at && row.api_version === 'v2' && this.v2)
+      return this.v2.onboardingLink(row, dto);
     if (!row || row.disconnected_at) row = await this.createStripeAccount(tenantId, dto, row);
 
     const link = await this.gateway.createAccountLink({
@@ -308,7 +326,8 @@ export class AccountsService {
     if (dto.payout_schedule) params.settings = { payouts: { schedule: { ...dto.payout_schedule } } };
 
     let account: StripeAccount | undefined;
-    if (Object.keys(params).length) {
+    if (row.api_version === 'v2' && this.v2) await this.v2.update(row, dto);
+    else if (Object.keys(params).length) {
       try {
         account = await this.gateway.updateAccount(row.stripe_account_id, params);
       } catch (err) {
@@ -367,6 +386,8 @@ export class AccountsService {
         // Already disconnected on Stripe's side (by the user, or a concurrent DELETE): the goal is reached.
         if (!isNotConnected(err)) throw err;
       }
+    } else if (row.api_version === 'v2' && this.v2) {
+      await this.v2.close(row);
     } else {
       await this.gateway.rejectAccount(row.stripe_account_id, 'other', {
         idempotencyKey: `connect-disconnect:${tenantId}:${row.stripe_account_id}`,

@@ -3,6 +3,8 @@ export const AUDIT_ACTIONS = [
   'account.connect',
   'account.update',
   'account.disconnect',
+  'account.session.create',
+  'webhook.destination.upsert',
   'payment.create',
   'payment.refund',
   'payout.create',

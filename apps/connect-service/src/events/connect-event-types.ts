@@ -6,6 +6,10 @@ export const CONNECT_EVENT_TYPES = [
   'connect.account.connected',
   'connect.account.updated',
   'connect.account.disconnected',
+  'connect.account.requirements_due',
+  'connect.account.requirements_reminder',
+  'connect.account.restricted',
+  'connect.account.requirements_cleared',
   'connect.payment.routed',
   'connect.payment.completed',
   'connect.payment.failed',
@@ -37,6 +41,12 @@ export const CONNECT_EVENT_TYPE_DESCRIPTIONS: Record<ConnectEventType, string> =
   'connect.account.updated': "A connected account's status, capabilities or requirements changed.",
   'connect.account.disconnected':
     'A connected account was deauthorized (by the tenant, the platform or Stripe).',
+  'connect.account.requirements_due':
+    'An account gained requirements: fields, deadline, what they restrict and the remedy (a link or an embedded session).',
+  'connect.account.requirements_reminder':
+    'A requirement deadline is REQUIREMENTS_REMINDER_OFFSETS away; sent once per requirement, deadline and offset.',
+  'connect.account.restricted': "A capability stopped being active, with Stripe's reason.",
+  'connect.account.requirements_cleared': 'Nothing is due on the account any more.',
   'connect.payment.routed':
     'A payment was routed to a tenant: the PaymentIntent exists and the fee is fixed.',
   'connect.payment.completed': 'A routed payment succeeded.',

@@ -61,7 +61,8 @@ export const WEBHOOK_ROUTE: DirectRoute = {
       429: errorResponse(429, [ErrorCode.RateLimited]),
       503: errorResponse(503, [ErrorCode.ServiceUnavailable]),
     },
-    summary: "Stripe's webhook deliveries (account and Connect endpoints)",
+    summary:
+      "Stripe's webhook deliveries (account and Connect endpoints, and thin events from event destinations)",
     tags: ['webhooks'],
   },
 };

@@ -31,6 +31,8 @@ const PAYMENT_ACCOUNT_COLUMNS: (keyof ConnectAccountEntity)[] = [
   'country',
   'capabilities',
   'metadata',
+  'api_version',
+  'configurations',
 ];
 
 /** A route as its INSERT stored it, with the row's xmin (any later UPDATE changes it) and the claim's record id. */

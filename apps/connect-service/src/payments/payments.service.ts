@@ -28,6 +28,7 @@ import { chargeable } from './route-plan';
 import { RoutedPaymentPipeline } from './routed-payment.pipeline';
 import { SplitTransfersService } from './split-transfers.service';
 import { ReconcileJob } from './stripe-params';
+import { assertChargeAllowed } from '../accounts/charge-type-check';
 
 @Injectable()
 export class PaymentsService {
@@ -69,6 +70,7 @@ export class PaymentsService {
       throw fieldError('payment_data.on_behalf_of', 'on_behalf_of applies to destination charges only');
     }
     const account = chargeable(dto.tenant_id, read.account);
+    assertChargeAllowed(account, chargeType, !!p.on_behalf_of);
     const fee = this.fees.feeFor(p.amount, p.currency, {}, account);
 
     const id = randomUUID();

@@ -25,6 +25,7 @@ import { RouteOutcome, RouteRecords } from './route-records.service';
 import { AttemptPlan, accountSideRefusal, chargeable, ineligibility, servesNothing } from './route-plan';
 import { SplitTransfersService } from './split-transfers.service';
 import { ReconcileJob } from './stripe-params';
+import { assertChargeAllowed } from '../accounts/charge-type-check';
 
 /** What the plan stage decides: the route's id, the rule that chose, and each route to try as a concrete plan. */
 interface Decision {
@@ -225,6 +226,7 @@ export class RoutedPaymentPipeline {
       }));
       fee = p.amount - amounts.reduce((a, b) => a + b, 0);
     }
+    assertChargeAllowed(account, chargeType, !!(route.on_behalf_of || p.on_behalf_of));
     const input: PaymentDataDto = {
       ...p,
       charge_type: chargeType,

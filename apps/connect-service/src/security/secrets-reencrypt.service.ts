@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { accessTokenContext, refreshTokenContext } from '../connect-oauth/connect-oauth.service';
 import { subscriptionSecretContext } from '../events/event-subscriptions.service';
 import { SealedColumnsRepository } from './sealed-columns.repository';
+import { eventDestinationSecretContext } from '../webhooks/event-destinations.service';
 
 interface SealedColumn {
   table: string;
@@ -32,6 +33,7 @@ export const SEALED_COLUMNS: SealedColumn[] = [
     column: 'response_body_enc',
     context: (r) => `idempotency_records.response_body:${r.id}`,
   },
+  { table: 'event_destinations', column: 'secret_enc', context: (r) => eventDestinationSecretContext(r.id) },
 ];
 
 export interface ReencryptResult {

@@ -3,8 +3,11 @@ import type { EntityManager } from 'typeorm';
 import type { StripeEvent } from '@app/stripe-gateway';
 import { inSpan } from '../tracing/trace-context';
 
-/** applied: state changed; stale: older than what is applied (or a repeat); skipped: nothing to do for it. */
-export type WebhookHandlerOutcome = 'applied' | 'stale' | 'skipped';
+/**
+ * applied: state changed; stale: older than what is applied (or a repeat); skipped: nothing to do for it;
+ * gone: a thin event Stripe no longer keeps (settled, never retried).
+ */
+export type WebhookHandlerOutcome = 'applied' | 'stale' | 'skipped' | 'gone';
 
 export interface WebhookHandlerContext {
   /** The processing transaction: write state and emit ConnectEvents through it, so they commit with the inbox row. */
@@ -50,7 +53,7 @@ interface Registration {
   prepare?: WebhookPreparer;
 }
 
-const PRECEDENCE: Record<WebhookHandlerOutcome, number> = { skipped: 0, stale: 1, applied: 2 };
+const PRECEDENCE: Record<WebhookHandlerOutcome, number> = { skipped: 0, gone: 1, stale: 2, applied: 3 };
 
 /**
  * Stripe event type → handlers. Feature modules register theirs in `onModuleInit`, so new event families never

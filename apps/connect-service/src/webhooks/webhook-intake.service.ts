@@ -9,6 +9,7 @@ import { WebhookReceiptDto } from './dto/webhook-receipt.dto';
 import { WebhookInboxService } from './webhook-inbox.service';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
+import { isThinPayload, ThinEventsIntake } from './thin-events.intake';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -39,6 +40,7 @@ export class WebhookIntake {
     private readonly inbox: WebhookInboxService,
     private readonly metrics: WebhookMetrics,
     private readonly unverified: UnverifiedRequestBudget,
+    private readonly thin: ThinEventsIntake,
   ) {}
 
   async accept(req: RawBodyRequest<FastifyRequest>, reply: FastifyReply): Promise<WebhookReceiptDto> {
@@ -46,6 +48,9 @@ export class WebhookIntake {
     const signature = req.headers['stripe-signature'];
     let event: StripeEvent;
     try {
+      // Thin notifications from our event destinations: their own secrets, the same inbox.
+      if (isThinPayload(raw))
+        return await this.thin.intake(raw, typeof signature === 'string' ? signature : undefined);
       event = this.gateway.verifyWebhook(
         raw,
         typeof signature === 'string' ? signature : undefined,

@@ -6,6 +6,7 @@ import { WebhookBackfillRequestDto, WebhookBackfillResultDto } from './dto/webho
 import { ListWebhookEventsQueryDto, WebhookEventDto, WebhookEventListDto } from './dto/webhook-event.dto';
 import { WebhookBackfillService } from './webhook-backfill.service';
 import { WebhookInboxService } from './webhook-inbox.service';
+import { ThinEventsIntake } from './thin-events.intake';
 
 /** The inbox and backfill; Stripe's deliveries themselves are served by WebhookIntake (http/direct-routes.ts). */
 @ApiTags('webhooks')
@@ -14,6 +15,7 @@ export class WebhooksController {
   constructor(
     private readonly inbox: WebhookInboxService,
     private readonly backfillService: WebhookBackfillService,
+    private readonly thin: ThinEventsIntake,
   ) {}
 
   @Get('events')
@@ -88,6 +90,16 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookBackfillResultDto })
   @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.StripeUnavailable, ErrorCode.StripeRequestFailed)
   async backfill(@Body() body: WebhookBackfillRequestDto): Promise<WebhookBackfillResultDto> {
-    return this.backfillService.backfill(new Date(body.since), body.until ? new Date(body.until) : undefined);
+    const [since, until] = [new Date(body.since), body.until ? new Date(body.until) : undefined];
+    const counts = await this.backfillService.backfill(since, until);
+    // Thin events too: `/v2/core/events` keeps what the event destinations delivered (or failed to).
+    const v2 = await this.thin.backfill(since, until);
+    return {
+      ...counts,
+      scanned: counts.scanned + v2.seen,
+      inserted: counts.inserted + v2.inserted,
+      duplicates: counts.duplicates + v2.seen - v2.inserted,
+      failed_accounts: [...counts.failed_accounts, ...v2.failed],
+    };
   }
 }

@@ -16,14 +16,29 @@ import { WebhookProcessor } from './webhook-processor.service';
 import { WebhookSecrets } from './webhook-secrets.service';
 import { WebhookTenantResolver } from './webhook-tenant-resolver.service';
 import { WebhooksController } from './webhooks.controller';
+import { CryptoModule } from '@app/common';
+import { AuditModule } from '../audit/audit.module';
+import { EventDestinationsController } from './event-destinations.controller';
+import { EventDestinationsRepository } from './event-destinations.repository';
+import { EventDestinationsService } from './event-destinations.service';
+import { ThinEventsIntake } from './thin-events.intake';
+import { ThinV1EventHandlers } from './thin-events.handlers';
 
 /**
  * Stripe webhook intake (verify, store in the inbox, enqueue) and processing (tenant, handlers, exactly once).
  * Feature modules import it to inject `WebhookHandlerRegistry` and register their handlers in `onModuleInit`.
  */
 @Module({
-  imports: [DatabaseModule, JobQueueModule, StripeModule, EventsModule, SecurityModule],
-  controllers: [WebhooksController],
+  imports: [
+    DatabaseModule,
+    JobQueueModule,
+    StripeModule,
+    EventsModule,
+    SecurityModule,
+    CryptoModule,
+    AuditModule,
+  ],
+  controllers: [EventDestinationsController, WebhooksController],
   providers: [
     WebhookSecrets,
     WebhookMetrics,
@@ -37,6 +52,10 @@ import { WebhooksController } from './webhooks.controller';
     // Read by the tenant resolver; the accounts and payments modules import this one, so it provides their readers.
     ConnectAccountsRepository,
     PaymentRoutesRepository,
+    EventDestinationsRepository,
+    EventDestinationsService,
+    ThinEventsIntake,
+    ThinV1EventHandlers,
   ],
   exports: [
     WebhookHandlerRegistry,

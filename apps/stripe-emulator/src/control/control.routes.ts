@@ -7,6 +7,7 @@ import { VerificationAction } from '../resources/account-objects';
 import { closeDispute, createDispute, expireDispute } from '../resources/disputes.resource';
 import { parseCapabilityChanges, setCapabilities } from '../resources/capabilities';
 import { advancePayout, PayoutStage, runPayouts } from '../resources/payouts.resource';
+import { destinationsFor } from '../resources/v2-events';
 import { forget, setFields } from './drift';
 import { FaultSpec } from './faults';
 
@@ -213,6 +214,8 @@ export function registerControlRoutes(app: FastifyInstance, holder: StateHolder)
       (req.params as { id: string }).id,
       times,
       body.concurrent === true,
+      // A v2 event (evt_test_) goes again to the destinations that enable it.
+      (event) => destinationsFor(holder.state, String(event.type), (event.context as string | null) ?? null),
     );
     if (sent < 0)
       return reply.code(404).send({ error: { type: 'invalid_request_error', message: 'No such event' } });

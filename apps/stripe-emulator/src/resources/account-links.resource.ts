@@ -3,6 +3,7 @@ import { invalidRequest, resourceMissing } from '../errors';
 import { nowSeconds, randomToken } from '../ids';
 import { reqString } from '../params';
 import { verify } from './accounts.resource';
+import { emitLinkReturned } from './v2-account-links.resource';
 
 /** Account links expire after 300 s and work once. https://docs.stripe.com/api/account_links/object */
 const LINK_TTL_SECONDS = 300;
@@ -62,5 +63,6 @@ export function visitAccountLink(emu: EmulatorState, token: string): string | nu
   const account = emu.connectedAccount(link.account);
   if (!account) return link.refreshUrl;
   verify(emu, account, 'complete');
+  if (link.v2UseCase) emitLinkReturned(emu, link);
   return link.returnUrl;
 }

@@ -29,7 +29,12 @@ export interface DeliveryRecord {
 interface Job {
   eventId: string;
   endpointId: string;
+  /** A thin notification (`v2.core.event`) to an event destination rather than a v1 event to an endpoint. */
+  thin?: boolean;
 }
+
+/** Called after each v1 event is stored (the v2 side derives its thin events from them). */
+export type EventListener = (event: StripeObject, owner: string, previous?: Record<string, unknown>) => void;
 
 /** The API version events are rendered with when neither the request nor the endpoint says otherwise. */
 export const DEFAULT_EVENT_API_VERSION = '2023-08-16';
@@ -49,6 +54,7 @@ export class WebhookDelivery {
   private paused = false;
   private queue: Job[] = [];
   private closed = false;
+  readonly listeners: EventListener[] = [];
 
   constructor(
     private readonly store: Store,
@@ -87,7 +93,14 @@ export class WebhookDelivery {
       this.pendingEndpoints.set(event.id, new Set(endpoints.map((e) => e.id)));
       for (const endpoint of endpoints) this.enqueue({ eventId: event.id, endpointId: endpoint.id });
     }
+    for (const listener of this.listeners) listener(event, owner, previousAttributes);
     return event;
+  }
+
+  /** Stores a v2 event (owner = its context, else the platform) and queues it to the given destinations. */
+  emitThin(event: StripeObject, destinations: StripeObject[]): void {
+    this.store.put('v2_event', typeof event.context === 'string' ? event.context : this.platformId, event);
+    for (const d of destinations) this.enqueue({ eventId: event.id, endpointId: d.id, thin: true });
   }
 
   /** Stripe: "events which are still pending or have failed all delivery attempts" are delivery_success=false. */
@@ -131,13 +144,22 @@ export class WebhookDelivery {
   }
 
   /** Sends an event again to its matching endpoints, `times` times, sequentially or all at once. */
-  async redeliver(eventId: string, times: number, concurrent: boolean): Promise<number> {
-    const entry = this.store.entry('event', eventId);
+  async redeliver(
+    eventId: string,
+    times: number,
+    concurrent: boolean,
+    thinDestinations?: (event: StripeObject) => StripeObject[],
+  ): Promise<number> {
+    const thinEntry = thinDestinations ? this.store.entry('v2_event', eventId) : undefined;
+    const entry = thinEntry ?? this.store.entry('event', eventId);
     if (!entry) return -1;
     const event = entry.obj;
-    const endpoints = this.matchingEndpoints(String(event.type), event.account !== undefined);
+    const endpoints = thinEntry
+      ? (thinDestinations as (event: StripeObject) => StripeObject[])(event)
+      : this.matchingEndpoints(String(event.type), event.account !== undefined);
     const jobs: Job[] = [];
-    for (let i = 0; i < times; i++) for (const e of endpoints) jobs.push({ eventId, endpointId: e.id });
+    for (let i = 0; i < times; i++)
+      for (const e of endpoints) jobs.push({ eventId, endpointId: e.id, thin: Boolean(thinEntry) });
     if (concurrent) await Promise.all(jobs.map((job) => this.send(job, 1)));
     else for (const job of jobs) await this.send(job, 1);
     return jobs.length;
@@ -187,19 +209,23 @@ export class WebhookDelivery {
   }
 
   private async send(job: Job, attempt: number): Promise<boolean> {
-    const eventEntry = this.store.entry('event', job.eventId);
-    const endpointEntry = this.store.entry('webhook_endpoint', job.endpointId);
+    const eventEntry = this.store.entry(job.thin ? 'v2_event' : 'event', job.eventId);
+    const endpointEntry = this.store.entry(
+      job.thin ? 'event_destination' : 'webhook_endpoint',
+      job.endpointId,
+    );
     const secret = this.secrets.get(job.endpointId);
     if (!eventEntry || !endpointEntry || !secret || this.closed) return true;
     const event = eventEntry.obj;
     const endpoint = endpointEntry.obj;
-    const payload = JSON.stringify(event, null, 2);
+    const payload = JSON.stringify(job.thin ? thinNotification(event) : event, null, 2);
+    const url = job.thin ? String((endpoint.webhook_endpoint as { url?: string }).url) : String(endpoint.url);
     const record: DeliveryRecord = {
       event_id: event.id,
       event_type: String(event.type),
-      account: (event.account as string | undefined) ?? null,
+      account: ((job.thin ? event.context : event.account) as string | undefined) ?? null,
       endpoint_id: endpoint.id,
-      url: String(endpoint.url),
+      url,
       attempt,
       status: null,
       ok: false,
@@ -210,7 +236,7 @@ export class WebhookDelivery {
     this.inFlight.add(controller);
     const timeout = setTimeout(() => controller.abort(), 10_000);
     try {
-      const res = await fetch(String(endpoint.url), {
+      const res = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json; charset=utf-8',
@@ -231,13 +257,28 @@ export class WebhookDelivery {
     }
     this.log.push(record);
     if (record.ok) {
-      const pending = this.pendingEndpoints.get(event.id);
+      const pending = job.thin ? undefined : this.pendingEndpoints.get(event.id);
       if (pending?.delete(endpoint.id)) event.pending_webhooks = pending.size;
     } else if (!this.closed) {
       this.logger(
-        `webhook ${event.id} (${String(event.type)}) to ${String(endpoint.url)} failed: ${record.error ?? record.status}`,
+        `webhook ${event.id} (${String(event.type)}) to ${url} failed: ${record.error ?? record.status}`,
       );
     }
     return record.ok;
   }
+}
+
+/** What a thin delivery carries: the event without its fetched attributes (data, changes). https://docs.stripe.com/event-destinations#thin-payload */
+export function thinNotification(event: StripeObject): Record<string, unknown> {
+  const { id, object, type, created, livemode, context, reason, related_object } = event;
+  return {
+    id,
+    object,
+    type,
+    created,
+    livemode,
+    context: context ?? null,
+    reason: reason ?? null,
+    related_object,
+  };
 }

@@ -129,6 +129,18 @@ export const ERROR_CODES = {
     description:
       'The dispute no longer takes evidence or acceptance: it is closed, its evidence was submitted, or its deadline passed.',
   },
+  CONNECT_120: {
+    name: 'ACCOUNT_CONFIGURATION_INVALID',
+    status: 400,
+    description:
+      'The v2 account body combines configurations, dashboard and responsibilities in a way Stripe documents as invalid; `details.rule` names the rule.',
+  },
+  CONNECT_121: {
+    name: 'CHARGE_TYPE_NOT_ALLOWED',
+    status: 422,
+    description:
+      "The account's v2 configurations do not allow this charge type yet (`details.requires` names the capability); nothing was sent to Stripe.",
+  },
   CONNECT_099: {
     name: 'INTERNAL',
     status: 500,
@@ -166,6 +178,8 @@ export const ErrorCode = {
   PayoutNotAllowed: 'CONNECT_142',
   PayoutNotCancelable: 'CONNECT_143',
   DisputeNotOpen: 'CONNECT_144',
+  AccountConfigurationInvalid: 'CONNECT_120',
+  ChargeTypeNotAllowed: 'CONNECT_121',
   Internal: 'CONNECT_099',
 } as const satisfies Record<string, keyof typeof ERROR_CODES>;
 

@@ -37,6 +37,25 @@ export interface AccountRequirements {
   disabled_reason: string | null;
 }
 
+/** One requirement in the shape both API versions fill (v2 entries; v1 arrays mapped onto it). */
+export interface RequirementEntry {
+  /** Stripe's requirement name (v2 `description`, v1 array entry). */
+  field: string;
+  due: 'currently_due' | 'eventually_due' | 'past_due';
+  /** ISO-8601, or null when Stripe set none. */
+  deadline: string | null;
+  awaiting_action_from: 'stripe' | 'user';
+  /** Capabilities it restricts, as `<configuration>.<capability>` (v2) or the v1 capability name. */
+  restricts: string[];
+  errors: Array<{ code: string; description: string }>;
+}
+
+/** A v2 configuration as the service keeps it: applied or not, and each capability's status. */
+export interface AccountConfiguration {
+  applied: boolean;
+  capabilities: Record<string, string>;
+}
+
 /** A fee schedule in integer minor units: basis points plus a fixed amount per currency, with bounds. */
 export interface FeeSchedule {
   basis_points: number;
@@ -158,6 +177,28 @@ export class ConnectAccountEntity {
    */
   @Column({ name: 'connected_at', type: 'timestamptz', nullable: true })
   connected_at!: Date | null;
+
+  /** `v1` (accounts API v1, OAuth included) or `v2` (created through /v2/core/accounts). */
+  @Column({ name: 'api_version', type: 'varchar', length: 2, default: 'v1' })
+  api_version!: 'v1' | 'v2';
+
+  /** v2 configurations (`merchant`, `recipient`, `customer`); empty for v1 accounts. */
+  @Column({ type: 'jsonb', default: {} })
+  configurations!: Record<string, AccountConfiguration>;
+
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  dashboard!: string | null;
+
+  /** `{fees_collector, losses_collector, requirements_collector}` (v2 names; v1 controller mapped onto them). */
+  @Column({ type: 'jsonb', nullable: true })
+  responsibilities!: Record<string, string> | null;
+
+  @Column({ name: 'requirement_entries', type: 'jsonb', default: [] })
+  requirement_entries!: RequirementEntry[];
+
+  /** The nearest deadline of the entries (the operators' list sorts on it). */
+  @Column({ name: 'next_deadline', type: 'timestamptz', nullable: true })
+  next_deadline!: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   created_at!: Date;

@@ -18,6 +18,8 @@ import {
   ReconciliationRunEntity,
 } from './reconciliation.entity';
 import { RoutingRuleSetEntity } from './routing-rule-set.entity';
+import { RequirementNoticeEntity } from './requirement-notice.entity';
+import { EventDestinationEntity } from './event-destination.entity';
 import {
   AnalyticsPlatformRollupDailyEntity,
   AnalyticsPlatformRollupHourlyEntity,
@@ -43,6 +45,8 @@ export * from './reconciliation.entity';
 export * from './routing-rule-set.entity';
 export * from './analytics-rollup.entity';
 export * from './money-out.entity';
+export * from './requirement-notice.entity';
+export * from './event-destination.entity';
 
 /** Every entity the data source knows; feature modules register theirs here as they add tables. */
 export const ENTITIES = [
@@ -71,4 +75,6 @@ export const ENTITIES = [
   AuthRevocationEntity,
   PayoutEntity,
   DisputeEntity,
+  RequirementNoticeEntity,
+  EventDestinationEntity,
 ];

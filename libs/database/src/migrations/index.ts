@@ -11,6 +11,7 @@ import { AnalyticsRollups1764220000000 } from './1764220000000-analytics-rollups
 import { AuthRevocations1764350000000 } from './1764350000000-auth-revocations';
 import { MoneyOut1764340000000 } from './1764340000000-money-out';
 import { AccountMoneySettings1764340000001 } from './1764340000001-account-money-settings';
+import { AccountsV21764320000000 } from './1764320000000-accounts-v2';
 
 /** In order. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   AuthRevocations1764350000000,
   MoneyOut1764340000000,
   AccountMoneySettings1764340000001,
+  AccountsV21764320000000,
 ];

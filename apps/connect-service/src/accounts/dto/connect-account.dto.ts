@@ -8,6 +8,7 @@ import {
   StripeAccountType,
 } from '@app/database';
 import { activeCapabilities } from '../account-status.util';
+import { AccountConfigurationDto, RequirementEntryDto } from './requirement-entry.dto';
 
 export class AccountRequirementsDto {
   @ApiProperty({ example: '2026-12-31T00:00:00.000Z', nullable: true, type: String })
@@ -18,6 +19,12 @@ export class AccountRequirementsDto {
 
   @ApiProperty({ example: ['external_account', 'individual.id_number'], type: [String] })
   eventually_due!: string[];
+
+  @ApiProperty({
+    type: [RequirementEntryDto],
+    description: 'Every requirement in one shape for v1 and v2 accounts, most urgent first.',
+  })
+  entries!: RequirementEntryDto[];
 }
 
 /** The seed's ConnectAccount plus live status fields. Tokens and other secrets never appear here. */
@@ -52,6 +59,38 @@ export class ConnectAccountDto {
 
   @ApiProperty({ type: AccountRequirementsDto })
   requirements!: AccountRequirementsDto;
+
+  @ApiProperty({
+    enum: ['v1', 'v2'],
+    example: 'v2',
+    description: 'The Stripe Accounts API the account lives on.',
+  })
+  api_version!: 'v1' | 'v2';
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: {
+      type: 'object',
+      properties: {
+        applied: { type: 'boolean' },
+        capabilities: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+    },
+    example: { merchant: { applied: true, capabilities: { card_payments: 'active' } } },
+    description: 'v2 configurations with their capabilities; empty for v1 accounts.',
+  })
+  configurations!: Record<string, AccountConfigurationDto>;
+
+  @ApiProperty({ enum: ['full', 'express', 'none'], nullable: true, example: 'express' })
+  dashboard!: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { fees_collector: 'stripe', losses_collector: 'stripe', requirements_collector: 'stripe' },
+  })
+  responsibilities!: Record<string, string> | null;
 
   @ApiProperty({ example: true })
   charges_enabled!: boolean;
@@ -148,7 +187,12 @@ export class ConnectAccountDto {
         current_deadline: r.current_deadline ?? null,
         currently_due: r.currently_due ?? [],
         eventually_due: r.eventually_due ?? [],
+        entries: a.requirement_entries ?? [],
       },
+      api_version: a.api_version ?? 'v1',
+      configurations: a.configurations ?? {},
+      dashboard: a.dashboard ?? null,
+      responsibilities: a.responsibilities ?? null,
       charges_enabled: a.charges_enabled,
       payouts_enabled: a.payouts_enabled,
       past_due: r.past_due ?? [],
