@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CryptoModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
+import { IdempotencyRepository } from '../payments/idempotency.repository';
 import { IdempotencyService } from '../payments/idempotency.service';
 import { AuditModule } from '../audit/audit.module';
 import { DisputesModule } from '../disputes/disputes.module';
@@ -30,6 +31,7 @@ import { PayoutsService } from './payouts.service';
   controllers: [PayoutsController],
   providers: [
     IdempotencyService,
+    IdempotencyRepository,
     PayoutsRepository,
     PayoutsService,
     BalanceCacheService,
