@@ -110,6 +110,9 @@ export const EXPECTED_RULES: Record<string, Rule> = {
   'GET /connect/accounts/:tenantId': { role: 'viewer', scopes: ['accounts:read'], tenant: 'path' },
   'PUT /connect/accounts/:tenantId': { role: 'admin', scopes: ['accounts:write'], tenant: 'path' },
   'DELETE /connect/accounts/:tenantId': { role: 'admin', scopes: ['accounts:write'], tenant: 'path' },
+  'GET /connect/accounts': { role: 'platform', scopes: ['accounts:read'], tenant: 'none' },
+  'POST /connect/accounts/:tenantId': { role: 'admin', scopes: ['accounts:write'], tenant: 'path' },
+  'POST /connect/accounts/:tenantId/sessions': { role: 'viewer', scopes: ['accounts:read'], tenant: 'path' },
   'POST /connect/accounts/:tenantId/onboarding': {
     role: 'admin',
     scopes: ['accounts:write'],
@@ -248,6 +251,8 @@ export const EXPECTED_RULES: Record<string, Rule> = {
     resource: 'webhook_event',
   },
   'POST /connect/webhooks/backfill': { role: 'platform', scopes: ['webhooks:write'], tenant: 'none' },
+  'POST /connect/webhooks/destinations': { role: 'platform', scopes: ['webhooks:write'], tenant: 'none' },
+  'GET /connect/webhooks/destinations': { role: 'platform', scopes: ['webhooks:read'], tenant: 'none' },
 
   'POST /connect/api-keys': { role: 'platform', scopes: [], tenant: 'body' },
   'POST /connect/auth/revocations': { role: 'admin', scopes: [], tenant: 'body' },

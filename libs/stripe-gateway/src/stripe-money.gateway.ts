@@ -67,34 +67,41 @@ function readOptions(options: StripeReadOptions = {}): Stripe.RequestOptions {
 
 /** StripeMoneyGateway on the SDK client of StripeSdkGateway, through its `run`. */
 export class StripeSdkMoneyGateway extends StripeMoneyGateway {
-  constructor(
-    private readonly stripe: Stripe,
-    private readonly run: GatewayRunner,
-  ) {
+  // Private fields stay out of util.inspect / JSON output, so logging the gateway never prints the key.
+  readonly #stripe: Stripe;
+  readonly #run: GatewayRunner;
+
+  constructor(stripe: Stripe, run: GatewayRunner) {
     super();
+    this.#stripe = stripe;
+    this.#run = run;
   }
 
   retrieveBalance(options?: StripeReadOptions): Promise<StripeBalance> {
     const ro = readOptions(options);
-    return this.run('balance.retrieve', 'reporting', 'idempotent', () =>
-      this.stripe.balance.retrieve({}, ro),
+    return this.#run('balance.retrieve', 'reporting', 'idempotent', () =>
+      this.#stripe.balance.retrieve({}, ro),
     );
   }
 
   createPayout(params: StripePayoutCreateParams, options: StripeCallOptions): Promise<StripePayout> {
     const ro = writeOptions(options);
-    return this.run('payouts.create', 'payments', 'idempotent', () => this.stripe.payouts.create(params, ro));
+    return this.#run('payouts.create', 'payments', 'idempotent', () =>
+      this.#stripe.payouts.create(params, ro),
+    );
   }
 
   cancelPayout(id: string, options: StripeCallOptions): Promise<StripePayout> {
     const ro = writeOptions(options);
-    return this.run('payouts.cancel', 'payments', 'idempotent', () => this.stripe.payouts.cancel(id, {}, ro));
+    return this.#run('payouts.cancel', 'payments', 'idempotent', () =>
+      this.#stripe.payouts.cancel(id, {}, ro),
+    );
   }
 
   retrieveDispute(id: string, options?: StripeReadOptions): Promise<StripeDispute> {
     const ro = readOptions(options);
-    return this.run('disputes.retrieve', 'reporting', 'idempotent', () =>
-      this.stripe.disputes.retrieve(id, {}, ro),
+    return this.#run('disputes.retrieve', 'reporting', 'idempotent', () =>
+      this.#stripe.disputes.retrieve(id, {}, ro),
     );
   }
 
@@ -103,7 +110,9 @@ export class StripeSdkMoneyGateway extends StripeMoneyGateway {
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeDispute>> {
     const ro = readOptions(options);
-    return this.run('disputes.list', 'reporting', 'idempotent', () => this.stripe.disputes.list(params, ro));
+    return this.#run('disputes.list', 'reporting', 'idempotent', () =>
+      this.#stripe.disputes.list(params, ro),
+    );
   }
 
   updateDispute(
@@ -112,13 +121,15 @@ export class StripeSdkMoneyGateway extends StripeMoneyGateway {
     options: StripeCallOptions,
   ): Promise<StripeDispute> {
     const ro = writeOptions(options);
-    return this.run('disputes.update', 'refunds', 'idempotent', () =>
-      this.stripe.disputes.update(id, params, ro),
+    return this.#run('disputes.update', 'refunds', 'idempotent', () =>
+      this.#stripe.disputes.update(id, params, ro),
     );
   }
 
   closeDispute(id: string, options: StripeCallOptions): Promise<StripeDispute> {
     const ro = writeOptions(options);
-    return this.run('disputes.close', 'refunds', 'idempotent', () => this.stripe.disputes.close(id, {}, ro));
+    return this.#run('disputes.close', 'refunds', 'idempotent', () =>
+      this.#stripe.disputes.close(id, {}, ro),
+    );
   }
 }

@@ -28,14 +28,15 @@ const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
 /**
  * The answers an operation can give whatever its own decorators say, by status: the input boundary and the JSON
  * parser (400), Fastify's body limit and content-type check (413, 415, on methods with a body), the router's
- * parameter length (414, on paths with parameters), the rate limiter (429, not on probes, metrics and docs), the
+ * parameter length (414) and a parameter that leaves the route (404, on paths with parameters), the rate limiter (429, not on probes, metrics and docs), the
  * unexpected (500), and a database outage or the request deadline (503).
  */
 export function genericErrors(path: string, method: string, op: Operation): [number, ErrorCode[]][] {
   const unlimited = path.startsWith('/health') || path === '/metrics';
   const codes: ErrorCode[] = [ErrorCode.ValidationFailed, ErrorCode.MalformedRequest];
   if (BODY_METHODS.has(method)) codes.push(ErrorCode.PayloadTooLarge, ErrorCode.UnsupportedMediaType);
-  if (path.includes('{')) codes.push(ErrorCode.UriTooLong);
+  // A path parameter can be empty or `..` on the wire, which leaves the route: 404 RouteNotFound.
+  if (path.includes('{')) codes.push(ErrorCode.UriTooLong, ErrorCode.RouteNotFound);
   if (!unlimited) codes.push(ErrorCode.RateLimited);
   if (op.security?.length) codes.push(ErrorCode.Unauthenticated, ErrorCode.Forbidden);
   codes.push(ErrorCode.Internal, ErrorCode.ServiceUnavailable, ErrorCode.RequestTimeout);

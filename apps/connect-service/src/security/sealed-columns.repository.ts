@@ -3,7 +3,12 @@ import { EntityManager } from 'typeorm';
 import { affected, ident, rows, sql } from '@app/database';
 
 /** The tables and columns that hold SecretBox values (names only from this list reach SQL). */
-export const SEALED_TABLES = ['connect_accounts', 'event_subscriptions', 'idempotency_records'] as const;
+export const SEALED_TABLES = [
+  'connect_accounts',
+  'event_subscriptions',
+  'idempotency_records',
+  'event_destinations',
+] as const;
 export const SEALED_COLUMN_NAMES = [
   'access_token_enc',
   'refresh_token_enc',

@@ -74,6 +74,10 @@ export interface AccountPayoutSchedule {
 }
 
 @Entity({ name: 'connect_accounts' })
+// The operators' list: accounts with something due, nearest deadline first.
+@Index('ix_connect_accounts_next_deadline', ['next_deadline', 'tenant_id'], {
+  where: '"next_deadline" IS NOT NULL',
+})
 export class ConnectAccountEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

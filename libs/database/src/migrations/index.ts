@@ -25,8 +25,8 @@ export const MIGRATIONS = [
   RoutingRuleSets1764200000000,
   Reconciliation1764210000000,
   AnalyticsRollups1764220000000,
-  AuthRevocations1764350000000,
+  AccountsV21764320000000,
   MoneyOut1764340000000,
   AccountMoneySettings1764340000001,
-  AccountsV21764320000000,
+  AuthRevocations1764350000000,
 ];
