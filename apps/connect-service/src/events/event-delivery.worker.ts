@@ -171,9 +171,9 @@ export class EventDeliveryWorker implements OnApplicationBootstrap {
       if (!locked.length) return;
       const attemptNo = locked[0].attempts + 1;
       await manager.query(
-        `INSERT INTO event_delivery_attempts (delivery_id, attempt_no, status_code, duration_ms, error, response_body)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [row.id, attemptNo, r.statusCode, r.durationMs, r.error, r.body],
+        `INSERT INTO event_delivery_attempts (delivery_id, attempt_no, status_code, duration_ms, error, response_body, tenant_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [row.id, attemptNo, r.statusCode, r.durationMs, r.error, r.body, row.tenant_id],
       );
       // A redelivery started meanwhile owns the delivery's state now; this attempt is only logged.
       const current = locked[0].round === job.round && locked[0].status === EventDeliveryStatus.Pending;

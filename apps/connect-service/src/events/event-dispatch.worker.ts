@@ -85,7 +85,7 @@ export class EventDispatchWorker implements OnApplicationBootstrap, OnApplicatio
             ON s.status = 'active' AND s.deleted_at IS NULL
            AND (s.tenant_id IS NULL OR s.tenant_id = event.tenant_id)
            AND s.event_types && ARRAY[event.type::text, '*']
-        ON CONFLICT (event_id, subscription_id) DO NOTHING
+        ON CONFLICT (event_id, subscription_id, tenant_id) DO NOTHING
         RETURNING id, event_id),
       delivery AS (SELECT created.id, event.carrier FROM created JOIN event ON event.id = created.event_id),
       job AS (${this.queue.insertJobsFromSql(DELIVER_QUEUE, 'delivery', "jsonb_build_object('deliveryId', delivery.id, 'round', 1, 'step', 0) || delivery.carrier")})

@@ -194,7 +194,7 @@ export class EventsService {
         const rows = (await manager.query(
           `INSERT INTO event_deliveries (event_id, subscription_id, tenant_id, next_attempt_at)
            VALUES ($1, $2, $3, now())
-           ON CONFLICT (event_id, subscription_id) DO UPDATE
+           ON CONFLICT (event_id, subscription_id, tenant_id) DO UPDATE
              SET status = 'pending', round = event_deliveries.round + 1, next_attempt_at = now(), updated_at = now()
            RETURNING id, round`,
           [event.id, sub.id, event.tenant_id],

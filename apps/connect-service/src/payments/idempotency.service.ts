@@ -34,9 +34,9 @@ const CLAIM_LEASE_SECONDS = 120;
  */
 function claimSql(first: number): string {
   const [scope, key, hash, ttl, lease] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
-  return `INSERT INTO idempotency_records (scope, key, request_hash, state, expires_at)
-       VALUES (${scope}, ${key}, ${hash}, 'in_progress', now() + make_interval(hours => ${ttl}))
-       ON CONFLICT (scope, key) DO UPDATE
+  return `INSERT INTO idempotency_records (tenant_id, scope, key, request_hash, state, expires_at)
+       VALUES (${tenantOf(scope)}, ${scope}, ${key}, ${hash}, 'in_progress', now() + make_interval(hours => ${ttl}))
+       ON CONFLICT (scope, key, tenant_id) DO UPDATE
          SET request_hash = EXCLUDED.request_hash, state = 'in_progress', response_status = NULL,
              response_body_enc = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
          WHERE idempotency_records.expires_at < now()
@@ -44,6 +44,11 @@ function claimSql(first: number): string {
                 AND idempotency_records.created_at < now() - make_interval(secs => ${lease}))`;
 }
 const CLAIM_SQL = claimSql(1);
+
+/** The record's tenant, from the scope parameter (the caller's sub, "|", the tenant): the claim's shard when sharded. */
+function tenantOf(scopeParam: string): string {
+  return `regexp_replace(${scopeParam}::text, '^.*[|]', '')`;
+}
 
 const answerContext = (id: string): string => `idempotency_records.response_body:${id}`;
 
@@ -250,7 +255,8 @@ export class IdempotencyService {
     response_body_enc: string | null;
   } | null> {
     const rows = (await this.dataSource.query(
-      `SELECT id, request_hash, state, response_status, response_body_enc FROM idempotency_records WHERE scope = $1 AND key = $2`,
+      `SELECT id, request_hash, state, response_status, response_body_enc FROM idempotency_records
+        WHERE tenant_id = ${tenantOf('$1')} AND scope = $1 AND key = $2`,
       [scope, key],
     )) as {
       id: string;

@@ -435,12 +435,15 @@ export class PaymentsService {
     route.fee = plan.fee;
     route.transfer_group = plan.transferGroup ?? null;
     await this.dataSource.transaction(async (m) => {
-      await m.getRepository(PaymentRouteEntity).update(route.id, {
-        stripe_idempotency_key: key,
-        charge_type: plan.chargeType,
-        fee: plan.fee,
-        transfer_group: route.transfer_group,
-      });
+      await m.getRepository(PaymentRouteEntity).update(
+        { id: route.id, tenant_id: route.tenant_id },
+        {
+          stripe_idempotency_key: key,
+          charge_type: plan.chargeType,
+          fee: plan.fee,
+          transfer_group: route.transfer_group,
+        },
+      );
       if (!plan.transfers.length) return;
       const children = plan.transfers.map((t, i) => {
         const childId = randomUUID();
@@ -688,7 +691,9 @@ export class PaymentsService {
         }
         // One UPDATE of the row locked above (TypeORM still bumps version and updated_at); save() would SELECT it
         // again first to diff it, one more round trip on the payment hot path.
-        await manager.getRepository(PaymentRouteEntity).update(row.id, changes);
+        await manager
+          .getRepository(PaymentRouteEntity)
+          .update({ id: row.id, tenant_id: row.tenant_id }, changes);
         if (firstTime) {
           await this.events.emit(manager, {
             type: 'connect.payment.routed',

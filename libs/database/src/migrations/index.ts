@@ -8,6 +8,8 @@ import { RoutingColumns1764190000000 } from './1764190000000-routing-columns';
 import { Reconciliation1764210000000 } from './1764210000000-reconciliation';
 import { RoutingRuleSets1764200000000 } from './1764200000000-routing-rule-sets';
 import { AnalyticsRollups1764220000000 } from './1764220000000-analytics-rollups';
+import { ShardingKeys1764380000000 } from './1764380000000-sharding-keys';
+import { CitusDistribution1764380000001 } from './1764380000001-citus-distribution';
 
 /** In order. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -21,4 +23,6 @@ export const MIGRATIONS = [
   RoutingRuleSets1764200000000,
   Reconciliation1764210000000,
   AnalyticsRollups1764220000000,
+  ShardingKeys1764380000000,
+  CitusDistribution1764380000001,
 ];
