@@ -19,6 +19,8 @@ export interface StoredResponse {
 }
 
 const TTL_HOURS = 24;
+/** How long a completed answer is kept (expires_at of a completed record). */
+const ANSWER_TTL = `now() + interval '${TTL_HOURS} hours'`;
 const WAIT_BOUND_MS = 15_000;
 const POLL_MS = 100;
 const MAX_KEY_LENGTH = 255;
@@ -29,19 +31,19 @@ const MAX_KEY_LENGTH = 255;
 const CLAIM_LEASE_SECONDS = 120;
 
 /**
- * Claims the key, or an expired record of it, or one whose claim outlived its lease; parameters from $first on:
- * scope, key, request hash, TTL hours, lease seconds. Without RETURNING, so it can be a CTE's body.
+ * Claims the key, or an expired record of it; parameters from $first on: scope, key, request hash, lease seconds.
+ * An in-progress claim expires with its lease, a completed answer after the TTL (set when it is stored), so one
+ * comparison with the new row's own timestamp decides: no now() in the conflict clause, which Citus refuses on a
+ * distributed table. Without RETURNING, so it can be a CTE's body.
  */
 function claimSql(first: number): string {
-  const [scope, key, hash, ttl, lease] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  const [scope, key, hash, lease] = [0, 1, 2, 3].map((i) => `$${first + i}`);
   return `INSERT INTO idempotency_records (tenant_id, scope, key, request_hash, state, expires_at)
-       VALUES (${tenantOf(scope)}, ${scope}, ${key}, ${hash}, 'in_progress', now() + make_interval(hours => ${ttl}))
+       VALUES (${tenantOf(scope)}, ${scope}, ${key}, ${hash}, 'in_progress', now() + make_interval(secs => ${lease}))
        ON CONFLICT (scope, key, tenant_id) DO UPDATE
          SET request_hash = EXCLUDED.request_hash, state = 'in_progress', response_status = NULL,
-             response_body_enc = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
-         WHERE idempotency_records.expires_at < now()
-            OR (idempotency_records.state = 'in_progress'
-                AND idempotency_records.created_at < now() - make_interval(secs => ${lease}))`;
+             response_body_enc = NULL, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+         WHERE idempotency_records.expires_at < EXCLUDED.created_at`;
 }
 const CLAIM_SQL = claimSql(1);
 
@@ -88,7 +90,7 @@ export class IdempotencyClaim {
     if (this.id !== null) return null;
     return {
       sql: `${claimSql(first)} RETURNING id`,
-      params: [this.scope, this.key, this.hash, TTL_HOURS, CLAIM_LEASE_SECONDS],
+      params: [this.scope, this.key, this.hash, CLAIM_LEASE_SECONDS],
     };
   }
 
@@ -107,8 +109,9 @@ export class IdempotencyClaim {
     if (this.id === null) throw new Error('The Idempotency-Key is not claimed');
     return {
       sql: `UPDATE idempotency_records SET state = 'completed', response_status = $${first + 1},
-              response_body_enc = $${first + 2} WHERE id = $${first} AND ${condition}`,
-      params: [this.id, response.status, sealAnswer(this.box, this.id, response)],
+              response_body_enc = $${first + 2}, expires_at = ${ANSWER_TTL}
+            WHERE id = $${first} AND tenant_id = ${tenantOf(`$${first + 3}`)} AND ${condition}`,
+      params: [this.id, response.status, sealAnswer(this.box, this.id, response), this.scope],
     };
   }
 
@@ -238,7 +241,6 @@ export class IdempotencyService {
       scope,
       key,
       hash,
-      TTL_HOURS,
       CLAIM_LEASE_SECONDS,
     ])) as { id: string }[];
     return rows[0]?.id ?? null;
@@ -286,12 +288,13 @@ export class IdempotencyService {
         claim.id = await this.claim(claim.scope, claim.key, claim.hash);
         if (claim.id === null) return TAKEN;
       }
-      if (definite) await this.complete(claim.id, { status: definite.httpStatus, body: definite.toBody() });
-      else await this.release(claim.id);
+      if (definite)
+        await this.complete(claim.scope, claim.id, { status: definite.httpStatus, body: definite.toBody() });
+      else await this.release(claim.scope, claim.id);
       throw err;
     }
     if (claim.id === null) throw new Error('The handler answered without claiming its Idempotency-Key');
-    if (!claim.answered) await this.complete(claim.id, response);
+    if (!claim.answered) await this.complete(claim.scope, claim.id, response);
     return response;
   }
 
@@ -299,11 +302,12 @@ export class IdempotencyService {
    * A definite answer is stored even across a database restart: a retry of the same key (perhaps already answered
    * 503 by the request deadline) then gets this answer instead of doing the work twice.
    */
-  private async complete(id: string, response: StoredResponse): Promise<void> {
+  private async complete(scope: string, id: string, response: StoredResponse): Promise<void> {
     await whileDatabaseUnavailable(() =>
       this.dataSource.query(
-        `UPDATE idempotency_records SET state = 'completed', response_status = $2, response_body_enc = $3 WHERE id = $1`,
-        [id, response.status, sealAnswer(this.box, id, response)],
+        `UPDATE idempotency_records SET state = 'completed', response_status = $2, response_body_enc = $3, expires_at = ${ANSWER_TTL}
+          WHERE id = $1 AND tenant_id = ${tenantOf('$4')}`,
+        [id, response.status, sealAnswer(this.box, id, response), scope],
       ),
     );
   }
@@ -312,8 +316,12 @@ export class IdempotencyService {
    * Frees the key after a 5xx so the client can retry. When the database itself is what failed, the release is
    * retried in the background (the request answers now); the claim lease covers a process that dies meanwhile.
    */
-  private async release(id: string): Promise<void> {
-    const drop = () => this.dataSource.query(`DELETE FROM idempotency_records WHERE id = $1`, [id]);
+  private async release(scope: string, id: string): Promise<void> {
+    const drop = () =>
+      this.dataSource.query(
+        `DELETE FROM idempotency_records WHERE id = $1 AND tenant_id = ${tenantOf('$2')}`,
+        [id, scope],
+      );
     try {
       await drop();
     } catch (err) {

@@ -672,7 +672,10 @@ export class PaymentsService {
       this.dataSource.transaction(async (manager) => {
         const row = await manager
           .getRepository(PaymentRouteEntity)
-          .findOneOrFail({ where: { id: route.id }, lock: { mode: 'pessimistic_write' } });
+          .findOneOrFail({
+            where: { id: route.id, tenant_id: route.tenant_id },
+            lock: { mode: 'pessimistic_write' },
+          });
         const firstTime = row.stripe_payment_intent_id === null;
         row.stripe_payment_intent_id = pi.id;
         const changes: QueryDeepPartialEntity<PaymentRouteEntity> = { stripe_payment_intent_id: pi.id };

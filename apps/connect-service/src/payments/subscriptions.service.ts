@@ -127,7 +127,10 @@ export class SubscriptionsService {
     const row = await this.dataSource.transaction(async (manager) => {
       const locked = await manager
         .getRepository(PaymentRouteEntity)
-        .findOneOrFail({ where: { id: route.id }, lock: { mode: 'pessimistic_write' } });
+        .findOneOrFail({
+          where: { id: route.id, tenant_id: route.tenant_id },
+          lock: { mode: 'pessimistic_write' },
+        });
       if (locked.status === PaymentRouteStatus.Canceled) return locked;
       locked.status = PaymentRouteStatus.Canceled;
       locked.stripe_status = sub.status;
