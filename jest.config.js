@@ -43,6 +43,8 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // Node's environment, failing a suite that leaves a socket, server, process or timer open.
+      testEnvironment: '<rootDir>/test/setup/open-handles-environment.js',
       // testTimeout is not a per-project option; test/setup/e2e-timeout.js sets it for e2e
       setupFiles: ['<rootDir>/test/setup/e2e-timeout.js'],
     },

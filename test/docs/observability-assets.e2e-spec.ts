@@ -47,15 +47,38 @@ const ruleExprs = rules.groups.flatMap((g) =>
   g.rules.map((r) => ({ where: `rule ${r.alert ?? r.record}`, expr: r.expr })),
 );
 
+/** Series Prometheus makes itself for every target (https://prometheus.io/docs/concepts/jobs_instances/). */
+const PROMETHEUS_OWN = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped']);
+
+/** The runbook sections (their GitHub anchors) of docs/operations.md. */
+const runbookAnchors = new Set(
+  readFileSync(join(ROOT, 'docs/operations.md'), 'utf8')
+    .split('\n')
+    .filter((l) => /^#{2,3} /.test(l))
+    .map((l) =>
+      l
+        .replace(/^#+ /, '')
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\s-]/g, '')
+        .replace(/\s/g, '-'),
+    ),
+);
+
 describe('dashboard and alert rules name only metrics /metrics exports', () => {
   let t: TestApp;
   let exported: Set<string>;
+  /** Series with at least one sample: a labelled counter never incremented has a # TYPE line but no sample. */
+  let sampled: Set<string>;
 
   beforeAll(async () => {
     t = await bootTestApp();
+    // The first scrape of a fresh replica: what Prometheus sees before anything has happened.
     const res = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
-    exported = exportedSeriesNames(parseExposition(res.body));
+    const exposition = parseExposition(res.body);
+    exported = new Set([...exportedSeriesNames(exposition), ...PROMETHEUS_OWN]);
+    sampled = new Set([...exposition.samples.map((x) => x.name), ...PROMETHEUS_OWN]);
   });
 
   afterAll(async () => {
@@ -101,8 +124,13 @@ describe('dashboard and alert rules name only metrics /metrics exports', () => {
           'string',
         ]);
         if (r.for !== undefined) expect(r.for).toMatch(/^\d+[smh]$/);
+        // Every alert links its runbook, a section that exists in docs/operations.md.
+        const anchor = /docs\/operations\.md#([\w-]+)$/.exec(r.annotations?.runbook_url ?? '')?.[1];
+        expect([r.alert, anchor && runbookAnchors.has(anchor)]).toEqual([r.alert, true]);
       }
     }
+    // A replica that is down, or that discovery no longer finds, alerts.
+    expect(alerts).toEqual(expect.arrayContaining(['ConnectTargetDown', 'ConnectTargetAbsent']));
   });
 
   it.each([...panelExprs, ...ruleExprs].map((e) => [e.where, e.expr]))(
@@ -113,6 +141,9 @@ describe('dashboard and alert rules name only metrics /metrics exports', () => {
       // A parser that finds nothing would pass every expression: each one selects at least one metric.
       expect(metrics.length).toBeGreaterThan(0);
       expect(metrics.filter((n) => !exported.has(n))).toEqual([]);
+      // And with a sample from the first scrape: a series with none is invisible to Prometheus (rate() and
+      // increase() stay empty, the alert never fires) until its first increment.
+      expect(metrics.filter((n) => !sampled.has(n))).toEqual([]);
     },
   );
 

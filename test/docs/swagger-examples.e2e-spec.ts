@@ -44,6 +44,8 @@ const STEPS: Step[] = [
   { op: 'POST /connect/api-keys/{id}/rotate', fill: (s) => ({ id: s.apiKey }) },
   { op: 'DELETE /connect/api-keys/{id}', fill: (s) => ({ id: s.apiKey }) },
   { op: 'GET /connect/audit-log' },
+  { op: 'POST /connect/auth/revocations' },
+  { op: 'GET /connect/auth/revocations' },
   { op: 'POST /connect/payments', keep: (b, s) => (s.payment = b.id) },
   {
     op: 'GET /connect/payments/{id}',

@@ -119,12 +119,12 @@ async function main() {
     const runQueries = async (label) => {
       const out = {};
       for (const [name, caller] of Object.entries(callers)) {
-        for (let i = 0; i < 20; i++) await analytics.query(caller, dto);
+        for (let i = 0; i < 20; i++) await analytics.answer(caller, dto);
         const times = [];
         let buckets = 0;
         for (let i = 0; i < QUERIES; i++) {
           const s = now();
-          const answer = await analytics.query(caller, dto);
+          const answer = await analytics.answer(caller, dto);
           times.push(now() - s);
           buckets = answer.buckets.length;
         }

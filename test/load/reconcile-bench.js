@@ -96,7 +96,7 @@ async function main() {
     RECONCILIATION_STRIPE_RPS: String(RPS),
     RECONCILIATION_PAGE_SIZE: String(PAGE),
   });
-  const { createApp } = require(path.join(ROOT, 'dist/apps/connect-service/src/create-app'));
+  const { createApp } = require(path.join(ROOT, 'dist/apps/connect-service/src/http/create-app'));
   const { signAccessToken } = require(path.join(ROOT, 'dist/libs/auth/src'));
   const app = await createApp({ logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -3,6 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IS_PUBLIC_KEY, Role, ROLES_KEY, SCOPES_KEY } from '@app/auth';
+import { DIRECT_ROUTES } from '../../apps/connect-service/src/http/direct-routes';
 
 /** Where a route names the tenant it acts for (the TenantGuard's three sources), or 'none'. */
 export type TenantSource = 'path' | 'body' | 'query' | 'none';
@@ -79,6 +80,17 @@ export function discoverRoutes(app: NestFastifyApplication): DiscoveredRoute[] {
         }
       }
     }
+  }
+  // Served straight from Fastify: public, each checking its own proof.
+  for (const r of DIRECT_ROUTES) {
+    routes.push({
+      key: `${r.method} ${r.url}`,
+      method: r.method,
+      path: r.url,
+      isPublic: true,
+      role: undefined,
+      scopes: [],
+    });
   }
   return routes.sort((a, b) => a.key.localeCompare(b.key));
 }
@@ -228,6 +240,8 @@ export const EXPECTED_RULES: Record<string, Rule> = {
   'POST /connect/webhooks/backfill': { role: 'platform', scopes: ['webhooks:write'], tenant: 'none' },
 
   'POST /connect/api-keys': { role: 'platform', scopes: [], tenant: 'body' },
+  'POST /connect/auth/revocations': { role: 'admin', scopes: [], tenant: 'body' },
+  'GET /connect/auth/revocations': { role: 'admin', scopes: [], tenant: 'query' },
   'GET /connect/api-keys': { role: 'platform', scopes: [], tenant: 'query' },
   'DELETE /connect/api-keys/:id': { role: 'platform', scopes: [], tenant: 'none', resource: 'api_key' },
   'POST /connect/api-keys/:id/rotate': { role: 'platform', scopes: [], tenant: 'none', resource: 'api_key' },

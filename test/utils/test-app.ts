@@ -3,7 +3,7 @@ import { Type } from '@nestjs/common';
 import { Client } from 'pg';
 import { signAccessToken, Role } from '@app/auth';
 import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
-import { createApp } from '../../apps/connect-service/src/create-app';
+import { createApp } from '../../apps/connect-service/src/http/create-app';
 import { WebhookSecrets } from '../../apps/connect-service/src/webhooks/webhook-secrets.service';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { TEST_DB_MARKER } = require('../setup/test-db-marker') as { TEST_DB_MARKER: string };
@@ -66,6 +66,8 @@ export async function bootTestApp(
     JOB_QUEUE_SCHEMA: `jobs_${Math.random().toString(36).slice(2, 10)}`,
     // Suites share one Redis and one test subject: budgets would leak between them. Rate-limit suites opt in.
     RATE_LIMIT_ENABLED: 'false',
+    // Suites assert exact expiry (a 3 s token refused after 3.2 s); production tolerates 30 s of drift.
+    JWT_CLOCK_SKEW_SECONDS: '0',
     ...env,
   });
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];

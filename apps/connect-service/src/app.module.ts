@@ -7,7 +7,9 @@ import { AccountsModule } from './accounts/accounts.module';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
+import { AuthSessionsModule } from './auth-sessions/auth-sessions.module';
 import { ConnectOAuthModule } from './connect-oauth/connect-oauth.module';
+import { ErrorTrackingModule } from './error-tracking/error-tracking.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logger.module';
@@ -25,6 +27,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
   imports: [
     AppConfigModule,
     LoggingModule,
+    ErrorTrackingModule,
     DatabaseModule,
     RedisModule,
     CryptoModule,
@@ -35,6 +38,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     SecurityModule,
     AuditModule,
     ApiKeysModule,
+    AuthSessionsModule,
     HealthModule,
     MetricsModule,
     AccountsModule,

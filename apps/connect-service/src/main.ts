@@ -12,7 +12,7 @@ import {
 import { signAccessToken } from '@app/auth';
 import { stopEmbeddedPostgres } from '@app/database';
 import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
-import { createApp } from './create-app';
+import { createApp } from './http/create-app';
 import { drainAndClose, installProcessSafetyNet } from './process-lifecycle';
 import { WebhookSecrets } from './webhooks/webhook-secrets.service';
 

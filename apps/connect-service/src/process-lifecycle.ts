@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Counter, register } from 'prom-client';
+import { reportError } from './error-tracking/error-tracking';
 import { Lifecycle } from './health/lifecycle.service';
 import { JobQueue } from './queue/job-queue.service';
 
@@ -25,10 +26,13 @@ export function installProcessSafetyNet(onFatal: () => void): void {
   const logger = new Logger('Process');
   process.on('unhandledRejection', (reason: unknown) => {
     unhandledErrors.inc({ kind: 'unhandled_rejection' });
+    reportError(reason, { kind: 'unhandled_rejection' });
     logger.error({ error_id: randomUUID(), err: reason }, 'Unhandled promise rejection');
   });
   process.on('uncaughtException', (err: Error) => {
     unhandledErrors.inc({ kind: 'uncaught_exception' });
+    // Sent during the drain: the error tracker is flushed when the app closes.
+    reportError(err, { kind: 'uncaught_exception' });
     logger.fatal({ error_id: randomUUID(), err }, 'Uncaught exception: draining and exiting');
     onFatal();
   });

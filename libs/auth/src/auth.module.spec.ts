@@ -131,6 +131,9 @@ function configModule(cfg: Partial<AuthCfg>): Type {
     jwksUrl: undefined,
     issuer: undefined,
     audience: undefined,
+    maxTtlSeconds: 86_400,
+    clockSkewSeconds: 30,
+    revocationSyncMs: 250,
     ...cfg,
   };
   @Global()
@@ -171,6 +174,7 @@ const claims = (over: Record<string, unknown> = {}): Record<string, unknown> => 
   tenant_id: 't1',
   roles: ['admin'],
   scope: 'accounts:write payments:read',
+  iat: now(),
   exp: now() + 600,
   ...over,
 });

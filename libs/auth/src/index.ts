@@ -2,6 +2,8 @@ export * from './caller';
 export * from './claims';
 export * from './decorators';
 export * from './api-key-verifier';
+export * from './token-revocations';
+export type { TokenFacts } from './verified-token-cache';
 export * from './jwt.strategy';
 export * from './token-signer';
 export * from './guards/authentication.guard';

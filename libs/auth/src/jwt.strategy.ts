@@ -8,7 +8,7 @@ import { passportJwtSecret } from 'jwks-rsa';
 import { ExtractJwt, Strategy, StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { Caller } from './caller';
 import { callerFromJwtPayload } from './claims';
-import { rememberExpiry } from './verified-token-cache';
+import { rememberTokenFacts } from './verified-token-cache';
 
 export const JWT_STRATEGY_NAME = 'jwt';
 
@@ -41,6 +41,8 @@ function strategyOptions(
     issuer: cfg.issuer,
     audience: cfg.audience,
     ignoreExpiration: false,
+    // exp and nbf (https://datatracker.ietf.org/doc/html/rfc7519#section-4.1.5) with the identity provider's drift.
+    jsonWebTokenOptions: { clockTolerance: cfg.clockSkewSeconds },
   };
   switch (mode.kind) {
     // A KeyObject, built once: given a string, jsonwebtoken first tries createPublicKey() on it and catches the
@@ -67,12 +69,28 @@ function strategyOptions(
   }
 }
 
+const MAX_CLAIM_ID_LENGTH = 255;
+
+function optionalId(p: Record<string, unknown>, claim: 'jti' | 'sid'): string | undefined {
+  const v = p[claim];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v === '' || v.length > MAX_CLAIM_ID_LENGTH) {
+    throw new ServiceException(ErrorCode.Unauthenticated, `Invalid token: ${claim} must be a short string`);
+  }
+  return v;
+}
+
 /** Verifies `Authorization: Bearer` tokens and turns their claims into a Caller. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY_NAME) {
+  private readonly maxTtlSeconds: number;
+  private readonly skewSeconds: number;
+
   constructor(@Inject(authConfig.KEY) cfg: ConfigType<typeof authConfig>) {
     const mode = jwtVerificationMode(cfg);
     super(strategyOptions(cfg, mode));
+    this.maxTtlSeconds = cfg.maxTtlSeconds;
+    this.skewSeconds = cfg.clockSkewSeconds;
     const logger = new Logger(JwtStrategy.name);
     if (mode.kind !== 'hs256-secret' && cfg.secret && !cfg.generatedSecret) {
       logger.warn(`JWT_SECRET is ignored: tokens are verified with RS256 (${mode.kind})`);
@@ -80,11 +98,32 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY_NAME) {
   }
 
   validate(payload: unknown): Caller {
+    const p = (payload ?? {}) as Record<string, unknown>;
     // jsonwebtoken only checks `exp` when present; the contract makes it mandatory so no token lives forever.
-    const exp = (payload as { exp?: unknown } | null)?.exp;
+    const exp = p.exp;
     if (typeof exp !== 'number' || !Number.isFinite(exp)) {
       throw new ServiceException(ErrorCode.Unauthenticated, 'Invalid token: exp is required');
     }
-    return rememberExpiry(callerFromJwtPayload(payload), exp);
+    // `iat` bounds the token's life and is what an `issued_before` revocation compares with.
+    const iat = p.iat;
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) {
+      throw new ServiceException(ErrorCode.Unauthenticated, 'Invalid token: iat is required');
+    }
+    if (iat > Date.now() / 1000 + this.skewSeconds) {
+      throw new ServiceException(ErrorCode.Unauthenticated, 'Invalid token: iat is in the future');
+    }
+    if (exp - iat > this.maxTtlSeconds) {
+      throw new ServiceException(
+        ErrorCode.Unauthenticated,
+        'Invalid token: its lifetime (exp - iat) exceeds the maximum this service accepts',
+      );
+    }
+    const caller = callerFromJwtPayload(payload);
+    return rememberTokenFacts(caller, {
+      expiresAtMs: (exp + this.skewSeconds) * 1000,
+      issuedAtMs: iat * 1000,
+      jti: optionalId(p, 'jti'),
+      sid: optionalId(p, 'sid'),
+    });
   }
 }

@@ -13,3 +13,4 @@ export * from './pagination/page.dto';
 export * from './validation/id-param.pipe';
 export * from './metrics/metric';
 export * from './swagger/example-dates';
+export * from './validation/storable-text';

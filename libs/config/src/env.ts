@@ -218,6 +218,18 @@ const CHECKS: Check[] = [
   int('RATE_LIMIT_PER_CALLER', 1, 10_000_000),
   int('RATE_LIMIT_PER_TENANT', 1, 10_000_000),
   int('RATE_LIMIT_PER_IP_PUBLIC', 1, 10_000_000),
+  int('JWT_MAX_TTL_SECONDS', 60, 30 * 86_400),
+  int('JWT_CLOCK_SKEW_SECONDS', 0, 600),
+  int('REVOCATION_SYNC_INTERVAL_MS', 50, 1_000),
+  url('SENTRY_DSN', ['http:', 'https:']),
+  int('SENTRY_MAX_QUEUED_REPORTS', 1, 1_000),
+  (env) => {
+    if (!isSet(env.SENTRY_TRACES_SAMPLE_RATE)) return null;
+    const rate = Number(env.SENTRY_TRACES_SAMPLE_RATE);
+    return env.SENTRY_TRACES_SAMPLE_RATE.trim() !== '' && rate >= 0 && rate <= 1
+      ? null
+      : `SENTRY_TRACES_SAMPLE_RATE=${JSON.stringify(env.SENTRY_TRACES_SAMPLE_RATE)} must be a number from 0 to 1`;
+  },
   jwtSecret,
   production,
 ];

@@ -93,6 +93,26 @@ export const authConfig = registerAs('auth', () => {
     jwksUrl,
     issuer: str(env, 'JWT_ISSUER'),
     audience: str(env, 'JWT_AUDIENCE'),
+    /** Tokens whose `exp - iat` is longer are refused; also how long a revocation must be remembered. */
+    maxTtlSeconds: num(env, 'JWT_MAX_TTL_SECONDS', 86_400),
+    /** Tolerance for the identity provider's clock on `exp`, `nbf` and `iat`. */
+    clockSkewSeconds: num(env, 'JWT_CLOCK_SKEW_SECONDS', 30),
+    /** How often each replica reads new revocations from PostgreSQL (the propagation delay's upper bound). */
+    revocationSyncMs: num(env, 'REVOCATION_SYNC_INTERVAL_MS', 250),
+  };
+});
+
+/** Error tracking (Sentry or a Sentry-compatible server): on only when SENTRY_DSN is set. */
+export const errorTrackingConfig = registerAs('errorTracking', () => {
+  const env = process.env;
+  return {
+    dsn: str(env, 'SENTRY_DSN'),
+    environment: str(env, 'SENTRY_ENVIRONMENT') ?? str(env, 'NODE_ENV') ?? 'development',
+    release: str(env, 'SENTRY_RELEASE'),
+    /** 0 by default: traces stay OpenTelemetry's; Sentry only receives errors. */
+    tracesSampleRate: num(env, 'SENTRY_TRACES_SAMPLE_RATE', 0),
+    /** Reports waiting to be sent at once; past it new reports are dropped (and counted), never queued. */
+    maxQueuedReports: num(env, 'SENTRY_MAX_QUEUED_REPORTS', 30),
   };
 });
 
@@ -199,4 +219,5 @@ export const ALL_CONFIG_NAMESPACES = [
   securityConfig,
   rateLimitConfig,
   eventsConfig,
+  errorTrackingConfig,
 ];

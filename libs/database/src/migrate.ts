@@ -1,4 +1,6 @@
 import { DataSource } from 'typeorm';
+import { one, rows, sql, trusted } from './sql';
+import type { SqlInMemory } from 'typeorm/driver/SqlInMemory';
 
 /** Arbitrary but fixed: every replica takes the same lock, so only one migrates at a time. */
 const MIGRATION_LOCK_KEY = 724_001;
@@ -21,14 +23,16 @@ export async function runMigrationsLocked(ds: DataSource): Promise<string[]> {
 export async function revertLastMigrationLocked(ds: DataSource): Promise<string | null> {
   return withMigrationLock(ds, async () => {
     const table = ds.driver.escape(ds.options.migrationsTableName ?? 'migrations');
-    const exists = (await ds.query(`SELECT to_regclass($1) AS t`, [table])) as Array<{ t: string | null }>;
-    if (!exists[0]?.t) return null;
-    const last = (await ds.query(`SELECT name FROM ${table} ORDER BY id DESC LIMIT 1`)) as Array<{
-      name: string;
-    }>;
-    if (!last.length) return null;
+    const exists = await one<{ t: string | null }>(ds, sql`SELECT to_regclass(${table}) AS t`);
+    if (!exists?.t) return null;
+    // The table's name as the driver escaped it (TypeORM's own setting, not input).
+    const last = await one<{ name: string }>(
+      ds,
+      sql`SELECT name FROM ${trusted(table)} ORDER BY id DESC LIMIT 1`,
+    );
+    if (!last) return null;
     await ds.undoLastMigration({ transaction: 'each' });
-    return last[0].name;
+    return last.name;
   });
 }
 
@@ -36,13 +40,38 @@ async function withMigrationLock<T>(ds: DataSource, work: () => Promise<T>): Pro
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await rows(runner, sql`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
     try {
       return await work();
     } finally {
-      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await rows(runner, sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
     }
   } finally {
     await runner.release();
+  }
+}
+
+/**
+ * The SQL that would bring the migrated schema in line with the entities (TypeORM's schema builder `log()`). The
+ * builder reads tables with several queries at once on ONE connection, which pg deprecates (pg 9 refuses it): its
+ * runner's queries are run one after the other here.
+ */
+export async function schemaDiff(ds: DataSource): Promise<SqlInMemory> {
+  const create = ds.createQueryRunner.bind(ds);
+  ds.createQueryRunner = (...args: Parameters<DataSource['createQueryRunner']>) => {
+    const runner = create(...args);
+    const query = runner.query.bind(runner);
+    let chain: Promise<unknown> = Promise.resolve();
+    runner.query = ((...q: Parameters<typeof query>) => {
+      const run = chain.then(() => query(...q));
+      chain = run.catch(() => undefined);
+      return run;
+    }) as typeof query;
+    return runner;
+  };
+  try {
+    return await ds.driver.createSchemaBuilder().log();
+  } finally {
+    ds.createQueryRunner = create;
   }
 }

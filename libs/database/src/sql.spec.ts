@@ -1,4 +1,4 @@
-import { ident, join, keyword, sql } from './sql';
+import { ident, join, keyword, sql, trusted } from './sql';
 
 describe('sql tag', () => {
   it('binds every value as a numbered parameter, across nested fragments', () => {
@@ -15,5 +15,11 @@ describe('sql tag', () => {
     ).toBe('SELECT "amount" FROM t ORDER BY 1 DESC');
     expect(() => ident('amount; DROP TABLE t', ['amount'])).toThrow(/not in the allowed list/);
     expect(() => keyword('DESC; --' as 'DESC', ['ASC', 'DESC'])).toThrow(/not in the allowed list/);
+  });
+
+  it('splices generated SQL only when it carries no placeholder of its own', () => {
+    const q = sql`WITH job AS (${trusted('INSERT INTO q.job (name) SELECT name FROM src')}) SELECT ${1}`;
+    expect(q.text).toBe('WITH job AS (INSERT INTO q.job (name) SELECT name FROM src) SELECT $1');
+    expect(() => trusted('SELECT $1')).toThrow(/must not carry placeholders/);
   });
 });

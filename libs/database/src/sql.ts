@@ -22,6 +22,15 @@ export function ident(name: string, allowed: readonly string[]): Sql {
   return raw(`"${name.replace(/"/g, '""')}"`);
 }
 
+/**
+ * SQL text the code itself generated from names it owns (e.g. the job queue's INSERT for a fixed queue), spliced
+ * as is. It may carry no placeholder: values go through `sql` only.
+ */
+export function trusted(text: string): Sql {
+  if (/\$\d/.test(text)) throw new Error('trusted SQL must not carry placeholders: bind values with sql``');
+  return raw(text);
+}
+
 /** A trusted constant SQL keyword or expression chosen by the code (e.g. `ASC`/`DESC`), never caller input. */
 export function keyword<T extends string>(word: T, allowed: readonly T[]): Sql {
   if (!allowed.includes(word)) throw new Error(`keyword ${JSON.stringify(word)} is not in the allowed list`);

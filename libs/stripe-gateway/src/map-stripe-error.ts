@@ -18,6 +18,8 @@ export interface StripeErrorDetails {
   request_id?: string;
   status?: number;
   payment_intent?: string;
+  /** The PaymentIntent's status when Stripe made one and then refused it (a decline, a failed confirmation). */
+  payment_intent_status?: string;
 }
 
 const KEY_PATTERN = /\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9*]+/g;
@@ -44,6 +46,7 @@ export function stripeErrorDetails(err: StripeSdkError): StripeErrorDetails {
     request_id: err.requestId ?? undefined,
     status: err.statusCode ?? undefined,
     payment_intent: err.payment_intent?.id ?? undefined,
+    payment_intent_status: err.payment_intent?.status ?? undefined,
   };
   return Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) as StripeErrorDetails;
 }

@@ -1,8 +1,7 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { ConnectAccountStatus } from '@app/database';
 import { ScrapeReading, scrapeGauge } from '../metrics/scrape-reading';
+import { ConnectAccountsRepository } from './connect-accounts.repository';
 
 const accountsReading = new ScrapeReading<Map<string, number>>('connect_accounts');
 
@@ -24,14 +23,11 @@ scrapeGauge({
 export class AccountMetrics implements OnModuleInit, OnModuleDestroy {
   private release: (() => void) | null = null;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly accounts: ConnectAccountsRepository) {}
 
   onModuleInit(): void {
     this.release = accountsReading.use(async () => {
-      const rows = (await this.dataSource.query(
-        `SELECT status, count(*)::int AS n FROM connect_accounts GROUP BY status`,
-      )) as { status: string; n: number }[];
-      return new Map(rows.map((r) => [r.status, r.n]));
+      return this.accounts.countByStatus();
     });
   }
 

@@ -1,6 +1,4 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { ConnectAccountEntity } from '@app/database';
 import { StripeAccount, StripeEvent, StripeGateway } from '@app/stripe-gateway';
 import { ConcurrencyLimit } from '../queue/concurrency-limit';
@@ -13,6 +11,7 @@ import {
   WebhookPrepareItem,
 } from '../webhooks/webhook-handler.registry';
 import { AccountsService } from './accounts.service';
+import { ConnectAccountsRepository } from './connect-accounts.repository';
 
 /** Stripe reads of accounts in flight at once for webhooks, per replica: what the job limit allowed before. */
 const MAX_CONCURRENT_READS = 4;
@@ -62,7 +61,7 @@ export class AccountWebhookHandlers implements OnModuleInit {
   private readonly readLimit = new ConcurrencyLimit(MAX_CONCURRENT_READS);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly rows: ConnectAccountsRepository,
     private readonly registry: WebhookHandlerRegistry,
     private readonly accounts: AccountsService,
     private readonly gateway: StripeGateway,
@@ -88,19 +87,7 @@ export class AccountWebhookHandlers implements OnModuleInit {
     const ids = items.map((item) => accountIdOf(item.event));
     const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
     if (!wanted.length) return items.map(() => undefined);
-    const rows: Array<{
-      tenant_id: string;
-      stripe_account_id: string;
-      disconnected_at: Date | null;
-      last_event_created: string | null;
-      last_event_id: string | null;
-    }> = await ctx.step(() =>
-      this.dataSource.query(
-        `SELECT tenant_id, stripe_account_id, disconnected_at, last_event_created, last_event_id
-           FROM connect_accounts WHERE stripe_account_id = ANY($1)`,
-        [wanted],
-      ),
-    );
+    const rows = await ctx.step(() => this.rows.eventStates(wanted));
     return Promise.all(
       items.map(async (item, i): Promise<PreparedRead | undefined> => {
         const row = rows.find((r) => r.stripe_account_id === ids[i] && r.tenant_id === item.tenantId);

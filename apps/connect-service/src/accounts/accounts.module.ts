@@ -11,6 +11,7 @@ import { AccountMetrics } from './account-metrics';
 import { AccountWebhookHandlers } from './account-webhook.handlers';
 import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
+import { ConnectAccountsRepository } from './connect-accounts.repository';
 
 @Module({
   imports: [
@@ -23,7 +24,13 @@ import { AccountsService } from './accounts.service';
     WebhooksModule,
   ],
   controllers: [AccountsController],
-  providers: [AccountsService, AccountCacheService, AccountWebhookHandlers, AccountMetrics],
-  exports: [AccountsService],
+  providers: [
+    AccountsService,
+    AccountCacheService,
+    AccountWebhookHandlers,
+    AccountMetrics,
+    ConnectAccountsRepository,
+  ],
+  exports: [AccountsService, ConnectAccountsRepository],
 })
 export class AccountsModule {}

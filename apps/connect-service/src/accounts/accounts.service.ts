@@ -27,7 +27,7 @@ import {
 import { ConnectAccountDto } from './dto/connect-account.dto';
 import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-link.dto';
 import { UpdateAccountDto } from './dto/update-account.dto';
-import { feeScheduleProblems, FieldProblem, toFeeSchedule } from './fee-schedule.util';
+import { feeScheduleProblems, FieldProblem, toFeeSchedule } from '../fees/fee-schedule.util';
 
 /** The Stripe event being applied, for the per-account freshness check (Stripe delivers out of order). */
 export interface AppliedEvent {

@@ -106,7 +106,7 @@ export class AnalyticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AnalyticsResultDto | string> {
-    const result = await this.analytics.query(caller, dto);
+    const result = await this.analytics.answer(caller, dto);
     if (!wantsCsv(accept)) return result;
     void reply
       .header('content-type', 'text/csv; charset=utf-8; header=present')

@@ -3,6 +3,7 @@ import { DatabaseModule } from '@app/database';
 import { JobQueueModule } from '../queue/job-queue.module';
 import { JobQueue } from '../queue/job-queue.service';
 import { AnalyticsController } from './analytics.controller';
+import { AnalyticsRollupsRepository } from './analytics-rollups.repository';
 import { AnalyticsService } from './analytics.service';
 
 export const ANALYTICS_FOLD_QUEUE = 'analytics.fold';
@@ -14,7 +15,7 @@ export const ANALYTICS_FOLD_QUEUE = 'analytics.fold';
 @Module({
   imports: [DatabaseModule, JobQueueModule],
   controllers: [AnalyticsController],
-  providers: [AnalyticsService],
+  providers: [AnalyticsService, AnalyticsRollupsRepository],
   exports: [AnalyticsService],
 })
 export class AnalyticsModule implements OnApplicationBootstrap {

@@ -8,6 +8,7 @@ import { ApiKeyEntity } from '@app/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditLogService } from '../audit/audit-log.service';
 import { ApiKeyEnv, generateApiKey, hashApiKey, hashesEqual, parseApiKey } from './api-key-format';
+import { ApiKeysRepository } from './api-keys.repository';
 
 export interface NewApiKey {
   name: string;
@@ -46,6 +47,7 @@ export class ApiKeysService extends ApiKeyVerifier {
     @Inject(securityConfig.KEY) private readonly cfg: ConfigType<typeof securityConfig>,
     @Inject(serviceConfig.KEY) svc: ConfigType<typeof serviceConfig>,
     private readonly audit: AuditLogService,
+    private readonly keys: ApiKeysRepository,
   ) {
     super();
     this.env = svc.nodeEnv === 'production' ? 'live' : 'test';
@@ -253,11 +255,8 @@ export class ApiKeysService extends ApiKeyVerifier {
     if (now - last < LAST_USED_EVERY_MS) return;
     if (this.lastUsedWritten.size >= CACHE_MAX_ENTRIES) this.lastUsedWritten.clear();
     this.lastUsedWritten.set(publicId, now);
-    this.dataSource
-      .query(
-        `UPDATE api_keys SET last_used_at = now() WHERE public_id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-        [publicId],
-      )
+    this.keys
+      .touch(publicId)
       .catch((err: unknown) => this.logger.warn({ err, key: publicId }, 'last_used_at not updated'));
   }
 }

@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'api_key.revoke',
   'auth.authentication_failed',
   'auth.authorization_failed',
+  'auth.revocation.create',
+  'auth.revoked_token_refused',
   'webhook.signature_failed',
 ] as const;
 

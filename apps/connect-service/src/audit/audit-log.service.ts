@@ -1,10 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { keysetPage } from '@app/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Caller, tenantScopeOf } from '@app/auth';
-import { AuditLogEntity } from '@app/database';
+import { AuditLogEntity, Sql } from '@app/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditAction, AuditActorType, AuditOutcome } from './audit-actions';
+import { AuditLogRepository, AuditRow } from './audit-log.repository';
 import { ContextRequest, currentRequest } from './request-context';
 
 export interface AuditInput {
@@ -25,11 +26,6 @@ export interface AuditQuery {
   cursor?: string;
 }
 
-type AuditRow = Omit<AuditLogEntity, 'id' | 'created_at'>;
-
-const COLUMNS =
-  'actor, actor_type, tenant_id, action, target_type, target_id, outcome, ip, request_id, details';
-
 /** How a request's success is recorded (set by AuditInterceptor), and whether its service already wrote it. */
 interface ExpectedSuccess {
   of: (result: unknown) => AuditInput;
@@ -38,8 +34,7 @@ interface ExpectedSuccess {
 
 /** The success row written by the request's own statement: confirm() once that statement inserted it. */
 export interface SuccessRowSql {
-  sql: string;
-  params: unknown[];
+  sql: Sql;
   confirm(): void;
 }
 
@@ -50,25 +45,39 @@ export interface SuccessRowSql {
  * service write its request's success row in its own statement.
  */
 @Injectable()
-export class AuditLogService {
+export class AuditLogService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Audit');
 
   private readonly expected = new WeakMap<ContextRequest, ExpectedSuccess>();
+  /** Detached INSERTs still running: shutdown waits for them before the pool closes. */
+  private readonly pending = new Set<Promise<void>>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly rows: AuditLogRepository,
+  ) {}
 
   async record(input: AuditInput, manager?: EntityManager): Promise<void> {
-    await this.insert(manager ?? this.dataSource.manager, this.rowOf(input, currentRequest()));
+    await this.rows.insert(manager ?? this.dataSource.manager, this.rowOf(input, currentRequest()));
   }
 
   recordDetached(input: AuditInput, req?: ContextRequest): void {
     const row = this.rowOf(input, req ?? currentRequest());
-    this.insert(this.dataSource.manager, row).catch((err: unknown) => {
-      this.logger.error(
-        { err, action: row.action, outcome: row.outcome, actor: row.actor, tenant_id: row.tenant_id },
-        'Audit row could not be written',
-      );
-    });
+    const write = this.rows
+      .insert(this.dataSource.manager, row)
+      .catch((err: unknown) => {
+        this.logger.error(
+          { err, action: row.action, outcome: row.outcome, actor: row.actor, tenant_id: row.tenant_id },
+          'Audit row could not be written',
+        );
+      })
+      .finally(() => this.pending.delete(write));
+    this.pending.add(write);
+  }
+
+  /** Before the database pool closes (TypeORM's own shutdown hook), the detached rows in flight are written. */
+  async beforeApplicationShutdown(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
   }
 
   /** AuditInterceptor: how this request's success is recorded, so its service may write that row itself. */
@@ -78,17 +87,15 @@ export class AuditLogService {
 
   /**
    * The current request's success row, exactly as AuditInterceptor would record it for `result`, as a CTE body that
-   * inserts it once per row of `source` (parameters from $first on): the row then commits with the change it
-   * describes. Null outside an audited request.
+   * inserts it once per row of `source`: the row then commits with the change it describes. Null outside an
+   * audited request.
    */
-  successRowSql(result: unknown, source: string, first: number): SuccessRowSql | null {
+  successRowSql(result: unknown, source: string): SuccessRowSql | null {
     const req = currentRequest();
     const expected = req && this.expected.get(req);
     if (!req || !expected) return null;
-    const placeholders = COLUMNS.split(', ').map((_, i) => `$${first + i}`);
     return {
-      sql: `INSERT INTO audit_log (${COLUMNS}) SELECT ${placeholders.join(', ')} FROM ${source}`,
-      params: this.paramsOf(this.rowOf(expected.of(result), req)),
+      sql: this.rows.insertFrom(source, this.rowOf(expected.of(result), req)),
       confirm: () => {
         expected.written = true;
       },
@@ -110,29 +117,6 @@ export class AuditLogService {
     if (tenant !== undefined) qb.andWhere('a.tenant_id = :tenant', { tenant });
     if (query.action) qb.andWhere('a.action = :action', { action: query.action });
     return keysetPage(qb, { column: 'created_at', limit: query.limit, cursor: query.cursor });
-  }
-
-  private async insert(m: EntityManager, r: AuditRow): Promise<void> {
-    await m.query(
-      `INSERT INTO audit_log (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      this.paramsOf(r),
-    );
-  }
-
-  /** The row's values in the order of COLUMNS. */
-  private paramsOf(r: AuditRow): unknown[] {
-    return [
-      r.actor,
-      r.actor_type,
-      r.tenant_id,
-      r.action,
-      r.target_type,
-      r.target_id,
-      r.outcome,
-      r.ip,
-      r.request_id,
-      JSON.stringify(r.details),
-    ];
   }
 
   private rowOf(input: AuditInput, req: ContextRequest | undefined): AuditRow {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '@app/database';
 import { AuditLogController } from './audit-log.controller';
+import { AuditLogRepository } from './audit-log.repository';
 import { AuditLogService } from './audit-log.service';
 import { AuditInterceptor } from './audit.interceptor';
 
@@ -11,7 +12,7 @@ import { AuditInterceptor } from './audit.interceptor';
 @Module({
   imports: [DatabaseModule],
   controllers: [AuditLogController],
-  providers: [AuditLogService, AuditInterceptor],
-  exports: [AuditLogService, AuditInterceptor],
+  providers: [AuditLogService, AuditLogRepository, AuditInterceptor],
+  exports: [AuditLogService, AuditLogRepository, AuditInterceptor],
 })
 export class AuditModule {}

@@ -7,10 +7,11 @@ import { EventsModule } from '../events/events.module';
 import { StripeModule } from '../stripe/stripe.module';
 import { ConnectOAuthController } from './connect-oauth.controller';
 import { ConnectOAuthService } from './connect-oauth.service';
+import { OAuthStatesRepository } from './oauth-states.repository';
 
 @Module({
   imports: [DatabaseModule, CryptoModule, StripeModule, EventsModule, AuditModule, AccountsModule],
   controllers: [ConnectOAuthController],
-  providers: [ConnectOAuthService],
+  providers: [ConnectOAuthService, OAuthStatesRepository],
 })
 export class ConnectOAuthModule {}

@@ -22,6 +22,7 @@ import { AuditLogService } from '../audit/audit-log.service';
 import { OAuthCallbackOutcome } from './dto/oauth-callback-result.dto';
 import { CreateOAuthUrlDto, OAuthUrlDto } from './dto/oauth-url.dto';
 import { hashOAuthState, isAllowedRedirectUri, isWellFormedState, newOAuthState } from './oauth-state.util';
+import { ConsumedState, OAuthStatesRepository } from './oauth-states.repository';
 
 /** What the controller needs to answer a callback: JSON or a redirect carrying `tenant_id` and `outcome`. */
 export interface OAuthCallbackResult {
@@ -37,13 +38,6 @@ export interface OAuthCallbackQuery {
   error?: string;
   error_description?: string;
   tenant_id?: string;
-}
-
-interface ConsumedState {
-  id: string;
-  tenant_id: string;
-  caller_sub: string;
-  scope: string;
 }
 
 /** The SecretBox context of a token column: a ciphertext copied to another tenant's row does not open. */
@@ -65,6 +59,7 @@ export class ConnectOAuthService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly gateway: StripeGateway,
+    private readonly states: OAuthStatesRepository,
     private readonly accounts: AccountsService,
     private readonly events: EventsService,
     private readonly secrets: SecretBox,
@@ -298,15 +293,7 @@ export class ConnectOAuthService {
    * state is left untouched (an attacker's forged or foreign callback writes nothing).
    */
   private async consumeState(state: string, tenantId: string | undefined): Promise<ConsumedState | null> {
-    const rows = (await this.dataSource.query(
-      `UPDATE oauth_states SET used_at = now()
-        WHERE state_hash = $1 AND used_at IS NULL AND expires_at > now() AND ($2::varchar IS NULL OR tenant_id = $2)
-        RETURNING id, tenant_id, caller_sub, scope`,
-      [hashOAuthState(state), tenantId ?? null],
-    )) as [ConsumedState[], number] | ConsumedState[];
-    // TypeORM's postgres driver answers [rows, affected] for UPDATE ... RETURNING.
-    const list = Array.isArray(rows[0]) ? (rows[0] as ConsumedState[]) : (rows as ConsumedState[]);
-    return list[0] ?? null;
+    return this.states.consume(hashOAuthState(state), tenantId ?? null);
   }
 
   private async recordOutcome(id: string, outcome: OAuthOutcome, error: string | null): Promise<void> {

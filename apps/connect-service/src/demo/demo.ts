@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { signAccessToken } from '@app/auth';
 import { stopEmbeddedPostgres } from '@app/database';
 import { STRIPE_CONNECTION, StripeConnection } from '@app/stripe-gateway';
-import { createApp } from '../create-app';
+import { createApp } from '../http/create-app';
 import { WebhookSecrets } from '../webhooks/webhook-secrets.service';
 
 const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);

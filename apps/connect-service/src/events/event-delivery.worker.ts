@@ -1,32 +1,19 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Webhook } from 'standardwebhooks';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SecretBox } from '@app/common';
 import { eventsConfig } from '@app/config';
 import { EventDeliveryStatus, EventSubscriptionStatus } from '@app/database';
+import { reportError } from '../error-tracking/error-tracking';
 import { JobQueue } from '../queue/job-queue.service';
+import { AttemptRecord, DeliveryRow, EventDeliveriesRepository } from './event-deliveries.repository';
 import { DELIVER_QUEUE, DeliverJob, EventQueues } from './event-queues';
+import { EventSubscriptionsRepository } from './event-subscriptions.repository';
 import { nextRetryDelaySeconds, responseExcerpt } from './delivery-policy';
 import { connectEventDeliveryAttempts, DeliveryOutcome } from './events-metrics';
 import { subscriptionSecretContext } from './event-subscriptions.service';
-
-interface DeliveryRow {
-  id: string;
-  status: EventDeliveryStatus;
-  round: number;
-  subscription_id: string;
-  url: string;
-  secret_enc: string;
-  sub_status: EventSubscriptionStatus;
-  deleted_at: Date | null;
-  event_id: string;
-  type: string;
-  tenant_id: string;
-  data: Record<string, unknown>;
-  created_at: Date;
-}
 
 export interface AttemptResult {
   outcome: DeliveryOutcome;
@@ -68,6 +55,8 @@ export class EventDeliveryWorker implements OnApplicationBootstrap {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queue: JobQueue,
     private readonly queues: EventQueues,
+    private readonly deliveries: EventDeliveriesRepository,
+    private readonly subscriptions: EventSubscriptionsRepository,
     private readonly secrets: SecretBox,
     @Inject(eventsConfig.KEY) private readonly cfg: ConfigType<typeof eventsConfig>,
   ) {}
@@ -82,24 +71,12 @@ export class EventDeliveryWorker implements OnApplicationBootstrap {
   }
 
   async deliver(job: DeliverJob): Promise<void> {
-    const rows = (await this.dataSource.query(
-      `SELECT d.id, d.status, d.round, d.subscription_id, s.url, s.secret_enc, s.status AS sub_status, s.deleted_at,
-              e.id AS event_id, e.type, e.tenant_id, e.data, e.created_at
-         FROM event_deliveries d
-         JOIN event_subscriptions s ON s.id = d.subscription_id
-         JOIN connect_events e ON e.id = d.event_id
-        WHERE d.id = $1`,
-      [job.deliveryId],
-    )) as DeliveryRow[];
-    const row = rows[0];
+    const row = await this.deliveries.read(job.deliveryId);
     // A job of an older round (superseded by a redelivery) or of a finished delivery has nothing left to do.
     if (!row || row.round !== job.round || row.status !== EventDeliveryStatus.Pending) return;
     if (row.deleted_at || row.sub_status !== EventSubscriptionStatus.Active) {
-      await this.dataSource.query(
-        `UPDATE event_deliveries SET status = 'failed', next_attempt_at = NULL, last_error = $2, updated_at = now()
-          WHERE id = $1 AND round = $3 AND status = 'pending'`,
-        [row.id, row.deleted_at ? 'subscription deleted' : 'subscription disabled', job.round],
-      );
+      const reason = row.deleted_at ? 'subscription deleted' : 'subscription disabled';
+      await this.deliveries.abandon(row.id, job.round, reason);
       return;
     }
     const result = await this.attempt(row);
@@ -164,45 +141,24 @@ export class EventDeliveryWorker implements OnApplicationBootstrap {
   /** Attempt log, delivery state, next attempt and the subscription's failure streak: one transaction. */
   private async record(row: DeliveryRow, job: DeliverJob, r: AttemptResult): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const locked = (await manager.query(
-        `SELECT attempts, round, status FROM event_deliveries WHERE id = $1 FOR UPDATE`,
-        [row.id],
-      )) as { attempts: number; round: number; status: EventDeliveryStatus }[];
-      if (!locked.length) return;
-      const attemptNo = locked[0].attempts + 1;
-      await manager.query(
-        `INSERT INTO event_delivery_attempts (delivery_id, attempt_no, status_code, duration_ms, error, response_body, tenant_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [row.id, attemptNo, r.statusCode, r.durationMs, r.error, r.body, row.tenant_id],
-      );
+      const locked = await this.deliveries.lock(manager, row.id);
+      if (!locked) return;
+      const attempt: AttemptRecord = { ...r, attemptNo: locked.attempts + 1 };
+      await this.deliveries.logAttempt(manager, row.id, row.tenant_id, attempt);
       // A redelivery started meanwhile owns the delivery's state now; this attempt is only logged.
-      const current = locked[0].round === job.round && locked[0].status === EventDeliveryStatus.Pending;
+      const current = locked.round === job.round && locked.status === EventDeliveryStatus.Pending;
       if (!current) {
-        await manager.query(`UPDATE event_deliveries SET attempts = $2, updated_at = now() WHERE id = $1`, [
-          row.id,
-          attemptNo,
-        ]);
+        await this.deliveries.countAttempt(manager, row.id, attempt.attemptNo);
         return;
       }
       if (r.outcome === 'success') {
-        await manager.query(
-          `UPDATE event_deliveries SET status = 'succeeded', attempts = $2, last_status_code = $3, last_error = NULL,
-                  next_attempt_at = NULL, delivered_at = now(), updated_at = now() WHERE id = $1`,
-          [row.id, attemptNo, r.statusCode],
-        );
-        await manager.query(
-          `UPDATE event_subscriptions SET consecutive_failures = 0, updated_at = now() WHERE id = $1 AND consecutive_failures > 0`,
-          [row.subscription_id],
-        );
+        await this.deliveries.succeeded(manager, row.id, attempt);
+        await this.subscriptions.resetFailures(manager, row.subscription_id);
         return;
       }
       const delay = nextRetryDelaySeconds(this.cfg.retryScheduleSeconds, job.step);
       if (delay !== null) {
-        await manager.query(
-          `UPDATE event_deliveries SET attempts = $2, last_status_code = $3, last_error = $4,
-                  next_attempt_at = now() + make_interval(secs => $5), updated_at = now() WHERE id = $1`,
-          [row.id, attemptNo, r.statusCode, r.error, delay],
-        );
+        await this.deliveries.retryIn(manager, row.id, attempt, delay);
         await this.queue.send<DeliverJob>(
           DELIVER_QUEUE,
           { deliveryId: row.id, round: job.round, step: job.step + 1 },
@@ -210,25 +166,20 @@ export class EventDeliveryWorker implements OnApplicationBootstrap {
         );
         return;
       }
-      await manager.query(
-        `UPDATE event_deliveries SET status = 'failed', attempts = $2, last_status_code = $3, last_error = $4,
-                next_attempt_at = NULL, updated_at = now() WHERE id = $1`,
-        [row.id, attemptNo, r.statusCode, r.error],
+      await this.deliveries.failed(manager, row.id, attempt);
+      const disabled = await this.subscriptions.countFailure(
+        manager,
+        row.subscription_id,
+        this.cfg.disableAfterFailures,
+        r.error ?? 'unknown error',
       );
-      const res = (await manager.query(
-        `UPDATE event_subscriptions
-            SET consecutive_failures = consecutive_failures + 1,
-                status = CASE WHEN consecutive_failures + 1 >= $2 THEN 'disabled'::event_subscription_status ELSE status END,
-                disabled_at = CASE WHEN consecutive_failures + 1 >= $2 AND status = 'active' THEN now() ELSE disabled_at END,
-                disabled_reason = CASE WHEN consecutive_failures + 1 >= $2 AND status = 'active'
-                  THEN 'disabled after ' || (consecutive_failures + 1) || ' consecutive failed deliveries (last: ' || $3 || ')'
-                  ELSE disabled_reason END,
-                updated_at = now()
-          WHERE id = $1
-          RETURNING (status = 'disabled' AND disabled_at = now()) AS just_disabled`,
-        [row.subscription_id, this.cfg.disableAfterFailures, r.error ?? 'unknown error'],
-      )) as [{ just_disabled: boolean }[], number];
-      if (res[0][0]?.just_disabled) {
+      if (disabled) {
+        reportError(
+          new Error(
+            `Outbound subscription disabled after ${this.cfg.disableAfterFailures} failed deliveries`,
+          ),
+          { kind: 'subscription_disabled', tenant_id: row.tenant_id, subscription_id: row.subscription_id },
+        );
         this.logger.warn(
           `subscription ${row.subscription_id} disabled after ${this.cfg.disableAfterFailures} failed deliveries`,
         );

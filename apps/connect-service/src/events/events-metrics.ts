@@ -15,7 +15,7 @@ export const connectEventDeliveryAttempts = metric.counter({
   labelNames: ['outcome'],
 });
 
-interface DeliveriesReading {
+export interface DeliveriesReading {
   /** Pending deliveries awaiting their first attempt, and those waiting for a retry. */
   firstAttempt: number;
   retrying: number;
@@ -25,22 +25,6 @@ interface DeliveriesReading {
 
 /** Pending deliveries, read from PostgreSQL at scrape time (the durable truth, whichever replica is asked). */
 export const deliveriesReading = new ScrapeReading<DeliveriesReading>('event_deliveries');
-
-/** One grouped COUNT over the pending deliveries (a partial index holds exactly those). */
-export async function readPendingDeliveries(
-  query: (sql: string) => Promise<unknown>,
-): Promise<DeliveriesReading> {
-  const rows = (await query(
-    `SELECT (attempts > 0) AS retrying, count(*)::int AS n,
-            COALESCE(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest
-       FROM event_deliveries WHERE status = 'pending' GROUP BY 1`,
-  )) as { retrying: boolean; n: number; oldest: number }[];
-  return {
-    firstAttempt: rows.find((r) => !r.retrying)?.n ?? 0,
-    retrying: rows.find((r) => r.retrying)?.n ?? 0,
-    oldestSeconds: Math.max(0, ...rows.map((r) => r.oldest)),
-  };
-}
 
 scrapeGauge({
   name: 'connect_event_outbox_backlog',

@@ -2,10 +2,13 @@ import { Module } from '@nestjs/common';
 import { CryptoModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { JobQueueModule } from '../queue/job-queue.module';
+import { ConnectEventsRepository } from './connect-events.repository';
+import { EventDeliveriesRepository } from './event-deliveries.repository';
 import { EventDeliveryWorker } from './event-delivery.worker';
 import { EventDispatchWorker } from './event-dispatch.worker';
 import { EventQueues } from './event-queues';
 import { EventSubscriptionsController } from './event-subscriptions.controller';
+import { EventSubscriptionsRepository } from './event-subscriptions.repository';
 import { EventSubscriptionsService } from './event-subscriptions.service';
 import { EventsController } from './events.controller';
 import { EventsService } from './events.service';
@@ -23,6 +26,9 @@ import { EventsService } from './events.service';
     EventQueues,
     EventDispatchWorker,
     EventDeliveryWorker,
+    ConnectEventsRepository,
+    EventDeliveriesRepository,
+    EventSubscriptionsRepository,
   ],
   exports: [EventsService],
 })

@@ -11,13 +11,16 @@ import {
   EventSubscriptionEntity,
   EventSubscriptionStatus,
 } from '@app/database';
+import { Sql } from '@app/database';
 import { JobQueue } from '../queue/job-queue.service';
 import { traceCarrierJson } from '../tracing/trace-context';
+import { ConnectEventRow, ConnectEventsRepository } from './connect-events.repository';
 import { ConnectEventType } from './connect-event-types';
 import { subscriptionMatches } from './delivery-policy';
 import { ConnectEventDto, ConnectEventListDto, ListConnectEventsQueryDto } from './dto/connect-event.dto';
 import { EventDeliveryDto } from './dto/event-delivery.dto';
-import { DELIVER_QUEUE, DISPATCH_QUEUE, DeliverJob, EventQueues } from './event-queues';
+import { EventDeliveriesRepository } from './event-deliveries.repository';
+import { DELIVER_QUEUE, DeliverJob, EventQueues } from './event-queues';
 
 export interface EmitConnectEvent {
   type: ConnectEventType;
@@ -27,12 +30,12 @@ export interface EmitConnectEvent {
 
 @Injectable()
 export class EventsService {
-  private readonly emitStatements = new Map<string, string>();
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queue: JobQueue,
     private readonly queues: EventQueues,
+    private readonly rows: ConnectEventsRepository,
+    private readonly deliveryRows: EventDeliveriesRepository,
   ) {}
 
   /**
@@ -40,66 +43,34 @@ export class EventsService {
    * (transactional outbox): the event exists and will be delivered exactly when the state change commits.
    * On the webhook and payment hot paths, so: one statement (the event row and its dispatch job), nothing else.
    * `alongside`: a data-modifying statement of the caller's (INSERT, UPDATE or DELETE) run as part of the same
-   * statement, to save its round trip; its placeholders $1, $2... are its own `params`.
+   * statement, to save its round trip.
    */
-  async emit(
-    manager: EntityManager,
-    e: EmitConnectEvent,
-    alongside?: { sql: string; params: unknown[] },
-  ): Promise<{ id: string }> {
+  async emit(manager: EntityManager, e: EmitConnectEvent, alongside?: Sql): Promise<{ id: string }> {
     await this.queues.ensure();
-    const id = randomUUID();
-    // The job's data carries the emitter's trace context ('{}' when tracing is off), as JobQueue.send would.
-    const params = [id, e.type, e.tenant_id, JSON.stringify(e.data), traceCarrierJson()];
-    await manager.query(
-      this.emitStatement(alongside?.sql),
-      alongside ? [...params, ...alongside.params] : params,
-    );
-    return { id };
+    const row = this.rowOf(e);
+    await this.rows.insert(manager, row, alongside);
+    return { id: row.id };
   }
 
   /**
    * emit() inside a caller's own statement: the CTEs `${name}` (the event, once per row of `source`) and
-   * `${name}_job` (its dispatch job, as `send` would create it), parameters from $first on. The change, its event and
-   * the job then commit in one statement, without a transaction of their own.
+   * `${name}_job` (its dispatch job, as `send` would create it). The change, its event and the job then commit in
+   * one statement, without a transaction of their own.
    */
-  async emitSql(
-    name: string,
-    source: string,
-    e: EmitConnectEvent,
-    first: number,
-  ): Promise<{ sql: string; params: unknown[] }> {
+  async emitSql(name: string, source: string, e: EmitConnectEvent): Promise<Sql> {
     await this.queues.ensure();
-    const [id, type, tenant, data, trace] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
-    const job = this.queue.insertJobsFromSql(
-      DISPATCH_QUEUE,
-      name,
-      `jsonb_build_object('eventId', ${name}.id) || ${trace}::jsonb`,
-    );
-    return {
-      sql: `${name} AS (INSERT INTO connect_events (id, type, tenant_id, data)
-          SELECT ${id}::uuid, ${type}, ${tenant}, ${data}::jsonb FROM ${source} RETURNING id),
-        ${name}_job AS (${job})`,
-      params: [randomUUID(), e.type, e.tenant_id, JSON.stringify(e.data), traceCarrierJson()],
-    };
+    return this.rows.insertCtes(name, this.rowOf(e), source);
   }
 
-  /** The event row, its dispatch job and the caller's statement as one (built once each: the SQL is fixed). */
-  private emitStatement(alongside?: string): string {
-    const key = alongside ?? '';
-    let sql = this.emitStatements.get(key);
-    if (!sql) {
-      const own = 5;
-      const extra = alongside
-        ? `, alongside AS (${alongside.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + own}`)})`
-        : '';
-      sql = `WITH event AS (
-          INSERT INTO connect_events (id, type, tenant_id, data) VALUES ($1, $2, $3, $4) RETURNING id),
-        job AS (${this.queue.insertJobsFromSql(DISPATCH_QUEUE, 'event', "jsonb_build_object('eventId', event.id) || $5::jsonb")})${extra}
-        SELECT id FROM event`;
-      this.emitStatements.set(key, sql);
-    }
-    return sql;
+  /** The job's data carries the emitter's trace context ('{}' when tracing is off), as JobQueue.send would. */
+  private rowOf(e: EmitConnectEvent): ConnectEventRow {
+    return {
+      id: randomUUID(),
+      type: e.type,
+      tenant_id: e.tenant_id,
+      data: e.data,
+      carrier: traceCarrierJson(),
+    };
   }
 
   async list(caller: Caller, q: ListConnectEventsQueryDto): Promise<ConnectEventListDto> {
@@ -191,15 +162,7 @@ export class EventsService {
       }
       const out: string[] = [];
       for (const sub of targets) {
-        const rows = (await manager.query(
-          `INSERT INTO event_deliveries (event_id, subscription_id, tenant_id, next_attempt_at)
-           VALUES ($1, $2, $3, now())
-           ON CONFLICT (event_id, subscription_id, tenant_id) DO UPDATE
-             SET status = 'pending', round = event_deliveries.round + 1, next_attempt_at = now(), updated_at = now()
-           RETURNING id, round`,
-          [event.id, sub.id, event.tenant_id],
-        )) as { id: string; round: number }[];
-        const { id, round } = rows[0];
+        const { id, round } = await this.deliveryRows.startRound(manager, event, sub.id);
         await this.queue.send<DeliverJob>(DELIVER_QUEUE, { deliveryId: id, round, step: 0 }, { manager });
         out.push(id);
       }

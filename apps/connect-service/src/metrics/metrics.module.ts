@@ -1,8 +1,9 @@
-import { Controller, Get, Module, Res } from '@nestjs/common';
+import { Controller, Get, Module, OnApplicationBootstrap, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PrometheusController, PrometheusModule } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '@app/auth';
+import { initialiseEmptySeries } from './first-scrape';
 
 @ApiTags('ops')
 @Controller()
@@ -34,4 +35,9 @@ export class MetricsController extends PrometheusController {
     }),
   ],
 })
-export class MetricsModule {}
+export class MetricsModule implements OnApplicationBootstrap {
+  /** Every module has registered its metrics by now: give each labelled one a series for the first scrape. */
+  onApplicationBootstrap(): void {
+    initialiseEmptySeries();
+  }
+}

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import {
   SecretBox,
   ServiceException,
@@ -11,7 +9,8 @@ import {
   isDatabaseUnavailable,
   whileDatabaseUnavailable,
 } from '@app/common';
-import { IdempotencyState } from '@app/database';
+import { IdempotencyState, Sql } from '@app/database';
+import { IdempotencyRepository, IdempotencyRow, KeyClaim } from './idempotency.repository';
 
 export interface StoredResponse {
   status: number;
@@ -19,8 +18,6 @@ export interface StoredResponse {
 }
 
 const TTL_HOURS = 24;
-/** How long a completed answer is kept (expires_at of a completed record). */
-const ANSWER_TTL = `now() + interval '${TTL_HOURS} hours'`;
 const WAIT_BOUND_MS = 15_000;
 const POLL_MS = 100;
 const MAX_KEY_LENGTH = 255;
@@ -30,27 +27,13 @@ const MAX_KEY_LENGTH = 255;
  */
 const CLAIM_LEASE_SECONDS = 120;
 
-/**
- * Claims the key, or an expired record of it; parameters from $first on: scope, key, request hash, lease seconds.
- * An in-progress claim expires with its lease, a completed answer after the TTL (set when it is stored), so one
- * comparison with the new row's own timestamp decides: no now() in the conflict clause, which Citus refuses on a
- * distributed table. Without RETURNING, so it can be a CTE's body.
- */
-function claimSql(first: number): string {
-  const [scope, key, hash, lease] = [0, 1, 2, 3].map((i) => `$${first + i}`);
-  return `INSERT INTO idempotency_records (tenant_id, scope, key, request_hash, state, expires_at)
-       VALUES (${tenantOf(scope)}, ${scope}, ${key}, ${hash}, 'in_progress', now() + make_interval(secs => ${lease}))
-       ON CONFLICT (scope, key, tenant_id) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, state = 'in_progress', response_status = NULL,
-             response_body_enc = NULL, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-         WHERE idempotency_records.expires_at < EXCLUDED.created_at`;
-}
-const CLAIM_SQL = claimSql(1);
-
-/** The record's tenant, from the scope parameter (the caller's sub, "|", the tenant): the claim's shard when sharded. */
-function tenantOf(scopeParam: string): string {
-  return `regexp_replace(${scopeParam}::text, '^.*[|]', '')`;
-}
+const claimOf = (scope: string, key: string, hash: string): KeyClaim => ({
+  scope,
+  key,
+  hash,
+  ttlHours: TTL_HOURS,
+  leaseSeconds: CLAIM_LEASE_SECONDS,
+});
 
 const answerContext = (id: string): string => `idempotency_records.response_body:${id}`;
 
@@ -61,12 +44,6 @@ const sealAnswer = (box: SecretBox, id: string, response: StoredResponse): strin
 /** Thrown by IdempotencyClaim.claimed when the handler's statement found the key taken. */
 class KeyTaken extends Error {}
 const TAKEN = Symbol('taken');
-
-/** SQL for a caller's own statement, with its parameters. */
-export interface SqlPart {
-  sql: string;
-  params: unknown[];
-}
 
 /**
  * An Idempotency-Key that the handler claims in its own first write (`cte()`) and answers in its own last write
@@ -80,18 +57,16 @@ export class IdempotencyClaim {
 
   constructor(
     private readonly box: SecretBox,
+    private readonly records: IdempotencyRepository,
     readonly scope: string,
     readonly key: string,
     readonly hash: string,
   ) {}
 
-  /** The claim as a CTE body returning `id`, parameters from $first on; null when the key is claimed already. */
-  cte(first: number): SqlPart | null {
+  /** The claim as a CTE body returning `id`; null when the key is claimed already. */
+  cte(): Sql | null {
     if (this.id !== null) return null;
-    return {
-      sql: `${claimSql(first)} RETURNING id`,
-      params: [this.scope, this.key, this.hash, CLAIM_LEASE_SECONDS],
-    };
+    return this.records.claimSql(claimOf(this.scope, this.key, this.hash));
   }
 
   /** What the handler's statement returned of the claim; throws (handled by the service) when it found the key taken. */
@@ -102,17 +77,18 @@ export class IdempotencyClaim {
   }
 
   /**
-   * The answer stored as complete() stores it, as a CTE body (an UPDATE) with parameters from $first on, done only
-   * when `condition` (SQL) holds; the handler calls stored() once its statement did it.
+   * The answer stored as complete() stores it, as a CTE body (an UPDATE), done only when `condition` holds; the
+   * handler calls stored() once its statement did it.
    */
-  answerCte(first: number, response: StoredResponse, condition = 'true'): SqlPart {
+  answerCte(response: StoredResponse, condition?: Sql): Sql {
     if (this.id === null) throw new Error('The Idempotency-Key is not claimed');
-    return {
-      sql: `UPDATE idempotency_records SET state = 'completed', response_status = $${first + 1},
-              response_body_enc = $${first + 2}, expires_at = ${ANSWER_TTL}
-            WHERE id = $${first} AND tenant_id = ${tenantOf(`$${first + 3}`)} AND ${condition}`,
-      params: [this.id, response.status, sealAnswer(this.box, this.id, response), this.scope],
-    };
+    return this.records.completeSql(
+      this.scope,
+      this.id,
+      response.status,
+      sealAnswer(this.box, this.id, response),
+      condition,
+    );
   }
 
   /** The handler's statement stored the answer (answerCte's condition held). */
@@ -151,7 +127,7 @@ export class IdempotencyService {
   private readonly logger = new Logger('Idempotency');
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly records: IdempotencyRepository,
     private readonly box: SecretBox,
   ) {}
 
@@ -193,7 +169,7 @@ export class IdempotencyService {
     // Only the first try lets the handler claim in its own statement; after a wait the key is claimed here first.
     let handlerClaims = inline;
     for (;;) {
-      const claim = new IdempotencyClaim(this.box, scope, key, hash);
+      const claim = new IdempotencyClaim(this.box, this.records, scope, key, hash);
       if (!handlerClaims) claim.id = await this.claim(scope, key, hash);
       if (handlerClaims || claim.id !== null) {
         const response = await this.executeAndStore(claim, execute);
@@ -237,37 +213,11 @@ export class IdempotencyService {
 
   /** Claims the key (or an expired record of it); returns the record id when this request owns it. */
   private async claim(scope: string, key: string, hash: string): Promise<string | null> {
-    const rows = (await this.dataSource.query(`${CLAIM_SQL} RETURNING id`, [
-      scope,
-      key,
-      hash,
-      CLAIM_LEASE_SECONDS,
-    ])) as { id: string }[];
-    return rows[0]?.id ?? null;
+    return this.records.claim(claimOf(scope, key, hash));
   }
 
-  private async read(
-    scope: string,
-    key: string,
-  ): Promise<{
-    id: string;
-    request_hash: string;
-    state: IdempotencyState;
-    response_status: number | null;
-    response_body_enc: string | null;
-  } | null> {
-    const rows = (await this.dataSource.query(
-      `SELECT id, request_hash, state, response_status, response_body_enc FROM idempotency_records
-        WHERE tenant_id = ${tenantOf('$1')} AND scope = $1 AND key = $2`,
-      [scope, key],
-    )) as {
-      id: string;
-      request_hash: string;
-      state: IdempotencyState;
-      response_status: number | null;
-      response_body_enc: string | null;
-    }[];
-    return rows[0] ?? null;
+  private async read(scope: string, key: string): Promise<IdempotencyRow | null> {
+    return this.records.read(scope, key);
   }
 
   /** TAKEN when the handler's own claim, or the claim of a refusal it threw before claiming, found the key taken. */
@@ -304,11 +254,7 @@ export class IdempotencyService {
    */
   private async complete(scope: string, id: string, response: StoredResponse): Promise<void> {
     await whileDatabaseUnavailable(() =>
-      this.dataSource.query(
-        `UPDATE idempotency_records SET state = 'completed', response_status = $2, response_body_enc = $3, expires_at = ${ANSWER_TTL}
-          WHERE id = $1 AND tenant_id = ${tenantOf('$4')}`,
-        [id, response.status, sealAnswer(this.box, id, response), scope],
-      ),
+      this.records.complete(scope, id, response.status, sealAnswer(this.box, id, response)),
     );
   }
 
@@ -317,11 +263,7 @@ export class IdempotencyService {
    * retried in the background (the request answers now); the claim lease covers a process that dies meanwhile.
    */
   private async release(scope: string, id: string): Promise<void> {
-    const drop = () =>
-      this.dataSource.query(
-        `DELETE FROM idempotency_records WHERE id = $1 AND tenant_id = ${tenantOf('$2')}`,
-        [id, scope],
-      );
+    const drop = () => this.records.remove(scope, id);
     try {
       await drop();
     } catch (err) {
@@ -336,10 +278,6 @@ export class IdempotencyService {
 
   /** Drops expired records (called from the reconcile worker's housekeeping; cheap with the expires_at index). */
   async purgeExpired(): Promise<number> {
-    const res = (await this.dataSource.query(`DELETE FROM idempotency_records WHERE expires_at < now()`)) as [
-      unknown,
-      number,
-    ];
-    return Array.isArray(res) ? Number(res[1] ?? 0) : 0;
+    return this.records.purgeExpired();
   }
 }

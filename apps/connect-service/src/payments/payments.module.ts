@@ -3,15 +3,20 @@ import { CryptoModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { AuditModule } from '../audit/audit.module';
 import { EventsModule } from '../events/events.module';
+import { FeesModule } from '../fees/fees.module';
 import { JobQueueModule } from '../queue/job-queue.module';
 import { JobQueue } from '../queue/job-queue.service';
 import { StripeModule } from '../stripe/stripe.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { RoutingModule } from '../routing/routing.module';
+import { IdempotencyRepository } from './idempotency.repository';
 import { IdempotencyService } from './idempotency.service';
+import { PaymentRoutesRepository } from './payment-routes.repository';
 import { PaymentsWebhookHandlers } from './payments-webhook.handlers';
 import { PaymentsController } from './payments.controller';
+import { PaymentOutcomes } from './payment-outcomes.service';
 import { PaymentsService } from './payments.service';
+import { RoutedPaymentPipeline } from './routed-payment.pipeline';
 import { RefundsService } from './refunds.service';
 import { RouteRecords } from './route-records.service';
 import { RECONCILE_QUEUE, ReconcileJob, RefundReconcileJob, isRefundJob } from './stripe-params';
@@ -29,15 +34,20 @@ import { SubscriptionsService } from './subscriptions.service';
     EventsModule,
     WebhooksModule,
     RoutingModule,
+    FeesModule,
   ],
   controllers: [PaymentsController],
   providers: [
     PaymentsService,
+    PaymentOutcomes,
+    RoutedPaymentPipeline,
     RefundsService,
     RouteRecords,
     SplitTransfersService,
     SubscriptionsService,
     IdempotencyService,
+    IdempotencyRepository,
+    PaymentRoutesRepository,
     PaymentsWebhookHandlers,
   ],
   exports: [PaymentsService, RefundsService, PaymentsWebhookHandlers],

@@ -12,6 +12,7 @@ import { StripeGateway, StripeRefund } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
 import { CreateRefundDto, PaymentRouteDto } from './dto/payment.dto';
+import { PaymentRoutesRepository } from './payment-routes.repository';
 import { routeStatusForRefund } from './refund-status';
 import { RouteOutcome, RouteRecords, eventData } from './route-records.service';
 import { SplitTransfersService } from './split-transfers.service';
@@ -55,6 +56,7 @@ export class RefundsService {
     private readonly events: EventsService,
     private readonly queue: JobQueue,
     private readonly records: RouteRecords,
+    private readonly routes: PaymentRoutesRepository,
     private readonly splits: SplitTransfersService,
     @Inject(paymentsConfig.KEY) private readonly config: ConfigType<typeof paymentsConfig>,
   ) {}
@@ -80,12 +82,7 @@ export class RefundsService {
           payment_route_id: parent.id,
         });
       }
-      const [{ refunded }] = (await manager.query(
-        `SELECT COALESCE(SUM(amount), 0)::bigint AS refunded FROM payment_routes
-          WHERE parent_id = $1 AND type = 'refund' AND status NOT IN ('failed', 'canceled')`,
-        [parent.id],
-      )) as { refunded: string }[];
-      const refundable = parent.amount - Number(refunded);
+      const refundable = parent.amount - (await this.routes.refundedOf(manager, parent.id));
       const amount = dto.amount ?? refundable;
       if (refundable <= 0) throw fieldError('amount', 'the payment is already fully refunded');
       if (amount > refundable)

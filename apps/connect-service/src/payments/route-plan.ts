@@ -1,3 +1,4 @@
+import { ErrorCode, ServiceException } from '@app/common';
 import { ChargeType, ConnectAccountEntity, ConnectAccountStatus, PaymentAttempt } from '@app/database';
 import type { Route } from '../routing/rule-types';
 import type { PaymentDataDto } from './dto/payment.dto';
@@ -15,6 +16,25 @@ export interface AttemptPlan {
   transferGroup?: string;
   /** Split payments: each tenant's transfer, in the split's order. */
   transfers: { tenant_id: string; stripe_account_id: string; amount: number }[];
+}
+
+/** AccountInvalid with the reason when the tenant cannot take charges, before Stripe is called. */
+export function chargeable(tenantId: string, account: ConnectAccountEntity | null): ConnectAccountEntity {
+  const refuse = (reason: string, message: string): never => {
+    throw new ServiceException(ErrorCode.AccountInvalid, message, { tenant_id: tenantId, reason });
+  };
+  if (!account) return refuse('not_connected', `Tenant ${tenantId} has no connected Stripe account`);
+  if (account.disconnected_at)
+    return refuse('disconnected', `Tenant ${tenantId}'s Stripe account is disconnected`);
+  if (account.status !== ConnectAccountStatus.Active) {
+    return refuse(
+      `status_${account.status}`,
+      `Tenant ${tenantId}'s Stripe account is ${account.status}, not active`,
+    );
+  }
+  if (!account.charges_enabled)
+    return refuse('charges_disabled', `Tenant ${tenantId}'s Stripe account cannot take charges`);
+  return account;
 }
 
 /** An account serves nothing once disconnected or disabled (rejected). */

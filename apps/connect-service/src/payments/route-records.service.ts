@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
+import {
+  PaymentRouteEntity,
+  PaymentRouteStatus,
+  PaymentRouteType,
+  UNFAILABLE_ROUTE_STATUSES,
+} from '@app/database';
 import { EventsService } from '../events/events.service';
 import { PaymentRouteDto } from './dto/payment.dto';
 import type { StoredResponse } from './idempotency.service';
@@ -14,22 +19,29 @@ export class RouteRecords {
     private readonly events: EventsService,
   ) {}
 
-  /** Marks a route failed once (never a completed one) and emits its failure event in the same transaction. */
+  /**
+   * Marks a route failed once (never a completed one) and emits its failure event in the same transaction, keeping
+   * the PaymentIntent Stripe made before refusing (`intent`) with its status.
+   */
   async markFailed(
     id: string,
     code: string,
     message: string,
     declined = false,
+    intent?: { id: string; status?: string },
   ): Promise<PaymentRouteEntity | null> {
     return this.dataSource.transaction(async (manager) => {
       const row = await manager
         .getRepository(PaymentRouteEntity)
         .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!row || row.status === PaymentRouteStatus.Completed || row.status === PaymentRouteStatus.Failed)
-        return row;
+      if (!row || UNFAILABLE_ROUTE_STATUSES.includes(row.status)) return row;
       row.status = PaymentRouteStatus.Failed;
       row.failure_code = code.slice(0, 128);
       row.failure_message = message;
+      if (intent) {
+        row.stripe_payment_intent_id ??= intent.id;
+        if (intent.status) row.stripe_status = intent.status;
+      }
       // A card decline, as analytics tells it apart from other failures: https://docs.stripe.com/declines
       if (declined) row.stripe_details = { ...(row.stripe_details ?? {}), declined: true };
       await manager.getRepository(PaymentRouteEntity).save(row);

@@ -1,9 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
-import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
+import {
+  ChargeType,
+  PaymentRouteEntity,
+  PaymentRouteStatus,
+  PaymentRouteType,
+  VOID_ROUTE_STATUSES,
+} from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
+import { PaymentRoutesRepository } from './payment-routes.repository';
 import { reversalAmounts } from '../routing/split-allocation';
 
 export const SPLIT_QUEUE = 'payments.split';
@@ -31,6 +38,7 @@ export class SplitTransfersService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly gateway: StripeGateway,
     private readonly queue: JobQueue,
+    private readonly routes: PaymentRoutesRepository,
   ) {}
 
   /** The transfer routes of a split payment, in the split's order. */
@@ -105,7 +113,7 @@ export class SplitTransfersService {
     const repo = this.dataSource.getRepository(PaymentRouteEntity);
     const refund = await repo.findOneBy({ id: refundId, type: PaymentRouteType.Refund });
     if (!refund?.parent_id || refund.charge_type !== ChargeType.Separate) return;
-    if (refund.status === PaymentRouteStatus.Failed || refund.status === PaymentRouteStatus.Canceled) return;
+    if (VOID_ROUTE_STATUSES.includes(refund.status)) return;
     const parent = await repo.findOneByOrFail({ id: refund.parent_id });
     const children = (await this.children(parent.id)).filter((c) => c.stripe_object_id !== null);
     if (!children.length) return;
@@ -141,20 +149,15 @@ export class SplitTransfersService {
         { idempotencyKey: `route:${refund.id}:reversal:${child.id}` },
       );
       await this.dataSource.transaction(async (m) => {
-        const row = await m
-          .getRepository(PaymentRouteEntity)
-          .findOneOrFail({
-            where: { id: child.id, tenant_id: child.tenant_id },
-            lock: { mode: 'pessimistic_write' },
-          });
+        const row = await m.getRepository(PaymentRouteEntity).findOneOrFail({
+          where: { id: child.id, tenant_id: child.tenant_id },
+          lock: { mode: 'pessimistic_write' },
+        });
         const d = { ...(row.stripe_details as Reversed) };
         if (d.reversals?.[refund.id]) return;
         d.reversals = { ...(d.reversals ?? {}), [refund.id]: { id: rev.id, amount: amounts[i] } };
         d.reversed = (d.reversed ?? 0) + amounts[i];
-        await m.query(
-          `UPDATE payment_routes SET stripe_details = $2::jsonb, updated_at = now() WHERE id = $1`,
-          [row.id, JSON.stringify(d)],
-        );
+        await this.routes.setStripeDetails(m, row.id, d as Record<string, unknown>);
       });
     }
   }

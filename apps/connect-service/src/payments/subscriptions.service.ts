@@ -107,40 +107,38 @@ export class SubscriptionsService {
     return { status: 201, body: PaymentRouteDto.from(row) };
   }
 
-  /** `id` is the subscription's PaymentRoute id (or Stripe's `sub_` id). */
+  /**
+   * `id` is the subscription's PaymentRoute id (or Stripe's `sub_` id). The route's row stays locked through the
+   * Stripe call, so concurrent cancels (by either id) make one call: the others wait and answer the canceled route.
+   */
   async cancel(caller: Caller, id: string): Promise<PaymentRouteDto> {
-    const repo = this.dataSource.getRepository(PaymentRouteEntity);
-    const route = id.startsWith('sub_')
-      ? await repo.findOneBy({ stripe_object_id: id, type: PaymentRouteType.Subscription })
+    const where = id.startsWith('sub_')
+      ? { stripe_object_id: id, type: PaymentRouteType.Subscription }
       : isUuid(id)
-        ? await repo.findOneBy({ id, type: PaymentRouteType.Subscription })
+        ? { id, type: PaymentRouteType.Subscription }
         : null;
-    if (!route || !route.stripe_object_id)
-      throw new ServiceException(ErrorCode.NotFound, `No subscription ${id}`);
-    assertTenantAccess(caller, route.tenant_id);
-    if (route.status === PaymentRouteStatus.Canceled) return PaymentRouteDto.from(route);
-    const sub = await this.gateway.cancelSubscription(
-      route.stripe_object_id,
-      {},
-      { stripeAccount: route.stripe_account_id },
-    );
     const row = await this.dataSource.transaction(async (manager) => {
-      const locked = await manager
-        .getRepository(PaymentRouteEntity)
-        .findOneOrFail({
-          where: { id: route.id, tenant_id: route.tenant_id },
-          lock: { mode: 'pessimistic_write' },
-        });
-      if (locked.status === PaymentRouteStatus.Canceled) return locked;
-      locked.status = PaymentRouteStatus.Canceled;
-      locked.stripe_status = sub.status;
-      await manager.getRepository(PaymentRouteEntity).save(locked);
+      const repo = manager.getRepository(PaymentRouteEntity);
+      const route = where ? await repo.findOne({ where, lock: { mode: 'pessimistic_write' } }) : null;
+      if (!route || !route.stripe_object_id)
+        throw new ServiceException(ErrorCode.NotFound, `No subscription ${id}`);
+      assertTenantAccess(caller, route.tenant_id);
+      if (route.status === PaymentRouteStatus.Canceled) return route;
+      const sub = await this.gateway.cancelSubscription(
+        route.stripe_object_id,
+        {},
+        { stripeAccount: route.stripe_account_id },
+      );
+      route.status = PaymentRouteStatus.Canceled;
+      route.stripe_status = sub.status;
+      await repo.save(route);
       await this.events.emit(manager, {
         type: 'connect.subscription.canceled',
-        tenant_id: locked.tenant_id,
-        data: eventData(locked),
+        tenant_id: route.tenant_id,
+        data: eventData(route),
       });
-      return locked;
+      // As stored, so this answer and a concurrent cancel's (which reads the committed row) are the same.
+      return repo.findOneByOrFail({ id: route.id });
     });
     return PaymentRouteDto.from(row);
   }

@@ -1,3 +1,4 @@
+import { reportError } from '../error-tracking/error-tracking';
 import {
   BeforeApplicationShutdown,
   Inject,
@@ -112,6 +113,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   private boss!: PgBoss;
   private pool?: Pool;
   private readonly defined = new Set<string>();
+  private readonly retryLimits = new Map<string, number>();
   private readonly loops: WorkerLoop[] = [];
   /** Jobs whose handler is running now, by queue: what a drain that runs out of time hands back. */
   private readonly running = new Map<string, Set<string>>();
@@ -216,6 +218,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
       deadLetter: dead,
     });
     this.defined.add(def.name);
+    this.retryLimits.set(def.name, def.retryLimit);
   }
 
   /**
@@ -490,6 +493,9 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     const message = err instanceof Error ? err.message : String(err);
     // pg-boss records the failure on the job row; say it in the log too, so a failing handler is visible.
     this.logger.warn(`job ${name} ${job.id} failed (retry ${job.retryCount}): ${message}`);
+    // Reported once, when this failure sends the job to its dead letter, not on every retry.
+    if (job.retryCount >= (this.retryLimits.get(name) ?? Infinity))
+      reportError(err, { kind: 'dead_letter', job: name });
     await this.settle('fail', () =>
       this.boss.fail(name, job.id, { message, name: err instanceof Error ? err.name : 'Error' }),
     );

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfigType } from '@nestjs/config';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -14,19 +13,18 @@ import {
   isKnownCurrency,
   pageOf,
 } from '@app/common';
-import { paymentsConfig } from '@app/config';
 import {
   ChargeType,
   ConnectAccountEntity,
-  FeeSchedule,
   PaymentRouteEntity,
   PaymentRouteType,
   RoutingRuleSetEntity,
   RuleSetStatus,
+  VOID_ROUTE_STATUSES,
 } from '@app/database';
 import { AuditLogService } from '../audit/audit-log.service';
 import { EventsService } from '../events/events.service';
-import { calculateFee } from '../payments/fee-calculator';
+import { FeePolicy } from '../fees/fee-policy';
 import {
   CreateRuleSetDto,
   ListRuleSetsQueryDto,
@@ -42,6 +40,7 @@ import { paymentContext } from './rule-context';
 import { CompiledRuleSet } from './rule-evaluator';
 import { RuleSetProblem, referencedTenants, validateRuleSet } from './rule-set-validator';
 import type { Route, Rule } from './rule-types';
+import { RoutingRuleSetsRepository } from './routing-rule-sets.repository';
 import { splitAmounts } from './split-allocation';
 
 /** The active rule set as a payment uses it: one version, compiled. */
@@ -50,9 +49,6 @@ export interface ActiveRouting {
   version: number;
   compiled: CompiledRuleSet;
 }
-
-/** The active rule set's id (or null) as a scalar subquery: a payment reads it in the statement that reads its account. */
-export const ACTIVE_RULE_SET_ID = `(SELECT id FROM routing_rule_sets WHERE status = 'active')`;
 
 /** Platform-level events carry this tenant id: only platform-wide subscriptions (tenant_id null) receive them. */
 export const PLATFORM_EVENT_TENANT = '_platform';
@@ -79,30 +75,15 @@ export class RoutingService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: EventsService,
     private readonly audit: AuditLogService,
-    @Inject(paymentsConfig.KEY) private readonly config: ConfigType<typeof paymentsConfig>,
+    private readonly fees: FeePolicy,
+    private readonly rows: RoutingRuleSetsRepository,
   ) {}
-
-  platformFeeSchedule(): FeeSchedule {
-    return {
-      basis_points: this.config.feeBasisPoints,
-      fixed: this.config.feeFixed,
-      minimum: this.config.feeMinimum,
-      maximum: this.config.feeMaximum,
-    };
-  }
-
-  /** The fee a route takes: its own schedule, else the tenant's, else the platform's. */
-  feeFor(amount: number, currency: string, route: Route, account: ConnectAccountEntity | null): number {
-    return calculateFee(amount, currency, route.fee ?? account?.fee_schedule ?? this.platformFeeSchedule());
-  }
 
   // --- Rule sets ----------------------------------------------------------------------------------------
 
   async create(caller: Caller, dto: CreateRuleSetDto): Promise<RuleSetDto> {
     const repo = this.dataSource.getRepository(RoutingRuleSetEntity);
-    const [{ v }] = (await this.dataSource.query(
-      `SELECT nextval('routing_rule_set_version_seq')::int AS v`,
-    )) as { v: number }[];
+    const v = await this.rows.nextVersion();
     const row = repo.create({
       id: randomUUID(),
       name: dto.name,
@@ -203,7 +184,7 @@ export class RoutingService {
     );
     const route = decision.route;
     const blocked = route.block !== undefined;
-    const fee = blocked ? 0 : this.feeFor(p.amount, p.currency, route, account);
+    const fee = blocked ? 0 : this.fees.feeFor(p.amount, p.currency, route, account);
     const amounts = route.split && !blocked ? splitAmounts(p.amount, fee, route.split) : null;
     return {
       rule: decision.rule,
@@ -237,7 +218,7 @@ export class RoutingService {
         .getRepository(PaymentRouteEntity)
         .createQueryBuilder('p')
         .where('p.type = :type', { type: PaymentRouteType.Payment })
-        .andWhere("p.status NOT IN ('failed', 'canceled')")
+        .andWhere('p.status NOT IN (:...voided)', { voided: VOID_ROUTE_STATUSES })
         .andWhere('p.created_at >= :from AND p.created_at < :to', { from, to });
       if (cursor) qb.andWhere('(p.created_at, p.id) > (:cAt, :cId)', { cAt: cursor.at, cId: cursor.id });
       const page = await qb
@@ -259,7 +240,7 @@ export class RoutingService {
           paymentContext(p.id, p.tenant_id, { amount: p.amount, currency, metadata: p.metadata }, account),
         );
         const blocked = d.route.block !== undefined;
-        let fee = blocked ? 0 : this.feeFor(p.amount, currency, d.route, account);
+        let fee = blocked ? 0 : this.fees.feeFor(p.amount, currency, d.route, account);
         if (!blocked && d.route.split) {
           const parts = splitAmounts(p.amount, fee, d.route.split);
           if (parts) fee = p.amount - parts.reduce((a, b) => a + b, 0);
@@ -291,7 +272,7 @@ export class RoutingService {
    */
   async activate(id: string): Promise<RuleSetDto> {
     return this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [ACTIVATION_LOCK]);
+      await this.rows.lockActivation(m, ACTIVATION_LOCK);
       const target = await this.get(id, m);
       if (target.status === RuleSetStatus.Active) return RuleSetDto.from(target);
       const problems = await this.problemsOf(target, m);
@@ -308,7 +289,7 @@ export class RoutingService {
   /** Retires the active rule set and activates the one it replaced. */
   async rollback(): Promise<RuleSetDto> {
     return this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [ACTIVATION_LOCK]);
+      await this.rows.lockActivation(m, ACTIVATION_LOCK);
       const current = await m.getRepository(RoutingRuleSetEntity).findOneBy({ status: RuleSetStatus.Active });
       if (!current) throw new ServiceException(ErrorCode.NotFound, 'No rule set is active');
       if (!current.previous_id) {
@@ -371,10 +352,7 @@ export class RoutingService {
    * activation at once; the rules themselves are read and compiled once per version.
    */
   async active(): Promise<ActiveRouting | null> {
-    const rows = (await this.dataSource.query(`SELECT ${ACTIVE_RULE_SET_ID} AS id`)) as {
-      id: string | null;
-    }[];
-    return this.compiledActive(rows[0]?.id ?? null);
+    return this.compiledActive(await this.rows.activeId());
   }
 
   /** The rule set `id` compiled, as the active one read by a caller's own statement (ACTIVE_RULE_SET_ID). */

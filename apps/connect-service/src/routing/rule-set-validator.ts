@@ -1,4 +1,5 @@
-import { feeScheduleProblems } from '../accounts/fee-schedule.util';
+import { feeScheduleProblems } from '../fees/fee-schedule.util';
+import { AMOUNT_RANGE, leafVerdict, valueKnown } from './rule-domain';
 import {
   CHARGE_TYPES,
   Condition,
@@ -93,6 +94,17 @@ function conditionProblems(c: unknown, at: string, add: (m: string) => void, dep
     add(`${at}: ${field} compares with a string`);
   if (field === 'currency' && typeof value === 'string' && value !== value.toLowerCase())
     add(`${at}: currencies are lower case (${value.toLowerCase()})`);
+}
+
+/** In a well-formed condition, each leaf that holds for every payment or for none: a typo, an off-by-one. */
+function domainProblems(c: Condition, at: string, add: (m: string) => void): void {
+  if ('all' in c || 'any' in c) {
+    const k = 'all' in c ? 'all' : 'any';
+    return ('all' in c ? c.all : c.any).forEach((x, i) => domainProblems(x, `${at}.${k}[${i}]`, add));
+  }
+  if ('not' in c) return domainProblems(c.not, `${at}.not`, add);
+  const verdict = leafVerdict(c);
+  if (verdict) add(`${at}: ${verdict.why}`);
 }
 
 function routeProblems(r: unknown, at: string, add: (m: string) => void, known: Set<string>): void {
@@ -249,7 +261,17 @@ function domainsOf(term: Term): Map<string, Domain> | 'empty' {
         break;
     }
   }
-  for (const d of m.values()) {
+  for (const [field, d] of m) {
+    // What the field can be at all: amounts in AMOUNT_RANGE, currencies and countries from their known sets.
+    if (field === 'amount') {
+      d.lo = Math.max(d.lo, AMOUNT_RANGE.lo);
+      d.hi = Math.min(d.hi, AMOUNT_RANGE.hi);
+    }
+    const known = valueKnown(field);
+    if (known) {
+      if (d.allow) d.allow = new Set([...d.allow].filter(known));
+      d.deny = new Set([...d.deny].filter(known));
+    }
     if (d.allow) {
       d.allow = new Set(
         [...d.allow].filter((x) => !d.deny.has(x) && (typeof x !== 'number' || (x >= d.lo && x <= d.hi))),
@@ -257,6 +279,14 @@ function domainsOf(term: Term): Map<string, Domain> | 'empty' {
       if (d.allow.size === 0) return 'empty';
     }
     if (d.lo > d.hi) return 'empty';
+  }
+  // A field left free (its whole domain) constrains nothing: a term of free fields only matches every payment.
+  for (const [field, d] of m) {
+    const whole =
+      field === 'amount'
+        ? d.lo === AMOUNT_RANGE.lo && d.hi === AMOUNT_RANGE.hi
+        : d.lo === -Infinity && d.hi === Infinity;
+    if (whole && !d.allow && d.deny.size === 0) m.delete(field);
   }
   return m;
 }
@@ -287,6 +317,28 @@ function within(inner: Domain | undefined, outer: Domain): boolean {
 const subsumes = (outer: Map<string, Domain>, inner: Map<string, Domain>): boolean =>
   [...outer.entries()].every(([f, d]) => within(inner.get(f), d));
 
+/**
+ * Amount tiers that share an edge or a stretch (`between [1, 1000]` then `between [1000, 5000]`): the shared amounts
+ * take the earlier rule's route, which a tier table rarely means. Only rules that are one amount range each.
+ */
+function overlapProblems(
+  live: Map<string, Domain>[],
+  name: string,
+  ranges: { name: string; lo: number; hi: number }[],
+  add: (m: string) => void,
+): void {
+  const only = live.length === 1 && live[0].size === 1 ? live[0].get('amount') : undefined;
+  if (!only || only.allow || only.deny.size) return;
+  for (const r of ranges) {
+    const lo = Math.max(r.lo, only.lo);
+    const hi = Math.min(r.hi, only.hi);
+    const nested = (only.lo >= r.lo && only.hi <= r.hi) || (r.lo >= only.lo && r.hi <= only.hi);
+    if (lo <= hi && !nested)
+      add(`overlaps "${r.name}" on amount ${lo}..${hi}: those payments take "${r.name}"'s route`);
+  }
+  ranges.push({ name, lo: only.lo, hi: only.hi });
+}
+
 // ----------------------------------------------------------------------------------------------------------
 
 /**
@@ -307,7 +359,8 @@ export function validateRuleSet(rules: unknown, def: unknown, knownTenants: Set<
   }
   const names = new Set<string>();
   const earlier: Map<string, Domain>[] = [];
-  let coversAll = false;
+  const ranges: { name: string; lo: number; hi: number }[] = [];
+  let coversAll: string | null = null;
   rules.forEach((raw: unknown, i) => {
     const name = isObj(raw) && typeof raw.name === 'string' && raw.name ? raw.name : `#${i + 1}`;
     const add = at(name);
@@ -336,16 +389,22 @@ export function validateRuleSet(rules: unknown, def: unknown, knownTenants: Set<
         });
     }
     if (!wellFormed) return;
-    if (coversAll) return add('unreachable: an earlier rule matches every payment');
+    const beforeDomain = problems.length;
+    domainProblems(r.when, 'when', add);
+    const explained = problems.length > beforeDomain;
+    if (coversAll) return add(`unreachable: the earlier rule "${coversAll}" matches every payment`);
     const dnf = toDnf(r.when);
     if (!dnf) return;
     const terms = dnf.map(domainsOf);
     const live = terms.filter((t): t is Map<string, Domain> => t !== 'empty');
-    if (live.length === 0) return add('never matches: its conditions contradict each other');
+    // An always-false part already said why; otherwise the parts contradict each other.
+    if (live.length === 0)
+      return explained ? undefined : add('never matches: its conditions contradict each other');
     const shadowedBy = live.every((t) => earlier.some((e) => subsumes(e, t)));
     if (shadowedBy) add('unreachable: every payment it matches is matched by an earlier rule');
+    overlapProblems(live, name, ranges, add);
     earlier.push(...live);
-    if (live.some((t) => t.size === 0)) coversAll = true;
+    if (live.some((t) => t.size === 0)) coversAll = name;
   });
   return problems;
 }

@@ -1,4 +1,4 @@
-import { ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import {
@@ -22,15 +22,6 @@ export const RATE_LIMITERS = { caller: 'caller', tenant: 'tenant', publicIp: 'pu
 const UNLIMITED_PREFIXES = ['/health', '/metrics', '/docs'];
 
 const BEST = Symbol('rateLimitHeaders');
-
-const UNVERIFIED_ONLY_KEY = 'connect:rateLimitUnverifiedOnly';
-
-/**
- * On a public route whose requests carry their own proof (Stripe's webhook signature), the per-IP budget is not
- * spent by the guard: the handler spends it through UnverifiedRequestBudget only for requests that fail
- * verification or are unsigned. Stripe delivers bursts from a few IPs; a verified delivery is never refused.
- */
-export const RateLimitUnverifiedOnly = () => SetMetadata(UNVERIFIED_ONLY_KEY, true);
 
 /** The per-IP budget's storage key, shared by the guard and UnverifiedRequestBudget (one budget per IP). */
 export function publicIpKey(ip: string): string {
@@ -111,13 +102,7 @@ export class RateLimitGuard extends ThrottlerGuard {
         ctx.getHandler(),
         ctx.getClass(),
       ]) === true;
-    if (name === RATE_LIMITERS.publicIp) {
-      const unverifiedOnly = this.reflector.getAllAndOverride<boolean | undefined>(UNVERIFIED_ONLY_KEY, [
-        ctx.getHandler(),
-        ctx.getClass(),
-      ]);
-      return isPublic && !unverifiedOnly ? `ip:${req.ip}` : null;
-    }
+    if (name === RATE_LIMITERS.publicIp) return isPublic ? `ip:${req.ip}` : null;
     if (isPublic || !req.user) return null;
     if (name === RATE_LIMITERS.caller) return `${req.user.method}:${req.user.keyId ?? req.user.sub}`;
     if (name === RATE_LIMITERS.tenant) {

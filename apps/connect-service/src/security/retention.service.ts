@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { securityConfig } from '@app/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { JobQueue } from '../queue/job-queue.service';
+import { RetentionRepository } from './retention.repository';
 
 export const RETENTION_QUEUE = 'security.retention';
 
@@ -32,6 +33,7 @@ export class RetentionService implements OnApplicationBootstrap {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queue: JobQueue,
+    private readonly rows: RetentionRepository,
     @Inject(securityConfig.KEY) private readonly cfg: ConfigType<typeof securityConfig>,
   ) {}
 
@@ -52,39 +54,23 @@ export class RetentionService implements OnApplicationBootstrap {
 
   async purge(now: Date = new Date()): Promise<RetentionResult> {
     const before = (days: number): Date => new Date(now.getTime() - days * DAY_MS);
-    const webhookPayloads = await this.inBatches(
-      `UPDATE stripe_webhook_events SET payload = '{}'::jsonb WHERE id IN (
-         SELECT id FROM stripe_webhook_events
-         WHERE received_at < $1 AND payload <> '{}'::jsonb AND status NOT IN ('received', 'failed')
-         LIMIT ${BATCH})`,
-      before(this.cfg.retentionWebhookPayloadDays),
+    const webhookPayloads = await this.inBatches((m) =>
+      this.rows.scrubWebhookPayloads(m, before(this.cfg.retentionWebhookPayloadDays), BATCH),
     );
-    const deliveryAttemptBodies = await this.inBatches(
-      `UPDATE event_delivery_attempts SET response_body = NULL WHERE id IN (
-         SELECT id FROM event_delivery_attempts WHERE created_at < $1 AND response_body IS NOT NULL LIMIT ${BATCH})`,
-      before(this.cfg.retentionDeliveryAttemptDays),
+    const deliveryAttemptBodies = await this.inBatches((m) =>
+      this.rows.scrubDeliveryBodies(m, before(this.cfg.retentionDeliveryAttemptDays), BATCH),
     );
-    const auditRows = await this.inBatches(
-      `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE created_at < $1 LIMIT ${BATCH})`,
-      before(this.cfg.retentionAuditDays),
-      // SET LOCAL: the trigger's permission ends with this transaction.
-      (m) => m.query(`SET LOCAL connect.retention = 'on'`),
+    const auditRows = await this.inBatches((m) =>
+      this.rows.deleteAuditRows(m, before(this.cfg.retentionAuditDays), BATCH),
     );
     return { webhookPayloads, deliveryAttemptBodies, auditRows };
   }
 
-  private async inBatches(
-    sql: string,
-    cutoff: Date,
-    prepare?: (m: EntityManager) => Promise<unknown>,
-  ): Promise<number> {
+  /** One transaction per batch, until a batch comes back short. */
+  private async inBatches(batch: (m: EntityManager) => Promise<number>): Promise<number> {
     let total = 0;
     for (;;) {
-      const affected = await this.dataSource.transaction(async (m) => {
-        if (prepare) await prepare(m);
-        const [, count] = (await m.query(sql, [cutoff])) as [unknown, number];
-        return count;
-      });
+      const affected = await this.dataSource.transaction(batch);
       total += affected;
       if (affected < BATCH) return total;
     }

@@ -4,6 +4,7 @@ import { SecretBox } from '@app/common';
 import { DataSource } from 'typeorm';
 import { accessTokenContext, refreshTokenContext } from '../connect-oauth/connect-oauth.service';
 import { subscriptionSecretContext } from '../events/event-subscriptions.service';
+import { SealedColumnsRepository } from './sealed-columns.repository';
 
 interface SealedColumn {
   table: string;
@@ -51,6 +52,8 @@ const BATCH = 200;
 @Injectable()
 export class SecretsReencryptService {
   private readonly logger = new Logger('Reencrypt');
+  /** Stateless: made here, so the service can be built with another SecretBox (a key rotation drill). */
+  private readonly sealed = new SealedColumnsRepository();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -65,17 +68,17 @@ export class SecretsReencryptService {
 
   private async reencryptColumn(col: SealedColumn): Promise<ReencryptResult> {
     const result: ReencryptResult = { table: col.table, column: col.column, resealed: 0, failed: 0 };
-    const hasTenant = col.table === 'connect_accounts';
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const batch = await this.dataSource.transaction(async (m) => {
-        const rows = (await m.query(
-          `SELECT id::text AS id, ${hasTenant ? 'tenant_id' : 'NULL AS tenant_id'}, "${col.column}" AS sealed
-           FROM "${col.table}"
-           WHERE "${col.column}" IS NOT NULL AND split_part("${col.column}", '.', 2) <> $1 AND id > $2
-           ORDER BY id LIMIT ${BATCH} FOR UPDATE`,
-          [this.box.currentKeyId, after],
-        )) as { id: string; tenant_id: string | null; sealed: string }[];
+        const rows = await this.sealed.lockStale(
+          m,
+          col.table,
+          col.column,
+          this.box.currentKeyId,
+          after,
+          BATCH,
+        );
         for (const row of rows) {
           let resealed: string;
           try {
@@ -89,10 +92,7 @@ export class SecretsReencryptService {
             );
             continue;
           }
-          await m.query(
-            `UPDATE "${col.table}" SET "${col.column}" = $1 WHERE id = $2 AND "${col.column}" = $3`,
-            [resealed, row.id, row.sealed],
-          );
+          await this.sealed.reseal(m, col.table, col.column, row, resealed);
           result.resealed += 1;
         }
         return rows;

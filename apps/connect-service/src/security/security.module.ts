@@ -12,6 +12,7 @@ import { REDIS_CLIENT, RedisModule } from '../redis/redis.module';
 import { CardNumberGuard } from './card-number.guard';
 import { RATE_LIMITERS, RateLimitGuard } from './rate-limit.guard';
 import { ResilientThrottlerStorage } from './resilient-throttler.storage';
+import { RetentionRepository } from './retention.repository';
 import { RetentionService } from './retention.service';
 import { SecretsReencryptService } from './secrets-reencrypt.service';
 import { UnverifiedRequestBudget } from './unverified-request-budget';
@@ -47,6 +48,7 @@ import { UnverifiedRequestBudget } from './unverified-request-budget';
     { provide: APP_GUARD, useClass: CardNumberGuard },
     RetentionService,
     SecretsReencryptService,
+    RetentionRepository,
     UnverifiedRequestBudget,
   ],
   exports: [RetentionService, SecretsReencryptService, UnverifiedRequestBudget],

@@ -6,9 +6,9 @@ import { rateLimitConfig } from '@app/config';
 import { publicIpKey, RATE_LIMITERS, refuseOverBudget } from './rate-limit.guard';
 
 /**
- * The per-IP budget of public routes, spent by a handler for a request that failed its own verification (see
- * RateLimitUnverifiedOnly). A flood of forged or unsigned requests from one IP is answered 429 once over budget,
- * while signed deliveries from the same IP keep being accepted.
+ * The per-IP budget of public routes, spent by a route served outside Nest's guards (Stripe's webhook deliveries)
+ * only for a request that failed its own verification. A flood of forged or unsigned requests from one IP is
+ * answered 429 once over budget, while signed deliveries from the same IP keep being accepted.
  */
 @Injectable()
 export class UnverifiedRequestBudget {

@@ -1,9 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { ServiceException, ErrorCode } from '@app/common';
 import { StripeWebhookEventSource } from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
+import { ConnectAccountsRepository } from '../accounts/connect-accounts.repository';
 import { WebhookInboxService } from './webhook-inbox.service';
 
 /** Stripe lists events of the last 30 days only (https://docs.stripe.com/api/events/list). */
@@ -28,7 +27,7 @@ export class WebhookBackfillService {
   private readonly logger = new Logger('WebhookBackfill');
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly accounts: ConnectAccountsRepository,
     private readonly gateway: StripeGateway,
     private readonly inbox: WebhookInboxService,
   ) {}
@@ -52,9 +51,7 @@ export class WebhookBackfillService {
       throw new ServiceException(ErrorCode.ValidationFailed, 'Validation failed', { fields });
 
     // Stripe refuses to read a deauthorized account (https://docs.stripe.com/connect/oauth-reference#post-deauthorize): skip them.
-    const accounts: Array<{ stripe_account_id: string }> = await this.dataSource.query(
-      `SELECT stripe_account_id FROM connect_accounts WHERE disconnected_at IS NULL ORDER BY created_at`,
-    );
+    const accounts = await this.accounts.connectedStripeAccountIds();
     const counts: BackfillCounts = {
       scanned: 0,
       inserted: 0,
@@ -64,7 +61,7 @@ export class WebhookBackfillService {
     };
     // The platform's own events first; a failure there fails the backfill (the caller retries it whole).
     await this.feed(counts, createdGte, createdLte, undefined);
-    for (const { stripe_account_id } of accounts) {
+    for (const stripe_account_id of accounts) {
       try {
         await this.feed(counts, createdGte, createdLte, stripe_account_id);
       } catch (err) {

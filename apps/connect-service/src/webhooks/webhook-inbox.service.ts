@@ -2,19 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ServiceException, keysetPage, ErrorCode, isUuid } from '@app/common';
-import {
-  StripeWebhookEventEntity,
-  StripeWebhookEventSource,
-  StripeWebhookEventStatus,
-  preparedQuery,
-} from '@app/database';
+import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventStatus } from '@app/database';
 import type { StripeEvent } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
 import { annotateActiveSpan, traceCarrierJson } from '../tracing/trace-context';
+import { InboxInsert, WEBHOOK_PROCESS_QUEUE, WebhookInboxRepository } from './webhook-inbox.repository';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
 
-export const WEBHOOK_PROCESS_QUEUE = 'stripe-webhook.process';
+export { WEBHOOK_PROCESS_QUEUE };
 
 export interface WebhookProcessJob {
   inboxId: string;
@@ -40,25 +36,13 @@ export interface InboxListFilter {
   cursor?: string;
 }
 
-/*
- * One statement: the unique key decides "new or duplicate" atomically, so concurrent deliveries of one event
- * (Stripe retries, two replicas) end in one row and one job without locks. The payload goes in as the text
- * Stripe signed and PostgreSQL parses it: no re-serialisation on the hot path.
- */
-const INSERT_SQL = `INSERT INTO stripe_webhook_events
-  (stripe_event_id, type, stripe_account_id, livemode, api_version, event_created, payload, status, outcome, source)
-  VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
-  ON CONFLICT (stripe_event_id) DO NOTHING
-  RETURNING id`;
-
 /** The webhook inbox: the one path every event takes in (delivery, backfill) and the operators' view of it. */
 @Injectable()
 export class WebhookInboxService {
-  private acceptStatement?: string;
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly jobs: JobQueue,
+    private readonly inbox: WebhookInboxRepository,
     private readonly secrets: WebhookSecrets,
     private readonly metrics: WebhookMetrics,
   ) {}
@@ -75,45 +59,27 @@ export class WebhookInboxService {
   ): Promise<InboxAcceptResult> {
     const modeMatches = event.livemode === this.secrets.livemode;
     annotateActiveSpan({ 'stripe.event_id': event.id, 'stripe.event_type': event.type });
-    const params = [
-      event.id,
-      event.type,
-      event.account ?? null,
-      event.livemode,
-      event.api_version ?? null,
-      event.created,
+    const row: InboxInsert = {
+      event,
       payloadJson,
-      modeMatches ? StripeWebhookEventStatus.Received : StripeWebhookEventStatus.Ignored,
-      modeMatches ? null : 'livemode_mismatch',
+      status: modeMatches ? StripeWebhookEventStatus.Received : StripeWebhookEventStatus.Ignored,
+      outcome: modeMatches ? null : 'livemode_mismatch',
       source,
-    ];
+    };
     let inboxId: string | null;
     if (!modeMatches) {
       // Nothing to enqueue, so no transaction either.
-      const rows: Array<{ id: string }> = await this.dataSource.query(INSERT_SQL, params);
-      inboxId = rows[0]?.id ?? null;
+      inboxId = await this.inbox.insert(row);
       if (inboxId) this.metrics.events.inc({ type: event.type, outcome: 'livemode_mismatch' });
     } else {
       // One statement: the inbox row and its processing job commit together (a duplicate inserts neither). The
-      // job's data carries the intake's trace context ($11, '{}' when tracing is off).
-      const rows = await preparedQuery<{ id: string }>(this.dataSource, 'webhook-accept', this.acceptSql(), [
-        ...params,
-        traceCarrierJson(),
-      ]);
-      inboxId = rows[0]?.id ?? null;
+      // job's data carries the intake's trace context.
+      inboxId = await this.inbox.insertWithJob(row, traceCarrierJson());
       // Committed: wake this replica's idle worker now instead of at its next poll.
       if (inboxId) this.jobs.notify(WEBHOOK_PROCESS_QUEUE);
     }
     if (!inboxId) this.metrics.events.inc({ type: event.type, outcome: 'duplicate' });
     return { inboxId, duplicate: inboxId === null };
-  }
-
-  /** INSERT_SQL plus the job of the inserted row, as one statement (built once: the queue schema is fixed). */
-  private acceptSql(): string {
-    this.acceptStatement ??= `WITH inbox AS (${INSERT_SQL}),
-      job AS (${this.jobs.insertJobsFromSql(WEBHOOK_PROCESS_QUEUE, 'inbox', "jsonb_build_object('inboxId', inbox.id) || $11::jsonb")})
-      SELECT id FROM inbox`;
-    return this.acceptStatement;
   }
 
   async enqueue(manager: EntityManager, inboxId: string): Promise<void> {

@@ -1,8 +1,7 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { metric } from '@app/common';
 import { ScrapeReading, scrapeGauge } from '../metrics/scrape-reading';
+import { WebhookInboxRepository } from './webhook-inbox.repository';
 
 interface InboxReading {
   /** Rows per status, for the statuses that need an operator's eye (never the unbounded processed/ignored). */
@@ -74,18 +73,12 @@ export class WebhookMetrics implements OnModuleInit, OnModuleDestroy {
 
   private release: (() => void) | null = null;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly rows: WebhookInboxRepository) {}
 
   onModuleInit(): void {
     this.release = inboxReading.use(async () => {
       // One grouped COUNT over the watched statuses (index on status, received_at), min() for the waiting age.
-      const rows: Array<{ status: string; count: string; oldest: string | null }> =
-        await this.dataSource.query(
-          `SELECT status, count(*)::text AS count,
-                extract(epoch FROM now() - min(received_at))::text AS oldest
-           FROM stripe_webhook_events WHERE status = ANY($1::stripe_webhook_event_status[]) GROUP BY status`,
-          [WATCHED_STATUSES],
-        );
+      const rows = await this.rows.countByStatus(WATCHED_STATUSES);
       const waiting = rows.filter((r) => r.status === 'received' || r.status === 'failed');
       return {
         counts: rows.map((r) => ({ status: r.status, count: Number(r.count) })),

@@ -2,32 +2,22 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isUuid } from '@app/common';
-import { StripeWebhookEventStatus } from '@app/database';
+import { SETTLED_WEBHOOK_STATUSES, StripeWebhookEventStatus } from '@app/database';
 import type { StripeEvent } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { JobBatch, JobQueue, JobQueueDrainingError, QueuedJob } from '../queue/job-queue.service';
 import { PreparedWebhook, WebhookHandlerRegistry } from './webhook-handler.registry';
-import { WEBHOOK_PROCESS_QUEUE, WebhookProcessJob } from './webhook-inbox.service';
+import { InboxSnapshot, WEBHOOK_PROCESS_QUEUE, WebhookInboxRepository } from './webhook-inbox.repository';
+import { WebhookProcessJob } from './webhook-inbox.service';
 import { inSpan } from '../tracing/trace-context';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
 import { WebhookTenantResolver } from './webhook-tenant-resolver.service';
 
 /** States a job finds and leaves alone: this is what makes a second job for one event a no-op. */
-const SETTLED = new Set<StripeWebhookEventStatus>([
-  StripeWebhookEventStatus.Processed,
-  StripeWebhookEventStatus.Ignored,
-  StripeWebhookEventStatus.Unmatched,
-]);
-const SETTLED_SQL = `('processed', 'ignored', 'unmatched')`;
+const SETTLED = new Set<StripeWebhookEventStatus>(SETTLED_WEBHOOK_STATUSES);
 
 const MAX_ERROR_LENGTH = 2000;
-
-/** The inbox row's final state, written in the processing transaction (which holds its lock). */
-const FINISH_SQL = `UPDATE stripe_webhook_events
-    SET status = $2, outcome = $3, tenant_id = $4, attempts = attempts + 1, last_error = NULL,
-        processed_at = CASE WHEN $5 THEN now() ELSE processed_at END
-  WHERE id = $1`;
 
 /** Jobs fetched at once; each still runs in a transaction of its own. */
 const BATCH_SIZE = 50;
@@ -35,23 +25,6 @@ const BATCH_SIZE = 50;
 export interface ProcessResult {
   status: StripeWebhookEventStatus;
   outcome: string;
-}
-
-/** An inbox row as the batch read it, without a lock: only what processing never changes is trusted from it. */
-interface InboxSnapshot {
-  id: string;
-  stripe_event_id: string;
-  type: string;
-  stripe_account_id: string | null;
-  tenant_id: string | null;
-  livemode: boolean;
-  status: StripeWebhookEventStatus;
-  event_created: string;
-  received_at: Date;
-  /** The database's clock when the batch was read (the same on every row). */
-  read_at: Date;
-  /** Null when not read: no handler, and the account column names the tenant. */
-  payload: StripeEvent | null;
 }
 
 /** What processing an inbox row comes to, decided for the whole batch before any transaction. */
@@ -92,6 +65,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly jobs: JobQueue,
+    private readonly inbox: WebhookInboxRepository,
     private readonly registry: WebhookHandlerRegistry,
     private readonly resolver: WebhookTenantResolver,
     private readonly events: EventsService,
@@ -211,13 +185,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
     // The payload (parsed in JS) only where it is used: by a handler, or to find a platform event's tenant.
     const handledTypes = this.registry.registeredTypes();
     const { rows, tenants } = await step(async () => {
-      const rows: InboxSnapshot[] = await this.dataSource.query(
-        `SELECT id, stripe_event_id, type, stripe_account_id, tenant_id, livemode, status, event_created,
-                received_at, statement_timestamp() AS read_at,
-                CASE WHEN type = ANY($2) OR stripe_account_id IS NULL THEN payload END AS payload
-           FROM stripe_webhook_events WHERE id = ANY($1::uuid[])`,
-        [ids, handledTypes],
-      );
+      const rows = await this.inbox.readBatch(ids, handledTypes);
       const open = rows.filter(
         (r) => !SETTLED.has(r.status) && r.livemode === this.secrets.livemode && r.tenant_id === null,
       );
@@ -304,27 +272,14 @@ export class WebhookProcessor implements OnApplicationBootstrap {
    * settled first is left as it is.
    */
   private async settleWithoutHandlers(plans: SettlePlan[]): Promise<number> {
-    const rows: Array<{ type: string; outcome: string }> = await this.dataSource.query(
-      `WITH input AS (
-          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::boolean[])
-            AS i(id, status, outcome, tenant_id, stamp)),
-        locked AS (
-          SELECT e.id FROM stripe_webhook_events e JOIN input i ON i.id = e.id
-           WHERE e.status NOT IN ${SETTLED_SQL} ORDER BY e.id FOR UPDATE OF e)
-        UPDATE stripe_webhook_events e
-           SET status = i.status::stripe_webhook_event_status, outcome = i.outcome, tenant_id = i.tenant_id,
-               attempts = e.attempts + 1, last_error = NULL,
-               processed_at = CASE WHEN i.stamp THEN COALESCE(e.processed_at, now()) ELSE e.processed_at END
-          FROM input i JOIN locked l ON l.id = i.id
-         WHERE e.id = i.id
-        RETURNING e.type, e.outcome`,
-      [
-        plans.map((p) => p.row.id),
-        plans.map((p) => p.status),
-        plans.map((p) => p.outcome),
-        plans.map((p) => p.tenantId),
-        plans.map((p) => p.status !== StripeWebhookEventStatus.Unmatched),
-      ],
+    const rows = await this.inbox.settleMany(
+      plans.map((p) => ({
+        id: p.row.id,
+        status: p.status,
+        outcome: p.outcome,
+        tenantId: p.tenantId,
+        stamp: p.status !== StripeWebhookEventStatus.Unmatched,
+      })),
     );
     for (const r of rows) this.metrics.events.inc({ type: r.type, outcome: r.outcome });
     return rows.length;
@@ -335,22 +290,13 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   ): Promise<(ProcessResult & { type: string; lagSeconds: number | null }) | null> {
     const { row } = plan;
     return this.dataSource.transaction(async (manager) => {
-      const locked: Array<{
-        status: StripeWebhookEventStatus;
-        processed_at: Date | null;
-        received_at: Date;
-        tenant_id: string | null;
-      }> = await manager.query(
-        `SELECT status, processed_at, received_at, tenant_id FROM stripe_webhook_events WHERE id = $1 FOR UPDATE`,
-        [row.id],
-      );
-      const current = locked[0];
+      const current = await this.inbox.lock(manager, row.id);
       if (!current || SETTLED.has(current.status)) return null;
       const firstTime = current.processed_at === null;
       const tenantId = current.tenant_id ?? plan.tenantId;
       const finish = async (status: StripeWebhookEventStatus, outcome: string) => {
         const stamp = firstTime && status !== StripeWebhookEventStatus.Unmatched;
-        const update = { sql: FINISH_SQL, params: [row.id, status, outcome, tenantId, stamp] };
+        const settlement = { id: row.id, status, outcome, tenantId, stamp };
         if (firstTime && status === StripeWebhookEventStatus.Processed) {
           // The first successful processing announces the event; its row and the inbox row in one statement.
           await this.events.emit(
@@ -360,10 +306,10 @@ export class WebhookProcessor implements OnApplicationBootstrap {
               tenant_id: tenantId,
               data: { stripe_event_id: row.stripe_event_id, type: row.type, account: row.stripe_account_id },
             },
-            update,
+            this.inbox.finishSql(settlement),
           );
         } else {
-          await manager.query(update.sql, update.params);
+          await this.inbox.finish(manager, settlement);
         }
         const lagSeconds =
           firstTime && status === StripeWebhookEventStatus.Processed
@@ -391,12 +337,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
     );
     this.logger.warn({ inboxId, err: message }, 'Webhook processing failed; the queue retries it');
     try {
-      const result: [Array<{ type: string }>, number] = await this.dataSource.query(
-        `UPDATE stripe_webhook_events SET attempts = attempts + 1, last_error = $2, status = 'failed'
-         WHERE id = $1 AND status IN ('received', 'failed') RETURNING type`,
-        [inboxId, message],
-      );
-      const type = result[0]?.[0]?.type;
+      const type = await this.inbox.recordFailure(inboxId, message);
       if (type) this.metrics.events.inc({ type, outcome: 'failed' });
     } catch {
       // The database itself may be what failed; the job's retry still happens.
@@ -404,11 +345,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   }
 
   private async markDead(inboxId: string): Promise<void> {
-    const result: [Array<{ type: string }>, number] = await this.dataSource.query(
-      `UPDATE stripe_webhook_events SET status = 'dead' WHERE id = $1 AND status IN ('received', 'failed') RETURNING type`,
-      [inboxId],
-    );
-    const type = result[0]?.[0]?.type;
+    const type = await this.inbox.markDead(inboxId);
     if (type) {
       this.metrics.events.inc({ type, outcome: 'dead' });
       this.logger.error(

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { ConnectAccountsRepository } from '../accounts/connect-accounts.repository';
+import { PaymentRoutesRepository } from '../payments/payment-routes.repository';
 import { TenantHints, tenantHintsOf } from './tenant-hints';
 
 type ResolvableEvent = { account?: string | null; data?: { object?: unknown } };
@@ -11,6 +13,11 @@ type ResolvableEvent = { account?: string | null; data?: { object?: unknown } };
  */
 @Injectable()
 export class WebhookTenantResolver {
+  constructor(
+    private readonly accounts: ConnectAccountsRepository,
+    private readonly routes: PaymentRoutesRepository,
+  ) {}
+
   async resolve(manager: EntityManager, event: ResolvableEvent): Promise<string | null> {
     return (await this.resolveMany(manager, [event]))[0];
   }
@@ -22,10 +29,7 @@ export class WebhookTenantResolver {
     for (const h of hints) for (const id of accountsToLookUp(h)) accountIds.add(id);
     const byAccount = new Map<string, string>();
     if (accountIds.size) {
-      const rows: Array<{ tenant_id: string; stripe_account_id: string }> = await manager.query(
-        `SELECT tenant_id, stripe_account_id FROM connect_accounts WHERE stripe_account_id = ANY($1)`,
-        [[...accountIds]],
-      );
+      const rows = await this.accounts.tenantsOf(manager, [...accountIds]);
       for (const r of rows) byAccount.set(r.stripe_account_id, r.tenant_id);
     }
     // Several hints may match: the first in order of trust wins.
@@ -43,12 +47,7 @@ export class WebhookTenantResolver {
       if (t === undefined) for (const id of hints[i].paymentIntentIds) intents.add(id);
     });
     if (!intents.size) return tenants.map((t) => t ?? null);
-    const routes: Array<{ stripe_payment_intent_id: string; tenant_id: string; created_at: Date }> =
-      await manager.query(
-        `SELECT stripe_payment_intent_id, tenant_id, created_at FROM payment_routes
-          WHERE stripe_payment_intent_id = ANY($1) ORDER BY created_at`,
-        [[...intents]],
-      );
+    const routes = await this.routes.tenantsByPaymentIntent(manager, [...intents]);
     return tenants.map((t, i) => {
       if (t !== undefined) return t;
       // The oldest route of any of the event's PaymentIntents (rows come ordered by created_at).

@@ -1,110 +1,20 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Logger,
-  Param,
-  Post,
-  Query,
-  RawBodyRequest,
-  Req,
-  Res,
-} from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiAuth, Caller, CurrentCaller, Public, tenantScopeOf } from '@app/auth';
-import { ApiErrors, ServiceException, ErrorCode } from '@app/common';
-import { StripeWebhookEventSource } from '@app/database';
-import { StripeEvent, StripeGateway } from '@app/stripe-gateway';
-import { RateLimitUnverifiedOnly } from '../security/rate-limit.guard';
-import { UnverifiedRequestBudget } from '../security/unverified-request-budget';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiAuth, Caller, CurrentCaller, tenantScopeOf } from '@app/auth';
+import { ApiErrors, ErrorCode } from '@app/common';
 import { WebhookBackfillRequestDto, WebhookBackfillResultDto } from './dto/webhook-backfill.dto';
 import { ListWebhookEventsQueryDto, WebhookEventDto, WebhookEventListDto } from './dto/webhook-event.dto';
-import { WebhookReceiptDto } from './dto/webhook-receipt.dto';
 import { WebhookBackfillService } from './webhook-backfill.service';
 import { WebhookInboxService } from './webhook-inbox.service';
-import { WebhookMetrics } from './webhook-metrics';
-import { WebhookSecrets } from './webhook-secrets.service';
 
-const EMPTY = Buffer.alloc(0);
-
+/** The inbox and backfill; Stripe's deliveries themselves are served by WebhookIntake (http/direct-routes.ts). */
 @ApiTags('webhooks')
 @Controller('connect/webhooks')
 export class WebhooksController {
-  private readonly logger = new Logger('Webhooks');
-
   constructor(
-    private readonly gateway: StripeGateway,
-    private readonly secrets: WebhookSecrets,
     private readonly inbox: WebhookInboxService,
     private readonly backfillService: WebhookBackfillService,
-    private readonly metrics: WebhookMetrics,
-    private readonly unverified: UnverifiedRequestBudget,
   ) {}
-
-  @Public()
-  @RateLimitUnverifiedOnly()
-  @Post()
-  @HttpCode(200)
-  @ApiOperation({
-    summary: "Stripe's webhook deliveries (account and Connect endpoints)",
-    description:
-      'Public, protected by the `Stripe-Signature` header (HMAC of the raw body, 300 s tolerance). Answers 200 only ' +
-      'once the event is durably in the inbox with its processing job; 5xx makes Stripe retry. A delivery whose ' +
-      'signature verifies is never rate-limited; only requests that fail verification or are unsigned spend the ' +
-      'per-IP budget of public routes (over it: 429 instead of 400).',
-  })
-  @ApiHeader({ name: 'stripe-signature', required: true, example: 't=1764130000,v1=5257a869e7ec...' })
-  @ApiBody({
-    description: 'A Stripe Event, exactly as Stripe signed it',
-    schema: { type: 'object', additionalProperties: true },
-  })
-  @ApiOkResponse({ type: WebhookReceiptDto })
-  @ApiErrors(
-    ErrorCode.WebhookInvalid,
-    ErrorCode.MalformedRequest,
-    ErrorCode.PayloadTooLarge,
-    ErrorCode.ServiceUnavailable,
-    ErrorCode.RateLimited,
-  )
-  async receive(
-    @Req() req: RawBodyRequest<FastifyRequest>,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<WebhookReceiptDto> {
-    return this.intake(req, reply);
-  }
-
-  /**
-   * Verify, then store with its processing job. The hot path: create-app.ts serves this route with it directly
-   * from Fastify (the route is public and carries its own proof), so it must not rely on guards or interceptors.
-   */
-  async intake(req: RawBodyRequest<FastifyRequest>, reply: FastifyReply): Promise<WebhookReceiptDto> {
-    const raw = req.rawBody ?? EMPTY;
-    const signature = req.headers['stripe-signature'];
-    let event: StripeEvent;
-    try {
-      event = this.gateway.verifyWebhook(
-        raw,
-        typeof signature === 'string' ? signature : undefined,
-        this.secrets.all(),
-      );
-    } catch (err) {
-      if (err instanceof ServiceException && err.code === ErrorCode.WebhookInvalid) {
-        const reason = String(err.details?.reason ?? 'unknown');
-        this.metrics.signatureFailures.inc({ reason });
-        this.logger.warn({ reason, ip: req.ip, bytes: raw.length }, 'Webhook refused: invalid signature');
-        await this.unverified.spend(req.ip, reply);
-      }
-      throw err;
-    }
-    const { duplicate } = await this.inbox.accept(
-      event,
-      raw.toString('utf8'),
-      StripeWebhookEventSource.Webhook,
-    );
-    return { received: true, duplicate };
-  }
 
   @Get('events')
   @ApiAuth('admin', 'webhooks:read')

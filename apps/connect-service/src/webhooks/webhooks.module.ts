@@ -6,7 +6,11 @@ import { StripeModule } from '../stripe/stripe.module';
 import { SecurityModule } from '../security/security.module';
 import { WebhookBackfillService } from './webhook-backfill.service';
 import { WebhookHandlerRegistry } from './webhook-handler.registry';
+import { ConnectAccountsRepository } from '../accounts/connect-accounts.repository';
+import { PaymentRoutesRepository } from '../payments/payment-routes.repository';
+import { WebhookInboxRepository } from './webhook-inbox.repository';
 import { WebhookInboxService } from './webhook-inbox.service';
+import { WebhookIntake } from './webhook-intake.service';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookProcessor } from './webhook-processor.service';
 import { WebhookSecrets } from './webhook-secrets.service';
@@ -26,8 +30,13 @@ import { WebhooksController } from './webhooks.controller';
     WebhookHandlerRegistry,
     WebhookTenantResolver,
     WebhookInboxService,
+    WebhookIntake,
     WebhookProcessor,
     WebhookBackfillService,
+    WebhookInboxRepository,
+    // Read by the tenant resolver; the accounts and payments modules import this one, so it provides their readers.
+    ConnectAccountsRepository,
+    PaymentRoutesRepository,
   ],
   exports: [
     WebhookHandlerRegistry,
@@ -35,6 +44,7 @@ import { WebhooksController } from './webhooks.controller';
     WebhookInboxService,
     WebhookBackfillService,
     WebhookProcessor,
+    WebhookInboxRepository,
   ],
 })
 export class WebhooksModule {}

@@ -336,7 +336,12 @@ function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeO
   if (!pm) {
     throw invalidRequest(
       "You cannot confirm this PaymentIntent because it's missing a payment method. Update the PaymentIntent with a payment method and then confirm it again.",
-      { code: 'payment_intent_unexpected_state', param: 'payment_method' },
+      // As Stripe does, the error carries the PaymentIntent it concerns (created, then refused at confirmation).
+      {
+        code: 'payment_intent_unexpected_state',
+        param: 'payment_method',
+        extra: { payment_intent: structuredClone(pi) },
+      },
     );
   }
   pi.payment_method = pm;

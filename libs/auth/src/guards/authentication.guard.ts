@@ -6,7 +6,8 @@ import { TokenExpiredError } from 'jsonwebtoken';
 import { ApiKeyVerifier } from '../api-key-verifier';
 import { Caller } from '../caller';
 import { JWT_STRATEGY_NAME } from '../jwt.strategy';
-import { VerifiedTokenCache, expiryOf } from '../verified-token-cache';
+import { TokenRevocations } from '../token-revocations';
+import { TokenFacts, VerifiedTokenCache, tokenFactsOf } from '../verified-token-cache';
 import { isPublicRoute, requestOf } from './guard-context';
 
 const API_KEY_HEADER = 'x-api-key';
@@ -24,6 +25,7 @@ function unauthenticated(message = 'Authentication required'): ServiceException 
 export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY_NAME) {
   private readonly logger = new Logger(AuthenticationGuard.name);
   private verifier: ApiKeyVerifier | null | undefined;
+  private revocations: TokenRevocations | null | undefined;
   private readonly verified = new VerifiedTokenCache();
 
   constructor(
@@ -49,13 +51,23 @@ export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY_NAME) {
     if (authorization === undefined) throw unauthenticated();
     const known = this.verified.get(authorization);
     if (known) {
-      req.user = known;
+      this.assertNotRevoked(known.caller, known.facts);
+      req.user = known.caller;
       return true;
     }
     const ok = (await super.canActivate(ctx)) as boolean;
-    const expiresAtMs = req.user ? expiryOf(req.user) : undefined;
-    if (ok && req.user && expiresAtMs !== undefined) this.verified.set(authorization, req.user, expiresAtMs);
+    const facts = req.user ? tokenFactsOf(req.user) : undefined;
+    if (ok && req.user && facts !== undefined) {
+      this.assertNotRevoked(req.user, facts);
+      this.verified.set(authorization, req.user, facts);
+    }
     return ok;
+  }
+
+  /** From memory: the TokenRevocations binding keeps its copy in sync, so this costs no round trip. */
+  private assertNotRevoked(caller: Caller, facts: TokenFacts): void {
+    this.revocations ??= this.lookUp(TokenRevocations);
+    if (this.revocations?.revokedBy(caller, facts)) throw unauthenticated('Token revoked');
   }
 
   override handleRequest<TUser = Caller>(err: unknown, user: unknown, info: unknown): TUser {
@@ -86,13 +98,15 @@ export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY_NAME) {
   /** Looked up once, app-wide, so the binding module needs neither to be global nor imported here. */
   private apiKeyVerifier(): ApiKeyVerifier | null {
     if (this.verifier !== undefined) return this.verifier;
-    let found: ApiKeyVerifier | null;
+    this.verifier = this.lookUp(ApiKeyVerifier);
+    return this.verifier;
+  }
+
+  private lookUp<T>(token: abstract new (...args: never[]) => T): T | null {
     try {
-      found = this.moduleRef.get(ApiKeyVerifier, { strict: false });
+      return this.moduleRef.get(token, { strict: false });
     } catch {
-      found = null;
+      return null;
     }
-    this.verifier = found;
-    return found;
   }
 }

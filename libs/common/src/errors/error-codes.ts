@@ -97,6 +97,11 @@ export const ERROR_CODES = {
     status: 503,
     description: 'The request took longer than REQUEST_TIMEOUT_MS.',
   },
+  CONNECT_180: {
+    name: 'URI_TOO_LONG',
+    status: 414,
+    description: 'A path parameter is longer than any id this service issues.',
+  },
   CONNECT_099: {
     name: 'INTERNAL',
     status: 500,
@@ -128,6 +133,7 @@ export const ErrorCode = {
   CardDeclined: 'CONNECT_062',
   ServiceUnavailable: 'CONNECT_070',
   RequestTimeout: 'CONNECT_071',
+  UriTooLong: 'CONNECT_180',
   Internal: 'CONNECT_099',
 } as const satisfies Record<string, keyof typeof ERROR_CODES>;
 

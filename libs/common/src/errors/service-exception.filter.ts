@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from './database-unavailable';
 import { ErrorCode } from './error-codes';
-import { ServiceErrorBody, ServiceException } from './service-error';
+import { fieldError, ServiceErrorBody, ServiceException } from './service-error';
 
 /** HTTP statuses raised by Nest/Fastify themselves, mapped to our codes. */
 const STATUS_TO_CODE: Record<number, ErrorCode> = {
@@ -57,6 +57,16 @@ export function toServiceError(err: unknown): { body: ServiceErrorBody; unexpect
 
   // Errors from Fastify's own lifecycle (content-type parsing, body limit) carry a statusCode.
   const fe = err as { statusCode?: unknown; code?: unknown; message?: unknown };
+  // The router's own refusals (Fastify's frameworkErrors): a path that is not UTF-8, a parameter over maxParamLength.
+  if (fe && typeof fe === 'object' && fe.code === 'FST_ERR_BAD_URL') {
+    return { body: fieldError('path', 'path is not well-formed UTF-8').toBody(), unexpected: false };
+  }
+  if (fe && typeof fe === 'object' && fe.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    const e = new ServiceException(ErrorCode.UriTooLong, 'A path parameter is too long', {
+      fields: [{ field: 'path', errors: ['a path parameter is longer than any id of this service'] }],
+    });
+    return { body: e.toBody(), unexpected: false };
+  }
   if (
     fe &&
     typeof fe === 'object' &&
@@ -94,6 +104,13 @@ function unexpectedBody(): ServiceErrorBody {
   return { code: ErrorCode.Internal, message: 'Internal error', http_status: 500, error_id: randomUUID() };
 }
 
+const serverFailures = new WeakMap<object, unknown>();
+
+/** What a request answered with a 5xx had thrown (for error tracking); undefined for any other request. */
+export function serverFailureOf(request: object): unknown {
+  return serverFailures.get(request);
+}
+
 /**
  * Logs a thrown value by how bad it is and answers it as a ServiceError: what the filter below does for Nest's
  * pipeline, callable from a route served directly by Fastify.
@@ -109,6 +126,7 @@ export function answerServiceError(
     method: request?.method,
     route: request?.routeOptions?.url ?? request?.url?.split('?')[0],
   };
+  if (request && body.http_status >= 500) serverFailures.set(request, exception);
   if (unexpected) {
     logger.error({ ...where, error_id: body.error_id, err: exception }, 'Unexpected error');
   } else if (body.http_status >= 500) {

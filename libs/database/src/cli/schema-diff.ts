@@ -4,7 +4,7 @@
  */
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../data-source-options';
-import { runMigrationsLocked } from '../migrate';
+import { runMigrationsLocked, schemaDiff } from '../migrate';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const ds = await new DataSource(dataSourceOptions(url, 2)).initialize();
   try {
     await runMigrationsLocked(ds);
-    const sql = await ds.driver.createSchemaBuilder().log();
+    const sql = await schemaDiff(ds);
     for (const q of sql.upQueries) console.log(`UP   ${q.query};`);
     for (const q of sql.downQueries.reverse()) console.log(`DOWN ${q.query};`);
   } finally {

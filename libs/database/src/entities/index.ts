@@ -1,5 +1,6 @@
 import { ConnectAccountEntity } from './connect-account.entity';
 import { OAuthStateEntity } from './oauth-state.entity';
+import { AuthRevocationEntity } from './auth-revocation.entity';
 import { PaymentRouteEntity } from './payment-route.entity';
 import { IdempotencyRecordEntity } from './idempotency-record.entity';
 import { StripeWebhookEventEntity } from './stripe-webhook-event.entity';
@@ -31,6 +32,7 @@ export * from './event-delivery.entity';
 export * from './event-delivery-attempt.entity';
 export * from './connect-account.entity';
 export * from './oauth-state.entity';
+export * from './auth-revocation.entity';
 export * from './payment-route.entity';
 export * from './idempotency-record.entity';
 export * from './stripe-webhook-event.entity';
@@ -64,4 +66,5 @@ export const ENTITIES = [
   AnalyticsPlatformRollupHourlyEntity,
   AnalyticsPlatformRollupDailyEntity,
   AnalyticsRollupDeltaEntity,
+  AuthRevocationEntity,
 ];

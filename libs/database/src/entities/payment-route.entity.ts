@@ -26,6 +26,24 @@ export enum PaymentRouteStatus {
   Canceled = 'canceled',
 }
 
+/** A failed or canceled route moved no money: refundable rests and replays leave it out. */
+export const VOID_ROUTE_STATUSES: readonly PaymentRouteStatus[] = [
+  PaymentRouteStatus.Failed,
+  PaymentRouteStatus.Canceled,
+];
+
+/** Still waiting on Stripe's answer: the PaymentIntent's status may move a route out of these (never back). */
+export const OPEN_ROUTE_STATUSES: readonly PaymentRouteStatus[] = [
+  PaymentRouteStatus.Pending,
+  PaymentRouteStatus.RequiresAction,
+];
+
+/** Final for a failure: a route in one of these is never marked failed (again). */
+export const UNFAILABLE_ROUTE_STATUSES: readonly PaymentRouteStatus[] = [
+  PaymentRouteStatus.Completed,
+  PaymentRouteStatus.Failed,
+];
+
 export enum ChargeType {
   Direct = 'direct',
   Destination = 'destination',

@@ -14,6 +14,19 @@ export enum StripeWebhookEventStatus {
   Ignored = 'ignored',
 }
 
+/** States a processing job finds and leaves alone: what makes a second job for one event a no-op. */
+export const SETTLED_WEBHOOK_STATUSES: readonly StripeWebhookEventStatus[] = [
+  StripeWebhookEventStatus.Processed,
+  StripeWebhookEventStatus.Ignored,
+  StripeWebhookEventStatus.Unmatched,
+];
+
+/** States still waiting for processing (first try or a retry): the only ones a failure or the dead letter moves. */
+export const WAITING_WEBHOOK_STATUSES: readonly StripeWebhookEventStatus[] = [
+  StripeWebhookEventStatus.Received,
+  StripeWebhookEventStatus.Failed,
+];
+
 export enum StripeWebhookEventSource {
   Webhook = 'webhook',
   Backfill = 'backfill',

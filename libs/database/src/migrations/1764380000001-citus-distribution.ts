@@ -98,6 +98,7 @@ export const TENANT_TABLES = [
   'event_deliveries',
   'event_delivery_attempts',
   'idempotency_records',
+  'auth_revocations',
 ];
 
 /** Distributed by a key of their own: intake of a webhook may not know its tenant; audit rows may have none. */

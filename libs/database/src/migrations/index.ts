@@ -8,6 +8,7 @@ import { RoutingColumns1764190000000 } from './1764190000000-routing-columns';
 import { Reconciliation1764210000000 } from './1764210000000-reconciliation';
 import { RoutingRuleSets1764200000000 } from './1764200000000-routing-rule-sets';
 import { AnalyticsRollups1764220000000 } from './1764220000000-analytics-rollups';
+import { AuthRevocations1764350000000 } from './1764350000000-auth-revocations';
 import { ShardingKeys1764380000000 } from './1764380000000-sharding-keys';
 import { CitusDistribution1764380000001 } from './1764380000001-citus-distribution';
 
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   RoutingRuleSets1764200000000,
   Reconciliation1764210000000,
   AnalyticsRollups1764220000000,
+  AuthRevocations1764350000000,
   ShardingKeys1764380000000,
   CitusDistribution1764380000001,
 ];

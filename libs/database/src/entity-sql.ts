@@ -1,4 +1,5 @@
 import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import { Sql, join, sql, trusted } from './sql';
 
 /**
  * Whole entity rows in plain SQL, mapped by the entity's own metadata (the schema's source of truth) the way
@@ -15,16 +16,19 @@ export class EntitySql<T extends ObjectLiteral> {
     this.metadata = dataSource.getMetadata(entity);
   }
 
-  get table(): string {
-    return this.metadata.tableName;
+  /** The table's name, from the entity's metadata (never input). */
+  get table(): Sql {
+    return trusted(`"${this.metadata.tableName}"`);
   }
 
   /** The columns of `alias` (every one, or those of `only`), each named `${prefix}${column}` (for readRow). */
-  selectList(alias: string, prefix: string, only?: (keyof T)[]): string {
-    return this.metadata.columns
-      .filter((c) => !only || only.includes(c.propertyName as keyof T))
-      .map((c) => `${alias}."${c.databaseName}" AS "${prefix}${c.databaseName}"`)
-      .join(', ');
+  selectList(alias: string, prefix: string, only?: (keyof T)[]): Sql {
+    return trusted(
+      this.metadata.columns
+        .filter((c) => !only || only.includes(c.propertyName as keyof T))
+        .map((c) => `${alias}."${c.databaseName}" AS "${prefix}${c.databaseName}"`)
+        .join(', '),
+    );
   }
 
   /**
@@ -45,25 +49,18 @@ export class EntitySql<T extends ObjectLiteral> {
 
   /**
    * The columns and values insert() would write for `entity`: those it sets, the version column (1 unless set), and no other
-   * (their defaults apply, as with insert()). Placeholders from $first on.
+   * (their defaults apply, as with insert()).
    */
-  insertValues(
-    entity: Partial<T>,
-    first: number,
-  ): { columns: string; placeholders: string; params: unknown[] } {
+  insertValues(entity: Partial<T>): { columns: Sql; values: Sql } {
     const columns: string[] = [];
-    const params: unknown[] = [];
+    const params: Sql[] = [];
     for (const column of this.metadata.columns) {
       const set: unknown = column.getEntityValue(entity);
       const value = set === undefined && column.isVersion ? 1 : set;
       if (value === undefined) continue;
       columns.push(`"${column.databaseName}"`);
-      params.push(this.dataSource.driver.preparePersistentValue(value, column));
+      params.push(sql`${this.dataSource.driver.preparePersistentValue(value, column)}`);
     }
-    return {
-      columns: columns.join(', '),
-      placeholders: params.map((_, i) => `$${first + i}`).join(', '),
-      params,
-    };
+    return { columns: trusted(columns.join(', ')), values: join(params) };
   }
 }
