@@ -146,22 +146,28 @@ describe('analytics query: hand-computed fixtures, tenant scope, CSV', () => {
     await route('p8', { ...B, status: ok, amount: 99_999, fee: 1_000, created_at: at(10, 10) });
     await route('p9', { ...B, status: ok, amount: 500, fee: 45, created_at: at(47, 30) });
     // Facts that arrive later, as the webhook handlers record them: a dispute and a fee refund, each at its own time.
-    await ds.getRepository(PaymentRouteEntity).update(ids.p3, {
-      stripe_details: {
-        dispute: { id: 'du_1', amount: 2_001, opened_at: unix(at(38, 20)), created: unix(at(38, 21)) },
-      },
-    });
-    await ds.getRepository(PaymentRouteEntity).update(ids.p1, {
-      stripe_details: {
-        application_fee: {
-          id: 'fee_1',
-          amount: 320,
-          amount_refunded: 160,
-          created: unix(at(32, 31)),
-          refunds: [{ id: 'fr_1', amount: 160, created: unix(at(32, 30)) }],
+    await ds.getRepository(PaymentRouteEntity).update(
+      { id: ids.p3 },
+      {
+        stripe_details: {
+          dispute: { id: 'du_1', amount: 2_001, opened_at: unix(at(38, 20)), created: unix(at(38, 21)) },
         },
       },
-    });
+    );
+    await ds.getRepository(PaymentRouteEntity).update(
+      { id: ids.p1 },
+      {
+        stripe_details: {
+          application_fee: {
+            id: 'fee_1',
+            amount: 320,
+            amount_refunded: 160,
+            created: unix(at(32, 31)),
+            refunds: [{ id: 'fr_1', amount: 160, created: unix(at(32, 30)) }],
+          },
+        },
+      },
+    );
   });
   afterAll(async () => t?.close());
 
@@ -486,12 +492,14 @@ describe('analytics query: hand-computed fixtures, tenant scope, CSV', () => {
       metrics: dailyMetrics,
     };
     const before = await json(body);
-    await ds.getRepository(PaymentRouteEntity).update(ids.p4, { status: PaymentRouteStatus.Completed });
+    await ds
+      .getRepository(PaymentRouteEntity)
+      .update({ id: ids.p4 }, { status: PaymentRouteStatus.Completed });
     const moved = await json(body);
     expect(moved.buckets[0].metrics.gross_volume).toBe(12_001 + 3_000);
     expect(moved.buckets[0].metrics.fees_collected).toBe(408 + 117);
-    await ds.getRepository(PaymentRouteEntity).update(ids.p4, { status: PaymentRouteStatus.Failed });
-    await ds.getRepository(PaymentRouteEntity).delete(ids.r1);
+    await ds.getRepository(PaymentRouteEntity).update({ id: ids.p4 }, { status: PaymentRouteStatus.Failed });
+    await ds.getRepository(PaymentRouteEntity).delete({ id: ids.r1 });
     expect((await json(body)).buckets[1].metrics.refunds_amount).toBe(0);
     await route('r1', {
       tenant_id: tA,

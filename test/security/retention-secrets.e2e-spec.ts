@@ -56,9 +56,9 @@ describe('retention, secret re-encryption and the CLI', () => {
       [ev.rows[0].id, sub.rows[0].id, tenant],
     );
     await db.query(
-      `INSERT INTO event_delivery_attempts (delivery_id, attempt_no, status_code, duration_ms, response_body, created_at)
-       VALUES ($1, 1, 500, 12, 'old body', now() - interval '40 days'), ($1, 2, 200, 9, 'new body', now())`,
-      [del.rows[0].id],
+      `INSERT INTO event_delivery_attempts (tenant_id, delivery_id, attempt_no, status_code, duration_ms, response_body, created_at)
+       VALUES ($2, $1, 1, 500, 12, 'old body', now() - interval '40 days'), ($2, $1, 2, 200, 9, 'new body', now())`,
+      [del.rows[0].id, tenant],
     );
     await db.query(
       `INSERT INTO audit_log (actor_type, tenant_id, action, outcome, created_at)

@@ -72,7 +72,7 @@ export class EventDeliveriesRepository {
             ON s.status = 'active' AND s.deleted_at IS NULL
            AND (s.tenant_id IS NULL OR s.tenant_id = event.tenant_id)
            AND s.event_types && ARRAY[event.type::text, '*']
-        ON CONFLICT (event_id, subscription_id) DO NOTHING
+        ON CONFLICT (event_id, subscription_id, tenant_id) DO NOTHING
         RETURNING id, event_id),
       delivery AS (SELECT created.id, event.carrier FROM created JOIN event ON event.id = created.event_id),
       job AS (${trusted(job)})
@@ -90,7 +90,7 @@ export class EventDeliveriesRepository {
       manager,
       sql`INSERT INTO event_deliveries (event_id, subscription_id, tenant_id, next_attempt_at)
           VALUES (${event.id}, ${subscriptionId}, ${event.tenant_id}, now())
-          ON CONFLICT (event_id, subscription_id) DO UPDATE
+          ON CONFLICT (event_id, subscription_id, tenant_id) DO UPDATE
             SET status = 'pending', round = event_deliveries.round + 1, next_attempt_at = now(), updated_at = now()
           RETURNING id, round`,
     );
@@ -129,12 +129,12 @@ export class EventDeliveriesRepository {
     );
   }
 
-  async logAttempt(manager: EntityManager, id: string, a: AttemptRecord): Promise<void> {
+  async logAttempt(manager: EntityManager, id: string, tenantId: string, a: AttemptRecord): Promise<void> {
     await affected(
       manager,
       sql`INSERT INTO event_delivery_attempts
-            (delivery_id, attempt_no, status_code, duration_ms, error, response_body)
-          VALUES (${id}, ${a.attemptNo}, ${a.statusCode}, ${a.durationMs}, ${a.error}, ${a.body})`,
+            (tenant_id, delivery_id, attempt_no, status_code, duration_ms, error, response_body)
+          VALUES (${tenantId}, ${id}, ${a.attemptNo}, ${a.statusCode}, ${a.durationMs}, ${a.error}, ${a.body})`,
     );
   }
 

@@ -144,7 +144,7 @@ export class EventDeliveryWorker implements OnApplicationBootstrap {
       const locked = await this.deliveries.lock(manager, row.id);
       if (!locked) return;
       const attempt: AttemptRecord = { ...r, attemptNo: locked.attempts + 1 };
-      await this.deliveries.logAttempt(manager, row.id, attempt);
+      await this.deliveries.logAttempt(manager, row.id, row.tenant_id, attempt);
       // A redelivery started meanwhile owns the delivery's state now; this attempt is only logged.
       const current = locked.round === job.round && locked.status === EventDeliveryStatus.Pending;
       if (!current) {

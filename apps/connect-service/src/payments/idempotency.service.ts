@@ -83,6 +83,7 @@ export class IdempotencyClaim {
   answerCte(response: StoredResponse, condition?: Sql): Sql {
     if (this.id === null) throw new Error('The Idempotency-Key is not claimed');
     return this.records.completeSql(
+      this.scope,
       this.id,
       response.status,
       sealAnswer(this.box, this.id, response),
@@ -237,12 +238,13 @@ export class IdempotencyService {
         claim.id = await this.claim(claim.scope, claim.key, claim.hash);
         if (claim.id === null) return TAKEN;
       }
-      if (definite) await this.complete(claim.id, { status: definite.httpStatus, body: definite.toBody() });
-      else await this.release(claim.id);
+      if (definite)
+        await this.complete(claim.scope, claim.id, { status: definite.httpStatus, body: definite.toBody() });
+      else await this.release(claim.scope, claim.id);
       throw err;
     }
     if (claim.id === null) throw new Error('The handler answered without claiming its Idempotency-Key');
-    if (!claim.answered) await this.complete(claim.id, response);
+    if (!claim.answered) await this.complete(claim.scope, claim.id, response);
     return response;
   }
 
@@ -250,9 +252,9 @@ export class IdempotencyService {
    * A definite answer is stored even across a database restart: a retry of the same key (perhaps already answered
    * 503 by the request deadline) then gets this answer instead of doing the work twice.
    */
-  private async complete(id: string, response: StoredResponse): Promise<void> {
+  private async complete(scope: string, id: string, response: StoredResponse): Promise<void> {
     await whileDatabaseUnavailable(() =>
-      this.records.complete(id, response.status, sealAnswer(this.box, id, response)),
+      this.records.complete(scope, id, response.status, sealAnswer(this.box, id, response)),
     );
   }
 
@@ -260,8 +262,8 @@ export class IdempotencyService {
    * Frees the key after a 5xx so the client can retry. When the database itself is what failed, the release is
    * retried in the background (the request answers now); the claim lease covers a process that dies meanwhile.
    */
-  private async release(id: string): Promise<void> {
-    const drop = () => this.records.remove(id);
+  private async release(scope: string, id: string): Promise<void> {
+    const drop = () => this.records.remove(scope, id);
     try {
       await drop();
     } catch (err) {

@@ -239,9 +239,10 @@ export class PaymentOutcomes {
     // the client's retry creates a second one.
     const stored = await whileDatabaseUnavailable(() =>
       this.dataSource.transaction(async (manager) => {
-        const row = await manager
-          .getRepository(PaymentRouteEntity)
-          .findOneOrFail({ where: { id: route.id }, lock: { mode: 'pessimistic_write' } });
+        const row = await manager.getRepository(PaymentRouteEntity).findOneOrFail({
+          where: { id: route.id, tenant_id: route.tenant_id },
+          lock: { mode: 'pessimistic_write' },
+        });
         const firstTime = row.stripe_payment_intent_id === null;
         row.stripe_payment_intent_id = pi.id;
         const changes: QueryDeepPartialEntity<PaymentRouteEntity> = { stripe_payment_intent_id: pi.id };
@@ -260,7 +261,9 @@ export class PaymentOutcomes {
         }
         // One UPDATE of the row locked above (TypeORM still bumps version and updated_at); save() would SELECT it
         // again first to diff it, one more round trip on the payment hot path.
-        await manager.getRepository(PaymentRouteEntity).update(row.id, changes);
+        await manager
+          .getRepository(PaymentRouteEntity)
+          .update({ id: row.id, tenant_id: row.tenant_id }, changes);
         if (firstTime) {
           await this.events.emit(manager, {
             type: 'connect.payment.routed',

@@ -84,15 +84,15 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
     const lock = { mode: 'pessimistic_write' as const };
     let row: PaymentRouteEntity | null = null;
     if (where.id && /^[0-9a-f-]{36}$/i.test(where.id))
-      row = await repo.findOne({ where: { id: where.id }, lock });
+      row = await repo.findOne({ where: { id: where.id, tenant_id: tenantId }, lock });
     if (!row && where.pi)
       row = await repo.findOne({
-        where: { stripe_payment_intent_id: where.pi, type: PaymentRouteType.Payment },
+        where: { stripe_payment_intent_id: where.pi, tenant_id: tenantId, type: PaymentRouteType.Payment },
         lock,
       });
     if (!row && where.charge)
       row = await repo.findOne({
-        where: { stripe_object_id: where.charge, type: PaymentRouteType.Payment },
+        where: { stripe_object_id: where.charge, tenant_id: tenantId, type: PaymentRouteType.Payment },
         lock,
       });
     // The processor resolved the tenant from the event: a route of another tenant is never touched.

@@ -258,12 +258,15 @@ export class RoutedPaymentPipeline {
     route.fee = plan.fee;
     route.transfer_group = plan.transferGroup ?? null;
     await this.dataSource.transaction(async (m) => {
-      await m.getRepository(PaymentRouteEntity).update(route.id, {
-        stripe_idempotency_key: key,
-        charge_type: plan.chargeType,
-        fee: plan.fee,
-        transfer_group: route.transfer_group,
-      });
+      await m.getRepository(PaymentRouteEntity).update(
+        { id: route.id, tenant_id: route.tenant_id },
+        {
+          stripe_idempotency_key: key,
+          charge_type: plan.chargeType,
+          fee: plan.fee,
+          transfer_group: route.transfer_group,
+        },
+      );
       if (!plan.transfers.length) return;
       const children = plan.transfers.map((t, i) => {
         const childId = randomUUID();

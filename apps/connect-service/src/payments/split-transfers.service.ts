@@ -150,9 +150,10 @@ export class SplitTransfersService {
         { idempotencyKey: `route:${refund.id}:reversal:${child.id}` },
       );
       await this.dataSource.transaction(async (m) => {
-        const row = await m
-          .getRepository(PaymentRouteEntity)
-          .findOneOrFail({ where: { id: child.id }, lock: { mode: 'pessimistic_write' } });
+        const row = await m.getRepository(PaymentRouteEntity).findOneOrFail({
+          where: { id: child.id, tenant_id: child.tenant_id },
+          lock: { mode: 'pessimistic_write' },
+        });
         const d = { ...(row.stripe_details as Reversed) };
         if (d.reversals?.[refund.id]) return;
         d.reversals = { ...(d.reversals ?? {}), [refund.id]: { id: rev.id, amount: amounts[i] } };

@@ -94,12 +94,16 @@ export class WebhookInboxService {
   async replay(id: string, tenantScope: string | null): Promise<StripeWebhookEventEntity> {
     return this.dataSource.transaction(async (manager) => {
       const row = await this.findVisible(manager, id, tenantScope, true);
-      await manager.update(StripeWebhookEventEntity, row.id, {
-        status: StripeWebhookEventStatus.Received,
-        source: StripeWebhookEventSource.Replay,
-        outcome: null,
-        last_error: null,
-      });
+      await manager.update(
+        StripeWebhookEventEntity,
+        { id: row.id },
+        {
+          status: StripeWebhookEventStatus.Received,
+          source: StripeWebhookEventSource.Replay,
+          outcome: null,
+          last_error: null,
+        },
+      );
       await this.enqueue(manager, row.id);
       return manager.findOneByOrFail(StripeWebhookEventEntity, { id: row.id });
     });

@@ -99,11 +99,12 @@ export class AnalyticsRollupDeltaEntity extends AnalyticsCounters {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   id!: string;
 
+  /** In the key: deltas live on their route's shard when the database is sharded (the trigger writes co-located). */
+  @PrimaryColumn({ name: 'tenant_id', type: 'varchar', length: 128 })
+  tenant_id!: string;
+
   @Column({ name: 'bucket_start', type: 'timestamptz' })
   bucket_start!: Date;
-
-  @Column({ name: 'tenant_id', type: 'varchar', length: 128 })
-  tenant_id!: string;
 
   @Column({ name: 'stripe_account_id', type: 'varchar', length: 255 })
   stripe_account_id!: string;

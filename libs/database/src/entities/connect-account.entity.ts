@@ -3,6 +3,7 @@ import {
   CreateDateColumn,
   Entity,
   Index,
+  PrimaryColumn,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
   VersionColumn,
@@ -83,7 +84,7 @@ export class ConnectAccountEntity {
   id!: string;
 
   @Index('uq_connect_accounts_tenant_id', { unique: true })
-  @Column({ name: 'tenant_id', type: 'varchar', length: 128 })
+  @PrimaryColumn({ name: 'tenant_id', type: 'varchar', length: 128 })
   tenant_id!: string;
 
   /** Unique: a Stripe account connected to one tenant is never silently moved to another. */

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * The seed's ConnectEvent: what we tell the platform. Written in the same transaction as the state change that
@@ -11,12 +11,12 @@ export class ConnectEventEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
+  @PrimaryColumn({ name: 'tenant_id', type: 'varchar', length: 128 })
+  tenant_id!: string;
+
   /** One of CONNECT_EVENT_TYPES (apps/connect-service/src/events/connect-event-types.ts). */
   @Column({ type: 'varchar', length: 64 })
   type!: string;
-
-  @Column({ name: 'tenant_id', type: 'varchar', length: 128 })
-  tenant_id!: string;
 
   @Column({ type: 'jsonb', default: {} })
   data!: Record<string, unknown>;

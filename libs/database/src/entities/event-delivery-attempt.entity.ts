@@ -4,6 +4,7 @@ import {
   Entity,
   JoinColumn,
   ManyToOne,
+  PrimaryColumn,
   PrimaryGeneratedColumn,
   Unique,
 } from 'typeorm';
@@ -11,16 +12,23 @@ import { EventDeliveryEntity } from './event-delivery.entity';
 
 /** The per-attempt log of an outbound delivery (status code, duration, error). */
 @Entity({ name: 'event_delivery_attempts' })
-@Unique('uq_event_delivery_attempts_delivery_attempt', ['delivery_id', 'attempt_no'])
+@Unique('uq_event_delivery_attempts_delivery_attempt', ['delivery_id', 'attempt_no', 'tenant_id'])
 export class EventDeliveryAttemptEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
+
+  /** The delivery's tenant: attempts live on their delivery's shard when the database is sharded. */
+  @PrimaryColumn({ name: 'tenant_id', type: 'varchar', length: 128 })
+  tenant_id!: string;
 
   @Column({ name: 'delivery_id', type: 'uuid' })
   delivery_id!: string;
 
   @ManyToOne(() => EventDeliveryEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'delivery_id' })
+  @JoinColumn([
+    { name: 'tenant_id', referencedColumnName: 'tenant_id' },
+    { name: 'delivery_id', referencedColumnName: 'id' },
+  ])
   delivery?: EventDeliveryEntity;
 
   /** 1-based, counted across rounds of the same delivery. */

@@ -5,6 +5,7 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
+  PrimaryColumn,
   PrimaryGeneratedColumn,
   Unique,
   UpdateDateColumn,
@@ -20,17 +21,24 @@ export enum EventDeliveryStatus {
 
 /** One ConnectEvent to one subscription. Unique per pair, so a re-run of the fan-out cannot duplicate it. */
 @Entity({ name: 'event_deliveries' })
-@Unique('uq_event_deliveries_event_subscription', ['event_id', 'subscription_id'])
+@Unique('uq_event_deliveries_event_subscription', ['event_id', 'subscription_id', 'tenant_id'])
 @Index('ix_event_deliveries_pending', ['status'], { where: `status = 'pending'` })
 export class EventDeliveryEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
+  /** The event's tenant, carried so every tenant-owned row can be scoped and partitioned by it. */
+  @PrimaryColumn({ name: 'tenant_id', type: 'varchar', length: 128 })
+  tenant_id!: string;
+
   @Column({ name: 'event_id', type: 'uuid' })
   event_id!: string;
 
   @ManyToOne(() => ConnectEventEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'event_id' })
+  @JoinColumn([
+    { name: 'tenant_id', referencedColumnName: 'tenant_id' },
+    { name: 'event_id', referencedColumnName: 'id' },
+  ])
   event?: ConnectEventEntity;
 
   @Index('ix_event_deliveries_subscription_id')
@@ -40,10 +48,6 @@ export class EventDeliveryEntity {
   @ManyToOne(() => EventSubscriptionEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'subscription_id' })
   subscription?: EventSubscriptionEntity;
-
-  /** The event's tenant, carried so every tenant-owned row can be scoped and partitioned by it. */
-  @Column({ name: 'tenant_id', type: 'varchar', length: 128 })
-  tenant_id!: string;
 
   @Column({
     type: 'enum',

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 export enum IdempotencyState {
   InProgress = 'in_progress',
@@ -10,10 +10,14 @@ export enum IdempotencyState {
  * replicas resolve in PostgreSQL rather than in memory. `scope` is the caller's sub plus the tenant.
  */
 @Entity({ name: 'idempotency_records' })
-@Index('uq_idempotency_records_scope_key', ['scope', 'key'], { unique: true })
+@Index('uq_idempotency_records_scope_key', ['scope', 'key', 'tenant_id'], { unique: true })
 export class IdempotencyRecordEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
+
+  /** The tenant of the scope: a claim lives on the shard of the route it guards when the database is sharded. */
+  @PrimaryColumn({ name: 'tenant_id', type: 'varchar', length: 128 })
+  tenant_id!: string;
 
   @Column({ type: 'varchar', length: 400 })
   scope!: string;

@@ -1,5 +1,6 @@
 import {
   Column,
+  PrimaryColumn,
   CreateDateColumn,
   Entity,
   Index,
@@ -63,11 +64,21 @@ export interface PaymentAttempt {
 /** The seed's PaymentRoute: one payment, refund or subscription routed to a tenant's Stripe account. */
 @Entity({ name: 'payment_routes' })
 @Index('ix_payment_routes_tenant_created', ['tenant_id', 'created_at', 'id'])
+@Index('uq_payment_routes_payment_intent', ['stripe_payment_intent_id', 'tenant_id'], {
+  unique: true,
+  where: "stripe_payment_intent_id IS NOT NULL AND type = 'payment'",
+})
+@Index('uq_payment_routes_stripe_object', ['stripe_object_id', 'tenant_id'], {
+  unique: true,
+  where: 'stripe_object_id IS NOT NULL',
+})
+@Index('uq_payment_routes_stripe_idempotency_key', ['stripe_idempotency_key', 'tenant_id'], { unique: true })
 export class PaymentRouteEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  @Column({ name: 'tenant_id', type: 'varchar', length: 128 })
+  /** In every key: the distribution column when the database is sharded (docs/sharding.md). */
+  @PrimaryColumn({ name: 'tenant_id', type: 'varchar', length: 128 })
   tenant_id!: string;
 
   @Index('ix_payment_routes_stripe_account_id')
@@ -105,19 +116,13 @@ export class PaymentRouteEntity {
   @Column({ name: 'parent_id', type: 'uuid', nullable: true })
   parent_id!: string | null;
 
-  @Index('uq_payment_routes_payment_intent', {
-    unique: true,
-    where: "stripe_payment_intent_id IS NOT NULL AND type = 'payment'",
-  })
   @Column({ name: 'stripe_payment_intent_id', type: 'varchar', length: 255, nullable: true })
   stripe_payment_intent_id!: string | null;
 
-  @Index('uq_payment_routes_stripe_object', { unique: true, where: 'stripe_object_id IS NOT NULL' })
   @Column({ name: 'stripe_object_id', type: 'varchar', length: 255, nullable: true })
   stripe_object_id!: string | null;
 
   /** The key sent to Stripe: derived from this route, so a retry can never create a second object. */
-  @Index('uq_payment_routes_stripe_idempotency_key', { unique: true })
   @Column({ name: 'stripe_idempotency_key', type: 'varchar', length: 255 })
   stripe_idempotency_key!: string;
 

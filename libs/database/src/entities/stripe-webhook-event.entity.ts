@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 export enum StripeWebhookEventStatus {
   /** Stored and enqueued; not processed yet. */
@@ -47,9 +47,12 @@ export class StripeWebhookEventEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  /** Stripe delivers at least once: the unique key is what makes a duplicate delivery a no-op. */
+  /**
+   * Stripe delivers at least once: the unique key is what makes a duplicate delivery a no-op. Also in the primary
+   * key: the inbox's distribution column when the database is sharded, since intake may not know the tenant yet.
+   */
   @Index('uq_stripe_webhook_events_stripe_event_id', { unique: true })
-  @Column({ name: 'stripe_event_id', type: 'varchar', length: 255 })
+  @PrimaryColumn({ name: 'stripe_event_id', type: 'varchar', length: 255 })
   stripe_event_id!: string;
 
   @Column({ type: 'varchar', length: 255 })

@@ -12,6 +12,8 @@ import { AuthRevocations1764350000000 } from './1764350000000-auth-revocations';
 import { MoneyOut1764340000000 } from './1764340000000-money-out';
 import { AccountMoneySettings1764340000001 } from './1764340000001-account-money-settings';
 import { AccountsV21764320000000 } from './1764320000000-accounts-v2';
+import { ShardingKeys1764380000000 } from './1764380000000-sharding-keys';
+import { CitusDistribution1764380000001 } from './1764380000001-citus-distribution';
 
 /** In order. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -29,4 +31,6 @@ export const MIGRATIONS = [
   MoneyOut1764340000000,
   AccountMoneySettings1764340000001,
   AuthRevocations1764350000000,
+  ShardingKeys1764380000000,
+  CitusDistribution1764380000001,
 ];
