@@ -59,8 +59,7 @@ const STEPS: Step[] = [
     // A subscription bills a customer and a price of the tenant's own Stripe account, which the platform creates at
     // Stripe: the test creates them at the emulator and puts their ids into the example.
     before: async (s) => {
-      const account = (await api(t)('GET', '/connect/accounts/tenant_acme', { token })).body
-        .stripe_account_id;
+      const account = await acmeAccount();
       s.customer = (await stripe(account, 'customers', { email: 'ada@acme.test' })).id;
       s.price = (
         await stripe(account, 'prices', {
@@ -137,6 +136,65 @@ const STEPS: Step[] = [
   },
   { op: 'POST /connect/analytics/query' },
   { op: 'POST /connect/analytics/query', headers: { accept: 'text/csv' } },
+  { op: 'GET /connect/accounts' },
+  // tenant_acme already has its OAuth account: the create answers that account, its documented 200.
+  { op: 'POST /connect/accounts/{tenantId}' },
+  { op: 'POST /connect/accounts/{tenantId}/sessions' },
+  { op: 'POST /connect/webhooks/destinations' },
+  { op: 'GET /connect/webhooks/destinations' },
+  // Something on the balance: a paid direct charge of tenant_acme.
+  {
+    op: 'GET /connect/accounts/{tenantId}/balance',
+    before: async () => {
+      await paid();
+    },
+  },
+  {
+    op: 'POST /connect/accounts/{tenantId}/payouts',
+    // A standard payout needs a manual schedule, which the owner of a Standard (OAuth) account sets in its own
+    // Stripe dashboard, not the platform: the test sets it at the emulator.
+    before: async () => {
+      await emulatorControl(t.emulatorUrl!, `objects/${await acmeAccount()}`, {
+        set: { 'settings.payouts.schedule.interval': 'manual' },
+      });
+    },
+    keep: (b, s) => (s.payout = b.id),
+  },
+  { op: 'GET /connect/accounts/{tenantId}/payouts' },
+  { op: 'GET /connect/payouts/{id}', fill: (s) => ({ id: s.payout }) },
+  { op: 'POST /connect/payouts/{id}/cancel', fill: (s) => ({ id: s.payout }) },
+  {
+    op: 'GET /connect/payouts/{id}/transactions',
+    fill: (s) => ({ id: s.reconciledPayout }),
+    // Only a reconciled automatic payout lists its contents: Stripe runs one and completes its reconciliation.
+    before: async (s) => {
+      await emulatorControl(t.emulatorUrl!, `accounts/${await acmeAccount()}/payouts/run`, {
+        until: 'reconciled',
+      });
+      s.reconciledPayout = await eventually('the reconciled payout', async () => {
+        const list = await api(t)('GET', '/connect/accounts/tenant_acme/payouts', { token });
+        const done = (list.body.data as JsonBody[]).find((p) => p.reconciliation_status === 'completed');
+        return done?.id as string | undefined;
+      });
+    },
+  },
+  // A customer disputes a paid charge at the bank; the service learns of it from Stripe's webhook.
+  {
+    op: 'GET /connect/disputes',
+    before: async (s) => {
+      s.dispute = await disputed();
+    },
+  },
+  { op: 'GET /connect/disputes/{id}', fill: (s) => ({ id: s.dispute }) },
+  { op: 'POST /connect/disputes/{id}/evidence', fill: (s) => ({ id: s.dispute }) },
+  {
+    op: 'POST /connect/disputes/{id}/accept',
+    fill: (s) => ({ id: s.conceded }),
+    // The first dispute's evidence is submitted: another one to concede.
+    before: async (s) => {
+      s.conceded = await disputed();
+    },
+  },
   { op: 'DELETE /connect/accounts/{tenantId}' },
 ];
 
@@ -159,6 +217,40 @@ async function stripe(account: string, resource: string, params: Record<string, 
   });
   if (!res.ok) throw new Error(`emulator ${resource}: ${res.status} ${await res.text()}`);
   return res.json();
+}
+
+async function acmeAccount(): Promise<string> {
+  return (await api(t)('GET', '/connect/accounts/tenant_acme', { token })).body.stripe_account_id;
+}
+
+/** A direct charge of tenant_acme, paid and completed; answers its charge id. */
+async function paid(): Promise<string> {
+  const res = await api(t)('POST', '/connect/payments', {
+    token,
+    body: {
+      tenant_id: 'tenant_acme',
+      payment_data: {
+        amount: 10_000,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        charge_type: 'direct',
+      },
+    },
+  });
+  if (res.status !== 201) throw new Error(`payment refused: ${res.status} ${res.raw}`);
+  await completed(res.body.id);
+  return (await api(t)('GET', `/connect/payments/${res.body.id}`, { token })).body.stripe_object_id;
+}
+
+/** A dispute of a new paid charge of tenant_acme, as the service records it; answers its id. */
+async function disputed(): Promise<string> {
+  const charge = await paid();
+  await emulatorControl(t.emulatorUrl!, `charges/${charge}/dispute`, {});
+  return eventually('the dispute to be recorded', async () => {
+    const list = await api(t)('GET', '/connect/disputes?tenant_id=tenant_acme&limit=100', { token });
+    return (list.body.data as JsonBody[]).find((d) => d.charge_id === charge)?.id as string | undefined;
+  });
 }
 
 async function completed(paymentId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiAuth, Caller, CurrentCaller } from '@app/auth';
 import { ApiErrors, ErrorCode, idParam } from '@app/common';
 import { Audit } from '../audit/audit.decorator';
@@ -53,6 +53,27 @@ export class DisputesController {
       'submitted, after the deadline, or when the dispute is closed.',
   })
   @ApiParam({ name: 'id', format: 'uuid' })
+  // One body per form: Swagger UI's sample of the schema would merge the nested and the flat fields into one.
+  @ApiBody({
+    type: SubmitEvidenceDto,
+    examples: {
+      nested: {
+        summary: 'Save evidence (nested)',
+        value: {
+          evidence: { customer_name: 'Jenny Rosen', product_description: 'Annual plan' },
+          submit: false,
+        },
+      },
+      flat: {
+        summary: 'Save evidence (flat beside submit)',
+        value: { shipping_carrier: 'UPS', shipping_tracking_number: '1Z999AA10123456784', submit: false },
+      },
+      submit: {
+        summary: 'Submit what is saved (final)',
+        value: { uncategorized_text: 'The customer received the order.', submit: true },
+      },
+    },
+  })
   @ApiOkResponse({ type: DisputeDto })
   @ApiErrors(
     ErrorCode.ValidationFailed,
