@@ -19,8 +19,11 @@ scrapeGauge({
   help: `Disputed / succeeded payments by count over the last ${DISPUTE_RATE_WINDOW_DAYS} days, per tenant and currency (inquiries excluded)`,
   labelNames: ['tenant_id', 'currency'] as const,
   reading: ratesReading,
+  // With no tenant to rate yet, one series at 0 with empty labels: Prometheus sees the metric from the first scrape.
   values: (rates) =>
-    rates.map((r) => ({ labels: { tenant_id: r.tenant_id, currency: r.currency }, value: r.rate })),
+    rates.length
+      ? rates.map((r) => ({ labels: { tenant_id: r.tenant_id, currency: r.currency }, value: r.rate }))
+      : [{ labels: { tenant_id: '', currency: '' }, value: 0 }],
 });
 
 const threshold = metric.gauge({
