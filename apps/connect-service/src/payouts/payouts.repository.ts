@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { decodeKeysetCursor, pageOf } from '@app/common';
-import { Db, empty, join, one, rows, sql, Sql } from '@app/database';
+import { Db, empty, ident, join, one, rows, sql, Sql } from '@app/database';
+
+/** Columns a later answer without them (null) never clears. */
+const KEPT = ['arrival_date', 'failure_code', 'failure_message', 'description'] as const;
 
 /** A payouts row as the database answers it (bigints as text until `toPayoutRow`). */
 export interface PayoutRow {
@@ -71,6 +74,11 @@ export class PayoutsRepository {
     const eventId = event?.id ?? null;
     const rank = (col: Sql) =>
       sql`(CASE ${col} WHEN 'pending' THEN 0 WHEN 'in_transit' THEN 1 WHEN 'paid' THEN 2 ELSE 3 END)`;
+    const status = sql`CASE WHEN ${rank(sql`EXCLUDED.status`)} >= ${rank(sql`payouts.status`)}
+      THEN EXCLUDED.status ELSE payouts.status END`;
+    const reconciliation = sql`CASE WHEN payouts.reconciliation_status = 'completed' THEN 'completed'
+      ELSE EXCLUDED.reconciliation_status END`;
+    const kept = (col: string) => sql`COALESCE(EXCLUDED.${ident(col, KEPT)}, payouts.${ident(col, KEPT)})`;
     const row = await one<Record<string, unknown>>(
       db,
       sql`INSERT INTO payouts (tenant_id, stripe_account_id, stripe_payout_id, amount, currency, status, method,
@@ -80,19 +88,22 @@ export class PayoutsRepository {
             ${s.method}, ${s.automatic}, ${s.arrival_date}, ${s.failure_code}, ${s.failure_message},
             ${s.reconciliation_status}, ${s.description}, ${eventCreated}::bigint, ${eventId}::varchar, ${s.created_at})
           ON CONFLICT (tenant_id, stripe_payout_id) DO UPDATE SET
-            status = CASE WHEN ${rank(sql`EXCLUDED.status`)} >= ${rank(sql`payouts.status`)}
-              THEN EXCLUDED.status ELSE payouts.status END,
-            arrival_date = COALESCE(EXCLUDED.arrival_date, payouts.arrival_date),
-            failure_code = COALESCE(EXCLUDED.failure_code, payouts.failure_code),
-            failure_message = COALESCE(EXCLUDED.failure_message, payouts.failure_message),
-            reconciliation_status = CASE WHEN payouts.reconciliation_status = 'completed' THEN 'completed'
-              ELSE EXCLUDED.reconciliation_status END,
-            description = COALESCE(EXCLUDED.description, payouts.description),
+            status = ${status},
+            arrival_date = ${kept('arrival_date')},
+            failure_code = ${kept('failure_code')},
+            failure_message = ${kept('failure_message')},
+            reconciliation_status = ${reconciliation},
+            description = ${kept('description')},
             last_event_created = GREATEST(EXCLUDED.last_event_created, payouts.last_event_created),
             last_event_id = CASE WHEN EXCLUDED.last_event_created IS NOT NULL
                 AND EXCLUDED.last_event_created >= COALESCE(payouts.last_event_created, 0)
               THEN EXCLUDED.last_event_id ELSE payouts.last_event_id END,
-            updated_at = now()
+            -- When the payout changed, not when a webhook repeated it (so a repeated answer equals the first).
+            updated_at = CASE WHEN ROW(${status}, ${kept('arrival_date')}, ${kept('failure_code')},
+                ${kept('failure_message')}, ${reconciliation}, ${kept('description')})
+              IS DISTINCT FROM ROW(payouts.status, payouts.arrival_date, payouts.failure_code, payouts.failure_message,
+                payouts.reconciliation_status, payouts.description)
+              THEN now() ELSE payouts.updated_at END
           WHERE EXCLUDED.last_event_created IS NULL OR payouts.last_event_created IS NULL
             OR payouts.last_event_created <= EXCLUDED.last_event_created
           RETURNING *, (xmax = 0) AS inserted`,
