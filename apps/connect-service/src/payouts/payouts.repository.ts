@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { decodeKeysetCursor, pageOf } from '@app/common';
-import { Db, empty, ident, join, one, rows, sql, Sql } from '@app/database';
+import { Db, empty, ident, join, keyword, one, rows, sql, Sql } from '@app/database';
 
 /** Columns a later answer without them (null) never clears. */
 const KEPT = ['arrival_date', 'failure_code', 'failure_message', 'description'] as const;
@@ -159,4 +159,48 @@ export class PayoutsRepository {
     );
     return { ...page, rows: page.rows.map(({ keyset_at: _, ...r }) => r) };
   }
+
+  /**
+   * Payout counters for the analytics query, per bucket of the payout's creation and per group: every payout,
+   * the amount of those paid, how many failed. Dimensions payouts do not have answer '' (none).
+   */
+  async analytics(q: PayoutAnalyticsQuery): Promise<Array<Record<string, unknown>>> {
+    const bucket = q.granularity === 'total' ? null : keyword(BUCKETS[q.granularity], Object.values(BUCKETS));
+    const dim = (d: string): Sql =>
+      PAYOUT_DIMENSIONS.includes(d) ? ident(d, PAYOUT_DIMENSIONS) : sql`''::text`;
+    const where: Sql[] = [sql`created_at >= ${q.from}`, sql`created_at < ${q.to}`];
+    for (const [d, values] of Object.entries(q.filters))
+      where.push(sql`${ident(d, PAYOUT_DIMENSIONS)} = ANY(${values}::text[])`);
+    const keys = [...(bucket ? [bucket] : []), ...q.groupBy.map(dim)];
+    const select = join([
+      bucket ? sql`${bucket} AS b` : sql`NULL::timestamptz AS b`,
+      ...q.groupBy.map((d) => sql`${dim(d)} AS ${ident(d, q.groupBy)}`),
+      sql`count(*)::text AS payouts_count`,
+      sql`(COALESCE(sum(amount) FILTER (WHERE status = 'paid'), 0))::text AS payouts_volume`,
+      sql`(count(*) FILTER (WHERE status = 'failed'))::text AS payouts_failed`,
+    ]);
+    return rows<Record<string, unknown>>(
+      this.dataSource,
+      sql`SELECT ${select} FROM payouts WHERE ${join(where, ' AND ')}
+          ${keys.length ? sql`GROUP BY ${join(keys)}` : empty}`,
+    );
+  }
+}
+
+/** An analytics bucket of a payout's creation, in UTC. */
+const BUCKETS = {
+  '1h': `date_trunc('hour', created_at, 'UTC')`,
+  '1d': `date_trunc('day', created_at, 'UTC')`,
+} as const;
+
+/** The analytics dimensions a payout has. */
+const PAYOUT_DIMENSIONS: readonly string[] = ['tenant_id', 'stripe_account_id', 'currency'];
+
+export interface PayoutAnalyticsQuery {
+  from: Date;
+  to: Date;
+  granularity: '1h' | '1d' | 'total';
+  groupBy: string[];
+  /** Only dimensions a payout has (the caller answers nothing when another is filtered on). */
+  filters: Record<string, string[]>;
 }
