@@ -1,7 +1,7 @@
 import { api } from '../utils/api';
 import { eventually } from '../utils/eventually';
 import { bootTestApp, emulatorControl, TestApp } from '../utils/test-app';
-import { connectVerifiedTenant, paidRoute, platformToken } from './money-support';
+import { connectVerifiedTenant, paidRoute, platformToken, runPayouts } from './money-support';
 
 jest.setTimeout(180_000);
 
@@ -26,17 +26,9 @@ describe('payouts in the analytics query', () => {
   it('counts payouts, the amount paid out and the failures, beside the route metrics', async () => {
     const { tenant, acct } = await connectVerifiedTenant(t, 'pan');
     await paidRoute(t, tenant, 6_000, 'direct');
-    const paid = await emulatorControl<{ payouts: Array<{ id: string; amount: number }> }>(
-      t.emulatorUrl!,
-      `/accounts/${acct}/payouts/run`,
-      { until: 'paid' },
-    );
+    const paid = { payouts: await runPayouts(t, acct, 'paid') };
     await paidRoute(t, tenant, 4_000, 'direct');
-    const failing = await emulatorControl<{ payouts: Array<{ id: string; amount: number }> }>(
-      t.emulatorUrl!,
-      `/accounts/${acct}/payouts/run`,
-      { until: 'in_transit' },
-    );
+    const failing = { payouts: await runPayouts(t, acct, 'in_transit') };
     await emulatorControl(t.emulatorUrl!, `/payouts/${failing.payouts[0].id}/advance`, {
       to: 'failed',
       failure_code: 'account_closed',

@@ -3,7 +3,7 @@ import { StripeGateway } from '@app/stripe-gateway';
 import { api } from '../utils/api';
 import { eventually } from '../utils/eventually';
 import { bootTestApp, emulatorControl, TestApp } from '../utils/test-app';
-import { connectVerifiedTenant, paidRoute, platformToken } from './money-support';
+import { connectVerifiedTenant, paidRoute, platformToken, runPayouts } from './money-support';
 
 jest.setTimeout(180_000);
 
@@ -66,11 +66,7 @@ describe('reconciliation runs compare payouts', () => {
     const from = new Date(Date.now() - 60_000).toISOString();
     const { tenant, acct } = await connectVerifiedTenant(t, 'prr');
     await paidRoute(t, tenant, 6_000, 'direct');
-    const first = await emulatorControl<{ payouts: Array<{ id: string; amount: number }> }>(
-      t.emulatorUrl!,
-      `/accounts/${acct}/payouts/run`,
-      { until: 'reconciled' },
-    );
+    const first = { payouts: await runPayouts(t, acct, 'reconciled') };
     const ours = await eventually('the reconciled payout', async () =>
       (await payoutsOf(tenant)).find((p) => p.reconciliation_status === 'completed'),
     );
@@ -83,11 +79,7 @@ describe('reconciliation runs compare payouts', () => {
       );
     await paidRoute(t, tenant, 1_000, 'direct');
     await emulatorControl(t.emulatorUrl!, '/webhooks/pause');
-    const missed = await emulatorControl<{ payouts: Array<{ id: string; amount: number }> }>(
-      t.emulatorUrl!,
-      `/accounts/${acct}/payouts/run`,
-      { until: 'paid' },
-    );
+    const missed = { payouts: await runPayouts(t, acct, 'paid') };
     await emulatorControl(t.emulatorUrl!, '/webhooks/resume', { discard: true });
     expect((await payoutsOf(tenant)).map((p) => p.stripe_payout_id)).not.toContain(missed.payouts[0].id);
 
