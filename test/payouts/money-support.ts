@@ -79,3 +79,17 @@ export async function eventTypes(
   });
   return res.body.data as Array<{ type: string; data: Record<string, unknown> }>;
 }
+
+/** The emulator pays the account's balance out now (an automatic payout) and moves it up to `until`. */
+export async function runPayouts(
+  t: TestApp,
+  account: string,
+  until: 'in_transit' | 'paid' | 'reconciled',
+): Promise<Array<{ id: string; amount: number }>> {
+  const run = await emulatorControl<{ payouts: Array<{ id: string; amount: number }> }>(
+    t.emulatorUrl!,
+    `/accounts/${account}/payouts/run`,
+    { until },
+  );
+  return run.payouts;
+}

@@ -26,6 +26,16 @@ export const COUNTERS = [
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 
+/**
+ * Counters read from the payouts table itself (payouts are not payment routes, so no trigger rolls them up):
+ * every payout created, the amount of those paid, and how many failed, by the payout's creation.
+ */
+export const PAYOUT_COUNTERS = ['payouts_count', 'payouts_volume', 'payouts_failed'] as const;
+export type PayoutCounter = (typeof PAYOUT_COUNTERS)[number];
+export type AnyCounter = Counter | PayoutCounter;
+export const isPayoutCounter = (c: AnyCounter): c is PayoutCounter =>
+  (PAYOUT_COUNTERS as readonly string[]).includes(c);
+
 export const METRICS = [
   'payments_attempted',
   'payments_succeeded',
@@ -43,6 +53,9 @@ export const METRICS = [
   'net_platform_revenue',
   'average_ticket',
   'transfer_volume',
+  'payouts_count',
+  'payouts_volume',
+  'payouts_failed',
 ] as const;
 export type Metric = (typeof METRICS)[number];
 
@@ -56,10 +69,11 @@ export const AMOUNT_METRICS: readonly Metric[] = [
   'net_platform_revenue',
   'average_ticket',
   'transfer_volume',
+  'payouts_volume',
 ];
 
 /** The counters each metric is computed from. */
-const INPUTS: Record<Metric, readonly Counter[]> = {
+const INPUTS: Record<Metric, readonly AnyCounter[]> = {
   payments_attempted: ['payments_attempted'],
   payments_succeeded: ['payments_succeeded'],
   payments_failed: ['payments_failed'],
@@ -76,13 +90,16 @@ const INPUTS: Record<Metric, readonly Counter[]> = {
   net_platform_revenue: ['fees_collected', 'fees_refunded'],
   average_ticket: ['gross_volume', 'payments_succeeded'],
   transfer_volume: ['transfer_volume'],
+  payouts_count: ['payouts_count'],
+  payouts_volume: ['payouts_volume'],
+  payouts_failed: ['payouts_failed'],
 };
 
-export type Counters = Partial<Record<Counter, number>>;
+export type Counters = Partial<Record<AnyCounter, number>>;
 
-export function countersFor(metrics: readonly Metric[]): Counter[] {
+export function countersFor(metrics: readonly Metric[]): AnyCounter[] {
   const wanted = new Set(metrics.flatMap((m) => INPUTS[m]));
-  return COUNTERS.filter((c) => wanted.has(c));
+  return [...COUNTERS, ...PAYOUT_COUNTERS].filter((c) => wanted.has(c));
 }
 
 /** a ÷ b rounded half up, for non-negative integers (exact: no floating-point division). */
@@ -94,7 +111,7 @@ export function divideHalfUp(a: number, b: number): number {
 
 /** The requested metrics from summed counters; a ratio with nothing to divide by is null. */
 export function deriveMetrics(c: Counters, metrics: readonly Metric[]): Record<string, number | null> {
-  const v = (k: Counter): number => c[k] ?? 0;
+  const v = (k: AnyCounter): number => c[k] ?? 0;
   const out: Record<string, number | null> = {};
   for (const m of metrics) {
     switch (m) {
@@ -122,7 +139,7 @@ export function deriveMetrics(c: Counters, metrics: readonly Metric[]): Record<s
 }
 
 export function addCounters(into: Counters, from: Counters): void {
-  for (const [k, n] of Object.entries(from) as [Counter, number][]) into[k] = (into[k] ?? 0) + n;
+  for (const [k, n] of Object.entries(from) as [AnyCounter, number][]) into[k] = (into[k] ?? 0) + n;
 }
 
 const HOUR = 3_600_000;

@@ -1,6 +1,7 @@
 import { Module, OnApplicationBootstrap } from '@nestjs/common';
 import { DatabaseModule } from '@app/database';
 import { JobQueueModule } from '../queue/job-queue.module';
+import { PayoutsRepository } from '../payouts/payouts.repository';
 import { JobQueue } from '../queue/job-queue.service';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRollupsRepository } from './analytics-rollups.repository';
@@ -15,7 +16,7 @@ export const ANALYTICS_FOLD_QUEUE = 'analytics.fold';
 @Module({
   imports: [DatabaseModule, JobQueueModule],
   controllers: [AnalyticsController],
-  providers: [AnalyticsService, AnalyticsRollupsRepository],
+  providers: [AnalyticsService, AnalyticsRollupsRepository, PayoutsRepository],
   exports: [AnalyticsService],
 })
 export class AnalyticsModule implements OnApplicationBootstrap {

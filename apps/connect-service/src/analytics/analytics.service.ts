@@ -7,12 +7,15 @@ import {
   DAY_MS,
   DIMENSIONS,
   Dimension,
+  Counter,
   addCounters,
   bucketBounds,
   countersFor,
   deriveMetrics,
   isHourAligned,
+  isPayoutCounter,
 } from './analytics-metrics';
+import { PayoutsRepository } from '../payouts/payouts.repository';
 import { AnalyticsRollupsRepository, RollupRow } from './analytics-rollups.repository';
 import { AnalyticsQueryDto, AnalyticsResultDto } from './dto/analytics-query.dto';
 import { toCsv } from './csv.util';
@@ -39,7 +42,10 @@ const dimValue = (v: unknown): string | null => {
 export class AnalyticsService {
   private readonly logger = new Logger('AnalyticsService');
 
-  constructor(private readonly rollups: AnalyticsRollupsRepository) {}
+  constructor(
+    private readonly rollups: AnalyticsRollupsRepository,
+    private readonly payouts: PayoutsRepository,
+  ) {}
 
   async answer(caller: Caller, dto: AnalyticsQueryDto): Promise<AnalyticsResultDto> {
     const from = new Date(dto.time_range.from);
@@ -74,12 +80,22 @@ export class AnalyticsService {
     }
 
     const counters = countersFor(dto.metrics);
-    const rows = await this.rollups.read(from, to, dto.granularity, groupBy, filters, counters);
+    const rollupCounters = counters.filter((c): c is Counter => !isPayoutCounter(c));
+    const read = () => this.rollups.read(from, to, dto.granularity, groupBy, filters, rollupCounters);
+    const rows = counters.some(isPayoutCounter)
+      ? mergeRows(
+          [
+            ...(rollupCounters.length ? await read() : []),
+            ...(await this.payoutRows(from, to, dto.granularity, groupBy, filters)),
+          ],
+          groupBy,
+        )
+      : await read();
 
     const groupOf = (r: Row): Record<string, string | null> =>
       Object.fromEntries(groupBy.map((d) => [d, dimValue(r[d])]));
     const countersOf = (r: Row): Counters =>
-      Object.fromEntries(counters.map((c) => [c, Number(r[c])])) as Counters;
+      Object.fromEntries(counters.map((c) => [c, Number(r[c] ?? 0)])) as Counters;
     const totals = new Map<string, { group: Record<string, string | null>; counters: Counters }>();
     const buckets: AnalyticsResultDto['buckets'] = [];
     for (const r of rows) {
@@ -104,6 +120,27 @@ export class AnalyticsService {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, t]) => ({ group: t.group, metrics: deriveMetrics(t.counters, dto.metrics) }));
     return { buckets, totals: sortedTotals };
+  }
+
+  /** Payouts are not payment routes: their counters come from the payouts table, filtered the same way. */
+  private async payoutRows(
+    from: Date,
+    to: Date,
+    granularity: '1h' | '1d' | 'total',
+    groupBy: Dimension[],
+    filters: Partial<Record<Dimension, string[]>>,
+  ): Promise<Row[]> {
+    const entries = Object.entries(filters) as [Dimension, string[]][];
+    // A filter on a route's dimension (charge type, route type, routing rule) matches no payout.
+    if (entries.some(([d]) => !PAYOUT_DIMENSIONS.includes(d))) return [];
+    const found = await this.payouts.analytics({
+      from,
+      to,
+      granularity,
+      groupBy,
+      filters: Object.fromEntries(entries),
+    });
+    return found.map((r) => ({ ...r, b: (r.b as Date | null) ?? null }));
   }
 
   /** The CSV of an answer: one row per bucket, the group's columns then the metrics'. */
@@ -145,4 +182,24 @@ export class AnalyticsService {
     await this.rollups.vacuumDeltas();
     return { since: start.toISOString(), routes, deltas };
   }
+}
+
+const PAYOUT_DIMENSIONS: readonly Dimension[] = ['tenant_id', 'stripe_account_id', 'currency'];
+
+/** Rollup rows and payout rows of the same (bucket, group) as one row, by bucket then group. */
+function mergeRows(rows: Row[], groupBy: Dimension[]): Row[] {
+  const merged = new Map<string, Row>();
+  for (const r of rows) {
+    const key = JSON.stringify([r.b ? new Date(r.b).getTime() : null, ...groupBy.map((d) => dimValue(r[d]))]);
+    const into = merged.get(key);
+    if (!into) {
+      merged.set(key, { ...r });
+      continue;
+    }
+    for (const [k, v] of Object.entries(r)) {
+      if (k === 'b' || (groupBy as string[]).includes(k)) continue;
+      into[k] = String(Number(into[k] ?? 0) + Number(v ?? 0));
+    }
+  }
+  return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
 }

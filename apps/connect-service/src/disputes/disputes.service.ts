@@ -229,27 +229,41 @@ export class DisputesService {
     }
   }
 
-  /** https://docs.stripe.com/api/disputes/update: refused after the deadline or once submitted. */
+  /**
+   * https://docs.stripe.com/api/disputes/update: refused after the deadline or once submitted. The dispute's lock
+   * is held through the Stripe call, so concurrent posts run one after the other; a submission repeated once the
+   * same evidence is submitted (a concurrent twin, a client's retry) answers what Stripe holds without a second update.
+   */
   async evidence(
     caller: Caller,
     id: string,
     evidence: StripeDisputeEvidenceParams,
     submit: boolean,
   ): Promise<DisputeDto> {
-    const row = await this.get(caller, id);
-    this.assertOpen(row, 'evidence can no longer change');
-    const options = {
-      ...(row.stripe_account_id ? { stripeAccount: row.stripe_account_id } : {}),
-      // One submission per dispute; drafts may be saved again and again.
-      ...(submit ? { idempotencyKey: `dispute-evidence:${row.stripe_dispute_id}:submit` } : {}),
-    };
-    const d = await this.callStripe(() =>
-      this.gateway.money.updateDispute(row.stripe_dispute_id, { evidence, submit }, options),
-    );
-    const saved = await this.dataSource.transaction((m) =>
-      this.apply(m, row.tenant_id, d, row.stripe_account_id, null),
-    );
-    return DisputeDto.from(saved ?? (await this.get(caller, id)), d.evidence);
+    const found = await this.get(caller, id);
+    const options = found.stripe_account_id ? { stripeAccount: found.stripe_account_id } : {};
+    return this.dataSource.transaction(async (m) => {
+      await this.repo.lock(m, found.tenant_id, found.stripe_dispute_id);
+      const row = (await this.repo.get(m, found.id)) ?? found;
+      if (submit && row.evidence_submitted) {
+        const held = await this.gateway.money.retrieveDispute(row.stripe_dispute_id, options);
+        if (holdsEvidence(held, evidence)) return DisputeDto.from(row, held.evidence);
+      }
+      this.assertOpen(row, 'evidence can no longer change');
+      const d = await this.callStripe(() =>
+        this.gateway.money.updateDispute(
+          row.stripe_dispute_id,
+          { evidence, submit },
+          // One submission per dispute; drafts may be saved again and again.
+          submit
+            ? { ...options, idempotencyKey: `dispute-evidence:${row.stripe_dispute_id}:submit` }
+            : options,
+        ),
+      );
+      await this.apply(m, row.tenant_id, d, row.stripe_account_id, null);
+      // As stored, so this answer and a waiting twin's (which reads the committed row) are the same.
+      return DisputeDto.from((await this.repo.get(m, row.id)) ?? row, d.evidence);
+    });
   }
 
   /** https://docs.stripe.com/api/disputes/close: accepting concedes the dispute (it ends `lost`). */
@@ -268,4 +282,14 @@ export class DisputesService {
     );
     return DisputeDto.from(saved ?? (await this.get(caller, id)), d.evidence);
   }
+}
+
+/** Every field of `asked` is what the dispute's evidence at Stripe holds (a file field by its id). */
+function holdsEvidence(d: StripeDispute, asked: StripeDisputeEvidenceParams): boolean {
+  const held = d.evidence as unknown as Record<string, unknown>;
+  return Object.entries(asked as Record<string, unknown>).every(([field, value]) => {
+    const at = held[field];
+    const atId = at && typeof at === 'object' ? (at as { id?: unknown }).id : at;
+    return (atId ?? null) === (value ?? null) || (atId ?? '') === (value ?? '');
+  });
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ErrorCode, ServiceException } from '@app/common';
 import { ConnectAccountEntity } from '@app/database';
 import { StripeBalanceTransaction, StripeGateway, StripePayout } from '@app/stripe-gateway';
@@ -48,18 +48,11 @@ export class PayoutReconciler {
       ),
     ))
       atStripe.push(p);
-    const ours = await this.repo.byStripeIds(
-      this.dataSource,
+    const drift = await this.driftOf(
       tenantId,
-      atStripe.map((p) => p.id),
+      atStripe,
+      opts.checkSums ? (id) => this.transactionsOf(id, stripeAccount) : null,
     );
-    const drift = comparePayouts(atStripe, ours);
-    if (opts.checkSums) {
-      for (const p of atStripe.filter((x) => x.automatic && x.reconciliation_status === 'completed')) {
-        const sum = payoutSumDrift(p, await this.transactionsOf(p.id, stripeAccount));
-        if (sum) drift.push(sum);
-      }
-    }
     let healed = 0;
     if (opts.heal) {
       const byId = new Map(atStripe.map((p) => [p.id, p]));
@@ -73,6 +66,40 @@ export class PayoutReconciler {
       }
     }
     return { tenant_id: tenantId, checked: atStripe.length, drift, healed };
+  }
+
+  /** Copies Stripe's payout onto our row in the caller's transaction (the webhook's own path); true when it changed. */
+  async heal(
+    m: EntityManager,
+    tenantId: string,
+    payout: StripePayout,
+    stripeAccount: string,
+  ): Promise<boolean> {
+    return Boolean(await this.payouts.apply(m, tenantId, payout, stripeAccount));
+  }
+
+  /**
+   * One page of Stripe's payouts against our rows; with `transactionsOf`, also each reconciled automatic payout's
+   * balance transactions against its amount. Reconciliation runs call it with their own paced reads.
+   */
+  async driftOf(
+    tenantId: string,
+    atStripe: StripePayout[],
+    transactionsOf: ((payoutId: string) => Promise<StripeBalanceTransaction[]>) | null,
+  ): Promise<PayoutDrift[]> {
+    const ours = await this.repo.byStripeIds(
+      this.dataSource,
+      tenantId,
+      atStripe.map((p) => p.id),
+    );
+    const drift = comparePayouts(atStripe, ours);
+    if (transactionsOf) {
+      for (const p of atStripe.filter((x) => x.automatic && x.reconciliation_status === 'completed')) {
+        const sum = payoutSumDrift(p, await transactionsOf(p.id));
+        if (sum) drift.push(sum);
+      }
+    }
+    return drift;
   }
 
   private async transactionsOf(payoutId: string, stripeAccount: string): Promise<StripeBalanceTransaction[]> {

@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { decodeKeysetCursor, pageOf } from '@app/common';
-import { Db, empty, join, one, rows, sql, Sql } from '@app/database';
+import { Db, empty, ident, join, keyword, one, rows, sql, Sql } from '@app/database';
+
+/** Columns a later answer without them (null) never clears. */
+const KEPT = ['arrival_date', 'failure_code', 'failure_message', 'description'] as const;
 
 /** A payouts row as the database answers it (bigints as text until `toPayoutRow`). */
 export interface PayoutRow {
@@ -71,6 +74,11 @@ export class PayoutsRepository {
     const eventId = event?.id ?? null;
     const rank = (col: Sql) =>
       sql`(CASE ${col} WHEN 'pending' THEN 0 WHEN 'in_transit' THEN 1 WHEN 'paid' THEN 2 ELSE 3 END)`;
+    const status = sql`CASE WHEN ${rank(sql`EXCLUDED.status`)} >= ${rank(sql`payouts.status`)}
+      THEN EXCLUDED.status ELSE payouts.status END`;
+    const reconciliation = sql`CASE WHEN payouts.reconciliation_status = 'completed' THEN 'completed'
+      ELSE EXCLUDED.reconciliation_status END`;
+    const kept = (col: string) => sql`COALESCE(EXCLUDED.${ident(col, KEPT)}, payouts.${ident(col, KEPT)})`;
     const row = await one<Record<string, unknown>>(
       db,
       sql`INSERT INTO payouts (tenant_id, stripe_account_id, stripe_payout_id, amount, currency, status, method,
@@ -80,19 +88,22 @@ export class PayoutsRepository {
             ${s.method}, ${s.automatic}, ${s.arrival_date}, ${s.failure_code}, ${s.failure_message},
             ${s.reconciliation_status}, ${s.description}, ${eventCreated}::bigint, ${eventId}::varchar, ${s.created_at})
           ON CONFLICT (tenant_id, stripe_payout_id) DO UPDATE SET
-            status = CASE WHEN ${rank(sql`EXCLUDED.status`)} >= ${rank(sql`payouts.status`)}
-              THEN EXCLUDED.status ELSE payouts.status END,
-            arrival_date = COALESCE(EXCLUDED.arrival_date, payouts.arrival_date),
-            failure_code = COALESCE(EXCLUDED.failure_code, payouts.failure_code),
-            failure_message = COALESCE(EXCLUDED.failure_message, payouts.failure_message),
-            reconciliation_status = CASE WHEN payouts.reconciliation_status = 'completed' THEN 'completed'
-              ELSE EXCLUDED.reconciliation_status END,
-            description = COALESCE(EXCLUDED.description, payouts.description),
+            status = ${status},
+            arrival_date = ${kept('arrival_date')},
+            failure_code = ${kept('failure_code')},
+            failure_message = ${kept('failure_message')},
+            reconciliation_status = ${reconciliation},
+            description = ${kept('description')},
             last_event_created = GREATEST(EXCLUDED.last_event_created, payouts.last_event_created),
             last_event_id = CASE WHEN EXCLUDED.last_event_created IS NOT NULL
                 AND EXCLUDED.last_event_created >= COALESCE(payouts.last_event_created, 0)
               THEN EXCLUDED.last_event_id ELSE payouts.last_event_id END,
-            updated_at = now()
+            -- When the payout changed, not when a webhook repeated it (so a repeated answer equals the first).
+            updated_at = CASE WHEN ROW(${status}, ${kept('arrival_date')}, ${kept('failure_code')},
+                ${kept('failure_message')}, ${reconciliation}, ${kept('description')})
+              IS DISTINCT FROM ROW(payouts.status, payouts.arrival_date, payouts.failure_code, payouts.failure_message,
+                payouts.reconciliation_status, payouts.description)
+              THEN now() ELSE payouts.updated_at END
           WHERE EXCLUDED.last_event_created IS NULL OR payouts.last_event_created IS NULL
             OR payouts.last_event_created <= EXCLUDED.last_event_created
           RETURNING *, (xmax = 0) AS inserted`,
@@ -148,4 +159,48 @@ export class PayoutsRepository {
     );
     return { ...page, rows: page.rows.map(({ keyset_at: _, ...r }) => r) };
   }
+
+  /**
+   * Payout counters for the analytics query, per bucket of the payout's creation and per group: every payout,
+   * the amount of those paid, how many failed. Dimensions payouts do not have answer '' (none).
+   */
+  async analytics(q: PayoutAnalyticsQuery): Promise<Array<Record<string, unknown>>> {
+    const bucket = q.granularity === 'total' ? null : keyword(BUCKETS[q.granularity], Object.values(BUCKETS));
+    const dim = (d: string): Sql =>
+      PAYOUT_DIMENSIONS.includes(d) ? ident(d, PAYOUT_DIMENSIONS) : sql`''::text`;
+    const where: Sql[] = [sql`created_at >= ${q.from}`, sql`created_at < ${q.to}`];
+    for (const [d, values] of Object.entries(q.filters))
+      where.push(sql`${ident(d, PAYOUT_DIMENSIONS)} = ANY(${values}::text[])`);
+    const keys = [...(bucket ? [bucket] : []), ...q.groupBy.map(dim)];
+    const select = join([
+      bucket ? sql`${bucket} AS b` : sql`NULL::timestamptz AS b`,
+      ...q.groupBy.map((d) => sql`${dim(d)} AS ${ident(d, q.groupBy)}`),
+      sql`count(*)::text AS payouts_count`,
+      sql`(COALESCE(sum(amount) FILTER (WHERE status = 'paid'), 0))::text AS payouts_volume`,
+      sql`(count(*) FILTER (WHERE status = 'failed'))::text AS payouts_failed`,
+    ]);
+    return rows<Record<string, unknown>>(
+      this.dataSource,
+      sql`SELECT ${select} FROM payouts WHERE ${join(where, ' AND ')}
+          ${keys.length ? sql`GROUP BY ${join(keys)}` : empty}`,
+    );
+  }
+}
+
+/** An analytics bucket of a payout's creation, in UTC. */
+const BUCKETS = {
+  '1h': `date_trunc('hour', created_at, 'UTC')`,
+  '1d': `date_trunc('day', created_at, 'UTC')`,
+} as const;
+
+/** The analytics dimensions a payout has. */
+const PAYOUT_DIMENSIONS: readonly string[] = ['tenant_id', 'stripe_account_id', 'currency'];
+
+export interface PayoutAnalyticsQuery {
+  from: Date;
+  to: Date;
+  granularity: '1h' | '1d' | 'total';
+  groupBy: string[];
+  /** Only dimensions a payout has (the caller answers nothing when another is filtered on). */
+  filters: Record<string, string[]>;
 }

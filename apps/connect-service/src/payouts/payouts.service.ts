@@ -149,31 +149,38 @@ export class PayoutsService {
   }
 
   async cancel(caller: Caller, id: string): Promise<PayoutDto> {
-    const row = await this.get(caller, id);
-    if (row.status !== 'pending' || row.method === 'instant') {
-      throw new ServiceException(
-        ErrorCode.PayoutNotCancelable,
-        `Only a pending standard payout can be canceled (status ${row.status}, method ${row.method})`,
-      );
-    }
-    let payout: StripePayout;
-    try {
-      payout = await this.gateway.money.cancelPayout(row.stripe_payout_id, {
-        stripeAccount: row.stripe_account_id,
-        idempotencyKey: `payout-cancel:${row.id}`,
-      });
-    } catch (err) {
-      if (
-        stripeErrorCode(err) === 'payout_not_cancelable' ||
-        stripeErrorCode(err) === 'payout_not_cancellable'
-      )
-        throw new ServiceException(ErrorCode.PayoutNotCancelable, (err as Error).message);
-      throw err;
-    }
-    const saved = await this.dataSource.transaction((m) =>
-      this.apply(m, row.tenant_id, payout, row.stripe_account_id),
-    );
-    return PayoutDto.from(saved ?? (await this.mustFind(row.tenant_id, payout.id)));
+    const found = await this.get(caller, id);
+    // The payout's lock is held through the Stripe call, so concurrent cancels make one call: the others wait and
+    // answer the canceled row, as a later cancel does.
+    const row = await this.dataSource.transaction(async (m) => {
+      await this.repo.lock(m, found.tenant_id, found.stripe_payout_id);
+      const current = (await this.repo.byStripeIds(m, found.tenant_id, [found.stripe_payout_id]))[0] ?? found;
+      if (current.status === 'canceled') return current;
+      if (current.status !== 'pending' || current.method === 'instant') {
+        throw new ServiceException(
+          ErrorCode.PayoutNotCancelable,
+          `Only a pending standard payout can be canceled (status ${current.status}, method ${current.method})`,
+        );
+      }
+      let payout: StripePayout;
+      try {
+        payout = await this.gateway.money.cancelPayout(current.stripe_payout_id, {
+          stripeAccount: current.stripe_account_id,
+          idempotencyKey: `payout-cancel:${current.id}`,
+        });
+      } catch (err) {
+        if (
+          stripeErrorCode(err) === 'payout_not_cancelable' ||
+          stripeErrorCode(err) === 'payout_not_cancellable'
+        )
+          throw new ServiceException(ErrorCode.PayoutNotCancelable, (err as Error).message);
+        throw err;
+      }
+      await this.apply(m, current.tenant_id, payout, current.stripe_account_id);
+      // As stored, so this answer and a waiting cancel's (which reads the committed row) are the same.
+      return (await this.repo.byStripeIds(m, current.tenant_id, [payout.id]))[0] ?? current;
+    });
+    return PayoutDto.from(row);
   }
 
   /**

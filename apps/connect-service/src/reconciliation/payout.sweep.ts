@@ -1,11 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { reconciliationConfig } from '@app/config';
+import type { StripePayout } from '@app/stripe-gateway';
 import { DriftInputs } from './drift/drift-inputs';
 import { idOf, noDrift } from './drift/drift.types';
 import { carriedBy, unlinkedPayoutItems } from './drift/payout.drift';
 import { JobStripe } from './job-stripe';
 import { JobContext, StepResult, ownerOf } from './reconciliation-job';
+
+/** Stripe lists what a payout carried only once its reconciliation completed. https://docs.stripe.com/payouts/reconciliation */
+const settled = (p: StripePayout): boolean => p.automatic && p.reconciliation_status === 'completed';
 
 /**
  * The `po:account` phase: the account's paid automatic payouts, one payout's balance transactions a step; every
@@ -23,11 +27,11 @@ export class PayoutSweep {
     const none = noDrift();
     if (!ctx.payouts || ctx.payouts.after !== after || !ctx.payouts.list.length) {
       const list = await stripe.window('payouts', after, { status: 'paid', onAccount: true });
-      ctx.payouts = { after, list: list.data.filter((p) => p.automatic), hasMore: list.has_more };
+      ctx.payouts = { after, list: list.data.filter(settled), hasMore: list.has_more };
       if (!ctx.payouts.list.length) {
         const last = list.data[list.data.length - 1];
         if (list.has_more && last) return { ...none, phase: 'po:account', cursor: last.id, subCursor: null };
-        return { ...none, phase: 'local', cursor: null, subCursor: null };
+        return { ...none, phase: 'po:state', cursor: null, subCursor: null };
       }
     }
     const payout = ctx.payouts.list[0];
@@ -49,7 +53,7 @@ export class PayoutSweep {
     // This payout is done: the next step starts the next one (same cached page) or lists the next page.
     ctx.payouts = { after: payout.id, list: ctx.payouts.list.slice(1), hasMore: ctx.payouts.hasMore };
     if (!ctx.payouts.list.length && !ctx.payouts.hasMore)
-      return { findings, matches: [], phase: 'local', cursor: null, subCursor: null };
+      return { findings, matches: [], phase: 'po:state', cursor: null, subCursor: null };
     return { findings, matches: [], phase: 'po:account', cursor: payout.id, subCursor: null };
   }
 

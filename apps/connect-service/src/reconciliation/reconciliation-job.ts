@@ -15,6 +15,7 @@ export const PHASES = [
   'sub:account',
   'in:account',
   'po:account',
+  'po:state',
   'local',
   'done',
 ] as const;

@@ -9,6 +9,8 @@ import { RequestPacer } from './drift-rules';
 import { DriftFamilies } from './drift/drift-families';
 import { Comparison, JobOwner, Replay, idOf, noDrift } from './drift/drift.types';
 import { JobStripe } from './job-stripe';
+import { PayoutReconciler } from '../payouts/payout-reconciler.service';
+import { PayoutStateSweep } from './payout-state.sweep';
 import { PayoutSweep } from './payout.sweep';
 import { ReconciliationPagesRepository } from './reconciliation-pages.repository';
 import { JobContext, Phase, StepResult, nextPhase, ownerOf, stepTo } from './reconciliation-job';
@@ -41,7 +43,7 @@ export class ReconciliationEngine {
   private readonly pacer: RequestPacer;
 
   // prettier-ignore
-  private readonly lists: Record<Exclude<Phase, 'po:account' | 'local' | 'done'>, ListPhase> = {
+  private readonly lists: Record<Exclude<Phase, 'po:account' | 'po:state' | 'local' | 'done'>, ListPhase> = {
     'pi:account':   { list: 'payment_intents',  on: 'account',       compare: (o, p) => this.drift.intents(o, p, true) },
     'pi:platform':  { list: 'payment_intents',  on: 'platform',      compare: (o, p) => this.drift.intents(o, p, false) },
     're:account':   { list: 'refunds',          on: 'account',       compare: (o, p) => this.drift.refunds(o, p) },
@@ -59,6 +61,8 @@ export class ReconciliationEngine {
     private readonly handlers: PaymentsWebhookHandlers,
     private readonly drift: DriftFamilies,
     private readonly payouts: PayoutSweep,
+    private readonly payoutStates: PayoutStateSweep,
+    private readonly payoutReconciler: PayoutReconciler,
     private readonly unseen: UnseenSweep,
     private readonly pages: ReconciliationPagesRepository,
     @Inject(reconciliationConfig.KEY) private readonly cfg: ConfigType<typeof reconciliationConfig>,
@@ -72,6 +76,8 @@ export class ReconciliationEngine {
     switch (phase) {
       case 'po:account':
         return this.payouts.step(ctx, stripe);
+      case 'po:state':
+        return this.payoutStates.step(ctx, stripe);
       case 'local':
         return this.unseen.step(ctx, stripe);
       case 'done':
@@ -86,6 +92,8 @@ export class ReconciliationEngine {
 
   /** Replays the missed webhook through its handler, in the page's transaction; true when it changed our row. */
   async heal(ctx: JobContext, replay: Replay, manager: EntityManager): Promise<boolean> {
+    if (replay.handler === 'payout')
+      return this.payoutReconciler.heal(manager, ctx.job.tenant_id, replay.object, ctx.job.stripe_account_id);
     const input = {
       manager,
       event: this.synthetic(ctx, replay.type, replay.object),

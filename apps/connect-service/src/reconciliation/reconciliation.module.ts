@@ -5,6 +5,7 @@ import { EventsModule } from '../events/events.module';
 import { JobQueueModule } from '../queue/job-queue.module';
 import { StripeModule } from '../stripe/stripe.module';
 import { PaymentsModule } from '../payments/payments.module';
+import { PayoutsModule } from '../payouts/payouts.module';
 import { ReconciliationController } from './reconciliation.controller';
 import { ReconciliationEngine } from './reconciliation.engine';
 import { ReconciliationMetrics } from './reconciliation-metrics';
@@ -12,6 +13,7 @@ import { ReconciliationService } from './reconciliation.service';
 import { ReconciliationWorker } from './reconciliation.worker';
 import { DriftFamilies } from './drift/drift-families';
 import { DriftInputs } from './drift/drift-inputs';
+import { PayoutStateSweep } from './payout-state.sweep';
 import { PayoutSweep } from './payout.sweep';
 import { UnseenSweep } from './unseen.sweep';
 import { ReconciliationItemsRepository } from './reconciliation-items.repository';
@@ -22,7 +24,15 @@ import { ReconciliationRunsRepository } from './reconciliation-runs.repository';
 
 /** Our routes against Stripe's objects: runs, drift items, heals through the webhook handlers, manual resolution. */
 @Module({
-  imports: [DatabaseModule, JobQueueModule, StripeModule, EventsModule, AuditModule, PaymentsModule],
+  imports: [
+    DatabaseModule,
+    JobQueueModule,
+    StripeModule,
+    EventsModule,
+    AuditModule,
+    PaymentsModule,
+    PayoutsModule,
+  ],
   controllers: [ReconciliationController],
   providers: [
     ReconciliationService,
@@ -32,6 +42,7 @@ import { ReconciliationRunsRepository } from './reconciliation-runs.repository';
     DriftInputs,
     DriftFamilies,
     PayoutSweep,
+    PayoutStateSweep,
     UnseenSweep,
     ReconciliationRunsRepository,
     ReconciliationJobsRepository,

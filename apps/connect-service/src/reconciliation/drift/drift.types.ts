@@ -1,12 +1,13 @@
 import { DriftCategory, PaymentRouteEntity } from '@app/database';
-import type { StripePaymentIntent, StripeRefund } from '@app/stripe-gateway';
+import type { StripePaymentIntent, StripePayout, StripeRefund } from '@app/stripe-gateway';
 
 export type Obj = Record<string, unknown>;
 
 /** The webhook a heal replays through its own handler (so a healed route emits the same ConnectEvents). */
 export type Replay =
   | { handler: 'payment_intent'; type: string; object: StripePaymentIntent }
-  | { handler: 'refund'; type: string; object: StripeRefund };
+  | { handler: 'refund'; type: string; object: StripeRefund }
+  | { handler: 'payout'; type: string; object: StripePayout };
 
 /** One difference between Stripe's object and our row. */
 export interface Finding {
