@@ -1,19 +1,13 @@
 import { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
-import {
-  ChargeType,
-  ConnectAccountEntity,
-  ConnectAccountStatus,
-  OnboardingMethod,
-  PaymentRouteEntity,
-  PaymentRouteStatus,
-  PaymentRouteType,
-  StripeAccountType,
-} from '@app/database';
+import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
+import { emulatorControl } from '../support/emulator';
+import { connectTenant as connectAccount } from '../support/factory';
+import { api as httpApi } from '../support/http';
 import { createPrivateDatabase } from '../utils/private-database';
-import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../utils/test-app';
 
 export interface Run {
   id: string;
@@ -78,25 +72,11 @@ export function reconciliationSuite() {
     ds = t.app.get(DataSource);
   };
   const platform = (): string => t.token({ sub: 'finance-bot', roles: ['platform'] });
-  const control = async (path: string, body?: unknown, method = 'POST'): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${emulator.url}/_emulator/${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`emulator ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as Record<string, unknown>;
-  };
+  const control = (path: string, body?: unknown, method = 'POST'): Promise<Record<string, unknown>> =>
+    emulatorControl(emulator.url, path, body, method);
   const api = async <T>(method: string, path: string, body?: unknown, token = platform()) => {
-    const res = await fetch(`${t.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
+    const res = await httpApi(t)<T>(method, path, { token, body });
+    return { status: res.status, body: res.body };
   };
 
   const tenants: { id: string; acct: string }[] = [];
@@ -106,18 +86,8 @@ export function reconciliationSuite() {
   let seedFrom: string;
 
   async function connectTenant(): Promise<{ id: string; acct: string }> {
-    const id = uniqueTenant('recon');
-    const account = await gateway.createAccount({ type: 'express', country: 'US' });
-    await control(`accounts/${account.id}/verification`, { action: 'complete' });
-    await ds.getRepository(ConnectAccountEntity).insert({
-      tenant_id: id,
-      stripe_account_id: account.id,
-      status: ConnectAccountStatus.Active,
-      charges_enabled: true,
-      onboarding_method: OnboardingMethod.AccountLink,
-      account_type: StripeAccountType.Express,
-    });
-    return { id, acct: account.id };
+    const { tenant, acct } = await connectAccount(t, { prefix: 'recon', emulatorUrl: emulator.url });
+    return { id: tenant, acct };
   }
 
   async function pay(

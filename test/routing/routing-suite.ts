@@ -1,13 +1,10 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import {
-  ConnectAccountEntity,
-  ConnectAccountStatus,
-  OnboardingMethod,
-  StripeAccountType,
-} from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { ConnectedTenant, connectTenant as connectAccount } from '../support/factory';
+import { api } from '../support/http';
+import { emulatorControl } from '../support/emulator';
+import { bootTestApp, TestApp } from '../utils/test-app';
 
 export interface Attempt {
   route: Record<string, unknown>;
@@ -100,39 +97,22 @@ export function routingSuite() {
   });
 
   async function call<T>(method: string, path: string, body?: unknown, token = platform()) {
-    const res = await fetch(`${t.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
+    const res = await api(t)<T>(method, path, { token, body });
+    return { status: res.status, body: res.body };
   }
   const post = <T = Route>(path: string, body?: unknown, token?: string) =>
     call<T>('POST', path, body ?? {}, token);
   const get = <T = Route>(path: string) => call<T>('GET', path);
 
-  async function connectTenant(
-    labels: Record<string, string> = {},
-  ): Promise<{ tenant: string; acct: string }> {
-    const tenant = uniqueTenant('rt');
-    const account = await gateway.createAccount({ type: 'express', country: 'US' });
-    await emulatorControl(t.emulatorUrl!, `/accounts/${account.id}/verification`, { action: 'complete' });
-    await ds.getRepository(ConnectAccountEntity).insert({
-      tenant_id: tenant,
-      stripe_account_id: account.id,
-      status: ConnectAccountStatus.Active,
-      charges_enabled: true,
-      payouts_enabled: true,
-      capabilities: { card_payments: 'active', transfers: 'active' },
-      metadata: labels,
-      onboarding_method: OnboardingMethod.AccountLink,
-      account_type: StripeAccountType.Express,
+  const connectTenant = (labels: Record<string, string> = {}): Promise<ConnectedTenant> =>
+    connectAccount(t, {
+      prefix: 'rt',
+      columns: {
+        payouts_enabled: true,
+        capabilities: { card_payments: 'active', transfers: 'active' },
+        metadata: labels,
+      },
     });
-    return { tenant, acct: account.id };
-  }
 
   const pay = (tenant: string, amount: number, currency: string, extra: Record<string, unknown> = {}) => ({
     tenant_id: tenant,
