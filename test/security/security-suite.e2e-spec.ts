@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Role, roleRank } from '@app/auth';
 import { ErrorCode } from '@app/common';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { discoverRoutes, EXPECTED_RULES, ResourceKind, Rule } from './route-table';
 import { describeAttacks } from './security-attacks';
 import { CALLERS, PAN, count, securitySuite } from './security-suite-support';
