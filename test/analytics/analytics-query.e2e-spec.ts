@@ -1,175 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ErrorCode } from '@app/common';
-import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
+import { PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import { AnalyticsService } from '../../apps/connect-service/src/analytics/analytics.service';
-import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
 import { parseCsv } from './csv-parse';
+import { analyticsQuerySuite, at, iso } from './analytics-query-suite';
 
 jest.setTimeout(60_000);
 
-/** A day of its own, far from what other suites write, so every number below is computed by hand. */
-const D = Date.UTC(2031, 2, 10);
-const H = 3_600_000;
-const at = (hours: number, minutes = 0): Date => new Date(D + hours * H + minutes * 60_000);
-const unix = (d: Date): number => Math.floor(d.getTime() / 1000);
-const iso = (d: Date): string => d.toISOString();
-
-interface Answer {
-  buckets: {
-    start: string;
-    end: string;
-    group: Record<string, string | null>;
-    metrics: Record<string, number | null>;
-  }[];
-  totals: { group: Record<string, string | null>; metrics: Record<string, number | null> }[];
-}
-
 describe('analytics query: hand-computed fixtures, tenant scope, CSV', () => {
-  let t: TestApp;
-  let ds: DataSource;
-  const tA = uniqueTenant('ana_a');
-  const tB = uniqueTenant('ana_b');
-  const ids: Record<string, string> = {};
-  const platform = (): string => t.token({ sub: 'platform-backend', roles: ['platform'] });
-  const viewerOf = (tenant: string): string =>
-    t.token({ sub: `viewer-${tenant}`, tenant_id: tenant, roles: ['viewer'], scope: 'payments:read' });
-
-  async function route(name: string, r: Partial<PaymentRouteEntity>): Promise<void> {
-    const id = randomUUID();
-    ids[name] = id;
-    await ds.getRepository(PaymentRouteEntity).insert({
-      id,
-      type: PaymentRouteType.Payment,
-      charge_type: ChargeType.Direct,
-      currency: 'usd',
-      fee: 0,
-      stripe_idempotency_key: `route:${id}:fixture`,
-      stripe_details: {},
-      metadata: {},
-      ...r,
-    } as QueryDeepPartialEntity<PaymentRouteEntity>);
-  }
-
-  async function query(body: object, token = platform(), accept?: string) {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/connect/analytics/query',
-      headers: { authorization: `Bearer ${token}`, ...(accept ? { accept } : {}) },
-      payload: body,
-    });
-    return res;
-  }
-  const json = async (body: object, token?: string): Promise<Answer> => {
-    const res = await query(body, token);
-    expect(res.statusCode).toBe(200);
-    return res.json<Answer>();
-  };
-
-  beforeAll(async () => {
-    t = await bootTestApp();
-    ds = t.app.get(DataSource);
-    const A = { tenant_id: tA, stripe_account_id: 'acct_fixture_a' };
-    const B = { tenant_id: tB, stripe_account_id: 'acct_fixture_b' };
-    const ok = PaymentRouteStatus.Completed;
-    await route('p1', {
-      ...A,
-      status: ok,
-      amount: 10_000,
-      fee: 320,
-      created_at: at(10, 15),
-      routing_rule: 'eu, "premium"',
-    });
-    await route('p2', {
-      ...A,
-      status: PaymentRouteStatus.Failed,
-      amount: 5_000,
-      fee: 175,
-      created_at: at(10, 45),
-      stripe_details: { declined: true },
-    });
-    await route('p3', { ...A, status: ok, amount: 2_001, fee: 88, created_at: at(11, 5) });
-    await route('p4', {
-      ...A,
-      status: PaymentRouteStatus.Failed,
-      amount: 3_000,
-      fee: 117,
-      created_at: at(11, 30),
-    });
-    await route('p5', { ...A, status: ok, amount: 4_000, fee: 146, created_at: at(24, 10) });
-    await route('p6', {
-      ...A,
-      status: PaymentRouteStatus.Canceled,
-      amount: 1_000,
-      fee: 59,
-      created_at: at(27),
-    });
-    await route('p10', {
-      ...A,
-      status: PaymentRouteStatus.Pending,
-      amount: 700,
-      fee: 50,
-      created_at: at(48, 30),
-    });
-    await route('r1', {
-      ...A,
-      type: PaymentRouteType.Refund,
-      status: ok,
-      amount: 5_000,
-      parent_id: null,
-      created_at: at(32, 30),
-    });
-    await route('r2', {
-      ...A,
-      type: PaymentRouteType.Refund,
-      status: PaymentRouteStatus.Failed,
-      amount: 1_000,
-      created_at: at(36),
-    });
-    await route('t1', {
-      ...A,
-      type: PaymentRouteType.Transfer,
-      status: ok,
-      amount: 7_000,
-      created_at: at(10, 20),
-    });
-    await route('p7', {
-      ...A,
-      charge_type: ChargeType.Destination,
-      currency: 'jpy',
-      status: ok,
-      amount: 1_000,
-      fee: 59,
-      created_at: at(10, 30),
-    });
-    await route('p8', { ...B, status: ok, amount: 99_999, fee: 1_000, created_at: at(10, 10) });
-    await route('p9', { ...B, status: ok, amount: 500, fee: 45, created_at: at(47, 30) });
-    // Facts that arrive later, as the webhook handlers record them: a dispute and a fee refund, each at its own time.
-    await ds.getRepository(PaymentRouteEntity).update(
-      { id: ids.p3 },
-      {
-        stripe_details: {
-          dispute: { id: 'du_1', amount: 2_001, opened_at: unix(at(38, 20)), created: unix(at(38, 21)) },
-        },
-      },
-    );
-    await ds.getRepository(PaymentRouteEntity).update(
-      { id: ids.p1 },
-      {
-        stripe_details: {
-          application_fee: {
-            id: 'fee_1',
-            amount: 320,
-            amount_refunded: 160,
-            created: unix(at(32, 31)),
-            refunds: [{ id: 'fr_1', amount: 160, created: unix(at(32, 30)) }],
-          },
-        },
-      },
-    );
-  });
-  afterAll(async () => t?.close());
+  const suite = analyticsQuerySuite();
+  const { tA, tB, ids, platform, viewerOf, route, query, json } = suite;
 
   it('answers hourly buckets with totals (a tenant caller, its own tenant only)', async () => {
     const answer = await json(
@@ -368,7 +207,7 @@ describe('analytics query: hand-computed fixtures, tenant scope, CSV', () => {
         granularity: 'total',
         metrics: ['payments_attempted'],
       },
-      t.token({ sub: 'no-scope', tenant_id: tB, roles: ['viewer'], scope: 'accounts:read' }),
+      suite.t.token({ sub: 'no-scope', tenant_id: tB, roles: ['viewer'], scope: 'accounts:read' }),
     );
     expect(other.statusCode).toBe(403);
   });
@@ -492,14 +331,16 @@ describe('analytics query: hand-computed fixtures, tenant scope, CSV', () => {
       metrics: dailyMetrics,
     };
     const before = await json(body);
-    await ds
+    await suite.ds
       .getRepository(PaymentRouteEntity)
       .update({ id: ids.p4 }, { status: PaymentRouteStatus.Completed });
     const moved = await json(body);
     expect(moved.buckets[0].metrics.gross_volume).toBe(12_001 + 3_000);
     expect(moved.buckets[0].metrics.fees_collected).toBe(408 + 117);
-    await ds.getRepository(PaymentRouteEntity).update({ id: ids.p4 }, { status: PaymentRouteStatus.Failed });
-    await ds.getRepository(PaymentRouteEntity).delete({ id: ids.r1 });
+    await suite.ds
+      .getRepository(PaymentRouteEntity)
+      .update({ id: ids.p4 }, { status: PaymentRouteStatus.Failed });
+    await suite.ds.getRepository(PaymentRouteEntity).delete({ id: ids.r1 });
     expect((await json(body)).buckets[1].metrics.refunds_amount).toBe(0);
     await route('r1', {
       tenant_id: tA,
@@ -524,21 +365,24 @@ describe('analytics query: hand-computed fixtures, tenant scope, CSV', () => {
     ];
     expect((await json(platformBody)).totals).toEqual(platformWide);
     // Folding the deltas into the rollups changes no answer.
-    expect(await t.app.get(AnalyticsService).fold()).toBeGreaterThan(0);
+    expect(await suite.t.app.get(AnalyticsService).fold()).toBeGreaterThan(0);
     expect((await json(platformBody)).totals).toEqual(platformWide);
     expect(
-      (await ds.query(`SELECT count(*)::int AS n FROM analytics_rollup_deltas WHERE tenant_id = $1`, [tA]))[0]
-        .n,
+      (
+        await suite.ds.query(`SELECT count(*)::int AS n FROM analytics_rollup_deltas WHERE tenant_id = $1`, [
+          tA,
+        ])
+      )[0].n,
     ).toBe(0);
     expect(await json(body)).toEqual(before);
 
-    await ds.query(
+    await suite.ds.query(
       `UPDATE analytics_rollups_daily SET gross_volume = gross_volume + 999 WHERE tenant_id = $1`,
       [tA],
     );
-    await ds.query(`DELETE FROM analytics_rollups_hourly WHERE tenant_id = $1`, [tA]);
+    await suite.ds.query(`DELETE FROM analytics_rollups_hourly WHERE tenant_id = $1`, [tA]);
     expect(await json(body)).not.toEqual(before);
-    const result = await t.app.get(AnalyticsService).rebuild(at(5));
+    const result = await suite.t.app.get(AnalyticsService).rebuild(at(5));
     expect(result.since).toBe(iso(at(0)));
     expect(await json(body)).toEqual(before);
     expect(

@@ -1,16 +1,12 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ErrorCode, SecretBox } from '@app/common';
-import {
-  ConnectAccountEntity,
-  ConnectAccountStatus,
-  OnboardingMethod,
-  StripeAccountType,
-} from '@app/database';
-import { StripeGateway } from '@app/stripe-gateway';
+import { ConnectAccountEntity } from '@app/database';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
-import { api } from '../utils/api';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { emulatorControl } from '../support/emulator';
+import { connectTenant as connectAccount } from '../support/factory';
+import { api } from '../support/http';
+import { bootTestApp, TestApp } from '../utils/test-app';
 
 jest.setTimeout(120_000);
 
@@ -56,21 +52,8 @@ describe('payment hot path: three statements, everything recorded by the last on
   });
   afterAll(async () => t?.close());
 
-  async function connectTenant(overrides: Partial<ConnectAccountEntity> = {}): Promise<string> {
-    const tenant = uniqueTenant('stmt');
-    const account = await t.app.get(StripeGateway).createAccount({ type: 'express', country: 'US' });
-    await emulatorControl(t.emulatorUrl!, `/accounts/${account.id}/verification`, { action: 'complete' });
-    await ds.getRepository(ConnectAccountEntity).insert({
-      tenant_id: tenant,
-      stripe_account_id: account.id,
-      status: ConnectAccountStatus.Active,
-      charges_enabled: true,
-      onboarding_method: OnboardingMethod.AccountLink,
-      account_type: StripeAccountType.Express,
-      ...overrides,
-    });
-    return tenant;
-  }
+  const connectTenant = async (overrides: Partial<ConnectAccountEntity> = {}): Promise<string> =>
+    (await connectAccount(t, { prefix: 'stmt', columns: overrides })).tenant;
 
   const pay = (tenant: string, amount = 5_000) => ({
     tenant_id: tenant,
@@ -204,17 +187,7 @@ describe('payment hot path: a webhook first', () => {
   afterAll(async () => t?.close());
 
   it('the route stays completed; the answer stored and the audit row are still the request’s', async () => {
-    const tenant = uniqueTenant('first');
-    const account = await t.app.get(StripeGateway).createAccount({ type: 'express', country: 'US' });
-    await emulatorControl(t.emulatorUrl!, `/accounts/${account.id}/verification`, { action: 'complete' });
-    await ds.getRepository(ConnectAccountEntity).insert({
-      tenant_id: tenant,
-      stripe_account_id: account.id,
-      status: ConnectAccountStatus.Active,
-      charges_enabled: true,
-      onboarding_method: OnboardingMethod.AccountLink,
-      account_type: StripeAccountType.Express,
-    });
+    const { tenant } = await connectAccount(t, { prefix: 'first' });
     // Stripe creates the PaymentIntent (and sends its webhooks) at once, but answers 3 s later.
     await emulatorControl(t.emulatorUrl!, '/faults', {
       path: '/v1/payment_intents',

@@ -1,191 +1,13 @@
-import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import {
-  ConnectAccountEntity,
-  ConnectAccountStatus,
-  OnboardingMethod,
-  PaymentRouteEntity,
-  PaymentRouteType,
-  StripeAccountType,
-} from '@app/database';
+import { ConnectAccountEntity, PaymentRouteEntity, PaymentRouteType } from '@app/database';
 import { ErrorCode } from '@app/common';
-import { StripeGateway } from '@app/stripe-gateway';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { emulatorControl } from '../utils/test-app';
+import { RuleSet, routingSuite } from './routing-suite';
 
 jest.setTimeout(180_000);
 
-interface Attempt {
-  route: Record<string, unknown>;
-  outcome: string;
-  failure_code: string | null;
-  payment_intent: string | null;
-}
-interface Route {
-  id: string;
-  status: string;
-  amount: number;
-  fee: number;
-  charge_type: string;
-  stripe_account_id: string;
-  payment_intent: { id: string | null; status: string | null };
-  routing: { rule_set_id: string | null; version: number | null; rule: string | null };
-  attempts: Attempt[];
-  transfer_group: string | null;
-  code?: string;
-  details?: Record<string, unknown>;
-}
-interface RuleSet {
-  id: string;
-  version: number;
-  status: string;
-  code?: string;
-}
-interface RequestLog {
-  data: { method: string; path: string; status: number; idempotency_key: string | null }[];
-}
-
-/**
- * Routing owns one process-wide thing, the active rule set: this suite runs in a database of its own so the
- * suites running beside it keep today's routing.
- */
-async function ownDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const base = new URL(process.env.DATABASE_URL!);
-  const name = `${base.pathname.slice(1)}_routing`;
-  const admin = new Client({ connectionString: base.toString() });
-  await admin.connect();
-  const marker = (
-    await admin.query<{ m: string }>(
-      `SELECT shobj_description(oid, 'pg_database') AS m FROM pg_database WHERE datname = current_database()`,
-    )
-  ).rows[0].m;
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.query(`COMMENT ON DATABASE "${name}" IS '${marker.replace(/'/g, "''")}'`);
-  await admin.end();
-  const url = new URL(base.toString());
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new Client({ connectionString: base.toString() });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 describe('routing rules, alternative routing and split payments against the emulator', () => {
-  let t: TestApp;
-  let gateway: StripeGateway;
-  let ds: DataSource;
-  let db: { url: string; drop: () => Promise<void> };
-  const platform = (): string => t.token({ sub: 'platform-backend', roles: ['platform'] });
-
-  beforeAll(async () => {
-    db = await ownDatabase();
-    t = await bootTestApp(
-      {
-        DATABASE_URL: db.url,
-        PLATFORM_FEE_BASIS_POINTS: '290',
-        PLATFORM_FEE_FIXED: 'usd:30',
-        PAYMENTS_RECONCILE_DELAY_SECONDS: '1',
-        STRIPE_TIMEOUT_MS: '1500',
-      },
-      undefined,
-      { listen: true, registerWebhooks: true },
-    );
-    gateway = t.app.get(StripeGateway);
-    ds = t.app.get(DataSource);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
-  });
-
-  async function call<T>(method: string, path: string, body?: unknown, token = platform()) {
-    const res = await fetch(`${t.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  }
-  const post = <T = Route>(path: string, body?: unknown, token?: string) =>
-    call<T>('POST', path, body ?? {}, token);
-  const get = <T = Route>(path: string) => call<T>('GET', path);
-
-  async function connectTenant(
-    labels: Record<string, string> = {},
-  ): Promise<{ tenant: string; acct: string }> {
-    const tenant = uniqueTenant('rt');
-    const account = await gateway.createAccount({ type: 'express', country: 'US' });
-    await emulatorControl(t.emulatorUrl!, `/accounts/${account.id}/verification`, { action: 'complete' });
-    await ds.getRepository(ConnectAccountEntity).insert({
-      tenant_id: tenant,
-      stripe_account_id: account.id,
-      status: ConnectAccountStatus.Active,
-      charges_enabled: true,
-      payouts_enabled: true,
-      capabilities: { card_payments: 'active', transfers: 'active' },
-      metadata: labels,
-      onboarding_method: OnboardingMethod.AccountLink,
-      account_type: StripeAccountType.Express,
-    });
-    return { tenant, acct: account.id };
-  }
-
-  const pay = (tenant: string, amount: number, currency: string, extra: Record<string, unknown> = {}) => ({
-    tenant_id: tenant,
-    payment_data: { amount, currency, payment_method: 'pm_card_visa', confirm: true, ...extra },
-  });
-
-  async function requests(): Promise<RequestLog['data']> {
-    return (await emulatorControl<RequestLog>(t.emulatorUrl!, '/requests', undefined, 'GET')).data;
-  }
-
-  async function activate(rules: unknown[], def: unknown = {}): Promise<RuleSet> {
-    const created = await post<RuleSet>('/connect/routing/rule-sets', {
-      name: `rs-${Date.now()}`,
-      rules,
-      default: def,
-    });
-    expect(created.status).toBe(201);
-    const active = await post<RuleSet>(`/connect/routing/rule-sets/${created.body.id}/activate`);
-    expect(active.status).toBe(200);
-    return active.body;
-  }
-
-  const fourRules = (goldBps: number) => [
-    {
-      name: 'large-manual-capture',
-      when: { field: 'amount', op: 'gt', value: 1_000_000 },
-      route: { charge_type: 'direct', capture_method: 'manual', fee: { basis_points: 500 } },
-    },
-    {
-      name: 'gold-tier',
-      when: { field: 'tenant.tier', op: 'eq', value: 'gold' },
-      route: { charge_type: 'direct', fee: { basis_points: goldBps } },
-    },
-    {
-      name: 'eur-destination',
-      when: { field: 'currency', op: 'eq', value: 'eur' },
-      route: { charge_type: 'destination', on_behalf_of: true, fee: { basis_points: 250 } },
-    },
-    {
-      name: 'small-usd-direct',
-      when: {
-        all: [
-          { field: 'currency', op: 'eq', value: 'usd' },
-          { field: 'amount', op: 'lte', value: 5_000 },
-        ],
-      },
-      route: { charge_type: 'direct', fee: { basis_points: 200, fixed: { usd: 10 } } },
-    },
-  ];
+  const suite = routingSuite();
+  const { post, get, connectTenant, pay, requests, activate, fourRules } = suite;
 
   let v1: RuleSet;
   let window: { from: string; to: string };
@@ -205,7 +27,7 @@ describe('routing rules, alternative routing and split payments against the emul
   });
 
   it('only platform callers manage rule sets', async () => {
-    const admin = t.token({ sub: 'tenant-admin', tenant_id: 'tenant_x', roles: ['admin'] });
+    const admin = suite.t.token({ sub: 'tenant-admin', tenant_id: 'tenant_x', roles: ['admin'] });
     const res = await post(
       '/connect/routing/rule-sets',
       { name: 'cheap', rules: [], default: { fee: { basis_points: 0 } } },
@@ -254,7 +76,7 @@ describe('routing rules, alternative routing and split payments against the emul
         outcome: 'succeeded',
         payment_intent: res.body.payment_intent.id,
       });
-      const pi = await gateway.retrievePaymentIntent(
+      const pi = await suite.gateway.retrievePaymentIntent(
         res.body.payment_intent.id!,
         chargeType === 'direct' ? { stripeAccount: acct } : {},
       );
@@ -354,10 +176,12 @@ describe('routing rules, alternative routing and split payments against the emul
       const v = r.body.routing.version!;
       versions.add(v);
       expect(r.body.fee).toBe(feeOf[v]);
-      const row = await ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id: r.body.id });
+      const row = await suite.ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id: r.body.id });
       expect(row.routing_version).toBe(v);
       const acct = row.stripe_account_id;
-      const pi = await gateway.retrievePaymentIntent(r.body.payment_intent.id!, { stripeAccount: acct });
+      const pi = await suite.gateway.retrievePaymentIntent(r.body.payment_intent.id!, {
+        stripeAccount: acct,
+      });
       expect(pi.application_fee_amount).toBe(feeOf[v]);
     }
     expect([...versions].every((v) => v in feeOf)).toBe(true);
@@ -380,14 +204,16 @@ describe('routing rules, alternative routing and split payments against the emul
     beforeAll(async () => {
       await activate(altRules);
       // card_payments alone goes inactive (test mode does not always link the two capabilities).
-      await emulatorControl(t.emulatorUrl!, '/settings', { linked_capabilities: false });
+      await emulatorControl(suite.t.emulatorUrl!, '/settings', { linked_capabilities: false });
     });
 
     async function cardPaymentsOff(acct: string, tenant: string): Promise<void> {
-      await emulatorControl(t.emulatorUrl!, `/accounts/${acct}/capabilities`, { card_payments: 'inactive' });
+      await emulatorControl(suite.t.emulatorUrl!, `/accounts/${acct}/capabilities`, {
+        card_payments: 'inactive',
+      });
       const deadline = Date.now() + 20_000;
       for (;;) {
-        const row = await ds.getRepository(ConnectAccountEntity).findOneByOrFail({ tenant_id: tenant });
+        const row = await suite.ds.getRepository(ConnectAccountEntity).findOneByOrFail({ tenant_id: tenant });
         if (row.capabilities.card_payments === 'inactive') return;
         if (Date.now() > deadline) throw new Error('capability.updated never reached the account');
         await new Promise((r) => setTimeout(r, 200));
@@ -405,7 +231,7 @@ describe('routing rules, alternative routing and split payments against the emul
         ['not_eligible', 'card_payments_inactive'],
         ['succeeded', null],
       ]);
-      const pi = await gateway.retrievePaymentIntent(res.body.payment_intent.id!);
+      const pi = await suite.gateway.retrievePaymentIntent(res.body.payment_intent.id!);
       expect(pi.transfer_data?.destination).toBe(acct);
       expect(pi.application_fee_amount).toBe(400);
     });
@@ -414,7 +240,7 @@ describe('routing rules, alternative routing and split payments against the emul
       const { tenant, acct } = await connectTenant({ tier: 'alt' });
       await cardPaymentsOff(acct, tenant);
       // Our copy is stale (the webhook has not been applied yet, as it were).
-      await ds
+      await suite.ds
         .getRepository(ConnectAccountEntity)
         .update({ tenant_id: tenant }, { capabilities: { card_payments: 'active', transfers: 'active' } });
       const res = await post('/connect/payments', pay(tenant, 10_000, 'usd'));
@@ -445,7 +271,7 @@ describe('routing rules, alternative routing and split payments against the emul
       expect(res.status).toBe(402);
       expect(res.body.code).toBe(ErrorCode.CardDeclined);
       const id = res.body.details!.payment_route_id as string;
-      const row = await ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id });
+      const row = await suite.ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id });
       expect(row.attempts.map((a) => a.outcome)).toEqual(['failed']);
       expect(row.status).toBe('failed');
       const sent = (await requests()).filter((r) => r.idempotency_key?.startsWith(`route:${id}`));
@@ -454,7 +280,7 @@ describe('routing rules, alternative routing and split payments against the emul
 
     it('a timed-out first attempt is not followed by a second PaymentIntent; it is resolved by its own key', async () => {
       const { tenant, acct } = await connectTenant({ tier: 'alt' });
-      await emulatorControl(t.emulatorUrl!, '/faults', {
+      await emulatorControl(suite.t.emulatorUrl!, '/faults', {
         path: '/v1/payment_intents',
         method: 'POST',
         count: 20,
@@ -462,20 +288,20 @@ describe('routing rules, alternative routing and split payments against the emul
         mode: 'after',
       });
       const res = await post('/connect/payments', pay(tenant, 10_000, 'usd'));
-      await emulatorControl(t.emulatorUrl!, '/faults', undefined, 'DELETE');
+      await emulatorControl(suite.t.emulatorUrl!, '/faults', undefined, 'DELETE');
       expect(res.status).toBe(202);
       expect(res.body.attempts.map((a) => a.outcome)).toEqual(['unknown']);
       const deadline = Date.now() + 30_000;
-      let row = await ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id: res.body.id });
+      let row = await suite.ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id: res.body.id });
       while (
         (!row.stripe_payment_intent_id || row.attempts[0]?.outcome === 'unknown') &&
         Date.now() < deadline
       ) {
         await new Promise((r) => setTimeout(r, 250));
-        row = await ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id: res.body.id });
+        row = await suite.ds.getRepository(PaymentRouteEntity).findOneByOrFail({ id: res.body.id });
       }
       expect(row.attempts.map((a) => a.outcome)).toEqual(['succeeded']);
-      const pis = await gateway.listPaymentIntents({ limit: 100 }, { stripeAccount: acct });
+      const pis = await suite.gateway.listPaymentIntents({ limit: 100 }, { stripeAccount: acct });
       expect(pis.data.map((p) => p.id)).toEqual([row.stripe_payment_intent_id]);
       const keys = new Set(
         (await requests())
@@ -486,7 +312,7 @@ describe('routing rules, alternative routing and split payments against the emul
     });
 
     afterAll(async () => {
-      await emulatorControl(t.emulatorUrl!, '/settings', { linked_capabilities: true });
+      await emulatorControl(suite.t.emulatorUrl!, '/settings', { linked_capabilities: true });
     });
   });
 
@@ -536,14 +362,14 @@ describe('routing rules, alternative routing and split payments against the emul
       fee: 500,
       transfer_group: `route_${res.body.id}`,
     });
-    const pi = await gateway.retrievePaymentIntent(res.body.payment_intent.id!);
+    const pi = await suite.gateway.retrievePaymentIntent(res.body.payment_intent.id!);
     expect(pi.transfer_group).toBe(res.body.transfer_group);
     expect(pi.application_fee_amount ?? null).toBeNull();
     const charge = typeof pi.latest_charge === 'string' ? pi.latest_charge : pi.latest_charge!.id;
 
     const children = async () =>
       (
-        await ds
+        await suite.ds
           .getRepository(PaymentRouteEntity)
           .findBy({ parent_id: res.body.id, type: PaymentRouteType.Transfer })
       ).sort(
@@ -562,7 +388,10 @@ describe('routing rules, alternative routing and split payments against the emul
       [c.tenant, 1_900],
     ]);
     expect(kids.reduce((s, k) => s + k.amount, 0) + res.body.fee).toBe(10_001);
-    const transfers = await gateway.listTransfers({ transfer_group: res.body.transfer_group!, limit: 10 });
+    const transfers = await suite.gateway.listTransfers({
+      transfer_group: res.body.transfer_group!,
+      limit: 10,
+    });
     expect(transfers.data).toHaveLength(3);
     for (const k of kids) {
       const tr = transfers.data.find((x) => x.id === k.stripe_object_id)!;
@@ -594,7 +423,7 @@ describe('routing rules, alternative routing and split payments against the emul
     }
     expect(kids.map((k) => (k.stripe_details as { reversed?: number }).reversed)).toEqual(expected);
     for (const [i, k] of kids.entries()) {
-      const tr = await gateway.retrieveTransfer(k.stripe_object_id!);
+      const tr = await suite.gateway.retrieveTransfer(k.stripe_object_id!);
       expect(tr.amount_reversed).toBe(expected[i]);
     }
     const rest = await post(`/connect/payments/${res.body.id}/refunds`, {});
@@ -605,6 +434,6 @@ describe('routing rules, alternative routing and split payments against the emul
       await new Promise((r) => setTimeout(r, 200));
     }
     for (const k of kids)
-      expect((await gateway.retrieveTransfer(k.stripe_object_id!)).amount_reversed).toBe(k.amount);
+      expect((await suite.gateway.retrieveTransfer(k.stripe_object_id!)).amount_reversed).toBe(k.amount);
   });
 });

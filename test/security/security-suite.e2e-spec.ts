@@ -1,148 +1,18 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
-import { ROLES, Role, roleRank } from '@app/auth';
-import { ALL_SCOPES, bootTestApp, TEST_JWT_SECRET, TestApp, uniqueTenant } from '../utils/test-app';
-import { discoverRoutes, EXPECTED_RULES, ResourceKind, Rule } from './route-table';
+import { randomUUID } from 'node:crypto';
+import { Role, roleRank } from '@app/auth';
 import { ErrorCode } from '@app/common';
-import { sleep } from '../utils/eventually';
-import { api } from '../utils/api';
-
-/**
- * The security suite: every endpoint × every role × own/other tenant, generated from the route table;
- * attacks on JWTs, API keys, webhooks and OAuth states; hostile bodies on every write; and, over the whole suite,
- * a capture of every log line proving none of the secrets used here was written.
- */
-
-type Caller = Role | 'none';
-const CALLERS: Caller[] = ['none', ...ROLES];
-const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('base64url')}`;
-const ENCRYPTION_KEY = `suite:${randomBytes(32).toString('base64')}`;
-const PAN = '4242 4242 4242 4242';
-
-interface Res {
-  status: number;
-  body: Record<string, unknown>;
-  raw: string;
-}
-
-const counts: Record<string, number> = {};
-const count = (category: string, n = 1): void => {
-  counts[category] = (counts[category] ?? 0) + n;
-};
+import { api } from '../support/http';
+import { discoverRoutes, EXPECTED_RULES, ResourceKind, Rule } from './route-table';
+import { describeAttacks } from './security-attacks';
+import { CALLERS, PAN, count, securitySuite } from './security-suite-support';
 
 describe('security suite', () => {
-  let t: TestApp;
-  let db: Client;
-  const captured: string[] = [];
-  const secretsUsed = new Set<string>([WEBHOOK_SECRET, ENCRYPTION_KEY.split(':')[1], TEST_JWT_SECRET]);
-  let writeSpy: jest.SpyInstance;
-
-  const tenantA = uniqueTenant('secA');
-  const tenantB = uniqueTenant('secB');
-  const seeded: Partial<Record<ResourceKind, string>> = {};
-
-  const token = (
-    claims: { sub?: string; tenant_id?: string; roles: Role[]; scope?: string },
-    exp?: number | string,
-  ): string => {
-    const tok = t.token(claims, exp);
-    secretsUsed.add(tok);
-    return tok;
-  };
-  const headersFor = (caller: Caller, scope = ALL_SCOPES): Record<string, string> =>
-    caller === 'none'
-      ? {}
-      : {
-          authorization: `Bearer ${token({
-            sub: `suite-${caller}`,
-            roles: [caller],
-            tenant_id: caller === 'platform' ? undefined : tenantA,
-            scope,
-          })}`,
-        };
-  const send = (
-    method: string,
-    url: string,
-    headers: Record<string, string>,
-    payload?: string | object,
-    contentType = 'application/json',
-  ): Promise<Res> => api(t)(method as 'GET', url, { headers, body: payload, contentType });
-  const pathOf = (key: string, tenant: string, id: string = randomUUID()): string =>
-    key.split(' ')[1].replace(':tenantId', tenant).replace(':id', id);
-
-  beforeAll(async () => {
-    writeSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    });
-    t = await bootTestApp({
-      LOG_LEVEL: 'debug',
-      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      ENCRYPTION_KEY,
-      API_KEY_ROTATION_GRACE_SECONDS: '0',
-    });
-    db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
-
-    // Resources of tenant B that tenant A must never see.
-    const pay = await db.query<{ id: string }>(
-      `INSERT INTO payment_routes (tenant_id, stripe_account_id, type, amount, currency, stripe_idempotency_key)
-       VALUES ($1, 'acct_secB', (enum_range(NULL::payment_route_type))[1], 1000, 'usd', $2) RETURNING id`,
-      [tenantB, `idem_${randomUUID()}`],
-    );
-    seeded.payment = pay.rows[0].id;
-    const ev = await db.query<{ id: string }>(
-      `INSERT INTO connect_events (type, tenant_id) VALUES ('connect.payment.completed', $1) RETURNING id`,
-      [tenantB],
-    );
-    seeded.connect_event = ev.rows[0].id;
-    const wh = await db.query<{ id: string }>(
-      `INSERT INTO stripe_webhook_events (stripe_event_id, type, tenant_id, livemode, event_created, payload, status)
-       VALUES ($1, 'account.updated', $2, false, 1764130000, '{}', 'processed') RETURNING id`,
-      [`evt_sec_${randomUUID()}`, tenantB],
-    );
-    seeded.webhook_event = wh.rows[0].id;
-    const run = await db.query<{ id: string }>(
-      `INSERT INTO reconciliation_runs (tenant_id, window_from, window_to, grace_seconds, trigger, status)
-       VALUES ($1, now() - interval '1 day', now(), 900, 'manual', 'completed') RETURNING id`,
-      [tenantB],
-    );
-    seeded.reconciliation_run = run.rows[0].id;
-    await db.query(
-      `INSERT INTO reconciliation_items (run_id, last_run_id, tenant_id, scope, identity, category, status, object_created_at)
-       VALUES ($1, $1, $2, 'live', $3, 'duplicate', 'mismatched', now())`,
-      [seeded.reconciliation_run, tenantB, `duplicate|-|pi_${randomUUID()}`],
-    );
-    const sub = await send('POST', '/connect/event-subscriptions', headersFor('platform'), {
-      url: 'https://tenant-b.example.com/hooks',
-      event_types: ['*'],
-      tenant_id: tenantB,
-    });
-    expect(sub.status).toBe(201);
-    seeded.event_subscription = sub.body.id as string;
-    secretsUsed.add(sub.body.secret as string);
-    const key = await send('POST', '/connect/api-keys', headersFor('platform'), {
-      name: 'tenant-b',
-      role: 'admin',
-      scopes: ['payments:read'],
-      tenant_id: tenantB,
-    });
-    expect(key.status).toBe(201);
-    seeded.api_key = key.body.id as string;
-    secretsUsed.add(key.body.key as string);
-  });
-
-  afterAll(async () => {
-    await db?.end();
-    await t?.close();
-    writeSpy?.mockRestore();
-    // Case counts per category, so a shrinking suite shows in the log.
-    process.stderr.write(`\nsecurity suite cases: ${JSON.stringify(counts)}\n`);
-  });
+  const s = securitySuite();
+  const { captured, secretsUsed, tenantA, tenantB, seeded, headersFor, send, pathOf } = s;
 
   describe('route table', () => {
     it('has an expected rule for every route the app serves, and no stale rule', () => {
-      const discovered = discoverRoutes(t.app);
+      const discovered = discoverRoutes(s.t.app);
       const keys = discovered.map((r) => r.key);
       expect(keys.filter((k) => !(k in EXPECTED_RULES))).toEqual([]); // "new endpoint without a rule"
       expect(Object.keys(EXPECTED_RULES).filter((k) => !keys.includes(k))).toEqual([]);
@@ -150,7 +20,7 @@ describe('security suite', () => {
 
     it('matches the declared decorators to the expected rules', () => {
       const actual = Object.fromEntries(
-        discoverRoutes(t.app).map((r): [string, Rule] => [
+        discoverRoutes(s.t.app).map((r): [string, Rule] => [
           r.key,
           r.isPublic
             ? { public: true }
@@ -168,7 +38,7 @@ describe('security suite', () => {
       expect(actual).toEqual(expected);
       // A non-public route without a role would let any authenticated caller through.
       expect(
-        discoverRoutes(t.app)
+        discoverRoutes(s.t.app)
           .filter((r) => !r.isPublic && !r.role)
           .map((r) => r.key),
       ).toEqual([]);
@@ -360,20 +230,20 @@ describe('security suite', () => {
 
     async function ownedRowCounts(): Promise<Record<string, number>> {
       const tenants = [tenantA, tenantB, ...hostileTenants, 'x'];
-      const { rows: tables } = await db.query<{ table_name: string }>(
+      const { rows: tables } = await s.db.query<{ table_name: string }>(
         // The analytics rollups are derived by a background job (the minute's fold of earlier deltas), not by requests.
         `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id'
            AND table_name <> 'audit_log' AND table_name NOT LIKE 'analytics_rollups%'`,
       );
       const out: Record<string, number> = {};
       for (const { table_name } of tables) {
-        const { rows } = await db.query<{ n: string }>(
+        const { rows } = await s.db.query<{ n: string }>(
           `SELECT count(*) AS n FROM "${table_name}" WHERE tenant_id = ANY($1)`,
           [tenants],
         );
         out[table_name] = Number(rows[0].n);
       }
-      const keys = await db.query<{ n: string }>(
+      const keys = await s.db.query<{ n: string }>(
         `SELECT count(*) AS n FROM api_keys WHERE created_by = 'suite-platform'`,
       );
       out.api_keys_by_suite = Number(keys.rows[0].n);
@@ -435,186 +305,18 @@ describe('security suite', () => {
     });
   });
 
-  describe('attacks', () => {
-    const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-    const craft = (header: object, payload: object, key: string | null): string => {
-      const input = `${b64(header)}.${b64(payload)}`;
-      const sig = key === null ? '' : createHmac('sha256', key).update(input).digest('base64url');
-      const tok = `${input}.${sig}`;
-      secretsUsed.add(tok);
-      return tok;
-    };
-    const claims = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
-      sub: 'attacker',
-      roles: ['platform'],
-      scope: ALL_SCOPES,
-      exp: Math.floor(Date.now() / 1000) + 600,
-      ...over,
-    });
-
-    it.each<[string, () => string]>([
-      ['alg none', () => craft({ alg: 'none', typ: 'JWT' }, claims(), null)],
-      ['HS512', () => craft({ alg: 'HS512', typ: 'JWT' }, claims(), TEST_JWT_SECRET)],
-      ['a wrong secret', () => craft({ alg: 'HS256', typ: 'JWT' }, claims(), `${TEST_JWT_SECRET}x`)],
-      ['no exp', () => craft({ alg: 'HS256', typ: 'JWT' }, claims({ exp: undefined }), TEST_JWT_SECRET)],
-      ['an expired exp', () => craft({ alg: 'HS256', typ: 'JWT' }, claims({ exp: 1 }), TEST_JWT_SECRET)],
-      [
-        'a tampered payload',
-        () => {
-          const [h, , sig] = token({ roles: ['viewer'], tenant_id: tenantA }).split('.');
-          return `${h}.${b64(claims())}.${sig}`;
-        },
-      ],
-    ])('JWT with %s: 401 on every protected route', async (_name, make) => {
-      const tok = make();
-      for (const key of Object.keys(EXPECTED_RULES).filter((k) => !EXPECTED_RULES[k].public)) {
-        const res = await send(
-          key.split(' ')[0],
-          pathOf(key, tenantA),
-          { authorization: `Bearer ${tok}` },
-          key.startsWith('GET') ? undefined : {},
-        );
-        count('JWT attacks');
-        expect(`${key}: ${res.status} ${String(res.body.code)}`).toBe(`${key}: 401 CONNECT_020`);
-      }
-    });
-
-    it('API keys: revoked, rotated-out (grace 0) and expired keys are refused', async () => {
-      const platform = headersFor('platform');
-      const mk = async (over: object = {}): Promise<{ id: string; key: string }> => {
-        const res = await send('POST', '/connect/api-keys', platform, {
-          name: 'k',
-          role: 'platform',
-          scopes: [],
-          ...over,
-        });
-        expect(res.status).toBe(201);
-        secretsUsed.add(res.body.key as string);
-        return { id: res.body.id as string, key: res.body.key as string };
-      };
-      const probe = async (k: string): Promise<number> => {
-        count('API key attacks');
-        return (await send('GET', '/connect/api-keys?limit=1', { 'x-api-key': k })).status;
-      };
-      const revoked = await mk();
-      expect(await probe(revoked.key)).toBe(200);
-      await send('DELETE', `/connect/api-keys/${revoked.id}`, platform);
-      expect(await probe(revoked.key)).toBe(401);
-      const rotated = await mk();
-      expect(await probe(rotated.key)).toBe(200);
-      const next = await send('POST', `/connect/api-keys/${rotated.id}/rotate`, platform);
-      secretsUsed.add(next.body.key as string);
-      expect(await probe(rotated.key)).toBe(401);
-      expect(await probe(next.body.key as string)).toBe(200);
-      const expiring = await mk({ expires_at: new Date(Date.now() + 600).toISOString() });
-      expect(await probe(expiring.key)).toBe(200);
-      await sleep(700);
-      expect(await probe(expiring.key)).toBe(401);
-      // A key and a token together are refused rather than one picked.
-      expect(
-        (
-          await send('GET', '/connect/api-keys?limit=1', {
-            'x-api-key': next.body.key as string,
-            ...platform,
-          })
-        ).status,
-      ).toBe(401);
-    });
-
-    const stripeEvent = (id: string): string =>
-      JSON.stringify({
-        id,
-        object: 'event',
-        type: 'account.updated',
-        api_version: '2025-10-29.clover',
-        created: Math.floor(Date.now() / 1000),
-        livemode: false,
-        pending_webhooks: 1,
-        request: { id: null, idempotency_key: null },
-        data: { object: { id: 'acct_suite_unknown', object: 'account' } },
-      });
-    const sign = (payload: string, secret: string, ts = Math.floor(Date.now() / 1000)): string =>
-      `t=${ts},v1=${createHmac('sha256', secret).update(`${ts}.${payload}`).digest('hex')}`;
-
-    it('webhooks: forged, replayed (stale timestamp) and unsigned deliveries are refused and audited; duplicates are no-ops', async () => {
-      const id = `evt_suite_${randomUUID().replace(/-/g, '')}`;
-      const payload = stripeEvent(id);
-      // From an address of their own: refusals are audited up to 20 per IP and minute, and the cases above spend
-      // 127.0.0.1's budget faster the faster the service answers.
-      const from = { 'x-forwarded-for': `198.51.100.${1 + Math.floor(Math.random() * 250)}` };
-      const post = (sig?: string): Promise<Res> =>
-        send('POST', '/connect/webhooks', sig ? { ...from, 'stripe-signature': sig } : from, payload);
-      const cases: [string, string | undefined][] = [
-        ['forged', sign(payload, `whsec_${randomBytes(24).toString('base64url')}`)],
-        ['replayed', sign(payload, WEBHOOK_SECRET, Math.floor(Date.now() / 1000) - 3600)],
-        ['unsigned', undefined],
-        ['garbage header', 't=abc,v1=zz'],
-      ];
-      for (const [name, sig] of cases) {
-        const res = await post(sig);
-        count('webhook attacks');
-        expect(`${name}: ${res.status} ${String(res.body.code)}`).toBe(`${name}: 400 CONNECT_004`);
-      }
-      const tampered = await send(
-        'POST',
-        '/connect/webhooks',
-        { ...from, 'stripe-signature': sign(payload, WEBHOOK_SECRET) },
-        payload.replace('acct_suite_unknown', 'acct_other'),
-      );
-      count('webhook attacks');
-      expect(tampered.status).toBe(400);
-      const good = sign(payload, WEBHOOK_SECRET);
-      expect((await post(good)).body).toMatchObject({ received: true, duplicate: false });
-      expect((await post(good)).body).toMatchObject({ received: true, duplicate: true });
-      count('webhook attacks', 2);
-      const rows = await db.query('SELECT 1 FROM stripe_webhook_events WHERE stripe_event_id = $1', [id]);
-      expect(rows.rowCount).toBe(1);
-      await sleep(200);
-      const audited = await db.query<{ n: string }>(
-        `SELECT count(*) AS n FROM audit_log WHERE action = 'webhook.signature_failed' AND created_at > now() - interval '1 minute'`,
-      );
-      expect(Number(audited.rows[0].n)).toBeGreaterThanOrEqual(5);
-    });
-
-    it('OAuth: forged, foreign and reused states are refused', async () => {
-      const json = { accept: 'application/json' };
-      const forged = await send(
-        'GET',
-        `/connect/oauth/callback?code=ac_x&state=${randomBytes(24).toString('base64url')}`,
-        json,
-      );
-      count('OAuth state attacks');
-      expect(forged).toMatchObject({ status: 400, body: { code: ErrorCode.OAuthFailed } });
-      const started = await send('POST', '/connect/oauth/url', headersFor('admin'), { tenant_id: tenantA });
-      expect(started.status).toBe(201);
-      const state = started.body.state as string;
-      secretsUsed.add(state);
-      const foreign = await send(
-        'GET',
-        `/connect/oauth/callback?code=ac_x&state=${state}&tenant_id=${tenantB}`,
-        json,
-      );
-      count('OAuth state attacks');
-      expect(foreign).toMatchObject({ status: 400, body: { code: ErrorCode.OAuthFailed } });
-      const declined = await send('GET', `/connect/oauth/callback?error=access_denied&state=${state}`, json);
-      count('OAuth state attacks');
-      expect(declined.status).toBe(400);
-      const reused = await send('GET', `/connect/oauth/callback?code=ac_x&state=${state}`, json);
-      count('OAuth state attacks');
-      expect(reused).toMatchObject({ status: 400, body: { code: ErrorCode.OAuthFailed } });
-    });
-  });
+  describeAttacks(s);
 
   describe('HTTP hardening', () => {
     it('sends security headers, keeps CORS closed, limits body size', async () => {
-      const hardened = await api(t)('GET', '/health/live', { headers: { origin: 'https://evil.example' } });
+      const hardened = await api(s.t)('GET', '/health/live', { headers: { origin: 'https://evil.example' } });
       count('HTTP hardening');
       expect(hardened.headers['x-content-type-options']).toBe('nosniff');
       expect(hardened.headers['strict-transport-security']).toBeDefined();
       expect(hardened.headers['content-security-policy']).toContain("default-src 'self'");
       expect(hardened.headers['x-frame-options']).toBe('SAMEORIGIN');
       expect(hardened.headers['access-control-allow-origin']).toBeUndefined();
-      const pre = await api(t)('OPTIONS', '/connect/payments', {
+      const pre = await api(s.t)('OPTIONS', '/connect/payments', {
         headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
       });
       count('HTTP hardening');

@@ -1,29 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import {
-  BulkheadPolicy,
-  CircuitBreakerPolicy,
-  CircuitState,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  RetryPolicy,
-  TimeoutPolicy,
-  TimeoutStrategy,
-  bulkhead,
-  circuitBreaker,
-  handleWhen,
-  retry,
-  timeout,
-} from 'cockatiel';
 import Stripe from 'stripe';
 import { ServiceException, ErrorCode } from '@app/common';
-import { mapStripeError, outcomeOf } from './map-stripe-error';
 import { rewriteAuthorizeUrlOrigin } from './oauth-authorize-url';
-import {
-  RetryMode,
-  isInfrastructureFailure,
-  isRetryableFailure,
-  retryAfterAwareBackoff,
-} from './retry-decision';
+import type { RetryMode } from './retry-decision';
 import type { StripeConnection } from './stripe-connection';
 import { StripeGateway } from './stripe.gateway';
 import { StripeMoneyGateway, StripeSdkMoneyGateway } from './stripe-money.gateway';
@@ -32,7 +10,6 @@ import {
   CircuitStateName,
   ListEventsQuery,
   OAuthAuthorizeUrlInput,
-  OPERATION_FAMILIES,
   OperationFamily,
   StripeAccount,
   StripeAccountCreateParams,
@@ -81,53 +58,13 @@ import {
   StripeWebhookEndpoint,
   StripeWebhookEndpointCreateParams,
 } from './stripe-gateway.types';
-import { CIRCUIT_STATE_VALUE, StripeMetrics } from './stripe-metrics';
+import { compact, readOptions, sdkHostOptions, writeOptions } from './stripe-request-options';
+import { StripeResilience, StripeResilienceOptions } from './stripe-resilience';
 import { verifyStripeWebhook } from './verify-stripe-webhook';
 
-export interface StripeSdkGatewayOptions {
-  /** Hard deadline per attempt (stripeConfig.timeoutMs). */
-  timeoutMs?: number;
+export interface StripeSdkGatewayOptions extends StripeResilienceOptions {
   /** `ca_...`, for the authorize URL and deauthorization. The emulator accepts any. */
   connectClientId?: string;
-  retry?: {
-    /** Retries after the first attempt. */
-    maxRetries?: number;
-    initialDelayMs?: number;
-    maxDelayMs?: number;
-    /** Longest `Retry-After` honoured; a longer ask waits this long. */
-    maxRetryAfterMs?: number;
-  };
-  breaker?: {
-    /** Consecutive infrastructure failures that open a family's circuit. */
-    threshold?: number;
-    /** How long an open circuit fails fast before letting one probe through. */
-    halfOpenAfterMs?: number;
-  };
-  bulkhead?: {
-    /** Stripe calls in flight at once, across every family. */
-    limit?: number;
-    /** Calls waiting for a slot; beyond it they fail fast with StripeUnavailable. */
-    queue?: number;
-  };
-}
-
-const DEFAULTS = {
-  timeoutMs: 10_000,
-  retry: { maxRetries: 3, initialDelayMs: 250, maxDelayMs: 5_000, maxRetryAfterMs: 10_000 },
-  breaker: { threshold: 5, halfOpenAfterMs: 10_000 },
-  bulkhead: { limit: 50, queue: 50 },
-};
-
-const STATE_NAME: Record<CircuitState, CircuitStateName> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.HalfOpen]: 'half_open',
-  [CircuitState.Open]: 'open',
-  [CircuitState.Isolated]: 'open',
-};
-
-/** Drops undefined values: the SDK would otherwise send them as empty parameters. */
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**
@@ -140,125 +77,42 @@ function compact<T extends object>(value: T): T {
 export class StripeSdkGateway extends StripeGateway {
   // Private fields stay out of util.inspect / JSON output, so logging the gateway never prints the key.
   readonly #stripe: Stripe;
-  readonly #secretKey: string;
   readonly #apiBase: string | undefined;
   readonly #clientId: string | undefined;
-  readonly #metrics = new StripeMetrics();
-  readonly #bulkhead: BulkheadPolicy;
-  readonly #retry: Record<RetryMode, RetryPolicy>;
-  readonly #timeout: TimeoutPolicy;
-  readonly #breakers: Record<OperationFamily, CircuitBreakerPolicy>;
+  readonly #resilience: StripeResilience;
   readonly money: StripeMoneyGateway;
   readonly v2: StripeV2Gateway;
 
   constructor(connection: StripeConnection, options: StripeSdkGatewayOptions = {}) {
     super();
-    const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
-    const retryOptions = { ...DEFAULTS.retry, ...options.retry };
-    const breakerOptions = { ...DEFAULTS.breaker, ...options.breaker };
-    const bulkheadOptions = { ...DEFAULTS.bulkhead, ...options.bulkhead };
-
-    this.#secretKey = connection.secretKey;
+    this.#resilience = new StripeResilience(connection.secretKey, options);
     this.#apiBase = connection.apiBase;
     this.#clientId = options.connectClientId ?? (connection.emulated ? 'ca_emulator' : undefined);
     this.#stripe = new Stripe(connection.secretKey, {
       maxNetworkRetries: 0,
       // The SDK's timeout aborts the socket; the cockatiel timeout below is the hard deadline per attempt.
-      timeout: timeoutMs,
-      ...(connection.apiBase ? StripeSdkGateway.hostOptions(connection.apiBase) : {}),
+      timeout: this.#resilience.timeoutMs,
+      ...(connection.apiBase ? sdkHostOptions(connection.apiBase) : {}),
     });
 
-    this.#bulkhead = bulkhead(bulkheadOptions.limit, bulkheadOptions.queue);
-    this.#timeout = timeout(timeoutMs, TimeoutStrategy.Aggressive);
-    const makeRetry = (mode: RetryMode): RetryPolicy =>
-      retry(
-        handleWhen((err) => isRetryableFailure(err, mode)),
-        {
-          maxAttempts: retryOptions.maxRetries,
-          backoff: retryAfterAwareBackoff(
-            new ExponentialBackoff({
-              initialDelay: retryOptions.initialDelayMs,
-              maxDelay: retryOptions.maxDelayMs,
-            }),
-            retryOptions.maxRetryAfterMs,
-          ),
-        },
-      );
-    this.#retry = { idempotent: makeRetry('idempotent'), unsafe: makeRetry('unsafe') };
-
-    const breakers = {} as Record<OperationFamily, CircuitBreakerPolicy>;
-    for (const family of OPERATION_FAMILIES) {
-      const breaker = circuitBreaker(handleWhen(isInfrastructureFailure), {
-        halfOpenAfter: breakerOptions.halfOpenAfterMs,
-        breaker: new ConsecutiveBreaker(breakerOptions.threshold),
-      });
-      this.#metrics.circuit.set({ family }, CIRCUIT_STATE_VALUE.closed);
-      breaker.onStateChange((state) =>
-        this.#metrics.circuit.set({ family }, CIRCUIT_STATE_VALUE[STATE_NAME[state]]),
-      );
-      breakers[family] = breaker;
-    }
-    this.#breakers = breakers;
     this.money = new StripeSdkMoneyGateway(this.#stripe, (op, family, mode, attempt) =>
       this.run(op, family, mode, attempt),
     );
     this.v2 = new StripeSdkV2Gateway(
       this.#stripe,
       (op, family, mode, attempt) => this.run(op, family, mode, attempt),
-      (o) => this.writeOptions(o),
+      writeOptions,
     );
   }
 
-  /** With `host` set, the SDK sends every API base (OAuth's included) follows host, port and protocol. */
-  private static hostOptions(apiBase: string): Pick<Stripe.StripeConfig, 'host' | 'port' | 'protocol'> {
-    const url = new URL(apiBase);
-    const protocol = url.protocol === 'http:' ? 'http' : 'https';
-    return {
-      host: url.hostname,
-      port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443,
-      protocol,
-    };
-  }
-
-  /**
-   * Runs one logical call. `attempt` is invoked once per attempt and must reuse the same request options
-   * (hence the same idempotency key) every time.
-   */
-  private async run<T>(
+  /** Runs one logical call through the resilience policy (see StripeResilience.run). */
+  private run<T>(
     operation: string,
     family: OperationFamily,
     mode: RetryMode,
     attempt: () => Promise<T>,
   ): Promise<T> {
-    const stopTimer = this.#metrics.duration.startTimer({ operation });
-    let attempts = 0;
-    try {
-      const result = await this.#bulkhead.execute(() =>
-        this.#retry[mode].execute(() => {
-          if (attempts++ > 0) this.#metrics.attempts.inc({ operation });
-          return this.#breakers[family].execute(() => this.#timeout.execute(() => attempt()));
-        }),
-      );
-      this.#metrics.requests.inc({ operation, outcome: 'success' });
-      return result;
-    } catch (err) {
-      this.#metrics.requests.inc({ operation, outcome: outcomeOf(err) });
-      throw mapStripeError(err, this.#secretKey) ?? err;
-    } finally {
-      stopTimer();
-    }
-  }
-
-  /** Write options, fixed once per logical call so every retry carries the same idempotency key. */
-  private writeOptions(options: StripeCallOptions = {}): Stripe.RequestOptions {
-    return compact({
-      idempotencyKey: options.idempotencyKey ?? randomUUID(),
-      stripeAccount: options.stripeAccount,
-    });
-  }
-
-  private readOptions(options: StripeReadOptions = {}): Stripe.RequestOptions {
-    return compact({ stripeAccount: options.stripeAccount });
+    return this.#resilience.run(operation, family, mode, attempt);
   }
 
   private clientId(): string {
@@ -304,7 +158,7 @@ export class StripeSdkGateway extends StripeGateway {
   // --- Accounts ---
 
   createAccount(params: StripeAccountCreateParams, options?: StripeCallOptions): Promise<StripeAccount> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('accounts.create', 'accounts', 'idempotent', () =>
       this.#stripe.accounts.create(params, ro),
     );
@@ -319,14 +173,14 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeAccountUpdateParams,
     options?: StripeCallOptions,
   ): Promise<StripeAccount> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('accounts.update', 'accounts', 'idempotent', () =>
       this.#stripe.accounts.update(id, params, ro),
     );
   }
 
   rejectAccount(id: string, reason: string, options?: StripeCallOptions): Promise<StripeAccount> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('accounts.reject', 'accounts', 'idempotent', () =>
       this.#stripe.accounts.reject(id, { reason }, ro),
     );
@@ -336,7 +190,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeAccountLinkCreateParams,
     options?: StripeCallOptions,
   ): Promise<StripeAccountLink> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('account_links.create', 'accounts', 'idempotent', () =>
       this.#stripe.accountLinks.create(params, ro),
     );
@@ -348,14 +202,14 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripePaymentIntentCreateParams,
     options: StripeCallOptions,
   ): Promise<StripePaymentIntent> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('payment_intents.create', 'payments', 'idempotent', () =>
       this.#stripe.paymentIntents.create(params, ro),
     );
   }
 
   retrievePaymentIntent(id: string, options?: StripeReadOptions): Promise<StripePaymentIntent> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('payment_intents.retrieve', 'payments', 'idempotent', () =>
       this.#stripe.paymentIntents.retrieve(id, {}, ro),
     );
@@ -365,7 +219,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripePaymentIntentListParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeList<StripePaymentIntent>> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('payment_intents.list', 'payments', 'idempotent', () =>
       this.#stripe.paymentIntents.list(params, ro),
     );
@@ -374,21 +228,21 @@ export class StripeSdkGateway extends StripeGateway {
   // --- Refunds ---
 
   createRefund(params: StripeRefundCreateParams, options: StripeCallOptions): Promise<StripeRefund> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('refunds.create', 'refunds', 'idempotent', () => this.#stripe.refunds.create(params, ro));
   }
 
   // --- Billing ---
 
   createCustomer(params: StripeCustomerCreateParams, options?: StripeCallOptions): Promise<StripeCustomer> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('customers.create', 'billing', 'idempotent', () =>
       this.#stripe.customers.create(params, ro),
     );
   }
 
   createPrice(params: StripePriceCreateParams, options?: StripeCallOptions): Promise<StripePrice> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('prices.create', 'billing', 'idempotent', () => this.#stripe.prices.create(params, ro));
   }
 
@@ -396,7 +250,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeSubscriptionCreateParams,
     options?: StripeCallOptions,
   ): Promise<StripeSubscription> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('subscriptions.create', 'billing', 'idempotent', () =>
       this.#stripe.subscriptions.create(params, ro),
     );
@@ -407,7 +261,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeSubscriptionCancelParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeSubscription> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('subscriptions.cancel', 'billing', 'idempotent', () =>
       this.#stripe.subscriptions.cancel(id, params, ro),
     );
@@ -417,7 +271,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeSubscriptionListParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeSubscription>> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('subscriptions.list', 'billing', 'idempotent', () =>
       this.#stripe.subscriptions.list(params, ro),
     );
@@ -427,7 +281,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeInvoiceListParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeInvoice>> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('invoices.list', 'billing', 'idempotent', () => this.#stripe.invoices.list(params, ro));
   }
 
@@ -443,7 +297,7 @@ export class StripeSdkGateway extends StripeGateway {
       ending_before: query.endingBefore,
       delivery_success: query.deliverySuccess,
     });
-    const ro = this.readOptions({ stripeAccount: query.stripeAccount });
+    const ro = readOptions({ stripeAccount: query.stripeAccount });
     return this.run('events.list', 'events', 'idempotent', () => this.#stripe.events.list(params, ro));
   }
 
@@ -451,7 +305,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeApplicationFeeListParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeApplicationFee>> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('application_fees.list', 'reporting', 'idempotent', () =>
       this.#stripe.applicationFees.list(params, ro),
     );
@@ -461,7 +315,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeTransferListParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeTransfer>> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('transfers.list', 'reporting', 'idempotent', () =>
       this.#stripe.transfers.list(params, ro),
     );
@@ -471,14 +325,14 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeBalanceTransactionListParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeBalanceTransaction>> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('balance_transactions.list', 'reporting', 'idempotent', () =>
       this.#stripe.balanceTransactions.list(params, ro),
     );
   }
 
   retrieveBalanceTransaction(id: string, options?: StripeReadOptions): Promise<StripeBalanceTransaction> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('balance_transactions.retrieve', 'reporting', 'idempotent', () =>
       this.#stripe.balanceTransactions.retrieve(id, {}, ro),
     );
@@ -488,19 +342,19 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeChargeListParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeCharge>> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('charges.list', 'reporting', 'idempotent', () => this.#stripe.charges.list(params, ro));
   }
 
   retrieveRefund(id: string, options?: StripeReadOptions): Promise<StripeRefund> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('refunds.retrieve', 'refunds', 'idempotent', () =>
       this.#stripe.refunds.retrieve(id, {}, ro),
     );
   }
 
   retrieveCharge(id: string, options?: StripeReadOptions): Promise<StripeCharge> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('charges.retrieve', 'reporting', 'idempotent', () =>
       this.#stripe.charges.retrieve(id, {}, ro),
     );
@@ -510,21 +364,21 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeRefundListParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeRefund>> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('refunds.list', 'reporting', 'idempotent', () => this.#stripe.refunds.list(params, ro));
   }
 
   // --- Transfers ---
 
   createTransfer(params: StripeTransferCreateParams, options: StripeCallOptions): Promise<StripeTransfer> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('transfers.create', 'payments', 'idempotent', () =>
       this.#stripe.transfers.create(params, ro),
     );
   }
 
   retrieveTransfer(id: string, options?: StripeReadOptions): Promise<StripeTransfer> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('transfers.retrieve', 'payments', 'idempotent', () =>
       this.#stripe.transfers.retrieve(id, {}, ro),
     );
@@ -535,7 +389,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeTransferUpdateParams,
     options?: StripeCallOptions,
   ): Promise<StripeTransfer> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('transfers.update', 'payments', 'idempotent', () =>
       this.#stripe.transfers.update(id, params, ro),
     );
@@ -546,7 +400,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeTransferReversalCreateParams,
     options: StripeCallOptions,
   ): Promise<StripeTransferReversal> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('transfers.create_reversal', 'refunds', 'idempotent', () =>
       this.#stripe.transfers.createReversal(transferId, params, ro),
     );
@@ -557,7 +411,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripePaginationParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeTransferReversal>> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('transfers.list_reversals', 'reporting', 'idempotent', () =>
       this.#stripe.transfers.listReversals(transferId, params, ro),
     );
@@ -570,7 +424,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeApplicationFeeRefundCreateParams,
     options: StripeCallOptions,
   ): Promise<StripeFeeRefund> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('application_fees.create_refund', 'refunds', 'idempotent', () =>
       this.#stripe.applicationFees.createRefund(feeId, params, ro),
     );
@@ -581,7 +435,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripePaginationParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeList<StripeFeeRefund>> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('application_fees.list_refunds', 'reporting', 'idempotent', () =>
       this.#stripe.applicationFees.listRefunds(feeId, params, ro),
     );
@@ -593,12 +447,12 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripePayoutListParams = {},
     options?: StripeReadOptions,
   ): Promise<StripeList<StripePayout>> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('payouts.list', 'reporting', 'idempotent', () => this.#stripe.payouts.list(params, ro));
   }
 
   retrievePayout(id: string, options?: StripeReadOptions): Promise<StripePayout> {
-    const ro = this.readOptions(options);
+    const ro = readOptions(options);
     return this.run('payouts.retrieve', 'reporting', 'idempotent', () =>
       this.#stripe.payouts.retrieve(id, {}, ro),
     );
@@ -610,7 +464,7 @@ export class StripeSdkGateway extends StripeGateway {
     params: StripeWebhookEndpointCreateParams,
     options?: StripeCallOptions,
   ): Promise<StripeWebhookEndpoint> {
-    const ro = this.writeOptions(options);
+    const ro = writeOptions(options);
     return this.run('webhook_endpoints.create', 'webhooks', 'idempotent', () =>
       this.#stripe.webhookEndpoints.create(params, ro),
     );
@@ -626,8 +480,6 @@ export class StripeSdkGateway extends StripeGateway {
   }
 
   circuitStates(): Record<OperationFamily, CircuitStateName> {
-    const out = {} as Record<OperationFamily, CircuitStateName>;
-    for (const family of OPERATION_FAMILIES) out[family] = STATE_NAME[this.#breakers[family].state];
-    return out;
+    return this.#resilience.circuitStates();
   }
 }
