@@ -16,7 +16,7 @@ interface Route {
   payment_intent: { id: string | null; status: string | null; client_secret: string | null };
 }
 
-/** The statements the app sends on its own pool (TypeORM's, application_name connect-service) while `fn` runs. */
+/** The statements the app sends on its own pool (TypeORM's, application_name connect-service) for `fn`. */
 async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
   const statements: string[] = [];
   const query = Client.prototype.query;
@@ -24,7 +24,9 @@ async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; state
     const config = args[0] as string | { text?: string };
     const own = (this as unknown as { connectionParameters: { application_name?: string } })
       .connectionParameters.application_name;
-    if (own === 'connect-service') statements.push(typeof config === 'string' ? config : (config.text ?? ''));
+    const text = typeof config === 'string' ? config : (config.text ?? '');
+    // Every replica polls new JWT revocations on the same pool in the background: not the payment's work.
+    if (own === 'connect-service' && !/\bauth_revocations\b/.test(text)) statements.push(text);
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   };
   Client.prototype.query = counting as typeof query;
