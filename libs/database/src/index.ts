@@ -9,3 +9,4 @@ export * from './prepared-query';
 export * from './sql';
 export * from './entity-sql';
 export * from './embedded-postgres-access';
+export * from './citus';

@@ -103,6 +103,28 @@ export const HOT_STATEMENTS: Record<string, string> = {
     ON CONFLICT (scope, key, tenant_id) DO UPDATE SET state = 'in_progress', expires_at = EXCLUDED.expires_at
     WHERE idempotency_records.expires_at < '2026-01-01T00:00:00Z'::timestamptz RETURNING id`,
   'idempotency read': `SELECT id, state FROM idempotency_records WHERE tenant_id = 'tenant_1' AND scope = 'sub_1|tenant_1' AND key = 'k1'`,
+  'payment first record (xmin-guarded)': `UPDATE payment_routes SET stripe_payment_intent_id = 'pi_1', status = 'completed',
+    version = version + 1, updated_at = CURRENT_TIMESTAMP
+    WHERE id = '00000000-0000-0000-0000-000000000001' AND tenant_id = 'tenant_1' AND xmin = '1'::xid RETURNING id`,
+  'payment attempt append': `UPDATE payment_routes SET attempts = attempts || '[{}]'::jsonb
+    WHERE id = '00000000-0000-0000-0000-000000000001' AND tenant_id = 'tenant_1'`,
+  'refunded sum': `SELECT COALESCE(SUM(amount), 0)::bigint FROM payment_routes
+    WHERE parent_id = '00000000-0000-0000-0000-000000000001' AND tenant_id = 'tenant_1' AND type = 'refund'`,
+  'webhook inbox lock': `SELECT status, processed_at, received_at, tenant_id FROM stripe_webhook_events
+    WHERE id = '00000000-0000-0000-0000-000000000004' AND stripe_event_id = 'evt_explain' FOR UPDATE`,
+  'webhook inbox finish': `UPDATE stripe_webhook_events SET status = 'processed', outcome = 'applied', tenant_id = 'tenant_1',
+    attempts = attempts + 1, last_error = NULL, processed_at = now()
+    WHERE id = '00000000-0000-0000-0000-000000000004' AND stripe_event_id = 'evt_explain'`,
+  'event delivery read': `SELECT d.id, s.url, e.type FROM event_deliveries d
+    JOIN event_subscriptions s ON s.id = d.subscription_id
+    JOIN connect_events e ON e.id = d.event_id AND e.tenant_id = d.tenant_id
+    WHERE d.id = '00000000-0000-0000-0000-000000000005' AND d.tenant_id = 'tenant_1'`,
+  'event delivery lock': `SELECT attempts, round, status FROM event_deliveries
+    WHERE id = '00000000-0000-0000-0000-000000000005' AND tenant_id = 'tenant_1' FOR UPDATE`,
+  'event delivery update': `UPDATE event_deliveries SET status = 'succeeded', attempts = 1, delivered_at = now()
+    WHERE id = '00000000-0000-0000-0000-000000000005' AND tenant_id = 'tenant_1'`,
+  'reconciliation routes page': `SELECT r.id FROM payment_routes r WHERE r.tenant_id = 'tenant_1'
+    AND r.created_at >= '2026-01-01' AND r.created_at < '2026-02-01' ORDER BY r.id LIMIT 100`,
   'audit insert': `INSERT INTO audit_log (actor_type, tenant_id, action, outcome) VALUES ('system', 'tenant_1', 'payment.create', 'success')`,
 };
 

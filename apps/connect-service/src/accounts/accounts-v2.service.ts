@@ -115,7 +115,7 @@ export class AccountsV2Service implements OnModuleInit, AccountsV2Hooks {
         connected_at: new Date(),
       };
       const repo = m.getRepository(ConnectAccountEntity);
-      if (existing) await repo.update({ id: existing.id }, values);
+      if (existing) await repo.update({ id: existing.id, tenant_id: existing.tenant_id }, values);
       else await repo.insert(values);
       const row = await repo.findOneByOrFail({ tenant_id: tenantId });
       await this.notices.onApplied(m, { capabilities: {}, requirement_entries: [] }, row);

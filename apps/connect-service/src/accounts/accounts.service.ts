@@ -156,7 +156,7 @@ export class AccountsService {
       .createQueryBuilder()
       .update()
       .set(changes)
-      .where({ id: row.id })
+      .where({ id: row.id, tenant_id: row.tenant_id })
       .returning(['version', 'updated_at'])
       .execute();
     const written = (result.raw as Array<{ version: number; updated_at: Date }>)[0];
@@ -270,7 +270,9 @@ export class AccountsService {
     };
     await this.dataSource.transaction(async (m) => {
       if (previous) {
-        await m.getRepository(ConnectAccountEntity).update({ id: previous.id }, values);
+        await m
+          .getRepository(ConnectAccountEntity)
+          .update({ id: previous.id, tenant_id: previous.tenant_id }, values);
       } else {
         // A concurrent double click got the same account (same idempotency key): the first insert wins.
         await m.createQueryBuilder().insert().into(ConnectAccountEntity).values(values).orIgnore().execute();
@@ -338,7 +340,10 @@ export class AccountsService {
     const changed = Object.keys(dto).filter((k) => dto[k as keyof UpdateAccountDto] !== undefined);
     const saved = await this.dataSource.transaction(async (m) => {
       const repo = m.getRepository(ConnectAccountEntity);
-      const locked = await repo.findOne({ where: { id: row.id }, lock: { mode: 'pessimistic_write' } });
+      const locked = await repo.findOne({
+        where: { id: row.id, tenant_id: row.tenant_id },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!locked || locked.disconnected_at)
         throw new ServiceException(ErrorCode.Conflict, 'The account is disconnected');
       if (account) {

@@ -225,7 +225,7 @@ export class ConnectOAuthService {
           disconnected_at: null,
           connected_at: now,
         };
-        if (current) await repo.update({ id: current.id }, values);
+        if (current) await repo.update({ id: current.id, tenant_id: current.tenant_id }, values);
         else await repo.insert(values);
         await m
           .getRepository(OAuthStateEntity)

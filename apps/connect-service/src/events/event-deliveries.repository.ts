@@ -5,6 +5,7 @@ import {
   EventDeliveryStatus,
   EventSubscriptionStatus,
   affected,
+  empty,
   one,
   rows,
   sql,
@@ -56,7 +57,7 @@ export class EventDeliveriesRepository {
     const job = this.queue.insertJobsFromSql(
       DELIVER_QUEUE,
       'delivery',
-      "jsonb_build_object('deliveryId', delivery.id, 'round', 1, 'step', 0) || delivery.carrier",
+      "jsonb_build_object('deliveryId', delivery.id, 'tenantId', delivery.tenant_id, 'round', 1, 'step', 0) || delivery.carrier",
     );
     return rows<{ type: string }>(
       this.dataSource,
@@ -73,8 +74,9 @@ export class EventDeliveriesRepository {
            AND (s.tenant_id IS NULL OR s.tenant_id = event.tenant_id)
            AND s.event_types && ARRAY[event.type::text, '*']
         ON CONFLICT (event_id, subscription_id, tenant_id) DO NOTHING
-        RETURNING id, event_id),
-      delivery AS (SELECT created.id, event.carrier FROM created JOIN event ON event.id = created.event_id),
+        RETURNING id, event_id, tenant_id),
+      delivery AS (
+        SELECT created.id, created.tenant_id, event.carrier FROM created JOIN event ON event.id = created.event_id),
       job AS (${trusted(job)})
       SELECT type FROM event`,
     );
@@ -97,35 +99,38 @@ export class EventDeliveriesRepository {
     return row!;
   }
 
-  async read(id: string): Promise<DeliveryRow | undefined> {
+  /** With the tenant (the job carries it) the read runs on the tenant's shard on Citus. */
+  async read(id: string, tenantId?: string): Promise<DeliveryRow | undefined> {
     return one<DeliveryRow>(
       this.dataSource,
       sql`SELECT d.id, d.status, d.round, d.subscription_id, s.url, s.secret_enc, s.status AS sub_status,
                  s.deleted_at, e.id AS event_id, e.type, e.tenant_id, e.data, e.created_at
             FROM event_deliveries d
             JOIN event_subscriptions s ON s.id = d.subscription_id
-            JOIN connect_events e ON e.id = d.event_id
-           WHERE d.id = ${id}`,
+            JOIN connect_events e ON e.id = d.event_id AND e.tenant_id = d.tenant_id
+           WHERE d.id = ${id} ${tenantId === undefined ? empty : sql`AND d.tenant_id = ${tenantId}`}`,
     );
   }
 
   /** Ends a pending delivery of this round without an attempt (its subscription is gone or disabled). */
-  async abandon(id: string, round: number, reason: string): Promise<void> {
+  async abandon(id: string, tenantId: string, round: number, reason: string): Promise<void> {
     await affected(
       this.dataSource,
       sql`UPDATE event_deliveries SET status = 'failed', next_attempt_at = NULL, last_error = ${reason},
                  updated_at = now()
-           WHERE id = ${id} AND round = ${round} AND status = 'pending'`,
+           WHERE id = ${id} AND tenant_id = ${tenantId} AND round = ${round} AND status = 'pending'`,
     );
   }
 
   async lock(
     manager: EntityManager,
     id: string,
+    tenantId: string,
   ): Promise<{ attempts: number; round: number; status: EventDeliveryStatus } | undefined> {
     return one(
       manager,
-      sql`SELECT attempts, round, status FROM event_deliveries WHERE id = ${id} FOR UPDATE`,
+      sql`SELECT attempts, round, status FROM event_deliveries
+           WHERE id = ${id} AND tenant_id = ${tenantId} FOR UPDATE`,
     );
   }
 
@@ -139,40 +144,47 @@ export class EventDeliveriesRepository {
   }
 
   /** Only the attempt count: a newer round owns the delivery's state. */
-  async countAttempt(manager: EntityManager, id: string, attemptNo: number): Promise<void> {
+  async countAttempt(manager: EntityManager, id: string, tenantId: string, attemptNo: number): Promise<void> {
     await affected(
       manager,
-      sql`UPDATE event_deliveries SET attempts = ${attemptNo}, updated_at = now() WHERE id = ${id}`,
+      sql`UPDATE event_deliveries SET attempts = ${attemptNo}, updated_at = now()
+           WHERE id = ${id} AND tenant_id = ${tenantId}`,
     );
   }
 
-  async succeeded(manager: EntityManager, id: string, a: AttemptRecord): Promise<void> {
+  async succeeded(manager: EntityManager, id: string, tenantId: string, a: AttemptRecord): Promise<void> {
     await affected(
       manager,
       sql`UPDATE event_deliveries SET status = 'succeeded', attempts = ${a.attemptNo},
                  last_status_code = ${a.statusCode}, last_error = NULL, next_attempt_at = NULL,
                  delivered_at = now(), updated_at = now()
-           WHERE id = ${id}`,
+           WHERE id = ${id} AND tenant_id = ${tenantId}`,
     );
   }
 
-  async retryIn(manager: EntityManager, id: string, a: AttemptRecord, delaySeconds: number): Promise<void> {
+  async retryIn(
+    manager: EntityManager,
+    id: string,
+    tenantId: string,
+    a: AttemptRecord,
+    delaySeconds: number,
+  ): Promise<void> {
     await affected(
       manager,
       sql`UPDATE event_deliveries SET attempts = ${a.attemptNo}, last_status_code = ${a.statusCode},
                  last_error = ${a.error}, next_attempt_at = now() + make_interval(secs => ${delaySeconds}),
                  updated_at = now()
-           WHERE id = ${id}`,
+           WHERE id = ${id} AND tenant_id = ${tenantId}`,
     );
   }
 
-  async failed(manager: EntityManager, id: string, a: AttemptRecord): Promise<void> {
+  async failed(manager: EntityManager, id: string, tenantId: string, a: AttemptRecord): Promise<void> {
     await affected(
       manager,
       sql`UPDATE event_deliveries SET status = 'failed', attempts = ${a.attemptNo},
                  last_status_code = ${a.statusCode}, last_error = ${a.error}, next_attempt_at = NULL,
                  updated_at = now()
-           WHERE id = ${id}`,
+           WHERE id = ${id} AND tenant_id = ${tenantId}`,
     );
   }
 

@@ -71,12 +71,12 @@ export class EventDeliveryWorker implements OnApplicationBootstrap {
   }
 
   async deliver(job: DeliverJob): Promise<void> {
-    const row = await this.deliveries.read(job.deliveryId);
+    const row = await this.deliveries.read(job.deliveryId, job.tenantId);
     // A job of an older round (superseded by a redelivery) or of a finished delivery has nothing left to do.
     if (!row || row.round !== job.round || row.status !== EventDeliveryStatus.Pending) return;
     if (row.deleted_at || row.sub_status !== EventSubscriptionStatus.Active) {
       const reason = row.deleted_at ? 'subscription deleted' : 'subscription disabled';
-      await this.deliveries.abandon(row.id, job.round, reason);
+      await this.deliveries.abandon(row.id, row.tenant_id, job.round, reason);
       return;
     }
     const result = await this.attempt(row);
@@ -141,32 +141,32 @@ export class EventDeliveryWorker implements OnApplicationBootstrap {
   /** Attempt log, delivery state, next attempt and the subscription's failure streak: one transaction. */
   private async record(row: DeliveryRow, job: DeliverJob, r: AttemptResult): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const locked = await this.deliveries.lock(manager, row.id);
+      const locked = await this.deliveries.lock(manager, row.id, row.tenant_id);
       if (!locked) return;
       const attempt: AttemptRecord = { ...r, attemptNo: locked.attempts + 1 };
       await this.deliveries.logAttempt(manager, row.id, row.tenant_id, attempt);
       // A redelivery started meanwhile owns the delivery's state now; this attempt is only logged.
       const current = locked.round === job.round && locked.status === EventDeliveryStatus.Pending;
       if (!current) {
-        await this.deliveries.countAttempt(manager, row.id, attempt.attemptNo);
+        await this.deliveries.countAttempt(manager, row.id, row.tenant_id, attempt.attemptNo);
         return;
       }
       if (r.outcome === 'success') {
-        await this.deliveries.succeeded(manager, row.id, attempt);
+        await this.deliveries.succeeded(manager, row.id, row.tenant_id, attempt);
         await this.subscriptions.resetFailures(manager, row.subscription_id);
         return;
       }
       const delay = nextRetryDelaySeconds(this.cfg.retryScheduleSeconds, job.step);
       if (delay !== null) {
-        await this.deliveries.retryIn(manager, row.id, attempt, delay);
+        await this.deliveries.retryIn(manager, row.id, row.tenant_id, attempt, delay);
         await this.queue.send<DeliverJob>(
           DELIVER_QUEUE,
-          { deliveryId: row.id, round: job.round, step: job.step + 1 },
+          { deliveryId: row.id, tenantId: row.tenant_id, round: job.round, step: job.step + 1 },
           { manager, startAfterSeconds: delay },
         );
         return;
       }
-      await this.deliveries.failed(manager, row.id, attempt);
+      await this.deliveries.failed(manager, row.id, row.tenant_id, attempt);
       const disabled = await this.subscriptions.countFailure(
         manager,
         row.subscription_id,

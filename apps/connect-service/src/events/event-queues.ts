@@ -11,6 +11,8 @@ export interface DispatchJob {
 /** `round` guards against two retry chains after a redelivery; `step` is the attempt's index in its round. */
 export interface DeliverJob {
   deliveryId: string;
+  /** The delivery's tenant (its shard on Citus); jobs queued before it was carried lack it. */
+  tenantId?: string;
   round: number;
   step: number;
 }

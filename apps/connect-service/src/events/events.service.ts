@@ -163,7 +163,11 @@ export class EventsService {
       const out: string[] = [];
       for (const sub of targets) {
         const { id, round } = await this.deliveryRows.startRound(manager, event, sub.id);
-        await this.queue.send<DeliverJob>(DELIVER_QUEUE, { deliveryId: id, round, step: 0 }, { manager });
+        await this.queue.send<DeliverJob>(
+          DELIVER_QUEUE,
+          { deliveryId: id, tenantId: event.tenant_id, round, step: 0 },
+          { manager },
+        );
         out.push(id);
       }
       return out;

@@ -221,6 +221,7 @@ export class PaymentOutcomes {
       : undefined;
     await this.records.markFailed(
       route.id,
+      route.tenant_id,
       attempt.failureCode,
       attempt.error.message,
       attempt.declined,

@@ -45,6 +45,7 @@ export interface InsertedRoute {
 /** The PaymentIntent a route's first record writes. */
 export interface FirstRecord {
   id: string;
+  tenant_id: string;
   rowVersion: string;
   stripe_payment_intent_id: string | null;
   status: string;
@@ -123,7 +124,7 @@ export class PaymentRoutesRepository {
       sql`WITH route AS (UPDATE ${this.routes.table} SET stripe_payment_intent_id = ${r.stripe_payment_intent_id},
               status = ${r.status}, stripe_status = ${r.stripe_status}, stripe_object_id = ${r.stripe_object_id},
               version = version + 1, updated_at = CURRENT_TIMESTAMP
-            WHERE id = ${r.id} AND xmin = ${r.rowVersion}::xid RETURNING id)
+            WHERE id = ${r.id} AND tenant_id = ${r.tenant_id} AND xmin = ${r.rowVersion}::xid RETURNING id)
           ${ctes.length ? sql`, ${join(ctes, ',\n')}` : empty}
           SELECT count(*)::int AS recorded FROM route`,
     );
@@ -131,22 +132,34 @@ export class PaymentRoutesRepository {
   }
 
   /** Appends one attempt to the route (a jsonb append: concurrent writers of other columns are untouched). */
-  async addAttempt(id: string, attempt: PaymentAttempt): Promise<void> {
+  async addAttempt(id: string, tenantId: string, attempt: PaymentAttempt): Promise<void> {
     await affected(
       this.dataSource,
-      sql`UPDATE payment_routes SET attempts = attempts || ${JSON.stringify([attempt])}::jsonb WHERE id = ${id}`,
+      sql`UPDATE payment_routes SET attempts = attempts || ${JSON.stringify([attempt])}::jsonb
+           WHERE id = ${id} AND tenant_id = ${tenantId}`,
     );
   }
 
   /** The routed attempt that was unknown learns its outcome (a route without attempts has none to update). */
-  async resolveAttempt(id: string, resolved: Record<string, unknown>): Promise<void> {
+  async resolveAttempt(id: string, tenantId: string, resolved: Record<string, unknown>): Promise<void> {
     await affected(
       this.dataSource,
       sql`UPDATE payment_routes
              SET attempts = jsonb_set(attempts, ARRAY[(jsonb_array_length(attempts) - 1)::text],
                    attempts -> -1 || ${JSON.stringify(resolved)}::jsonb)
-           WHERE id = ${id} AND attempts -> -1 ->> 'outcome' = 'unknown'`,
+           WHERE id = ${id} AND tenant_id = ${tenantId} AND attempts -> -1 ->> 'outcome' = 'unknown'`,
     );
+  }
+
+  /**
+   * The tenant of a route known by id alone (a platform caller's refund, a cancel): a row lock then names it, as
+   * Citus needs to send the lock to the route's one shard.
+   */
+  async tenantOf(db: Db, where: { id: string } | { stripe_object_id: string }): Promise<string | undefined> {
+    const cond = 'id' in where ? sql`id = ${where.id}` : sql`stripe_object_id = ${where.stripe_object_id}`;
+    return (
+      await one<{ tenant_id: string }>(db, sql`SELECT tenant_id FROM payment_routes WHERE ${cond} LIMIT 1`)
+    )?.tenant_id;
   }
 
   /** Routes of these PaymentIntents, oldest first (a platform webhook's way to its tenant). */
@@ -162,11 +175,11 @@ export class PaymentRoutesRepository {
   }
 
   /** What the payment's refunds hold or took (those not failed or canceled). */
-  async refundedOf(manager: EntityManager, parentId: string): Promise<number> {
+  async refundedOf(manager: EntityManager, parentId: string, tenantId: string): Promise<number> {
     const row = await one<{ refunded: string }>(
       manager,
       sql`SELECT COALESCE(SUM(amount), 0)::bigint AS refunded FROM payment_routes
-           WHERE parent_id = ${parentId} AND type = 'refund'
+           WHERE parent_id = ${parentId} AND tenant_id = ${tenantId} AND type = 'refund'
              AND status NOT IN (${join(VOID_ROUTE_STATUSES.map((s) => sql`${s}`))})`,
     );
     return Number(row?.refunded ?? 0);
@@ -175,12 +188,13 @@ export class PaymentRoutesRepository {
   async setStripeDetails(
     manager: EntityManager,
     id: string,
+    tenantId: string,
     details: Record<string, unknown>,
   ): Promise<void> {
     await affected(
       manager,
       sql`UPDATE payment_routes SET stripe_details = ${JSON.stringify(details)}::jsonb, updated_at = now()
-           WHERE id = ${id}`,
+           WHERE id = ${id} AND tenant_id = ${tenantId}`,
     );
   }
 }

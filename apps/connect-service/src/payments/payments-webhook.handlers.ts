@@ -186,7 +186,7 @@ export class PaymentsWebhookHandlers implements OnModuleInit {
       if (!row && !byMeta) row = await this.recordUnknownRefund(manager, tenantId, refund);
       if (!row || row.tenant_id !== tenantId) continue;
       const before = row.status;
-      const after = await this.refunds.applyRefund(row.id, refund, manager);
+      const after = await this.refunds.applyRefund(row.id, row.tenant_id, refund, manager);
       if (after && after.status !== before) outcome = 'applied';
     }
     return outcome;

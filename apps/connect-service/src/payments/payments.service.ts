@@ -94,7 +94,7 @@ export class PaymentsService {
     const route = await this.dataSource.getRepository(PaymentRouteEntity).findOneBy({ id: job.routeId });
     if (route?.stripe_payment_intent_id) {
       // A webhook learned the PaymentIntent first (maybe before the unknown attempt was even recorded).
-      await this.routes.resolveAttempt(route.id, {
+      await this.routes.resolveAttempt(route.id, route.tenant_id, {
         outcome: 'succeeded',
         payment_intent: route.stripe_payment_intent_id,
       });
@@ -107,7 +107,7 @@ export class PaymentsService {
       attempt.kind === 'refused'
         ? { outcome: 'failed', failure_code: attempt.failureCode, message: attempt.error.message }
         : { outcome: 'succeeded', payment_intent: attempt.pi.id };
-    await this.routes.resolveAttempt(route.id, resolved);
+    await this.routes.resolveAttempt(route.id, route.tenant_id, resolved);
     if (attempt.kind === 'refused') {
       await this.outcomes.fail(route, attempt);
       if (route.charge_type === ChargeType.Separate) await this.routed.cancelTransfers(route.id);

@@ -67,9 +67,13 @@ export class RefundsService {
    */
   async refund(caller: Caller, paymentId: string, dto: CreateRefundDto): Promise<RouteOutcome> {
     const route = await this.dataSource.transaction(async (manager: EntityManager) => {
-      const parent = await manager
-        .getRepository(PaymentRouteEntity)
-        .findOne({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
+      // The lock names the tenant (on Citus it goes to the route's one shard), read first from the id alone.
+      const tenantId = await this.routes.tenantOf(manager, { id: paymentId });
+      const parent = tenantId
+        ? await manager
+            .getRepository(PaymentRouteEntity)
+            .findOne({ where: { id: paymentId, tenant_id: tenantId }, lock: { mode: 'pessimistic_write' } })
+        : null;
       if (!parent) throw new ServiceException(ErrorCode.NotFound, `No payment ${paymentId}`);
       assertTenantAccess(caller, parent.tenant_id);
       if (parent.type !== PaymentRouteType.Payment || !parent.stripe_payment_intent_id) {
@@ -82,7 +86,7 @@ export class RefundsService {
           payment_route_id: parent.id,
         });
       }
-      const refundable = parent.amount - (await this.routes.refundedOf(manager, parent.id));
+      const refundable = parent.amount - (await this.routes.refundedOf(manager, parent.id, parent.tenant_id));
       const amount = dto.amount ?? refundable;
       if (refundable <= 0) throw fieldError('amount', 'the payment is already fully refunded');
       if (amount > refundable)
@@ -125,7 +129,7 @@ export class RefundsService {
       );
       return { state: 'unknown', route: PaymentRouteDto.from(route) };
     }
-    await this.applyRefund(route.id, attempt.refund);
+    await this.applyRefund(route.id, route.tenant_id, attempt.refund);
     await this.reverseSplit(route);
     const saved = await this.dataSource.getRepository(PaymentRouteEntity).findOneBy({ id: route.id });
     return { state: 'created', route: PaymentRouteDto.from(saved ?? route) };
@@ -138,7 +142,7 @@ export class RefundsService {
     const attempt = await this.attempt(route, job);
     if (attempt.kind === 'unknown') throw attempt.error;
     if (attempt.kind !== 'created') return;
-    await this.applyRefund(route.id, attempt.refund);
+    await this.applyRefund(route.id, route.tenant_id, attempt.refund);
     await this.reverseSplit(route);
   }
 
@@ -161,6 +165,7 @@ export class RefundsService {
       if (err.code === ErrorCode.StripeUnavailable) return { kind: 'unknown', error: err };
       await this.records.markFailed(
         route.id,
+        route.tenant_id,
         (err.details?.stripe as { code?: string } | undefined)?.code ?? err.code,
         err.message,
       );
@@ -204,13 +209,14 @@ export class RefundsService {
   /** Writes a Refund's state onto its route; emits connect.refund.completed/failed once, on the transition. */
   async applyRefund(
     routeId: string,
+    tenantId: string,
     refund: StripeRefund,
     manager?: EntityManager,
   ): Promise<PaymentRouteEntity | null> {
     const run = async (m: EntityManager): Promise<PaymentRouteEntity | null> => {
       const row = await m
         .getRepository(PaymentRouteEntity)
-        .findOne({ where: { id: routeId }, lock: { mode: 'pessimistic_write' } });
+        .findOne({ where: { id: routeId, tenant_id: tenantId }, lock: { mode: 'pessimistic_write' } });
       if (!row) return null;
       row.stripe_object_id = refund.id;
       row.stripe_status = refund.status;

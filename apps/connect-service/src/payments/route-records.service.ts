@@ -25,6 +25,7 @@ export class RouteRecords {
    */
   async markFailed(
     id: string,
+    tenantId: string,
     code: string,
     message: string,
     declined = false,
@@ -33,7 +34,7 @@ export class RouteRecords {
     return this.dataSource.transaction(async (manager) => {
       const row = await manager
         .getRepository(PaymentRouteEntity)
-        .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+        .findOne({ where: { id, tenant_id: tenantId }, lock: { mode: 'pessimistic_write' } });
       if (!row || UNFAILABLE_ROUTE_STATUSES.includes(row.status)) return row;
       row.status = PaymentRouteStatus.Failed;
       row.failure_code = code.slice(0, 128);

@@ -181,7 +181,12 @@ export class RoutedPaymentPipeline {
       if (!sideCode || attempt.declined) return this.outcomes.route(route, job, attempt);
       last = { code: sideCode, message: attempt.error.message, stripe: attempt.stripe };
     }
-    await this.records.markFailed(id, last?.code ?? 'no_route', last?.message ?? 'no route could serve');
+    await this.records.markFailed(
+      id,
+      route.tenant_id,
+      last?.code ?? 'no_route',
+      last?.message ?? 'no route could serve',
+    );
     this.outcomes.count(route, 'failed');
     const stored = await this.dataSource.getRepository(PaymentRouteEntity).findOneByOrFail({ id });
     throw new ServiceException(
@@ -293,6 +298,7 @@ export class RoutedPaymentPipeline {
     });
   }
 
+  /** The split's transfer routes belong to the receiving tenants: on Citus this UPDATE asks every shard. */
   async cancelTransfers(paymentId: string): Promise<void> {
     await this.dataSource
       .getRepository(PaymentRouteEntity)
@@ -309,6 +315,6 @@ export class RoutedPaymentPipeline {
   ): Promise<void> {
     const attempt: PaymentAttempt = { ...tried, route: { ...tried.route } };
     route.attempts = [...(route.attempts ?? []), attempt];
-    await this.routes.addAttempt(route.id, attempt);
+    await this.routes.addAttempt(route.id, route.tenant_id, attempt);
   }
 }

@@ -100,7 +100,7 @@ export class SplitTransfersService {
         { idempotencyKey: child.stripe_idempotency_key },
       );
       await repo.update(
-        { id: child.id, stripe_object_id: IsNull() },
+        { id: child.id, tenant_id: child.tenant_id, stripe_object_id: IsNull() },
         { stripe_object_id: tr.id, status: PaymentRouteStatus.Completed, stripe_status: 'paid' },
       );
     }
@@ -158,7 +158,7 @@ export class SplitTransfersService {
         if (d.reversals?.[refund.id]) return;
         d.reversals = { ...(d.reversals ?? {}), [refund.id]: { id: rev.id, amount: amounts[i] } };
         d.reversed = (d.reversed ?? 0) + amounts[i];
-        await this.routes.setStripeDetails(m, row.id, d as Record<string, unknown>);
+        await this.routes.setStripeDetails(m, row.id, row.tenant_id, d as Record<string, unknown>);
       });
     }
   }

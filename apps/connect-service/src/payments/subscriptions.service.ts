@@ -10,6 +10,7 @@ import { StripeGateway, StripeSubscription, StripeSubscriptionCreateParams } fro
 import { EventsService } from '../events/events.service';
 import { CreateSubscriptionDto, PaymentRouteDto } from './dto/payment.dto';
 import { StoredResponse } from './idempotency.service';
+import { PaymentRoutesRepository } from './payment-routes.repository';
 import { PaymentsService } from './payments.service';
 import { eventData } from './route-records.service';
 
@@ -29,6 +30,7 @@ export class SubscriptionsService {
     private readonly gateway: StripeGateway,
     private readonly events: EventsService,
     private readonly payments: PaymentsService,
+    private readonly routes: PaymentRoutesRepository,
   ) {}
 
   async create(dto: CreateSubscriptionDto): Promise<StoredResponse> {
@@ -119,7 +121,16 @@ export class SubscriptionsService {
         : null;
     const row = await this.dataSource.transaction(async (manager) => {
       const repo = manager.getRepository(PaymentRouteEntity);
-      const route = where ? await repo.findOne({ where, lock: { mode: 'pessimistic_write' } }) : null;
+      // The lock names the tenant (on Citus it goes to the route's one shard), read first from the id alone.
+      const tenantId = where
+        ? await this.routes.tenantOf(manager, 'id' in where ? { id } : { stripe_object_id: id })
+        : undefined;
+      const route = tenantId
+        ? await repo.findOne({
+            where: { ...where, tenant_id: tenantId },
+            lock: { mode: 'pessimistic_write' },
+          })
+        : null;
       if (!route || !route.stripe_object_id)
         throw new ServiceException(ErrorCode.NotFound, `No subscription ${id}`);
       assertTenantAccess(caller, route.tenant_id);

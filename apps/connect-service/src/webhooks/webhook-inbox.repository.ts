@@ -5,6 +5,7 @@ import {
   SETTLED_WEBHOOK_STATUSES,
   Sql,
   StripeWebhookEventSource,
+  citusDistributed,
   StripeWebhookEventStatus,
   WAITING_WEBHOOK_STATUSES,
   affected,
@@ -49,6 +50,8 @@ export interface InboxSnapshot {
 /** The final state of an inbox row processing settles; `stamp` sets processed_at. */
 export interface InboxSettlement {
   id: string;
+  /** The row's distribution key on Citus: with it, a statement on the row runs on its one shard. */
+  stripeEventId: string;
   status: StripeWebhookEventStatus;
   outcome: string;
   tenantId: string | null;
@@ -119,26 +122,39 @@ export class WebhookInboxRepository {
 
   /**
    * Settles rows no handler touches, in one statement; a row another job settled first is left as it is. Answers
-   * the rows it settled.
+   * the rows it settled. On one node the rows are locked first in id order (concurrent replicas cannot deadlock on
+   * them); Citus refuses a row lock across shards, so there the UPDATE alone re-checks each row's status (Citus's
+   * distributed deadlock detection covers the rest), with the timestamp read once since Citus sends only immutable
+   * expressions to the shards inside a CASE.
    */
   async settleMany(settled: InboxSettlement[]): Promise<Array<{ type: string; outcome: string }>> {
+    const input = sql`input AS (
+          SELECT i.*, now() AS at
+            FROM unnest(${settled.map((s) => s.id)}::uuid[], ${settled.map((s) => s.stripeEventId)}::text[],
+                        ${settled.map((s) => s.status)}::stripe_webhook_event_status[],
+                        ${settled.map((s) => s.outcome)}::text[], ${settled.map((s) => s.tenantId)}::text[],
+                        ${settled.map((s) => s.stamp)}::boolean[])
+              AS i(id, stripe_event_id, status, outcome, tenant_id, stamp))`;
+    const set = sql`SET status = i.status, outcome = i.outcome, tenant_id = i.tenant_id,
+               attempts = e.attempts + 1, last_error = NULL,
+               processed_at = CASE WHEN i.stamp THEN COALESCE(e.processed_at, i.at) ELSE e.processed_at END`;
+    const open = sql`e.status NOT IN ${list(SETTLED_WEBHOOK_STATUSES)}`;
+    const sharded = (await citusDistributed(this.dataSource)).has('stripe_webhook_events');
     return rows(
       this.dataSource,
-      sql`WITH input AS (
-          SELECT * FROM unnest(${settled.map((s) => s.id)}::uuid[], ${settled.map((s) => s.status)}::text[],
-                               ${settled.map((s) => s.outcome)}::text[], ${settled.map((s) => s.tenantId)}::text[],
-                               ${settled.map((s) => s.stamp)}::boolean[])
-            AS i(id, status, outcome, tenant_id, stamp)),
-        locked AS (
-          SELECT e.id FROM stripe_webhook_events e JOIN input i ON i.id = e.id
-           WHERE e.status NOT IN ${list(SETTLED_WEBHOOK_STATUSES)} ORDER BY e.id FOR UPDATE OF e)
-        UPDATE stripe_webhook_events e
-           SET status = i.status::stripe_webhook_event_status, outcome = i.outcome, tenant_id = i.tenant_id,
-               attempts = e.attempts + 1, last_error = NULL,
-               processed_at = CASE WHEN i.stamp THEN COALESCE(e.processed_at, now()) ELSE e.processed_at END
-          FROM input i JOIN locked l ON l.id = i.id
-         WHERE e.id = i.id
-        RETURNING e.type, e.outcome`,
+      sharded
+        ? sql`WITH ${input}
+          UPDATE stripe_webhook_events e ${set} FROM input i
+           WHERE e.id = i.id AND e.stripe_event_id = i.stripe_event_id AND ${open}
+          RETURNING e.type, e.outcome`
+        : sql`WITH ${input},
+          locked AS (
+            SELECT e.id FROM stripe_webhook_events e JOIN input i ON i.id = e.id
+             WHERE ${open} ORDER BY e.id FOR UPDATE OF e)
+          UPDATE stripe_webhook_events e ${set}
+            FROM input i JOIN locked l ON l.id = i.id
+           WHERE e.id = i.id
+          RETURNING e.type, e.outcome`,
     );
   }
 
@@ -146,6 +162,7 @@ export class WebhookInboxRepository {
   async lock(
     manager: EntityManager,
     id: string,
+    stripeEventId: string,
   ): Promise<
     | {
         status: StripeWebhookEventStatus;
@@ -157,7 +174,8 @@ export class WebhookInboxRepository {
   > {
     return one(
       manager,
-      sql`SELECT status, processed_at, received_at, tenant_id FROM stripe_webhook_events WHERE id = ${id} FOR UPDATE`,
+      sql`SELECT status, processed_at, received_at, tenant_id FROM stripe_webhook_events
+           WHERE id = ${id} AND stripe_event_id = ${stripeEventId} FOR UPDATE`,
     );
   }
 
@@ -166,7 +184,7 @@ export class WebhookInboxRepository {
     return sql`UPDATE stripe_webhook_events
         SET status = ${s.status}, outcome = ${s.outcome}, tenant_id = ${s.tenantId}, attempts = attempts + 1,
             last_error = NULL, processed_at = CASE WHEN ${s.stamp}::boolean THEN now() ELSE processed_at END
-      WHERE id = ${s.id}`;
+      WHERE id = ${s.id} AND stripe_event_id = ${s.stripeEventId}`;
   }
 
   async finish(manager: EntityManager, s: InboxSettlement): Promise<void> {

@@ -160,12 +160,15 @@ export class WebhookInboxService {
   ): Promise<StripeWebhookEventEntity> {
     // Operators may use either the inbox id or Stripe's event id (what Stripe's dashboard shows).
     const where = isUuid(id) ? { id } : id.startsWith('evt_') ? { stripe_event_id: id } : null;
-    const row = where
-      ? await manager.findOne(StripeWebhookEventEntity, {
-          where,
-          ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
-        })
-      : null;
+    const found = where ? await manager.findOne(StripeWebhookEventEntity, { where }) : null;
+    // Locked by its whole key: on Citus a row lock must name the shard (the inbox's is the Stripe event id).
+    const row =
+      found && lock
+        ? await manager.findOne(StripeWebhookEventEntity, {
+            where: { id: found.id, stripe_event_id: found.stripe_event_id },
+            lock: { mode: 'pessimistic_write' as const },
+          })
+        : found;
     if (!row || (tenantScope !== null && row.tenant_id !== tenantScope)) {
       throw new ServiceException(ErrorCode.NotFound, 'Webhook event not found');
     }

@@ -275,6 +275,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
     const rows = await this.inbox.settleMany(
       plans.map((p) => ({
         id: p.row.id,
+        stripeEventId: p.row.stripe_event_id,
         status: p.status,
         outcome: p.outcome,
         tenantId: p.tenantId,
@@ -290,13 +291,20 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   ): Promise<(ProcessResult & { type: string; lagSeconds: number | null }) | null> {
     const { row } = plan;
     return this.dataSource.transaction(async (manager) => {
-      const current = await this.inbox.lock(manager, row.id);
+      const current = await this.inbox.lock(manager, row.id, row.stripe_event_id);
       if (!current || SETTLED.has(current.status)) return null;
       const firstTime = current.processed_at === null;
       const tenantId = current.tenant_id ?? plan.tenantId;
       const finish = async (status: StripeWebhookEventStatus, outcome: string) => {
         const stamp = firstTime && status !== StripeWebhookEventStatus.Unmatched;
-        const settlement = { id: row.id, status, outcome, tenantId, stamp };
+        const settlement = {
+          id: row.id,
+          stripeEventId: row.stripe_event_id,
+          status,
+          outcome,
+          tenantId,
+          stamp,
+        };
         if (firstTime && status === StripeWebhookEventStatus.Processed) {
           // The first successful processing announces the event; its row and the inbox row in one statement.
           await this.events.emit(

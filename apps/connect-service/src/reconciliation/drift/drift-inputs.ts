@@ -139,6 +139,7 @@ export class DriftInputs {
     );
     const refunded = await this.matches.refundedTotals(
       job.jobId,
+      job.tenantId,
       [...byIntent.values()].map((r) => r.id),
     );
     return { byIntent, refunded };
