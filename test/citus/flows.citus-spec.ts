@@ -122,7 +122,7 @@ describeCitus('the core flows on a Citus cluster', () => {
     for (const p of [direct.body, destination.body]) {
       const done = await flows.until(p.id, 'completed');
       // Stripe's payment_intent.succeeded for it was taken in and processed (row locks on the cluster).
-      const pi = (done as unknown as { payment_intent: { id: string } }).payment_intent.id;
+      const pi = done.payment_intent.id;
       await eventually(`webhooks of ${pi} processed`, async () => {
         const rows = (await ds.query(
           `SELECT status FROM stripe_webhook_events WHERE payload -> 'data' -> 'object' ->> 'id' = $1`,

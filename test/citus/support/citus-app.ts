@@ -38,6 +38,8 @@ export interface Route {
   amount: number;
   fee: number;
   charge_type: string;
+  type: string;
+  payment_intent: { id: string | null };
 }
 
 /** Flows of one tenant against a booted service: an enabled account, payments, refunds, waits. */
