@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { eventually } from '../utils/eventually';
 import { TestApp } from '../utils/test-app';
 import { CONNECT_SECRET, deliver, eventBody, PLATFORM_SECRET } from '../webhooks/webhook-support';
 import { CitusCluster, findCitus } from './support/citus-cluster';
@@ -119,6 +120,20 @@ describeCitus('growing the cluster while payments and webhooks flow', () => {
       [[...webhookIds]],
     )) as Array<{ drill: number }>;
     expect(drill).toBe(webhookIds.size);
+    // And each was processed (settled in one statement per batch, across shards, while they moved).
+    const waiting = await eventually(
+      'the drill events settled',
+      async () => {
+        const [{ n }] = (await ds.query(
+          `SELECT count(*)::int AS n FROM stripe_webhook_events
+            WHERE stripe_event_id = ANY($1) AND status IN ('received', 'failed')`,
+          [[...webhookIds]],
+        )) as Array<{ n: number }>;
+        return n === 0 ? { n } : null;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(waiting.n).toBe(0);
     expect(after.webhooks).toBeGreaterThanOrEqual(before.webhooks + webhookIds.size);
   });
 });
