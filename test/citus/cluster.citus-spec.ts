@@ -1,8 +1,6 @@
-import { CitusCluster, findCitus } from './support/citus-cluster';
+import { CitusCluster, citusSuite } from './support/citus-cluster';
 
-const install = findCitus();
-const describeCitus = 'missing' in install ? describe.skip : describe;
-if ('missing' in install) process.stdout.write(`[citus] skipped: ${install.missing}\n`);
+const { install, describeCitus } = citusSuite();
 
 describeCitus('a private Citus cluster', () => {
   let cluster: CitusCluster;

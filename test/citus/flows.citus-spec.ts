@@ -14,12 +14,10 @@ import {
   inboxRows,
   PLATFORM_SECRET,
 } from '../webhooks/webhook-support';
-import { CitusCluster, findCitus } from './support/citus-cluster';
+import { CitusCluster, citusSuite } from './support/citus-cluster';
 import { bootOnCluster, createTestDatabase, TenantFlows } from './support/citus-app';
 
-const install = findCitus();
-const describeCitus = 'missing' in install ? describe.skip : describe;
-if ('missing' in install) process.stdout.write(`[citus] skipped: ${install.missing}\n`);
+const { install, describeCitus } = citusSuite();
 
 /** The UTC hour `offset` hours from now's (analytics buckets start on whole hours). */
 const hour = (offset: number): string =>

@@ -2,12 +2,10 @@ import { DataSource } from 'typeorm';
 import { eventually } from '../utils/eventually';
 import { TestApp } from '../utils/test-app';
 import { CONNECT_SECRET, deliver, eventBody, PLATFORM_SECRET } from '../webhooks/webhook-support';
-import { CitusCluster, findCitus } from './support/citus-cluster';
+import { CitusCluster, citusSuite } from './support/citus-cluster';
 import { bootOnCluster, createTestDatabase, TenantFlows } from './support/citus-app';
 
-const install = findCitus();
-const describeCitus = 'missing' in install ? describe.skip : describe;
-if ('missing' in install) process.stdout.write(`[citus] skipped: ${install.missing}\n`);
+const { install, describeCitus } = citusSuite();
 
 const TENANTS = 8;
 

@@ -6,12 +6,10 @@ import {
   REFERENCE_TABLES,
   TENANT_TABLES,
 } from '../../libs/database/src/migrations/1764380000001-citus-distribution';
-import { CitusCluster, findCitus } from './support/citus-cluster';
+import { CitusCluster, citusSuite } from './support/citus-cluster';
 import { HOT_STATEMENTS, seedSingleNode, tableCounts, taskCount } from './support/citus-schema';
 
-const install = findCitus();
-const describeCitus = 'missing' in install ? describe.skip : describe;
-if ('missing' in install) process.stdout.write(`[citus] skipped: ${install.missing}\n`);
+const { install, describeCitus } = citusSuite();
 
 const DB = 'connect_citus_schema';
 const BEFORE_SHARDING = MIGRATIONS.findIndex((m) => m.name === 'ShardingKeys1764380000000');

@@ -1,11 +1,9 @@
 import { DataSource } from 'typeorm';
 import { TestApp } from '../utils/test-app';
-import { CitusCluster, findCitus } from './support/citus-cluster';
+import { CitusCluster, citusSuite } from './support/citus-cluster';
 import { bootOnCluster, createTestDatabase, TenantFlows } from './support/citus-app';
 
-const install = findCitus();
-const describeCitus = 'missing' in install ? describe.skip : describe;
-if ('missing' in install) process.stdout.write(`[citus] skipped: ${install.missing}\n`);
+const { install, describeCitus } = citusSuite();
 
 describeCitus('the service on a Citus cluster', () => {
   let cluster: CitusCluster;

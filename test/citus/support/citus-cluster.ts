@@ -219,3 +219,13 @@ function uidOf(user: string): number {
 function gidOf(user: string): number {
   return Number(execFileSync('id', ['-g', user]).toString().trim());
 }
+
+/**
+ * The Citus install for a suite file and its `describe`: `describe.skip`, with the reason printed, where Citus is
+ * not installed.
+ */
+export function citusSuite(): { install: CitusInstall | { missing: string }; describeCitus: jest.Describe } {
+  const install = findCitus();
+  if ('missing' in install) process.stdout.write(`[citus] skipped: ${install.missing}\n`);
+  return { install, describeCitus: 'missing' in install ? describe.skip : describe };
+}
