@@ -110,6 +110,8 @@ export const HOT_STATEMENTS: Record<string, string> = {
     WHERE id = '00000000-0000-0000-0000-000000000001' AND tenant_id = 'tenant_1'`,
   'refunded sum': `SELECT COALESCE(SUM(amount), 0)::bigint FROM payment_routes
     WHERE parent_id = '00000000-0000-0000-0000-000000000001' AND tenant_id = 'tenant_1' AND type = 'refund'`,
+  'webhook batch read': `SELECT id, type, status FROM stripe_webhook_events
+    WHERE id = ANY(ARRAY['00000000-0000-0000-0000-000000000004']::uuid[]) AND stripe_event_id = ANY(ARRAY['evt_explain'])`,
   'webhook inbox lock': `SELECT status, processed_at, received_at, tenant_id FROM stripe_webhook_events
     WHERE id = '00000000-0000-0000-0000-000000000004' AND stripe_event_id = 'evt_explain' FOR UPDATE`,
   'webhook inbox finish': `UPDATE stripe_webhook_events SET status = 'processed', outcome = 'applied', tenant_id = 'tenant_1',

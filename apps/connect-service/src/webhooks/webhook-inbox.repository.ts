@@ -9,6 +9,7 @@ import {
   StripeWebhookEventStatus,
   WAITING_WEBHOOK_STATUSES,
   affected,
+  empty,
   join,
   one,
   preparedRows,
@@ -47,6 +48,15 @@ export interface InboxSnapshot {
   payload: StripeEvent | null;
 }
 
+/** An inbox row as a job names it: its id, and its Stripe event id (the row's shard on Citus) when the job has it. */
+export interface InboxKey {
+  id: string;
+  eventId?: string;
+}
+
+/** `AND stripe_event_id = …` when the key has it: on Citus the statement then runs on the row's shard alone. */
+const onShard = (key: InboxKey): Sql => (key.eventId ? sql`AND stripe_event_id = ${key.eventId}` : empty);
+
 /** The final state of an inbox row processing settles; `stamp` sets processed_at. */
 export interface InboxSettlement {
   id: string;
@@ -80,7 +90,7 @@ export class WebhookInboxRepository {
       VALUES (${e.id}, ${e.type}, ${e.account ?? null}, ${e.livemode}, ${e.api_version ?? null}, ${e.created},
         ${r.payloadJson}::jsonb, ${r.status}, ${r.outcome}, ${r.source})
       ON CONFLICT (stripe_event_id) DO NOTHING
-      RETURNING id`;
+      RETURNING id, stripe_event_id`;
   }
 
   /** Stores the event alone (nothing to process); the new row's id, or null for a duplicate. */
@@ -96,27 +106,35 @@ export class WebhookInboxRepository {
     const job = this.jobs.insertJobsFromSql(
       WEBHOOK_PROCESS_QUEUE,
       'inbox',
-      "jsonb_build_object('inboxId', inbox.id) || inbox.carrier",
+      "jsonb_build_object('inboxId', inbox.id, 'eventId', inbox.stripe_event_id) || inbox.carrier",
     );
     const found = await preparedRows<{ id: string }>(
       this.dataSource,
       'webhook-accept',
       sql`WITH inserted AS (${this.insertSql(r)}),
-        inbox AS (SELECT id, ${carrier}::jsonb AS carrier FROM inserted),
+        inbox AS (SELECT id, stripe_event_id, ${carrier}::jsonb AS carrier FROM inserted),
         job AS (${trusted(job)})
         SELECT id FROM inbox`,
     );
     return found[0]?.id ?? null;
   }
 
-  /** The batch's rows; the payload only for `payloadTypes` or rows without an account (to find their tenant). */
-  async readBatch(ids: string[], payloadTypes: string[]): Promise<InboxSnapshot[]> {
+  /**
+   * The batch's rows; the payload only for `payloadTypes` or rows without an account (to find their tenant). When
+   * every key has its event id, on Citus only the shards of those events are read.
+   */
+  async readBatch(keys: InboxKey[], payloadTypes: string[]): Promise<InboxSnapshot[]> {
+    const ids = keys.map((k) => k.id);
+    const eventIds = keys.map((k) => k.eventId);
+    const shards = eventIds.every((e): e is string => e !== undefined)
+      ? sql`AND stripe_event_id = ANY(${eventIds})`
+      : empty;
     return rows<InboxSnapshot>(
       this.dataSource,
       sql`SELECT id, stripe_event_id, type, stripe_account_id, tenant_id, livemode, status, event_created,
                  received_at, statement_timestamp() AS read_at,
                  CASE WHEN type = ANY(${payloadTypes}) OR stripe_account_id IS NULL THEN payload END AS payload
-            FROM stripe_webhook_events WHERE id = ANY(${ids}::uuid[])`,
+            FROM stripe_webhook_events WHERE id = ANY(${ids}::uuid[]) ${shards}`,
     );
   }
 
@@ -192,21 +210,21 @@ export class WebhookInboxRepository {
   }
 
   /** A failed attempt of a waiting row; its type, or undefined when the row is not waiting. */
-  async recordFailure(id: string, message: string): Promise<string | undefined> {
+  async recordFailure(key: InboxKey, message: string): Promise<string | undefined> {
     const row = await one<{ type: string }>(
       this.dataSource,
       sql`UPDATE stripe_webhook_events SET attempts = attempts + 1, last_error = ${message}, status = 'failed'
-           WHERE id = ${id} AND status IN ${list(WAITING_WEBHOOK_STATUSES)} RETURNING type`,
+           WHERE id = ${key.id} ${onShard(key)} AND status IN ${list(WAITING_WEBHOOK_STATUSES)} RETURNING type`,
     );
     return row?.type;
   }
 
   /** A waiting row whose last retry failed; its type, or undefined when the row is not waiting. */
-  async markDead(id: string): Promise<string | undefined> {
+  async markDead(key: InboxKey): Promise<string | undefined> {
     const row = await one<{ type: string }>(
       this.dataSource,
       sql`UPDATE stripe_webhook_events SET status = 'dead'
-           WHERE id = ${id} AND status IN ${list(WAITING_WEBHOOK_STATUSES)} RETURNING type`,
+           WHERE id = ${key.id} ${onShard(key)} AND status IN ${list(WAITING_WEBHOOK_STATUSES)} RETURNING type`,
     );
     return row?.type;
   }

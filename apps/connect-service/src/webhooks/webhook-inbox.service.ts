@@ -14,6 +14,8 @@ export { WEBHOOK_PROCESS_QUEUE };
 
 export interface WebhookProcessJob {
   inboxId: string;
+  /** The row's Stripe event id, its shard on Citus (jobs queued before it was carried lack it). */
+  eventId?: string;
   /** The intake request's W3C trace context, when tracing is on: processing continues the same trace. */
   traceparent?: string;
 }
@@ -82,8 +84,8 @@ export class WebhookInboxService {
     return { inboxId, duplicate: inboxId === null };
   }
 
-  async enqueue(manager: EntityManager, inboxId: string): Promise<void> {
-    await this.jobs.send<WebhookProcessJob>(WEBHOOK_PROCESS_QUEUE, { inboxId }, { manager });
+  async enqueue(manager: EntityManager, inboxId: string, eventId: string): Promise<void> {
+    await this.jobs.send<WebhookProcessJob>(WEBHOOK_PROCESS_QUEUE, { inboxId, eventId }, { manager });
   }
 
   /**
@@ -96,7 +98,7 @@ export class WebhookInboxService {
       const row = await this.findVisible(manager, id, tenantScope, true);
       await manager.update(
         StripeWebhookEventEntity,
-        { id: row.id },
+        { id: row.id, stripe_event_id: row.stripe_event_id },
         {
           status: StripeWebhookEventStatus.Received,
           source: StripeWebhookEventSource.Replay,
@@ -104,7 +106,7 @@ export class WebhookInboxService {
           last_error: null,
         },
       );
-      await this.enqueue(manager, row.id);
+      await this.enqueue(manager, row.id, row.stripe_event_id);
       return manager.findOneByOrFail(StripeWebhookEventEntity, { id: row.id });
     });
   }

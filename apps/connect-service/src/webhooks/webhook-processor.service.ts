@@ -7,7 +7,12 @@ import type { StripeEvent } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { JobBatch, JobQueue, JobQueueDrainingError, QueuedJob } from '../queue/job-queue.service';
 import { PreparedWebhook, WebhookHandlerRegistry } from './webhook-handler.registry';
-import { InboxSnapshot, WEBHOOK_PROCESS_QUEUE, WebhookInboxRepository } from './webhook-inbox.repository';
+import {
+  InboxKey,
+  InboxSnapshot,
+  WEBHOOK_PROCESS_QUEUE,
+  WebhookInboxRepository,
+} from './webhook-inbox.repository';
 import { WebhookProcessJob } from './webhook-inbox.service';
 import { inSpan } from '../tracing/trace-context';
 import { WebhookMetrics } from './webhook-metrics';
@@ -92,7 +97,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
       `${WEBHOOK_PROCESS_QUEUE}.dead`,
       { concurrency: 1 },
       async (job) => {
-        await this.markDead(job.data.inboxId);
+        await this.markDead({ id: job.data.inboxId, eventId: job.data.eventId });
       },
     );
   }
@@ -100,9 +105,9 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   /** Processes one inbox row now; throws (after recording the error) so a caller may retry. Null: nothing to do. */
   async process(inboxId: string): Promise<ProcessResult | null> {
     if (!isUuid(inboxId)) return null;
-    const [plan] = await this.plan([inboxId], (work) => work());
-    if (plan.kind !== 'settle') return this.settle(inboxId, plan);
-    const changed = await this.recordingFailure(inboxId, this.settleWithoutHandlers([plan]));
+    const [plan] = await this.plan([{ id: inboxId }], (work) => work());
+    if (plan.kind !== 'settle') return this.settle(plan);
+    const changed = await this.recordingFailure(keyOf(plan), this.settleWithoutHandlers([plan]));
     return changed ? { status: plan.status, outcome: plan.outcome } : null;
   }
 
@@ -112,10 +117,14 @@ export class WebhookProcessor implements OnApplicationBootstrap {
    */
   async processBatch(batch: JobBatch<WebhookProcessJob>): Promise<void> {
     // A job whose data names no inbox row (it cannot come from the intake) must not fail the batch's query.
-    const ids = [...new Set(batch.jobs.map((j) => j.data.inboxId))].filter((id) => isUuid(id));
+    const keys = new Map<string, InboxKey>();
+    for (const { data } of batch.jobs)
+      if (isUuid(data.inboxId) && !keys.has(data.inboxId))
+        keys.set(data.inboxId, { id: data.inboxId, eventId: data.eventId });
+    const ids = [...keys.keys()];
     const carriers = new Map(batch.jobs.map((j) => [j.data.inboxId, j.data as object]));
     const plans = await this.plan(
-      ids,
+      [...keys.values()],
       (work) => batch.step(work),
       (id) => carriers.get(id),
     );
@@ -150,7 +159,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
           quick.map(({ job, plan }) =>
             batch.run(job, async () => {
               if (plan.kind !== 'settle' || !failure) return;
-              await this.recordFailure(plan.row.id, failure);
+              await this.recordFailure(keyOf(plan), failure);
               throw failure;
             }),
           ),
@@ -163,7 +172,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
         (async () => {
           for (const { job, plan } of chain) {
             await batch.run(job, async () => {
-              await this.settle(job.data.inboxId, plan);
+              await this.settle(plan);
             });
           }
         })(),
@@ -178,14 +187,14 @@ export class WebhookProcessor implements OnApplicationBootstrap {
    * again where the row is written.
    */
   private async plan(
-    ids: string[],
+    keys: InboxKey[],
     step: <R>(work: () => Promise<R>) => Promise<R>,
     carrierOf: (inboxId: string) => object | undefined = () => undefined,
   ): Promise<Plan[]> {
     // The payload (parsed in JS) only where it is used: by a handler, or to find a platform event's tenant.
     const handledTypes = this.registry.registeredTypes();
     const { rows, tenants } = await step(async () => {
-      const rows = await this.inbox.readBatch(ids, handledTypes);
+      const rows = await this.inbox.readBatch(keys, handledTypes);
       const open = rows.filter(
         (r) => !SETTLED.has(r.status) && r.livemode === this.secrets.livemode && r.tenant_id === null,
       );
@@ -196,7 +205,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
       return { rows, tenants: new Map(open.map((r, i) => [r.id, resolved[i]])) };
     });
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const plans = ids.map((id): Plan => {
+    const plans = keys.map(({ id }): Plan => {
       const row = byId.get(id);
       if (!row || SETTLED.has(row.status)) return { kind: 'none' };
       if (row.livemode !== this.secrets.livemode) {
@@ -248,20 +257,20 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   }
 
   /** Runs one planned event's transaction; throws (after recording the error) so the queue retries it. */
-  private async settle(inboxId: string, plan: Plan): Promise<ProcessResult | null> {
+  private async settle(plan: Plan): Promise<ProcessResult | null> {
     if (plan.kind !== 'handle') return null;
-    const settled = await this.recordingFailure(inboxId, this.handle(plan));
+    const settled = await this.recordingFailure(keyOf(plan), this.handle(plan));
     if (!settled) return null;
     this.metrics.events.inc({ type: settled.type, outcome: settled.outcome });
     if (settled.lagSeconds !== null) this.metrics.lag.observe({ type: settled.type }, settled.lagSeconds);
     return { status: settled.status, outcome: settled.outcome };
   }
 
-  private async recordingFailure<R>(inboxId: string, work: Promise<R>): Promise<R> {
+  private async recordingFailure<R>(key: InboxKey, work: Promise<R>): Promise<R> {
     try {
       return await work;
     } catch (err) {
-      await this.recordFailure(inboxId, err);
+      await this.recordFailure(key, err);
       throw err;
     }
   }
@@ -338,30 +347,35 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   }
 
   /** Outside the rolled-back transaction, so the operators see the attempt and why it failed. */
-  private async recordFailure(inboxId: string, err: unknown): Promise<void> {
+  private async recordFailure(key: InboxKey, err: unknown): Promise<void> {
     const message = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(
       0,
       MAX_ERROR_LENGTH,
     );
-    this.logger.warn({ inboxId, err: message }, 'Webhook processing failed; the queue retries it');
+    this.logger.warn({ inboxId: key.id, err: message }, 'Webhook processing failed; the queue retries it');
     try {
-      const type = await this.inbox.recordFailure(inboxId, message);
+      const type = await this.inbox.recordFailure(key, message);
       if (type) this.metrics.events.inc({ type, outcome: 'failed' });
     } catch {
       // The database itself may be what failed; the job's retry still happens.
     }
   }
 
-  private async markDead(inboxId: string): Promise<void> {
-    const type = await this.inbox.markDead(inboxId);
+  private async markDead(key: InboxKey): Promise<void> {
+    const type = await this.inbox.markDead(key);
     if (type) {
       this.metrics.events.inc({ type, outcome: 'dead' });
       this.logger.error(
-        { inboxId, type },
+        { inboxId: key.id, type },
         'Webhook event dead-lettered after its last retry; replay it once fixed',
       );
     }
   }
+}
+
+/** A planned row's key, its event id read from the row. */
+function keyOf(plan: Exclude<Plan, { kind: 'none' }>): InboxKey {
+  return { id: plan.row.id, eventId: plan.row.stripe_event_id };
 }
 
 function createdOf(plan: Plan): number {
