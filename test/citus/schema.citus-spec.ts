@@ -7,7 +7,13 @@ import {
   TENANT_TABLES,
 } from '../../libs/database/src/migrations/1764380000001-citus-distribution';
 import { CitusCluster, citusSuite } from './support/citus-cluster';
-import { HOT_STATEMENTS, seedSingleNode, tableCounts, taskCount } from './support/citus-schema';
+import {
+  FAN_OUT_STATEMENTS,
+  HOT_STATEMENTS,
+  seedSingleNode,
+  tableCounts,
+  taskCount,
+} from './support/citus-schema';
 
 const { install, describeCitus } = citusSuite();
 
@@ -92,6 +98,16 @@ describeCitus('the migrations on a Citus cluster', () => {
       const tasks = await taskCount(ds, statement);
       plans.push(`${name}: ${tasks} task`);
       expect({ name, tasks }).toEqual({ name, tasks: 1 });
+    }
+    process.stdout.write(`[citus] ${plans.join(', ')}\n`);
+  });
+
+  it('accepts the statements that ask every shard by design', async () => {
+    const plans: string[] = [];
+    for (const [name, statement] of Object.entries(FAN_OUT_STATEMENTS)) {
+      const tasks = await taskCount(ds, statement);
+      plans.push(`${name}: ${tasks} tasks`);
+      expect({ name, spread: tasks > 1 }).toEqual({ name, spread: true });
     }
     process.stdout.write(`[citus] ${plans.join(', ')}\n`);
   });

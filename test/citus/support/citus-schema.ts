@@ -130,6 +130,32 @@ export const HOT_STATEMENTS: Record<string, string> = {
   'audit insert': `INSERT INTO audit_log (actor_type, tenant_id, action, outcome) VALUES ('system', 'tenant_1', 'payment.create', 'success')`,
 };
 
+/**
+ * Statements that ask every shard by design (docs/sharding.md, Status): Citus must accept them as they are sent.
+ */
+export const FAN_OUT_STATEMENTS: Record<string, string> = {
+  'webhook settle (Citus form)': `WITH input AS (
+      SELECT i.*, now() AS at FROM unnest(ARRAY['00000000-0000-0000-0000-000000000004']::uuid[], ARRAY['evt_explain'],
+        ARRAY['ignored']::stripe_webhook_event_status[], ARRAY['no_handler'], ARRAY['tenant_1'], ARRAY[true])
+        AS i(id, stripe_event_id, status, outcome, tenant_id, stamp))
+    UPDATE stripe_webhook_events e SET status = i.status, outcome = i.outcome, tenant_id = i.tenant_id,
+      attempts = e.attempts + 1, last_error = NULL,
+      processed_at = CASE WHEN i.stamp THEN COALESCE(e.processed_at, i.at) ELSE e.processed_at END
+    FROM input i WHERE e.id = i.id AND e.stripe_event_id = i.stripe_event_id
+      AND e.status NOT IN ('processed', 'ignored', 'unmatched')
+    RETURNING e.type, e.outcome`,
+  'split transfers cancel': `UPDATE payment_routes SET status = 'canceled'
+    WHERE parent_id = '00000000-0000-0000-0000-000000000001' AND type = 'transfer' AND stripe_object_id IS NULL`,
+  'tenant of a route by id': `SELECT tenant_id FROM payment_routes WHERE id = '00000000-0000-0000-0000-000000000001' LIMIT 1`,
+  'dispute reminders claim': `UPDATE disputes SET reminders_sent = reminders_sent || to_jsonb(24), updated_at = now()
+    WHERE status IN ('needs_response', 'warning_needs_response') AND NOT evidence_submitted
+      AND evidence_due_by > now() AND evidence_due_by <= now() + make_interval(hours => 24)
+      AND NOT reminders_sent @> to_jsonb(24) RETURNING *`,
+  're-encryption batch (unlocked)': `SELECT id::text AS id, NULL AS tenant_id, response_body_enc AS sealed
+    FROM idempotency_records WHERE response_body_enc IS NOT NULL AND split_part(response_body_enc, '.', 2) <> 'k2'
+      AND id > '00000000-0000-0000-0000-000000000000' ORDER BY id LIMIT 100`,
+};
+
 /** Citus's task count for a statement, from EXPLAIN (run in a transaction rolled back: EXPLAIN alone does not write). */
 export async function taskCount(ds: DataSource, statement: string): Promise<number> {
   const plan = (await ds.query(`EXPLAIN ${statement}`)) as Array<{ 'QUERY PLAN': string }>;

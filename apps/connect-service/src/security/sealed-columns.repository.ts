@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { affected, ident, rows, sql } from '@app/database';
+import { affected, citusDistributed, empty, ident, rows, sql } from '@app/database';
 
 /** The tables and columns that hold SecretBox values (names only from this list reach SQL). */
 export const SEALED_TABLES = [
@@ -25,7 +25,11 @@ export interface SealedRow {
 /** Reads and rewrites sealed columns for the re-encryption, batch by batch under row locks. */
 @Injectable()
 export class SealedColumnsRepository {
-  /** Up to `limit` rows after `after` (by id) whose value is sealed under another key id than `keyId`, locked. */
+  /**
+   * Up to `limit` rows after `after` (by id) whose value is sealed under another key id than `keyId`, locked. Citus
+   * refuses a row lock across shards: a table it distributes is read unlocked, and reseal()'s compare-and-set
+   * still leaves a value written meanwhile as it is.
+   */
   async lockStale(
     m: EntityManager,
     table: string,
@@ -37,11 +41,12 @@ export class SealedColumnsRepository {
     const t = ident(table, SEALED_TABLES);
     const c = ident(column, SEALED_COLUMN_NAMES);
     const tenant = table === 'connect_accounts' ? sql`tenant_id` : sql`NULL AS tenant_id`;
+    const sharded = (await citusDistributed(m.connection)).has(table);
     return rows(
       m,
       sql`SELECT id::text AS id, ${tenant}, ${c} AS sealed FROM ${t}
            WHERE ${c} IS NOT NULL AND split_part(${c}, '.', 2) <> ${keyId} AND id > ${after}
-           ORDER BY id LIMIT ${limit} FOR UPDATE`,
+           ORDER BY id LIMIT ${limit} ${sharded ? empty : sql`FOR UPDATE`}`,
     );
   }
 
