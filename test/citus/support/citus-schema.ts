@@ -91,6 +91,8 @@ export const HOT_STATEMENTS: Record<string, string> = {
   'payment lock': `SELECT id FROM payment_routes WHERE tenant_id = 'tenant_1' AND id = '00000000-0000-0000-0000-000000000001' FOR UPDATE`,
   'payment list': `SELECT * FROM payment_routes WHERE tenant_id = 'tenant_1' ORDER BY created_at DESC, id DESC LIMIT 21`,
   'account read': `SELECT * FROM connect_accounts WHERE tenant_id = 'tenant_1'`,
+  'account lock (reference table)': `SELECT * FROM connect_accounts WHERE tenant_id = 'tenant_1' FOR UPDATE`,
+  'api key lock (reference table)': `SELECT * FROM api_keys WHERE id = '00000000-0000-0000-0000-000000000006' FOR UPDATE`,
   'webhook inbox insert': `INSERT INTO stripe_webhook_events (stripe_event_id, type, stripe_account_id, livemode, event_created, payload)
     VALUES ('evt_explain', 'payment_intent.succeeded', 'acct_1', false, 1, '{}') ON CONFLICT (stripe_event_id) DO NOTHING RETURNING id`,
   'webhook inbox read': `SELECT * FROM stripe_webhook_events WHERE stripe_event_id = 'evt_explain'`,
