@@ -106,6 +106,65 @@ function build(job) {
       ],
     };
   }
+  if (job.kind === 'thin') {
+    // Thin notifications (object "v2.core.event") of one connected account, each a new event id, signed like v1
+    // deliveries with the event destination's secret (https://docs.stripe.com/event-destinations#thin-payload).
+    let n = 0;
+    return {
+      stats,
+      requests: [
+        {
+          method: 'POST',
+          path: p.path,
+          setupRequest: (req) => {
+            const id = `${p.prefix}${(n++).toString(36)}_${crypto.randomBytes(6).toString('hex')}`;
+            stats.sent++;
+            const body = JSON.stringify({
+              id,
+              object: 'v2.core.event',
+              type: 'v2.core.account[requirements].updated',
+              created: new Date().toISOString(),
+              livemode: false,
+              context: p.account,
+              related_object: { id: p.account, type: 'v2.core.account', url: `/v2/core/accounts/${p.account}` },
+            });
+            return {
+              ...req,
+              method: 'POST',
+              path: p.path,
+              body,
+              headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(p.secret, body) },
+            };
+          },
+          onResponse: (status, body) => count(status, body),
+        },
+      ],
+    };
+  }
+  if (job.kind === 'post') {
+    // One JSON body sent as is on every request (e.g. an Account Session's components), with the bearer token.
+    const body = JSON.stringify(p.body);
+    return {
+      stats,
+      requests: [
+        {
+          method: 'POST',
+          path: p.path,
+          setupRequest: (req) => {
+            stats.sent++;
+            return {
+              ...req,
+              method: 'POST',
+              path: p.path,
+              body,
+              headers: { 'content-type': 'application/json', ...(p.token ? { authorization: `Bearer ${p.token}` } : {}) },
+            };
+          },
+          onResponse: (status) => count(status),
+        },
+      ],
+    };
+  }
   if (job.kind === 'payment') {
     return {
       stats,
