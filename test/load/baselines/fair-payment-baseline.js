@@ -12,9 +12,9 @@ const { serve, poolSize, bearerVerifier, emulatorStripe } = require('./child-uti
 const FEE = 59;
 
 const CREATE_SQL = `WITH idem AS (
-    INSERT INTO idempotency_records (scope, key, request_hash, state, expires_at)
-    VALUES ($1, $2, $3, 'in_progress', now() + interval '24 hours')
-    ON CONFLICT (scope, key) DO NOTHING
+    INSERT INTO idempotency_records (tenant_id, scope, key, request_hash, state, expires_at)
+    VALUES ($5, $1, $2, $3, 'in_progress', now() + interval '24 hours')
+    ON CONFLICT (scope, key, tenant_id) DO NOTHING
     RETURNING id),
   route AS (
     INSERT INTO payment_routes (id, tenant_id, stripe_account_id, type, status, charge_type, amount, fee, currency,

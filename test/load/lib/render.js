@@ -31,9 +31,11 @@ function render(res) {
       `| ${n} | ${name} | ${who} | ${r && r.req_per_s !== undefined ? Math.round(r.req_per_s) : '-'} | ${r && r.p50_ms !== undefined ? r.p50_ms : '-'} | ${r && r.p99_ms !== undefined ? r.p99_ms : '-'} | ` +
         `${r ? bad(r) : '-'} | ${cpu(r)} | ${fair} | ${bare} | ${target} | ${result} |`,
     );
+  // A baseline that answered errors did not do the work: no ratio against it (the result says n/a).
   const ratios = (s, b) =>
-    b && b.req_per_s ? { thr: s.req_per_s / b.req_per_s, p99: s.p99_ms / Math.max(b.p99_ms, 1) } : null;
+    b && b.req_per_s && bad(b) === 0 ? { thr: s.req_per_s / b.req_per_s, p99: s.p99_ms / Math.max(b.p99_ms, 1) } : null;
   const vs = (s, b) => {
+    if (b && bad(b) > 0) return `${Math.round(b.req_per_s)} req/s, but **the baseline answered ${bad(b)} non-2xx/errors**: no valid ratio`;
     if (b && !s.requests_total) return `${Math.round(b.req_per_s)} req/s; the service completed no request in the measured run`;
     const r = ratios(s, b);
     return r ? `${Math.round(b.req_per_s)} req/s: **${r.thr.toFixed(2)}**, p99 ${r.p99.toFixed(2)}x` : 'n/a';
@@ -64,7 +66,7 @@ function render(res) {
     const checks = [S['1'] && S['1'].check, S['2'] && S['2'].check].filter(Boolean);
     const ok = d.all_settled && d.jobs_left === 0 && !d.worker_unhandled_errors && checks.every((c) => c.ok);
     lines.push(
-      `|  | queued work of 1-3, drained by a worker replica | worker | ${d.events_per_s ?? '-'} ev/s | | | | ${d.worker_cpu_ms_per_event ?? '-'} + ${d.pg_cpu_ms_per_event ?? '-'} per event | ` +
+      `|  | queued work of the request scenarios (1-3, 15), drained by a worker replica | worker | ${d.events_per_s ?? '-'} ev/s | | | | ${d.worker_cpu_ms_per_event ?? '-'} + ${d.pg_cpu_ms_per_event ?? '-'} per event | ` +
         `${d.settled}/${d.stored} events settled${S['1'] && S['1'].check ? ` (scenario 1: ${S['1'].check.stored} stored for ${S['1'].check.accepted} 2xx answers)` : ''} in ${d.processing_s ?? '-'} s (wall ${d.wall_s} s incl. ${d.boot_s} s boot); jobs left ${d.jobs_left}${exitNote(d)} | | every accepted event settled, no 2xx without its row | ${pf(ok)} |`,
     );
   }
