@@ -15,7 +15,15 @@ function stripeSignature(secret, body) {
 function webhookEvent(id, account, type = 'customer.created') {
   const object =
     type === 'account.updated'
-      ? { id: account, object: 'account', type: 'express', charges_enabled: true, payouts_enabled: true, details_submitted: true, metadata: {} }
+      ? {
+          id: account,
+          object: 'account',
+          type: 'express',
+          charges_enabled: true,
+          payouts_enabled: true,
+          details_submitted: true,
+          metadata: {},
+        }
       : { id: `cus_${id.slice(-20)}`, object: 'customer', name: 'Bench Customer', metadata: {} };
   return JSON.stringify({
     id,
@@ -98,7 +106,10 @@ function build(job) {
               method: 'POST',
               path: p.path,
               body,
-              headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(p.secret, body) },
+              headers: {
+                'content-type': 'application/json',
+                'stripe-signature': stripeSignature(p.secret, body),
+              },
             };
           },
           onResponse: (status, body) => count(status, body),
@@ -126,14 +137,21 @@ function build(job) {
               created: new Date().toISOString(),
               livemode: false,
               context: p.account,
-              related_object: { id: p.account, type: 'v2.core.account', url: `/v2/core/accounts/${p.account}` },
+              related_object: {
+                id: p.account,
+                type: 'v2.core.account',
+                url: `/v2/core/accounts/${p.account}`,
+              },
             });
             return {
               ...req,
               method: 'POST',
               path: p.path,
               body,
-              headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(p.secret, body) },
+              headers: {
+                'content-type': 'application/json',
+                'stripe-signature': stripeSignature(p.secret, body),
+              },
             };
           },
           onResponse: (status, body) => count(status, body),
@@ -157,7 +175,10 @@ function build(job) {
               method: 'POST',
               path: p.path,
               body,
-              headers: { 'content-type': 'application/json', ...(p.token ? { authorization: `Bearer ${p.token}` } : {}) },
+              headers: {
+                'content-type': 'application/json',
+                ...(p.token ? { authorization: `Bearer ${p.token}` } : {}),
+              },
             };
           },
           onResponse: (status) => count(status),
@@ -177,7 +198,12 @@ function build(job) {
             const body = JSON.stringify({
               tenant_id: p.tenant,
               ...(p.stripeAccount ? { stripe_account: p.stripeAccount } : {}),
-              payment_data: { amount: 1000 + (stats.sent % 5000), currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
+              payment_data: {
+                amount: 1000 + (stats.sent % 5000),
+                currency: 'usd',
+                payment_method: 'pm_card_visa',
+                confirm: true,
+              },
             });
             return {
               ...req,
@@ -233,7 +259,12 @@ function build(job) {
           setupRequest: (req) => {
             stats.sent++;
             const path = p.paths[i++ % p.paths.length];
-            return { ...req, method: 'GET', path, headers: p.token ? { authorization: `Bearer ${p.token}` } : {} };
+            return {
+              ...req,
+              method: 'GET',
+              path,
+              headers: p.token ? { authorization: `Bearer ${p.token}` } : {},
+            };
           },
           onResponse: (status) => count(status),
         },

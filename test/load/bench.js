@@ -35,8 +35,35 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
-const { OUT, WEBHOOK_SECRET, JWT_SECRET, ENCRYPTION_KEY, ALL_SCOPES, ONLY, ROUNDS, DURATION, WARMUP, BURST_DURATION, CONNECTIONS, LOG_LEVEL, POOL_SIZE, PROFILE, BASELINES } = require('./lib/options');
-const { children, cleanups, log, loadAvg, startDatabase, startRedis, forkReady, startService, stopChild, rssSampler } = require('./lib/procs');
+const {
+  OUT,
+  WEBHOOK_SECRET,
+  JWT_SECRET,
+  ENCRYPTION_KEY,
+  ALL_SCOPES,
+  ONLY,
+  ROUNDS,
+  DURATION,
+  WARMUP,
+  BURST_DURATION,
+  CONNECTIONS,
+  LOG_LEVEL,
+  POOL_SIZE,
+  PROFILE,
+  BASELINES,
+} = require('./lib/options');
+const {
+  children,
+  cleanups,
+  log,
+  loadAvg,
+  startDatabase,
+  startRedis,
+  forkReady,
+  startService,
+  stopChild,
+  rssSampler,
+} = require('./lib/procs');
 const { setBenchDb } = require('./lib/stats');
 const { memoryBreakdown } = require('./lib/queue');
 const { render } = require('./lib/render');
@@ -62,7 +89,9 @@ async function main() {
     node: process.version,
     load_avg_at_start: loadAvg(),
   };
-  log(`machine: ${machine.nproc} x ${machine.cpu}, ${machine.ram_gb} GB, node ${machine.node}, load ${machine.load_avg_at_start}`);
+  log(
+    `machine: ${machine.nproc} x ${machine.cpu}, ${machine.ram_gb} GB, node ${machine.node}, load ${machine.load_avg_at_start}`,
+  );
 
   const database = await startDatabase();
   const db = new Client({ connectionString: database.url });
@@ -108,22 +137,45 @@ async function main() {
     // The API/intake replica of the scale-out layout: it serves every request scenario and runs no job workers.
     api = await startService({ ...serviceEnv, WORKERS_ENABLED: 'false' }, null, 'service.log', PROFILE);
     rss = rssSampler(api.child.pid);
-    log(`API replica at ${api.url} (pid ${api.child.pid}, WORKERS_ENABLED=false, NODE_ENV=${serviceEnv.NODE_ENV}, LOG_LEVEL=${LOG_LEVEL}${PROFILE ? ', --cpu-prof' : ''})`);
+    log(
+      `API replica at ${api.url} (pid ${api.child.pid}, WORKERS_ENABLED=false, NODE_ENV=${serviceEnv.NODE_ENV}, LOG_LEVEL=${LOG_LEVEL}${PROFILE ? ', --cpu-prof' : ''})`,
+    );
     await db.connect();
     setBenchDb(db);
 
-    const baseEnv = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: POOL_SIZE, STRIPE_API_BASE: emulator.url, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, JWT_SECRET, ...(redis.url ? { REDIS_URL: redis.url } : {}) };
+    const baseEnv = {
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: POOL_SIZE,
+      STRIPE_API_BASE: emulator.url,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      JWT_SECRET,
+      ...(redis.url ? { REDIS_URL: redis.url } : {}),
+    };
     const jwt = require('jsonwebtoken');
     // A jti as identity providers set: the revocation check looks it up too (scenario 4).
-    const token = jwt.sign({ roles: ['platform'], scope: ALL_SCOPES }, JWT_SECRET, { algorithm: 'HS256', subject: 'bench-platform', jwtid: `bench-${Date.now().toString(36)}`, expiresIn: '2h' });
+    const token = jwt.sign({ roles: ['platform'], scope: ALL_SCOPES }, JWT_SECRET, {
+      algorithm: 'HS256',
+      subject: 'bench-platform',
+      jwtid: `bench-${Date.now().toString(36)}`,
+      expiresIn: '2h',
+    });
 
     // A connected, active tenant whose account exists in the emulator (payments are direct charges on it).
     const Stripe = require('stripe');
     const apiBase = new URL(emulator.url);
-    const stripe = new Stripe('sk_test_bench', { host: apiBase.hostname, port: Number(apiBase.port), protocol: 'http', maxNetworkRetries: 0 });
+    const stripe = new Stripe('sk_test_bench', {
+      host: apiBase.hostname,
+      port: Number(apiBase.port),
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    });
     const connectedAccount = async () => {
       const a = await stripe.accounts.create({ type: 'express', country: 'US' });
-      await fetch(`${emulator.url}/_emulator/accounts/${a.id}/verification`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'complete' }) });
+      await fetch(`${emulator.url}/_emulator/accounts/${a.id}/verification`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'complete' }),
+      });
       return a;
     };
     const acct = await connectedAccount();
@@ -153,9 +205,31 @@ async function main() {
         for (const b of Object.values(up)) await stopChild(b.child);
       }
     };
-    const webhookJob = (url, prefix, p, copies = 1) => ({ url, kind: 'webhook', params: { path: p, secret: WEBHOOK_SECRET, prefix, account: acct.id, copies } });
+    const webhookJob = (url, prefix, p, copies = 1) => ({
+      url,
+      kind: 'webhook',
+      params: { path: p, secret: WEBHOOK_SECRET, prefix, account: acct.id, copies },
+    });
     // What every scenario gets (scenarios/*.js).
-    const c = { api, rss, db, token, tenant, acct, run, runSince, S, results, withBaselines, webhookJob, redis, serviceEnv, emulator, apiBase, connectedAccount };
+    const c = {
+      api,
+      rss,
+      db,
+      token,
+      tenant,
+      acct,
+      run,
+      runSince,
+      S,
+      results,
+      withBaselines,
+      webhookJob,
+      redis,
+      serviceEnv,
+      emulator,
+      apiBase,
+      connectedAccount,
+    };
 
     // Order: the request scenarios on a small database, then 5's 1M routes, 10, the drain of 1-3, the thin events
     // (drained by their own worker replica so no later drain processes them), 9, and 11's 5M rows last (they would
@@ -177,7 +251,8 @@ async function main() {
     if (ONLY.has(7)) await scenario7(c);
     if (ONLY.has(8)) await scenario8(c);
 
-    if (api.child.exitCode !== null || api.child.signalCode !== null) results.api_exited = api.child.signalCode || `code ${api.child.exitCode}`;
+    if (api.child.exitCode !== null || api.child.signalCode !== null)
+      results.api_exited = api.child.signalCode || `code ${api.child.exitCode}`;
     results.rss_max_mb = Math.round(rss.max);
     results.memory_at_end = await memoryBreakdown(api.url);
     log(`API replica memory at the end: ${JSON.stringify(results.memory_at_end)}`);
@@ -185,7 +260,10 @@ async function main() {
   } finally {
     if (rss) clearInterval(rss.timer);
     await db.end().catch(() => {});
-    for (const fn of cleanups.splice(0).reverse()) await Promise.resolve().then(fn).catch((e) => log(`cleanup: ${e.message}`));
+    for (const fn of cleanups.splice(0).reverse())
+      await Promise.resolve()
+        .then(fn)
+        .catch((e) => log(`cleanup: ${e.message}`));
     for (const ch of children.reverse()) await stopChild(ch);
     await database.drop().catch((e) => log(`cleanup: ${e.message}`));
   }

@@ -33,7 +33,8 @@ const RECORD_SQL = `UPDATE payment_routes SET stripe_payment_intent_id = $2, sta
 
 // The service's routeStatusOf: a confirmed PaymentIntent stays pending until its webhook completes the route.
 const routeStatusOf = (pi) =>
-  ({ requires_action: 'requires_action', processing: 'processing', canceled: 'canceled' })[pi.status] ?? 'pending';
+  ({ requires_action: 'requires_action', processing: 'processing', canceled: 'canceled' })[pi.status] ??
+  'pending';
 
 async function main() {
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: poolSize() });
@@ -46,7 +47,9 @@ async function main() {
     const key = req.headers['idempotency-key'];
     const { tenant_id, stripe_account, payment_data } = req.body;
     const id = randomUUID();
-    const hash = createHash('sha256').update(`POST /payments\n${JSON.stringify(req.body)}`).digest('hex');
+    const hash = createHash('sha256')
+      .update(`POST /payments\n${JSON.stringify(req.body)}`)
+      .digest('hex');
     const data = {
       payment_route_id: id,
       type: 'payment',

@@ -8,7 +8,10 @@ const path = require('node:path');
 const Fastify = require('fastify');
 const { serve, bearerVerifier, emulatorStripe } = require('./child-util');
 
-const POLICY = path.resolve(__dirname, '../../../dist/apps/connect-service/src/accounts/account-sessions.policy.js');
+const POLICY = path.resolve(
+  __dirname,
+  '../../../dist/apps/connect-service/src/accounts/account-sessions.policy.js',
+);
 const { COMPONENT_FEATURES, grantComponents } = require(POLICY);
 const ORDER = ['platform', 'admin', 'operator', 'viewer'];
 
@@ -33,7 +36,10 @@ async function main() {
     const role = ORDER.find((r) => roles.includes(r)) ?? 'viewer';
     const grant = grantComponents(role, requested, account.requirements_collector ?? null);
     if (!Object.keys(grant.components).length) return reply.code(403).send({ refused: grant.refused });
-    const session = await stripe.accountSessions.create({ account: account.id, components: grant.components });
+    const session = await stripe.accountSessions.create({
+      account: account.id,
+      components: grant.components,
+    });
     reply.code(201);
     return {
       client_secret: session.client_secret,

@@ -25,9 +25,18 @@ async function main() {
       return reply.code(400).send({ error: 'bad signature' });
     }
     const account =
-      (n.context && String(n.context).split('/').reverse().find((s) => s.startsWith('acct_'))) ||
-      (n.related_object && n.related_object.id && n.related_object.id.startsWith('acct_') ? n.related_object.id : null);
-    const created = typeof n.created === 'string' ? Math.floor(Date.parse(n.created) / 1000) : Math.floor(Number(n.created) / 1000);
+      (n.context &&
+        String(n.context)
+          .split('/')
+          .reverse()
+          .find((s) => s.startsWith('acct_'))) ||
+      (n.related_object && n.related_object.id && n.related_object.id.startsWith('acct_')
+        ? n.related_object.id
+        : null);
+    const created =
+      typeof n.created === 'string'
+        ? Math.floor(Date.parse(n.created) / 1000)
+        : Math.floor(Number(n.created) / 1000);
     const { rows } = await pool.query(ACCEPT_SQL, [
       n.id,
       n.type,

@@ -35,7 +35,10 @@ function revocationIndex(pool, syncMs) {
       if (!watermark || r.created_at > watermark) watermark = r.created_at;
     }
   };
-  const sync = () => (syncing ??= readNew().catch(() => undefined).finally(() => (syncing = null)));
+  const sync = () =>
+    (syncing ??= readNew()
+      .catch(() => undefined)
+      .finally(() => (syncing = null)));
   const covering = (key, iatMs) => {
     const list = byKey.get(key);
     return list ? list.find((e) => iatMs < e.beforeMs) : undefined;

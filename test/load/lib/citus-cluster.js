@@ -21,13 +21,21 @@ function run(cmd, args) {
 function findCitus() {
   const root = '/usr/lib/postgresql';
   const majors = fs.existsSync(root) ? fs.readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
-  const pgConfig = ['pg_config', ...majors.map((m) => path.join(root, m, 'bin', 'pg_config'))].find((p) => run(p, ['--version']).ok);
-  if (!pgConfig) return { missing: 'no pg_config on this machine (PostgreSQL server binaries are not installed)' };
+  const pgConfig = ['pg_config', ...majors.map((m) => path.join(root, m, 'bin', 'pg_config'))].find(
+    (p) => run(p, ['--version']).ok,
+  );
+  if (!pgConfig)
+    return { missing: 'no pg_config on this machine (PostgreSQL server binaries are not installed)' };
   const pkglib = run(pgConfig, ['--pkglibdir']).out;
   const sharedir = run(pgConfig, ['--sharedir']).out;
   const version = run(pgConfig, ['--version']).out;
-  if (!fs.existsSync(path.join(pkglib, 'citus.so')) || !fs.existsSync(path.join(sharedir, 'extension', 'citus.control')))
-    return { missing: `Citus is not installed for ${version} (${pkglib}/citus.so missing); see scripts/citus/install.sh` };
+  if (
+    !fs.existsSync(path.join(pkglib, 'citus.so')) ||
+    !fs.existsSync(path.join(sharedir, 'extension', 'citus.control'))
+  )
+    return {
+      missing: `Citus is not installed for ${version} (${pkglib}/citus.so missing); see scripts/citus/install.sh`,
+    };
   return { bindir: run(pgConfig, ['--bindir']).out, version };
 }
 
@@ -67,7 +75,16 @@ async function startCitusCluster(install, workers, settings = []) {
     for (const name of ['coordinator', ...Array.from({ length: workers }, (_, i) => `worker${i + 1}`)]) {
       const dataDir = path.join(root, name);
       const port = await freePort();
-      pgExec(path.join(install.bindir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+      pgExec(path.join(install.bindir, 'initdb'), [
+        '-D',
+        dataDir,
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '-E',
+        'UTF8',
+        '--no-sync',
+      ]);
       const conf = [
         `port = ${port}`,
         `listen_addresses = '127.0.0.1'`,
@@ -82,7 +99,16 @@ async function startCitusCluster(install, workers, settings = []) {
       nodes.push({ name, port, dataDir });
     }
     for (const n of nodes) {
-      pgExec(path.join(install.bindir, 'pg_ctl'), ['-D', n.dataDir, '-l', path.join(n.dataDir, 'server.log'), '-w', '-t', '60', 'start']);
+      pgExec(path.join(install.bindir, 'pg_ctl'), [
+        '-D',
+        n.dataDir,
+        '-l',
+        path.join(n.dataDir, 'server.log'),
+        '-w',
+        '-t',
+        '60',
+        'start',
+      ]);
     }
   } catch (e) {
     stop();
@@ -96,8 +122,11 @@ async function startCitusCluster(install, workers, settings = []) {
         await query(n.port, 'postgres', `CREATE DATABASE "${name}"`);
         await query(n.port, name, 'CREATE EXTENSION IF NOT EXISTS citus');
       }
-      await query(coordinator.port, name, `SELECT citus_set_coordinator_host('127.0.0.1', $1)`, [coordinator.port]);
-      for (const w of workerNodes) await query(coordinator.port, name, `SELECT citus_add_node('127.0.0.1', $1)`, [w.port]);
+      await query(coordinator.port, name, `SELECT citus_set_coordinator_host('127.0.0.1', $1)`, [
+        coordinator.port,
+      ]);
+      for (const w of workerNodes)
+        await query(coordinator.port, name, `SELECT citus_add_node('127.0.0.1', $1)`, [w.port]);
       return `postgres://postgres@127.0.0.1:${coordinator.port}/${name}`;
     },
     url: (n, database) => `postgres://postgres@127.0.0.1:${n.port}/${database}`,

@@ -24,7 +24,11 @@ module.exports = {
   ALL_SCOPES:
     'accounts:read accounts:write payments:read payments:write events:read events:write webhooks:read webhooks:write',
   SETTLED: "('processed','ignored','unmatched')",
-  ONLY: new Set(String(opt('only', 'BENCH_ONLY', DEFAULT_ONLY)).split(',').map(Number)),
+  ONLY: new Set(
+    String(opt('only', 'BENCH_ONLY', DEFAULT_ONLY))
+      .split(',')
+      .map(Number),
+  ),
   ROUNDS: Math.max(1, Number(opt('rounds', 'BENCH_ROUNDS', 3))),
   DURATION: Number(opt('duration', 'BENCH_DURATION', 10)),
   WARMUP: Number(opt('warmup', 'BENCH_WARMUP', 2)),

@@ -15,7 +15,11 @@ const children = [];
 const cleanups = [];
 const log = (msg) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const loadAvg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadAvg = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 async function startDatabase() {
   let serverUrl = process.env.TEST_DATABASE_URL;
@@ -38,7 +42,9 @@ async function startDatabase() {
     async drop() {
       const c = new Client({ connectionString: serverUrl });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch((e) => log(`drop failed: ${e.message}`));
+      await c
+        .query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`)
+        .catch((e) => log(`drop failed: ${e.message}`));
       await c.end();
       if (embedded) await embedded.stop();
     },
@@ -75,10 +81,19 @@ function redisPing(port) {
 async function startRedis() {
   if (process.env.TEST_REDIS_URL) return { url: process.env.TEST_REDIS_URL, source: 'TEST_REDIS_URL' };
   if (!onPath('redis-server')) {
-    return { url: null, source: 'none', reason: 'TEST_REDIS_URL not set and no redis-server on PATH: the service used its in-process cache and there is no Redis to compare with' };
+    return {
+      url: null,
+      source: 'none',
+      reason:
+        'TEST_REDIS_URL not set and no redis-server on PATH: the service used its in-process cache and there is no Redis to compare with',
+    };
   }
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   children.push(child);
   const deadline = Date.now() + 10_000;
   while (!(await redisPing(port))) {
@@ -93,7 +108,11 @@ async function startRedis() {
 /** fork()s a script that answers {ready, url} over IPC. */
 function forkReady(script, env, execArgv = []) {
   return new Promise((resolve, reject) => {
-    const child = fork(script, [], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(script, [], {
+      env: { ...process.env, ...env },
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     children.push(child);
     const timer = setTimeout(() => reject(new Error(`${script} did not start in 60 s`)), 60_000);
     child.once('message', (m) => {
@@ -112,19 +131,23 @@ async function startService(env, fixedPort, logName = 'service.log', profile = f
   const nodeArgs = profile
     ? ['--cpu-prof', `--cpu-prof-dir=${path.join(OUT, 'profile')}`, '--cpu-prof-interval=500']
     : [];
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/apps/connect-service/src/main.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      // The heap limit the Dockerfile and the k8s ConfigMap ship; BENCH_NODE_OPTIONS= (empty) runs without it.
-      NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=192',
-      ...env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, path.join(ROOT, 'dist/apps/connect-service/src/main.js')],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        // The heap limit the Dockerfile and the k8s ConfigMap ship; BENCH_NODE_OPTIONS= (empty) runs without it.
+        NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=192',
+        ...env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      },
+      stdio: ['ignore', fd, fd],
     },
-    stdio: ['ignore', fd, fd],
-  });
+  );
   children.push(child);
   let exited = null;
   child.once('exit', (code, signal) => (exited = code ?? signal));
@@ -136,7 +159,8 @@ async function startService(env, fixedPort, logName = 'service.log', profile = f
       const res = await fetch(`${url}/health/live`);
       if (res.ok) break;
     } catch {}
-    if (Date.now() > deadline) throw new Error(`the service did not answer /health/live in 90 s; see ${logFile}`);
+    if (Date.now() > deadline)
+      throw new Error(`the service did not answer /health/live in 90 s; see ${logFile}`);
     await sleep(250);
   }
   return { child, url, logFile };
@@ -185,7 +209,11 @@ function rssSampler(pid) {
  */
 const idleRunners = [];
 function loadRun(job) {
-  const child = idleRunners.pop() || fork(path.join(__dirname, '..', 'autocannon-runner.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child =
+    idleRunners.pop() ||
+    fork(path.join(__dirname, '..', 'autocannon-runner.js'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
   if (!children.includes(child)) children.push(child);
   return new Promise((resolve, reject) => {
     const done = () => {
@@ -222,10 +250,29 @@ function runPurge(env) {
     child.once('message', (m) => (answer = m));
     child.once('exit', (code) => {
       if (answer && answer.ok) resolve({ seconds: Number(answer.seconds.toFixed(1)), ...answer.result });
-      else reject(new Error(`retention purge failed (${code}): ${answer ? answer.error : 'see bench-results/service-purge.log'}`));
+      else
+        reject(
+          new Error(
+            `retention purge failed (${code}): ${answer ? answer.error : 'see bench-results/service-purge.log'}`,
+          ),
+        );
     });
   });
 }
 
-
-module.exports = { children, cleanups, log, sleep, loadAvg, freePort, startDatabase, startRedis, forkReady, startService, stopChild, rssSampler, loadRun, runPurge };
+module.exports = {
+  children,
+  cleanups,
+  log,
+  sleep,
+  loadAvg,
+  freePort,
+  startDatabase,
+  startRedis,
+  forkReady,
+  startService,
+  stopChild,
+  rssSampler,
+  loadRun,
+  runPurge,
+};

@@ -35,7 +35,11 @@ async function drainWithWorker(label, serviceEnv, db, patterns, since) {
   log(`drain (${label}): starting a worker replica (load ${loadAvg()})`);
   const spawnedAt = Date.now();
   const pgBefore = await pgCpuSnapshot();
-  const worker = await startService({ ...serviceEnv, WORKERS_ENABLED: 'true' }, null, `service-worker-${label}.log`);
+  const worker = await startService(
+    { ...serviceEnv, WORKERS_ENABLED: 'true' },
+    null,
+    `service-worker-${label}.log`,
+  );
   const wrss = rssSampler(worker.child.pid);
   const readyAt = Date.now();
   let last = null;
@@ -46,7 +50,8 @@ async function drainWithWorker(label, serviceEnv, db, patterns, since) {
   let exited = null;
   for (;;) {
     // A replica stopped from outside (a signal, a crash) ends the drain now rather than after the stall timeout.
-    if (worker.child.exitCode !== null || worker.child.signalCode !== null) exited = worker.child.signalCode || `code ${worker.child.exitCode}`;
+    if (worker.child.exitCode !== null || worker.child.signalCode !== null)
+      exited = worker.child.signalCode || `code ${worker.child.exitCode}`;
     last = await inboxCounts(db, patterns, since);
     if (exited) break;
     if (last.settled !== lastSettled) {
@@ -165,5 +170,13 @@ async function waitSettled(db, prefix, expected, timeoutMs = 300_000) {
   return { ...last, drain_ms: Date.now() - started };
 }
 
-
-module.exports = { inboxCounts, queueBacklog, drainWithWorker, redisStats, memoryBreakdown, routeStatuses, metricSum, waitSettled };
+module.exports = {
+  inboxCounts,
+  queueBacklog,
+  drainWithWorker,
+  redisStats,
+  memoryBreakdown,
+  routeStatuses,
+  metricSum,
+  waitSettled,
+};

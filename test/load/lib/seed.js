@@ -64,7 +64,8 @@ async function bulkLoadInbox(db, n) {
   const t1 = Date.now();
   await db.query(`SET maintenance_work_mem = '256MB'`);
   for (const ix of before) {
-    if (ix.conname) await db.query(`ALTER TABLE stripe_webhook_events ADD CONSTRAINT "${ix.conname}" ${ix.condef}`);
+    if (ix.conname)
+      await db.query(`ALTER TABLE stripe_webhook_events ADD CONSTRAINT "${ix.conname}" ${ix.condef}`);
     else await db.query(ix.def);
   }
   await db.query('RESET maintenance_work_mem');
@@ -72,8 +73,12 @@ async function bulkLoadInbox(db, n) {
     `SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
       WHERE i.indrelid = 'stripe_webhook_events'::regclass ORDER BY 1`,
   );
-  const same = JSON.stringify(after.map((x) => [x.name, x.def])) === JSON.stringify(before.map((x) => [x.name, x.def]));
-  if (!same) throw new Error(`stripe_webhook_events indexes differ after the bulk load: ${JSON.stringify({ before, after })}`);
+  const same =
+    JSON.stringify(after.map((x) => [x.name, x.def])) === JSON.stringify(before.map((x) => [x.name, x.def]));
+  if (!same)
+    throw new Error(
+      `stripe_webhook_events indexes differ after the bulk load: ${JSON.stringify({ before, after })}`,
+    );
   const t2 = Date.now();
   await db.query('VACUUM (ANALYZE) stripe_webhook_events');
   await db.query('CHECKPOINT');
@@ -88,8 +93,6 @@ async function bulkLoadInbox(db, n) {
     table_mb: Math.round(Number(size[0].bytes) / 2 ** 20),
   };
 }
-
-
 
 /**
  * `n` active JWT revocations of other tokens (ids of other tokens, other subjects, other tenants), their created_at

@@ -23,7 +23,9 @@ const setBenchDb = (db) => (benchDb = db);
 /** CPU ms of every PostgreSQL backend serving the client's database now, by pid. */
 async function pgCpuSnapshot(client = benchDb) {
   if (!client) return new Map();
-  const { rows } = await client.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+  const { rows } = await client.query(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
   return new Map(rows.map((r) => [r.pid, cpuMs(r.pid)]));
 }
 
@@ -49,6 +51,23 @@ async function nodesSince(nodes, before) {
 }
 
 /**
+ * CPU ms per second of processes (`pids`: [{name, pid}]) and databases (`nodes`: [{name, client}]) with no request
+ * load for `ms`: their background work (polls, maintenance daemons), to read per-request CPU against.
+ */
+async function idleCpu(pids, nodes, ms) {
+  const own = pids.map((p) => cpuMs(p.pid));
+  const pg = await nodesSnapshot(nodes);
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const s = (Date.now() - t0) / 1000;
+  const byNode = await nodesSince(nodes, pg);
+  const out = {};
+  pids.forEach((p, i) => (out[p.name] = Number(((cpuMs(p.pid) - own[i]) / s).toFixed(1))));
+  for (const [k, v] of Object.entries(byNode)) out[k] = Number((v / s).toFixed(1));
+  return out;
+}
+
+/**
  * A short warm-up (JIT, pools, caches), then the measured run. `pid`: the server under test, whose CPU time per
  * request is reported with the PostgreSQL backends' (on a saturated 2-core machine the ratio follows CPU/request).
  * `nodes` ([{name, client}]): the databases whose backends count as PG (default: the bench database); with more
@@ -58,18 +77,33 @@ async function measure(job, rss, pid, nodes) {
   const pg = nodes || [{ name: 'pg', client: benchDb }];
   // Webhook ids: <prefix>w... for the warm-up, <prefix>m... for the measured run.
   let warmupOk = 0;
-  if (WARMUP > 0) warmupOk = (await loadRun({ ...job, duration: WARMUP, params: { ...job.params, prefix: `${job.params.prefix || ''}w` } })).stats.ok;
+  if (WARMUP > 0)
+    warmupOk = (
+      await loadRun({
+        ...job,
+        duration: WARMUP,
+        params: { ...job.params, prefix: `${job.params.prefix || ''}w` },
+      })
+    ).stats.ok;
   if (rss) rss.startPhase();
   const pgBefore = await nodesSnapshot(pg);
   const ownBefore = pid ? cpuMs(pid) : 0;
-  const r = await loadRun({ ...job, duration: DURATION, params: { ...job.params, prefix: `${job.params.prefix || ''}m` } });
+  const r = await loadRun({
+    ...job,
+    duration: DURATION,
+    params: { ...job.params, prefix: `${job.params.prefix || ''}m` },
+  });
   r.warmup_ok = warmupOk;
   if (pid && r.requests_total > 0) {
     const per = (ms) => Number((ms / r.requests_total).toFixed(2));
-    r.cpu_ms_per_req = per(cpuMs(pid) - ownBefore);
+    // Totals kept too: a difference of a few µs per request (scenario 4's revocation check) needs more than 2 decimals.
+    r.cpu_ms = cpuMs(pid) - ownBefore;
+    r.cpu_ms_per_req = per(r.cpu_ms);
     const byNode = await nodesSince(pg, pgBefore);
-    r.pg_cpu_ms_per_req = per(Object.values(byNode).reduce((a, x) => a + x, 0));
-    if (pg.length > 1) r.pg_cpu_by_node = Object.fromEntries(Object.entries(byNode).map(([k, v]) => [k, per(v)]));
+    r.pg_cpu_ms = Object.values(byNode).reduce((a, x) => a + x, 0);
+    r.pg_cpu_ms_per_req = per(r.pg_cpu_ms);
+    if (pg.length > 1)
+      r.pg_cpu_by_node = Object.fromEntries(Object.entries(byNode).map(([k, v]) => [k, per(v)]));
   }
   if (rss) r.rss_mb = Math.round(rss.phaseMax);
   return r;
@@ -93,7 +127,13 @@ function summarize(runs) {
     p99_ms: med('p99_ms'),
     cpu_ms_per_req: med('cpu_ms_per_req'),
     pg_cpu_ms_per_req: med('pg_cpu_ms_per_req'),
-    ...(nodes ? { pg_cpu_by_node: Object.fromEntries(nodes.map((n) => [n, median(runs.map((r) => r.pg_cpu_by_node && r.pg_cpu_by_node[n]))])) } : {}),
+    ...(nodes
+      ? {
+          pg_cpu_by_node: Object.fromEntries(
+            nodes.map((n) => [n, median(runs.map((r) => r.pg_cpu_by_node && r.pg_cpu_by_node[n]))]),
+          ),
+        }
+      : {}),
     non_2xx: sum((r) => r.non_2xx),
     errors: sum((r) => r.errors),
     requests_total: sum((r) => r.requests_total),
@@ -128,4 +168,15 @@ function fmt(r) {
   );
 }
 
-module.exports = { cpuMs, setBenchDb, pgCpuSnapshot, pgCpuSince, measure, median, summarize, rounds, fmt };
+module.exports = {
+  idleCpu,
+  cpuMs,
+  setBenchDb,
+  pgCpuSnapshot,
+  pgCpuSince,
+  measure,
+  median,
+  summarize,
+  rounds,
+  fmt,
+};

@@ -3,7 +3,7 @@
 // revocation check beside it) and the balance (14), both answered from Redis on a warm cache.
 const { ROUNDS, REVOCATIONS, REVOCATION_SYNC_MS } = require('../lib/options');
 const { log, loadAvg, sleep } = require('../lib/procs');
-const { rounds } = require('../lib/stats');
+const { rounds, idleCpu } = require('../lib/stats');
 const { seedRevocations } = require('../lib/seed');
 
 /**
@@ -24,9 +24,23 @@ async function cachedRead(c, { servicePath, basePath, key, scripts }) {
   } else skipped = redis.reason;
   const res = await withBaselines(redis.url ? scripts : {}, (b) =>
     rounds([
-      { who: 'service', pid: api.child.pid, rss, job: () => ({ url: api.url, kind: 'get', params: { paths: [servicePath], token } }) },
+      {
+        who: 'service',
+        pid: api.child.pid,
+        rss,
+        job: () => ({ url: api.url, kind: 'get', params: { paths: [servicePath], token } }),
+      },
       ...Object.keys(scripts).map(
-        (who) => b[who] && { who, pid: b[who].child.pid, job: () => ({ url: b[who].url, kind: 'get', params: { paths: [basePath], ...(who === 'bare' ? {} : { token }) } }) },
+        (who) =>
+          b[who] && {
+            who,
+            pid: b[who].child.pid,
+            job: () => ({
+              url: b[who].url,
+              kind: 'get',
+              params: { paths: [basePath], ...(who === 'bare' ? {} : { token }) },
+            }),
+          },
       ),
     ]),
   );
@@ -40,28 +54,44 @@ async function cachedRead(c, { servicePath, basePath, key, scripts }) {
  * a lookup per request): fair+revocation against fair is what the check costs.
  */
 async function scenario4(c) {
-  const { db, tenant } = c;
+  const { api, db, tenant } = c;
   log(`scenario 4: GET /connect/accounts/:tenantId, warm cache, ${ROUNDS} rounds (load ${loadAvg()})`);
   const seeded = await seedRevocations(db, REVOCATIONS);
   // Both sides pick them up within one sync; give the service a few.
   await sleep(4 * REVOCATION_SYNC_MS);
+  // The API replica's background with no request (the revocation poll among it) and its backends'.
+  const idle = await idleCpu(
+    [{ name: 'service', pid: api.child.pid }],
+    [{ name: 'PostgreSQL', client: db }],
+    5000,
+  );
+  log(`  idle CPU ms/s: ${JSON.stringify(idle)}`);
   const res = await cachedRead(c, {
     servicePath: `/connect/accounts/${tenant}`,
     basePath: `/accounts/${tenant}`,
     key: `bench:account:${tenant}`,
     scripts: {
       fair: 'fair-read-baseline.js',
-      fair_revocation: { script: 'fair-read-baseline.js', env: { BENCH_REVOCATION_CHECK: '1', REVOCATION_SYNC_INTERVAL_MS: String(REVOCATION_SYNC_MS) } },
+      fair_revocation: {
+        script: 'fair-read-baseline.js',
+        env: { BENCH_REVOCATION_CHECK: '1', REVOCATION_SYNC_INTERVAL_MS: String(REVOCATION_SYNC_MS) },
+      },
       bare: 'redis-baseline.js',
     },
   });
-  c.S['4'] = { name: 'Account read, warm cache', ...res, revocations: { active: seeded, sync_ms: REVOCATION_SYNC_MS } };
+  c.S['4'] = {
+    name: 'Account read, warm cache',
+    ...res,
+    revocations: { active: seeded, sync_ms: REVOCATION_SYNC_MS, idle_cpu_ms_per_s: idle },
+  };
 }
 
 /** 14. Warm-cache balance read: GET /connect/accounts/{tenantId}/balance against the same fair read baseline. */
 async function scenario14(c) {
   const { tenant } = c;
-  log(`scenario 14: GET /connect/accounts/:tenantId/balance, warm cache, ${ROUNDS} rounds (load ${loadAvg()})`);
+  log(
+    `scenario 14: GET /connect/accounts/:tenantId/balance, warm cache, ${ROUNDS} rounds (load ${loadAvg()})`,
+  );
   const res = await cachedRead(c, {
     servicePath: `/connect/accounts/${tenant}/balance`,
     basePath: `/accounts/${tenant}/balance`,

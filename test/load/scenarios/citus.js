@@ -6,7 +6,7 @@
 const { Client } = require('pg');
 const { ROUNDS } = require('../lib/options');
 const { cleanups, log, loadAvg, startService, stopChild, rssSampler } = require('../lib/procs');
-const { rounds } = require('../lib/stats');
+const { rounds, idleCpu } = require('../lib/stats');
 const { findCitus, startCitusCluster } = require('../lib/citus-cluster');
 
 const DATABASE = 'connect_bench_citus';
@@ -21,9 +21,12 @@ async function scenario15(c) {
     S['15'] = { name: 'Payments on Citus (coordinator + 2 workers)', skipped: install.missing };
     return;
   }
-  log(`scenario 15: payments on a Citus cluster vs the single PostgreSQL, ${ROUNDS} rounds (${install.version}; load ${loadAvg()})`);
+  log(
+    `scenario 15: payments on a Citus cluster vs the single PostgreSQL, ${ROUNDS} rounds (${install.version}; load ${loadAvg()})`,
+  );
   const settings = [];
-  for (const name of COPIED_SETTINGS) settings.push(`${name} = '${(await db.query(`SHOW ${name}`)).rows[0][name]}'`);
+  for (const name of COPIED_SETTINGS)
+    settings.push(`${name} = '${(await db.query(`SHOW ${name}`)).rows[0][name]}'`);
   const t0 = Date.now();
   const cluster = await startCitusCluster(install, 2, settings);
   cleanups.push(cluster.stop);
@@ -32,7 +35,11 @@ async function scenario15(c) {
   try {
     const url = await cluster.createDatabase(DATABASE);
     // A second API replica of the same build, workers off, on the coordinator (its migrations distribute the tables).
-    replica = await startService({ ...serviceEnv, DATABASE_URL: url, WORKERS_ENABLED: 'false' }, null, 'service-citus.log');
+    replica = await startService(
+      { ...serviceEnv, DATABASE_URL: url, WORKERS_ENABLED: 'false' },
+      null,
+      'service-citus.log',
+    );
     const setup_s = Math.round((Date.now() - t0) / 1000);
     log(`  cluster and replica up in ${setup_s} s (replica pid ${replica.child.pid})`);
     const nodes = [];
@@ -42,14 +49,32 @@ async function scenario15(c) {
       clients.push(client);
       nodes.push({ name: n.name, client });
     }
-    const [{ n: distributed }] = (await nodes[0].client.query(`SELECT count(*)::int AS n FROM citus_tables WHERE citus_table_type = 'distributed'`)).rows;
+    const [{ n: distributed }] = (
+      await nodes[0].client.query(
+        `SELECT count(*)::int AS n FROM citus_tables WHERE citus_table_type = 'distributed'`,
+      )
+    ).rows;
     await nodes[0].client.query(
       `INSERT INTO connect_accounts (tenant_id, stripe_account_id, status, onboarding_method, account_type, charges_enabled, payouts_enabled, details_submitted)
        VALUES ($1, $2, 'active', 'account_link', 'express', true, true, true)`,
       [tenant, acct.id],
     );
+    // Background CPU with no request (polls, Citus's maintenance daemon), to read the per-payment CPU against.
+    const idle = await idleCpu(
+      [
+        { name: 'citus replica', pid: replica.child.pid },
+        { name: 'single replica', pid: api.child.pid },
+      ],
+      [...nodes, { name: 'single PostgreSQL', client: db }],
+      5000,
+    );
+    log(`  idle CPU ms/s: ${JSON.stringify(idle)}`);
     const crss = rssSampler(replica.child.pid);
-    const job = (u) => () => ({ url: u, kind: 'payment', params: { path: '/connect/payments', token, tenant } });
+    const job = (u) => () => ({
+      url: u,
+      kind: 'payment',
+      params: { path: '/connect/payments', token, tenant },
+    });
     let res;
     try {
       res = await rounds([
@@ -65,7 +90,14 @@ async function scenario15(c) {
     S['15'] = {
       name: 'Payments on Citus (coordinator + 2 workers)',
       ...res,
-      cluster: { version: install.version, setup_s, distributed_tables: distributed, settings, placements },
+      cluster: {
+        version: install.version,
+        setup_s,
+        idle_cpu_ms_per_s: idle,
+        distributed_tables: distributed,
+        settings,
+        placements,
+      },
     };
   } finally {
     for (const cl of clients) await cl.end().catch(() => {});

@@ -15,9 +15,22 @@ async function scenario1(c) {
   // Baseline event ids start bevt_: no service check counting evt_ rows ever sees them.
   const res = await withBaselines({ fair: 'fair-intake-baseline.js', bare: 'webhook-baseline.js' }, (b) =>
     rounds([
-      { who: 'service', pid: api.child.pid, rss, job: (r) => webhookJob(api.url, `${prefix}r${r}_`, '/connect/webhooks') },
-      b.fair && { who: 'fair', pid: b.fair.child.pid, job: (r) => webhookJob(b.fair.url, `bevt_f1_${run}_r${r}_`, '/webhooks') },
-      b.bare && { who: 'bare', pid: b.bare.child.pid, job: (r) => webhookJob(b.bare.url, `bevt_b1_${run}_r${r}_`, '/webhooks') },
+      {
+        who: 'service',
+        pid: api.child.pid,
+        rss,
+        job: (r) => webhookJob(api.url, `${prefix}r${r}_`, '/connect/webhooks'),
+      },
+      b.fair && {
+        who: 'fair',
+        pid: b.fair.child.pid,
+        job: (r) => webhookJob(b.fair.url, `bevt_f1_${run}_r${r}_`, '/webhooks'),
+      },
+      b.bare && {
+        who: 'bare',
+        pid: b.bare.child.pid,
+        job: (r) => webhookJob(b.bare.url, `bevt_b1_${run}_r${r}_`, '/webhooks'),
+      },
     ]),
   );
   S['1'] = { name: 'Webhook intake, unique events', prefix, ...res };
@@ -30,9 +43,22 @@ async function scenario2(c) {
   const prefix = `evt_s2_${run}_`;
   const res = await withBaselines({ fair: 'fair-intake-baseline.js', bare: 'webhook-baseline.js' }, (b) =>
     rounds([
-      { who: 'service', pid: api.child.pid, rss, job: (r) => webhookJob(api.url, `${prefix}r${r}_`, '/connect/webhooks', 5) },
-      b.fair && { who: 'fair', pid: b.fair.child.pid, job: (r) => webhookJob(b.fair.url, `bevt_f2_${run}_r${r}_`, '/webhooks', 5) },
-      b.bare && { who: 'bare', pid: b.bare.child.pid, job: (r) => webhookJob(b.bare.url, `bevt_b2_${run}_r${r}_`, '/webhooks', 5) },
+      {
+        who: 'service',
+        pid: api.child.pid,
+        rss,
+        job: (r) => webhookJob(api.url, `${prefix}r${r}_`, '/connect/webhooks', 5),
+      },
+      b.fair && {
+        who: 'fair',
+        pid: b.fair.child.pid,
+        job: (r) => webhookJob(b.fair.url, `bevt_f2_${run}_r${r}_`, '/webhooks', 5),
+      },
+      b.bare && {
+        who: 'bare',
+        pid: b.bare.child.pid,
+        job: (r) => webhookJob(b.bare.url, `bevt_b2_${run}_r${r}_`, '/webhooks', 5),
+      },
     ]),
   );
   // Answers saying "new" must equal the rows stored: one per distinct event, whatever the copies did (but for
@@ -40,7 +66,12 @@ async function scenario2(c) {
   const perRound = [];
   for (const [r, x] of res.service.rounds.entries()) {
     const rows = (await inboxCounts(db, [`${prefix}r${r}_m%`], runSince)).total;
-    perRound.push({ rows, answered_new: x.stats.notDuplicate, answered_duplicate: x.stats.duplicate, ok: x.stats.notDuplicate <= rows && rows - x.stats.notDuplicate <= CONNECTIONS });
+    perRound.push({
+      rows,
+      answered_new: x.stats.notDuplicate,
+      answered_duplicate: x.stats.duplicate,
+      ok: x.stats.notDuplicate <= rows && rows - x.stats.notDuplicate <= CONNECTIONS,
+    });
   }
   S['2'] = { name: 'Duplicate storm (5x each)', prefix, ...res, answers: perRound };
 }
@@ -55,7 +86,12 @@ async function drainRequests(c) {
     const c = await inboxCounts(db, [`${S['1'].prefix}%`], runSince);
     // Requests still in flight when autocannon stops may commit without their answer being counted: every
     // stored event must be settled, and no 2xx answer may lack its row.
-    S['1'].check = { accepted: S['1'].service.accepted, stored: c.total, settled: c.settled, ok: c.settled === c.total && c.total >= S['1'].service.accepted };
+    S['1'].check = {
+      accepted: S['1'].service.accepted,
+      stored: c.total,
+      settled: c.settled,
+      ok: c.settled === c.total && c.total >= S['1'].service.accepted,
+    };
   }
   if (S['2']) {
     const c = await inboxCounts(db, [`${S['2'].prefix}%`], runSince);
@@ -72,23 +108,43 @@ async function drainRequests(c) {
 /** 11. A 5M-row webhook inbox: intake before and after the bulk load, then the service's own retention purge. */
 async function scenario11(c) {
   const { api, rss, db, run, S, webhookJob, serviceEnv } = c;
-  log(`scenario 11: webhook intake before and after loading ${INBOX_ROWS.toLocaleString('en-US')} inbox rows (load ${loadAvg()})`);
+  log(
+    `scenario 11: webhook intake before and after loading ${INBOX_ROWS.toLocaleString('en-US')} inbox rows (load ${loadAvg()})`,
+  );
   const since = new Date(Date.now() - 1000);
-  const before = await measure(webhookJob(api.url, `evt_s11a_${run}_`, '/connect/webhooks'), rss, api.child.pid);
+  const before = await measure(
+    webhookJob(api.url, `evt_s11a_${run}_`, '/connect/webhooks'),
+    rss,
+    api.child.pid,
+  );
   log(`  before ${fmt(before)}`);
   const load = await bulkLoadInbox(db, INBOX_ROWS);
-  log(`  loaded in ${load.seconds} s (rows ${load.insert_s} s, indexes ${load.index_s} s, VACUUM (ANALYZE) + CHECKPOINT ${load.vacuum_s} s; load ${loadAvg()})`);
-  const after = await measure(webhookJob(api.url, `evt_s11b_${run}_`, '/connect/webhooks'), rss, api.child.pid);
+  log(
+    `  loaded in ${load.seconds} s (rows ${load.insert_s} s, indexes ${load.index_s} s, VACUUM (ANALYZE) + CHECKPOINT ${load.vacuum_s} s; load ${loadAvg()})`,
+  );
+  const after = await measure(
+    webhookJob(api.url, `evt_s11b_${run}_`, '/connect/webhooks'),
+    rss,
+    api.child.pid,
+  );
   log(`  after ${fmt(after)}`);
   const { rows: due } = await db.query(
     `SELECT count(*)::int AS n FROM stripe_webhook_events
       WHERE received_at < now() - make_interval(days => $1) AND payload <> '{}'::jsonb AND status NOT IN ('received', 'failed')`,
     [RETENTION_DAYS],
   );
-  log(`  retention purge (RetentionService.purge, ${due[0].n} payloads past the ${RETENTION_DAYS}-day cutoff)`);
+  log(
+    `  retention purge (RetentionService.purge, ${due[0].n} payloads past the ${RETENTION_DAYS}-day cutoff)`,
+  );
   const purge = await runPurge({ ...serviceEnv, WORKERS_ENABLED: 'false' });
   log(`  purge ${JSON.stringify(purge)}`);
-  const drain = await drainWithWorker('inbox', serviceEnv, db, [`evt_s11a_${run}_%`, `evt_s11b_${run}_%`], since);
+  const drain = await drainWithWorker(
+    'inbox',
+    serviceEnv,
+    db,
+    [`evt_s11a_${run}_%`, `evt_s11b_${run}_%`],
+    since,
+  );
   const accepted = before.warmup_ok + before.stats.ok + after.warmup_ok + after.stats.ok;
   S['11'] = {
     name: `Webhook inbox at ${INBOX_ROWS.toLocaleString('en-US')} rows`,
@@ -97,7 +153,12 @@ async function scenario11(c) {
     load,
     purge: { ...purge, due: due[0].n },
     drain,
-    check: { accepted, stored: drain.stored, settled: drain.settled, ok: drain.all_settled && drain.stored >= accepted },
+    check: {
+      accepted,
+      stored: drain.stored,
+      settled: drain.settled,
+      ok: drain.all_settled && drain.stored >= accepted,
+    },
   };
 }
 

@@ -16,19 +16,42 @@ async function scenario7(c) {
   const { db, token, tenant, acct, S, emulator, apiBase, serviceEnv } = c;
   log(`scenario 7: busy platform for ${BUSY_DURATION} s (load ${loadAvg()})`);
   const port = await freePort();
-  const sdk = new Stripe('sk_test_bench', { host: apiBase.hostname, port: Number(apiBase.port), protocol: 'http', maxNetworkRetries: 0 });
-  const endpoint = await sdk.webhookEndpoints.create({ url: `http://127.0.0.1:${port}/connect/webhooks`, enabled_events: ['*'], connect: true });
-  const busy = await startService({
-    ...serviceEnv,
-    STRIPE_CONNECT_WEBHOOK_SECRET: endpoint.secret,
-    RATE_LIMIT_ENABLED: 'true',
-    RATE_LIMIT_PER_CALLER: '10000000',
-    RATE_LIMIT_PER_TENANT: '10000000',
-  }, port, 'service-busy.log');
+  const sdk = new Stripe('sk_test_bench', {
+    host: apiBase.hostname,
+    port: Number(apiBase.port),
+    protocol: 'http',
+    maxNetworkRetries: 0,
+  });
+  const endpoint = await sdk.webhookEndpoints.create({
+    url: `http://127.0.0.1:${port}/connect/webhooks`,
+    enabled_events: ['*'],
+    connect: true,
+  });
+  const busy = await startService(
+    {
+      ...serviceEnv,
+      STRIPE_CONNECT_WEBHOOK_SECRET: endpoint.secret,
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMIT_PER_CALLER: '10000000',
+      RATE_LIMIT_PER_TENANT: '10000000',
+    },
+    port,
+    'service-busy.log',
+  );
   const pidBefore = busy.child.pid;
   const [viaService, direct] = await Promise.all([
-    loadRun({ url: busy.url, kind: 'payment', duration: BUSY_DURATION, params: { path: '/connect/payments', token, tenant } }),
-    loadRun({ url: emulator.url, kind: 'stripe-charge', duration: BUSY_DURATION, params: { key: 'sk_test_bench', account: acct.id } }),
+    loadRun({
+      url: busy.url,
+      kind: 'payment',
+      duration: BUSY_DURATION,
+      params: { path: '/connect/payments', token, tenant },
+    }),
+    loadRun({
+      url: emulator.url,
+      kind: 'stripe-charge',
+      duration: BUSY_DURATION,
+      params: { key: 'sk_test_bench', account: acct.id },
+    }),
   ]);
   // Let the emulator's deliveries (and their retries) finish, then read the service's own counts.
   await sleep(15_000);
@@ -67,12 +90,25 @@ async function scenario7(c) {
 async function scenario8(c) {
   const { db, acct, run, S, serviceEnv } = c;
   log(`scenario 8: signed deliveries, production rate limits (load ${loadAvg()})`);
-  const limited = await startService({ ...serviceEnv, RATE_LIMIT_ENABLED: 'true' }, await freePort(), 'service-limits.log');
+  const limited = await startService(
+    { ...serviceEnv, RATE_LIMIT_ENABLED: 'true' },
+    await freePort(),
+    'service-limits.log',
+  );
   const prefix = `evt_s8_${run}_`;
-  const r = await loadRun({ url: limited.url, kind: 'webhook', duration: DURATION, params: { path: '/connect/webhooks', secret: WEBHOOK_SECRET, prefix, account: acct.id, copies: 1 } });
+  const r = await loadRun({
+    url: limited.url,
+    kind: 'webhook',
+    duration: DURATION,
+    params: { path: '/connect/webhooks', secret: WEBHOOK_SECRET, prefix, account: acct.id, copies: 1 },
+  });
   const check = await waitSettled(db, prefix, r.stats.ok);
   await stopChild(limited.child);
-  S['8'] = { name: 'Signed deliveries, production rate limits', service: r, check: { ...check, accepted: r.stats.ok } };
+  S['8'] = {
+    name: 'Signed deliveries, production rate limits',
+    service: r,
+    check: { ...check, accepted: r.stats.ok },
+  };
   log(`  ${fmt(r)} ${JSON.stringify(r.stats.statuses)}; stored ${check.total}, processed ${check.settled}`);
 }
 

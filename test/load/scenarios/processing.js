@@ -6,13 +6,18 @@ const { log, loadAvg, loadRun } = require('../lib/procs');
 const { cpuMs, pgCpuSnapshot, pgCpuSince, fmt } = require('../lib/stats');
 const { drainWithWorker } = require('../lib/queue');
 
-
 async function scenario9(c) {
   const { api, rss, db, run, S, serviceEnv, connectedAccount } = c;
-  log(`scenario 9: processing keeps up, ${BURST_DURATION} s burst over ${BURST_ACCOUNTS} connected accounts (load ${loadAvg()})`);
+  log(
+    `scenario 9: processing keeps up, ${BURST_DURATION} s burst over ${BURST_ACCOUNTS} connected accounts (load ${loadAvg()})`,
+  );
   const accounts = [];
   for (let i = 0; i < BURST_ACCOUNTS; i += 20) {
-    accounts.push(...(await Promise.all(Array.from({ length: Math.min(20, BURST_ACCOUNTS - i) }, () => connectedAccount()))));
+    accounts.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(20, BURST_ACCOUNTS - i) }, () => connectedAccount()),
+      )),
+    );
   }
   await db.query(
     `INSERT INTO connect_accounts (tenant_id, stripe_account_id, status, onboarding_method, account_type, charges_enabled, payouts_enabled, details_submitted)
@@ -24,7 +29,17 @@ async function scenario9(c) {
   rss.startPhase();
   const pgBefore = await pgCpuSnapshot();
   const ownBefore = cpuMs(api.child.pid);
-  const burst = await loadRun({ url: api.url, kind: 'webhook-mix', duration: BURST_DURATION, params: { path: '/connect/webhooks', secret: WEBHOOK_SECRET, prefix, accounts: accounts.map((a) => a.id) } });
+  const burst = await loadRun({
+    url: api.url,
+    kind: 'webhook-mix',
+    duration: BURST_DURATION,
+    params: {
+      path: '/connect/webhooks',
+      secret: WEBHOOK_SECRET,
+      prefix,
+      accounts: accounts.map((a) => a.id),
+    },
+  });
   burst.cpu_ms_per_req = Number(((cpuMs(api.child.pid) - ownBefore) / burst.requests_total).toFixed(2));
   burst.pg_cpu_ms_per_req = Number(((await pgCpuSince(pgBefore)) / burst.requests_total).toFixed(2));
   burst.rss_mb = Math.round(rss.phaseMax);
@@ -48,7 +63,9 @@ async function scenario9(c) {
     outcomes,
     ok: drain.all_settled && drain.stored >= burst.stats.ok,
   };
-  log(`  accepted ${Math.round(acceptedPerS)}/s, processed ${processedPerS}/s, ratio ${S['9'].drain_ratio && S['9'].drain_ratio.toFixed(2)}; outcomes ${JSON.stringify(outcomes)}`);
+  log(
+    `  accepted ${Math.round(acceptedPerS)}/s, processed ${processedPerS}/s, ratio ${S['9'].drain_ratio && S['9'].drain_ratio.toFixed(2)}; outcomes ${JSON.stringify(outcomes)}`,
+  );
 }
 
 module.exports = { scenario9 };

@@ -64,10 +64,18 @@ async function scenario10(c) {
     name: `${TENANTS.toLocaleString('en-US')} active tenants, cached reads across all`,
     service: r,
     fill: { req_per_s: fill.req_per_s, p99_ms: fill.p99_ms, non_2xx: fill.non_2xx, errors: fill.errors },
-    cache: { hits, misses, hit_rate: hits !== null && hits + misses > 0 ? hits / (hits + misses) : null, within_ttl: withinTtl, keys: redisAfter && redisAfter.keys },
+    cache: {
+      hits,
+      misses,
+      hit_rate: hits !== null && hits + misses > 0 ? hits / (hits + misses) : null,
+      within_ttl: withinTtl,
+      keys: redisAfter && redisAfter.keys,
+    },
   };
   log(`  fill ${fmt(fill)}`);
-  log(`  measured ${fmt(r)}; Redis hits ${hits}, misses ${misses}${withinTtl ? '' : ' (entries expired during the run)'}`);
+  log(
+    `  measured ${fmt(r)}; Redis hits ${hits}, misses ${misses}${withinTtl ? '' : ' (entries expired during the run)'}`,
+  );
 }
 
 /** p99 of GET /connect/payments/:id over 1,000 random routes, then of a filtered list page over random tenants. */
@@ -76,9 +84,26 @@ async function readScenario(db, url, token, prefix, rss, pid) {
     `SELECT id, tenant_id FROM payment_routes WHERE tenant_id LIKE $1 || '%' ORDER BY random() LIMIT 1000`,
     [prefix],
   );
-  const byId = await measure({ url, kind: 'get', connections: 10, params: { paths: rows.map((r) => `/connect/payments/${r.id}`), token } }, rss, pid);
+  const byId = await measure(
+    {
+      url,
+      kind: 'get',
+      connections: 10,
+      params: { paths: rows.map((r) => `/connect/payments/${r.id}`), token },
+    },
+    rss,
+    pid,
+  );
   const list = await measure(
-    { url, kind: 'get', connections: 10, params: { paths: rows.map((r) => `/connect/payments?tenant_id=${r.tenant_id}&status=completed&limit=20`), token } },
+    {
+      url,
+      kind: 'get',
+      connections: 10,
+      params: {
+        paths: rows.map((r) => `/connect/payments?tenant_id=${r.tenant_id}&status=completed&limit=20`),
+        token,
+      },
+    },
     rss,
     pid,
   );

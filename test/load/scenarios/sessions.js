@@ -24,15 +24,32 @@ async function scenario13(c) {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(SESSION_BODY),
   });
-  if (first.status !== 201) throw new Error(`POST /connect/accounts/${tenant}/sessions: ${first.status} ${await first.text()}`);
-  const { rows } = await db.query(`SELECT responsibilities->>'requirements_collector' AS rc FROM connect_accounts WHERE tenant_id = $1`, [tenant]);
+  if (first.status !== 201)
+    throw new Error(`POST /connect/accounts/${tenant}/sessions: ${first.status} ${await first.text()}`);
+  const { rows } = await db.query(
+    `SELECT responsibilities->>'requirements_collector' AS rc FROM connect_accounts WHERE tenant_id = $1`,
+    [tenant],
+  );
   const accounts = { [tenant]: { id: acct.id, requirements_collector: rows[0] ? rows[0].rc : null } };
   const job = (url, p) => ({ url, kind: 'post', params: { path: p, body: SESSION_BODY, token } });
-  const res = await withBaselines({ fair: { script: 'fair-session-baseline.js', env: { BENCH_SESSION_ACCOUNTS: JSON.stringify(accounts) } } }, (b) =>
-    rounds([
-      { who: 'service', pid: api.child.pid, rss, job: () => job(api.url, `/connect/accounts/${tenant}/sessions`) },
-      b.fair && { who: 'fair', pid: b.fair.child.pid, job: () => job(b.fair.url, `/accounts/${tenant}/sessions`) },
-    ]),
+  const res = await withBaselines(
+    {
+      fair: { script: 'fair-session-baseline.js', env: { BENCH_SESSION_ACCOUNTS: JSON.stringify(accounts) } },
+    },
+    (b) =>
+      rounds([
+        {
+          who: 'service',
+          pid: api.child.pid,
+          rss,
+          job: () => job(api.url, `/connect/accounts/${tenant}/sessions`),
+        },
+        b.fair && {
+          who: 'fair',
+          pid: b.fair.child.pid,
+          job: () => job(b.fair.url, `/accounts/${tenant}/sessions`),
+        },
+      ]),
   );
   S['13'] = { name: 'Account Session creation (embedded components)', ...res };
 }

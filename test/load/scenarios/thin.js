@@ -21,11 +21,18 @@ async function destinationSecret(c) {
     body: JSON.stringify({ url: `${api.url}/connect/webhooks` }),
   });
   if (!res.ok) throw new Error(`POST /connect/webhooks/destinations: ${res.status} ${await res.text()}`);
-  const { rows } = await db.query('SELECT id, secret_enc FROM event_destinations WHERE secret_enc IS NOT NULL LIMIT 1');
+  const { rows } = await db.query(
+    'SELECT id, secret_enc FROM event_destinations WHERE secret_enc IS NOT NULL LIMIT 1',
+  );
   if (!rows.length) throw new Error('the event destination has no stored secret');
-  const { SecretBox, parseEncryptionKeys } = require(path.join(ROOT, 'dist/libs/common/src/crypto/secret-box.js'));
+  const { SecretBox, parseEncryptionKeys } = require(
+    path.join(ROOT, 'dist/libs/common/src/crypto/secret-box.js'),
+  );
   // The SecretBox context EventDestinationsService seals the secret under (bound to its row).
-  return new SecretBox(parseEncryptionKeys([ENCRYPTION_KEY])).open(rows[0].secret_enc, `event_destinations.secret_enc:${rows[0].id}`);
+  return new SecretBox(parseEncryptionKeys([ENCRYPTION_KEY])).open(
+    rows[0].secret_enc,
+    `event_destinations.secret_enc:${rows[0].id}`,
+  );
 }
 
 async function scenario12(c) {
@@ -34,12 +41,27 @@ async function scenario12(c) {
   const secret = await destinationSecret(c);
   const prefix = `evt_s12_${run}_`;
   const since = new Date(Date.now() - 1000);
-  const job = (url, p, pre) => ({ url, kind: 'thin', params: { path: p, secret, prefix: pre, account: acct.id } });
-  const res = await withBaselines({ fair: { script: 'fair-thin-intake-baseline.js', env: { BENCH_THIN_SECRET: secret } } }, (b) =>
-    rounds([
-      { who: 'service', pid: api.child.pid, rss, job: (r) => job(api.url, '/connect/webhooks', `${prefix}r${r}_`) },
-      b.fair && { who: 'fair', pid: b.fair.child.pid, job: (r) => job(b.fair.url, '/webhooks', `bevt_t12_${run}_r${r}_`) },
-    ]),
+  const job = (url, p, pre) => ({
+    url,
+    kind: 'thin',
+    params: { path: p, secret, prefix: pre, account: acct.id },
+  });
+  const res = await withBaselines(
+    { fair: { script: 'fair-thin-intake-baseline.js', env: { BENCH_THIN_SECRET: secret } } },
+    (b) =>
+      rounds([
+        {
+          who: 'service',
+          pid: api.child.pid,
+          rss,
+          job: (r) => job(api.url, '/connect/webhooks', `${prefix}r${r}_`),
+        },
+        b.fair && {
+          who: 'fair',
+          pid: b.fair.child.pid,
+          job: (r) => job(b.fair.url, '/webhooks', `bevt_t12_${run}_r${r}_`),
+        },
+      ]),
   );
   const drain = await drainWithWorker('thin', serviceEnv, db, [`${prefix}%`], since);
   const counts = await inboxCounts(db, [`${prefix}%`], since);
@@ -60,7 +82,9 @@ async function scenario12(c) {
       ok: counts.settled === counts.total && counts.total >= res.service.accepted,
     },
   };
-  log(`  stored ${counts.total} for ${res.service.accepted} 2xx answers, settled ${counts.settled}; outcomes ${JSON.stringify(outcomes)}`);
+  log(
+    `  stored ${counts.total} for ${res.service.accepted} 2xx answers, settled ${counts.settled}; outcomes ${JSON.stringify(outcomes)}`,
+  );
 }
 
 module.exports = { scenario12 };
