@@ -84,9 +84,8 @@ function build(job) {
       ],
     };
   }
-  if (job.kind === 'webhook-mix') {
-    // Processing-keeps-up burst: every other event is an account.updated of one of `accounts` (its handler re-fetches
-    // the account from Stripe and applies it), the rest customer.created (no handler), round robin over the accounts.
+  // One signed event per request, a new id each: `body(i, id)` builds the i-th event.
+  const signedEvents = (body) => {
     let n = 0;
     return {
       stats,
@@ -97,18 +96,15 @@ function build(job) {
           setupRequest: (req) => {
             const i = n++;
             stats.sent++;
-            const account = p.accounts[Math.floor(i / 2) % p.accounts.length];
-            const type = i % 2 === 0 ? 'account.updated' : 'customer.created';
-            const id = `${p.prefix}${i.toString(36)}_${crypto.randomBytes(6).toString('hex')}`;
-            const body = webhookEvent(id, account, type);
+            const payload = body(i, `${p.prefix}${i.toString(36)}_${crypto.randomBytes(6).toString('hex')}`);
             return {
               ...req,
               method: 'POST',
               path: p.path,
-              body,
+              body: payload,
               headers: {
                 'content-type': 'application/json',
-                'stripe-signature': stripeSignature(p.secret, body),
+                'stripe-signature': stripeSignature(p.secret, payload),
               },
             };
           },
@@ -116,48 +112,32 @@ function build(job) {
         },
       ],
     };
+  };
+  if (job.kind === 'webhook-mix') {
+    // Processing-keeps-up burst: every other event is an account.updated of one of `accounts` (its handler re-fetches
+    // the account from Stripe and applies it), the rest customer.created (no handler), round robin over the accounts.
+    return signedEvents((i, id) =>
+      webhookEvent(
+        id,
+        p.accounts[Math.floor(i / 2) % p.accounts.length],
+        i % 2 === 0 ? 'account.updated' : 'customer.created',
+      ),
+    );
   }
   if (job.kind === 'thin') {
-    // Thin notifications (object "v2.core.event") of one connected account, each a new event id, signed like v1
-    // deliveries with the event destination's secret (https://docs.stripe.com/event-destinations#thin-payload).
-    let n = 0;
-    return {
-      stats,
-      requests: [
-        {
-          method: 'POST',
-          path: p.path,
-          setupRequest: (req) => {
-            const id = `${p.prefix}${(n++).toString(36)}_${crypto.randomBytes(6).toString('hex')}`;
-            stats.sent++;
-            const body = JSON.stringify({
-              id,
-              object: 'v2.core.event',
-              type: 'v2.core.account[requirements].updated',
-              created: new Date().toISOString(),
-              livemode: false,
-              context: p.account,
-              related_object: {
-                id: p.account,
-                type: 'v2.core.account',
-                url: `/v2/core/accounts/${p.account}`,
-              },
-            });
-            return {
-              ...req,
-              method: 'POST',
-              path: p.path,
-              body,
-              headers: {
-                'content-type': 'application/json',
-                'stripe-signature': stripeSignature(p.secret, body),
-              },
-            };
-          },
-          onResponse: (status, body) => count(status, body),
-        },
-      ],
-    };
+    // Thin notifications (object "v2.core.event") of one connected account, signed like v1 deliveries with the
+    // event destination's secret (https://docs.stripe.com/event-destinations#thin-payload).
+    return signedEvents((i, id) =>
+      JSON.stringify({
+        id,
+        object: 'v2.core.event',
+        type: 'v2.core.account[requirements].updated',
+        created: new Date().toISOString(),
+        livemode: false,
+        context: p.account,
+        related_object: { id: p.account, type: 'v2.core.account', url: `/v2/core/accounts/${p.account}` },
+      }),
+    );
   }
   if (job.kind === 'post') {
     // One JSON body sent as is on every request (e.g. an Account Session's components), with the bearer token.

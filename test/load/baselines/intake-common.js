@@ -1,7 +1,11 @@
 /* eslint-disable */
-// The service's intake statement for the fair intake baselines (v1 events and thin events): the inbox INSERT and its
-// pg-boss job in one writable CTE, on a queue of the baselines' own with the service's queue settings.
+// What the fair intake baselines (v1 events, thin events) share: the service's intake statement (the inbox INSERT and
+// its pg-boss job in one writable CTE) on a queue of the baselines' own with the service's queue settings, served by
+// Fastify (logger off) on the raw body after a verification of their own.
+const Fastify = require('fastify');
+const { Pool } = require('pg');
 const PgBoss = require('pg-boss');
+const { serve, poolSize } = require('./child-util');
 
 const SCHEMA = 'pgboss';
 const QUEUE = 'bench-baseline.webhook';
@@ -40,4 +44,38 @@ async function createBaselineQueue(pool) {
   });
 }
 
-module.exports = { ACCEPT_SQL, createBaselineQueue };
+/**
+ * POST /webhooks: `verify(raw, signatureHeader)` answers the row's fields ({id, type, account, livemode, api_version,
+ * created}) or throws (400); then ONE statement stores the row and its job.
+ */
+async function serveIntake(verify) {
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: poolSize() });
+  await createBaselineQueue(pool);
+  const app = Fastify({ logger: false });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => done(null, body));
+  app.post('/webhooks', async (req, reply) => {
+    let e;
+    try {
+      e = verify(req.body, req.headers['stripe-signature']);
+    } catch {
+      return reply.code(400).send({ error: 'bad signature' });
+    }
+    const { rows } = await pool.query(ACCEPT_SQL, [
+      e.id,
+      e.type,
+      e.account ?? null,
+      e.livemode,
+      e.api_version ?? null,
+      e.created,
+      req.body.toString('utf8'),
+      'received',
+      null,
+      'webhook',
+      '{}',
+    ]);
+    return { received: true, duplicate: rows.length === 0 };
+  });
+  await serve(app, () => pool.end());
+}
+
+module.exports = { serveIntake };
