@@ -9,7 +9,7 @@
 // Options (flags or env):
 //   --only=1,2,3,4,5,9,10,11,12,13,14,15  scenarios to run (6, memory, is measured through whatever runs); 7 (busy
 //                          platform) and 8 (signed deliveries, production rate limits) run only when named: --only=7,8.
-//                          New in this round: 12 thin-event intake, 13 Account Session creation, 14 cached balance
+//                          12 thin-event intake, 13 Account Session creation, 14 cached balance
 //                          read, 15 payments on a Citus cluster (skipped when Citus is not installed)
 //   --rounds=3             alternating rounds (service, fair, bare, service, ...) of scenarios 1-4 and 12-15; medians
 //   --duration=10          seconds per measured run (BENCH_DURATION); --warmup=2 (BENCH_WARMUP)
