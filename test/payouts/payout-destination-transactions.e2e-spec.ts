@@ -1,5 +1,5 @@
 import { StripeGateway } from '@app/stripe-gateway';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
 import { bootTestApp, TestApp } from '../utils/test-app';
 import { availableUsd, connectVerifiedTenant, paidRoute, platformToken, runPayouts } from './money-support';
