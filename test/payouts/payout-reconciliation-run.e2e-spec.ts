@@ -3,7 +3,13 @@ import { StripeGateway } from '@app/stripe-gateway';
 import { api } from '../utils/api';
 import { eventually } from '../utils/eventually';
 import { bootTestApp, emulatorControl, TestApp } from '../utils/test-app';
-import { connectVerifiedTenant, paidRoute, platformToken, runPayouts } from './money-support';
+import {
+  connectVerifiedTenant,
+  paidRoute,
+  payoutEventsSettled,
+  platformToken,
+  runPayouts,
+} from './money-support';
 
 jest.setTimeout(180_000);
 
@@ -70,6 +76,7 @@ describe('reconciliation runs compare payouts', () => {
     const ours = await eventually('the reconciled payout', async () =>
       (await payoutsOf(tenant)).find((p) => p.reconciliation_status === 'completed' && p.status === 'paid'),
     );
+    await payoutEventsSettled(t, acct, first.payouts[0].id);
     // Our row forgets the payout's last stages, as if those webhooks had been lost.
     await t.app
       .get(DataSource)
@@ -139,6 +146,7 @@ describe('reconciliation runs compare payouts', () => {
     const ours = await eventually('the reconciled payout', async () =>
       (await payoutsOf(tenant)).find((p) => p.reconciliation_status === 'completed' && p.status === 'paid'),
     );
+    await payoutEventsSettled(t, acct, paid.id);
     await t.app.get(DataSource).query(`UPDATE payouts SET amount = amount + 1 WHERE id = $1`, [ours.id]);
     const live = await reconcile({
       from,
