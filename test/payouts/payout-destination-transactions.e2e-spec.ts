@@ -32,10 +32,20 @@ describe("a payout's transactions lead back to our routes, destination charges i
 
   const call = <T>(method: string, path: string) => api(t)<T>(method, path, { token: platformToken(t) });
 
-  it("joins the account's destination payment (py_) to the route through its transfer; sums match Stripe's", async () => {
+  it("joins the account's destination payment (py_) and its reversal's refund (pyr_) to our routes; sums match Stripe's", async () => {
     const { tenant, acct } = await connectVerifiedTenant(t, 'pod');
     const destination = await paidRoute(t, tenant, 8_000, 'destination');
     const direct = await paidRoute(t, tenant, 3_000, 'direct');
+    // A destination charge's refund reverses its transfer (the default): a `pyr_` on the account.
+    const refund = await api(t)<{ id: string }>('POST', `/connect/payments/${destination.id}/refunds`, {
+      token: platformToken(t),
+      body: { amount: 2_000 },
+    });
+    expect(refund.status).toBe(201);
+    await eventually(
+      'the reversal on the balance',
+      async () => (await availableUsd(t, acct)) < 11_000 - 2_000,
+    );
     const available = await availableUsd(t, acct);
     const [payout] = await runPayouts(t, acct, 'reconciled');
     expect(payout.amount).toBe(available);
@@ -81,6 +91,13 @@ describe("a payout's transactions lead back to our routes, destination charges i
     expect(py!.source).toBe(
       (await t.app.get(StripeGateway).retrieveTransfer(charge.transfer as string)).destination_payment,
     );
+    const pyr = res.body.data.find((l) => l.source?.startsWith('pyr_'));
+    expect(pyr).toMatchObject({
+      type: 'payment_refund',
+      amount: -2_000,
+      refund_id: refund.body.id,
+      payment_id: null,
+    });
     const ch = res.body.data.find((l) => l.source === direct.charge);
     expect(ch).toMatchObject({ type: 'charge', amount: 3_000, payment_id: direct.id });
   });

@@ -19,16 +19,28 @@ const TRANSFER_WINDOW_SECONDS = 300;
 const idOf = (v: unknown): string | null =>
   typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String(v.id) : null;
 
+const field = (o: unknown, key: string): unknown =>
+  o && typeof o === 'object' && key in o ? (o as Record<string, unknown>)[key] : undefined;
+
+/** A balance transaction's source and, for a transfer's money on the account, the transfer behind it. */
+export interface PayoutSource {
+  id: string | null;
+  /** The transfer of a destination payment (`py_`), or of the payment a reversal refunded (`pyr_`). */
+  transfer: string | null;
+  /** A `pyr_`'s transfer reversal, whose `source_refund` is the platform refund. */
+  reversal: string | null;
+}
+
 /**
- * A balance transaction's source id and, for the payment a transfer made on the account (`py_`, a destination
- * charge's or a split's), that transfer: the source is expanded (`data.source`) to read its `source_transfer`.
+ * Reads a source expanded with its charge (`data.source`, `data.source.charge`): a destination payment's
+ * `source_transfer`, and a reversal's refund `source_transfer_reversal` with its payment's transfer.
  * https://docs.stripe.com/api/charges/object#charge_object-source_transfer
  */
-export function sourceOf(t: StripeBalanceTransaction): { id: string | null; transfer: string | null } {
+export function sourceOf(t: StripeBalanceTransaction): PayoutSource {
   const source = t.source as unknown;
-  const transfer =
-    source && typeof source === 'object' && 'source_transfer' in source ? idOf(source.source_transfer) : null;
-  return { id: idOf(source), transfer };
+  const reversal = idOf(field(source, 'source_transfer_reversal'));
+  const transfer = idOf(field(reversal ? field(source, 'charge') : source, 'source_transfer'));
+  return { id: idOf(source), transfer, reversal };
 }
 
 /** Joins a payout's balance transactions to our rows. */
@@ -43,7 +55,8 @@ export class PayoutSourcesService {
   /**
    * A direct charge, refund or dispute is its own source; a destination payment leads through its transfer: to
    * our transfer route (a split's share), or through the transfer's `source_transaction` to the platform charge
-   * of our payment route (https://docs.stripe.com/connect/destination-charges#flow-of-funds).
+   * of our payment route (https://docs.stripe.com/connect/destination-charges#flow-of-funds); the refund of a
+   * reversal leads through the reversal's `source_refund` to our refund route.
    */
   async links(
     tenantId: string,
@@ -54,21 +67,30 @@ export class PayoutSourcesService {
     const ids = sources.flatMap((s) => [s.id, s.transfer]).filter((s): s is string => s !== null);
     const routeByObject = await this.routes(tenantId, ids);
     const unresolved = sources.filter((s) => s.transfer && !routeByObject.has(s.transfer));
-    const chargeOfTransfer = await this.transferCharges(stripeAccount, unresolved);
-    for (const [object, route] of await this.routes(tenantId, [...chargeOfTransfer.values()]))
+    const chargeOfTransfer = await this.transferCharges(
+      stripeAccount,
+      unresolved.filter((s) => !s.reversal),
+    );
+    const refundOfReversal = await this.reversalRefunds(sources);
+    const platformObjects = [...chargeOfTransfer.values(), ...refundOfReversal.values()];
+    for (const [object, route] of await this.routes(tenantId, platformObjects))
       routeByObject.set(object, route);
     const disputeBySource = await this.disputes.idsByStripeIds(
       this.dataSource,
       tenantId,
       sources.map((s) => s.id).filter((s): s is string => s !== null),
     );
+    const routeOf = (s: PayoutSource): PaymentRouteEntity | undefined => {
+      // The account's refund of a reversal stands for the platform refund that reversed the transfer.
+      if (s.reversal) return routeByObject.get(refundOfReversal.get(s.reversal) ?? '');
+      const own = s.id ? routeByObject.get(s.id) : undefined;
+      if (own || !s.transfer) return own;
+      return routeByObject.get(s.transfer) ?? routeByObject.get(chargeOfTransfer.get(s.transfer) ?? '');
+    };
     const out = new Map<string, PayoutTransactionLinks>();
     txns.forEach((t, i) => {
       const s = sources[i];
-      const viaTransfer = s.transfer
-        ? (routeByObject.get(s.transfer) ?? routeByObject.get(chargeOfTransfer.get(s.transfer) ?? ''))
-        : undefined;
-      const route = (s.id ? routeByObject.get(s.id) : undefined) ?? viaTransfer;
+      const route = routeOf(s);
       out.set(t.id, {
         payment_id:
           route && route.type !== PaymentRouteType.Refund && route.type !== PaymentRouteType.Transfer
@@ -79,6 +101,29 @@ export class PayoutSourcesService {
         dispute_id: (s.id ? disputeBySource.get(s.id) : undefined) ?? null,
       });
     });
+    return out;
+  }
+
+  /**
+   * The platform refund behind each reversal's `pyr_` (a destination charge refunded with `reverse_transfer`):
+   * the reversals of its transfer, one list per transfer. https://docs.stripe.com/api/transfer_reversals/object
+   */
+  private async reversalRefunds(sources: PayoutSource[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const transfers = new Set(
+      sources.filter((s) => s.reversal && s.transfer).map((s) => s.transfer as string),
+    );
+    for (const transfer of transfers) {
+      for await (const r of this.gateway.iterateList((startingAfter) =>
+        this.gateway.listTransferReversals(transfer, {
+          limit: 100,
+          ...(startingAfter ? { starting_after: startingAfter } : {}),
+        }),
+      )) {
+        const refund = idOf(r.source_refund);
+        if (refund) out.set(r.id, refund);
+      }
+    }
     return out;
   }
 

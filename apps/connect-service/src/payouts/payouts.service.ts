@@ -231,8 +231,8 @@ export class PayoutsService {
         {
           payout: row.stripe_payout_id,
           limit: 100,
-          // The source inline: a destination payment's `source_transfer` leads to our route.
-          expand: ['data.source'],
+          // The source inline: a destination payment's `source_transfer`, a reversal refund's payment, lead to our route.
+          expand: ['data.source', 'data.source.charge'],
           ...(startingAfter ? { starting_after: startingAfter } : {}),
         },
         { stripeAccount },
