@@ -15,7 +15,15 @@ function stripeSignature(secret, body) {
 function webhookEvent(id, account, type = 'customer.created') {
   const object =
     type === 'account.updated'
-      ? { id: account, object: 'account', type: 'express', charges_enabled: true, payouts_enabled: true, details_submitted: true, metadata: {} }
+      ? {
+          id: account,
+          object: 'account',
+          type: 'express',
+          charges_enabled: true,
+          payouts_enabled: true,
+          details_submitted: true,
+          metadata: {},
+        }
       : { id: `cus_${id.slice(-20)}`, object: 'customer', name: 'Bench Customer', metadata: {} };
   return JSON.stringify({
     id,
@@ -76,9 +84,8 @@ function build(job) {
       ],
     };
   }
-  if (job.kind === 'webhook-mix') {
-    // Processing-keeps-up burst: every other event is an account.updated of one of `accounts` (its handler re-fetches
-    // the account from Stripe and applies it), the rest customer.created (no handler), round robin over the accounts.
+  // One signed event per request, a new id each: `body(i, id)` builds the i-th event.
+  const signedEvents = (body) => {
     let n = 0;
     return {
       stats,
@@ -89,19 +96,72 @@ function build(job) {
           setupRequest: (req) => {
             const i = n++;
             stats.sent++;
-            const account = p.accounts[Math.floor(i / 2) % p.accounts.length];
-            const type = i % 2 === 0 ? 'account.updated' : 'customer.created';
-            const id = `${p.prefix}${i.toString(36)}_${crypto.randomBytes(6).toString('hex')}`;
-            const body = webhookEvent(id, account, type);
+            const payload = body(i, `${p.prefix}${i.toString(36)}_${crypto.randomBytes(6).toString('hex')}`);
+            return {
+              ...req,
+              method: 'POST',
+              path: p.path,
+              body: payload,
+              headers: {
+                'content-type': 'application/json',
+                'stripe-signature': stripeSignature(p.secret, payload),
+              },
+            };
+          },
+          onResponse: (status, body) => count(status, body),
+        },
+      ],
+    };
+  };
+  if (job.kind === 'webhook-mix') {
+    // Processing-keeps-up burst: every other event is an account.updated of one of `accounts` (its handler re-fetches
+    // the account from Stripe and applies it), the rest customer.created (no handler), round robin over the accounts.
+    return signedEvents((i, id) =>
+      webhookEvent(
+        id,
+        p.accounts[Math.floor(i / 2) % p.accounts.length],
+        i % 2 === 0 ? 'account.updated' : 'customer.created',
+      ),
+    );
+  }
+  if (job.kind === 'thin') {
+    // Thin notifications (object "v2.core.event") of one connected account, signed like v1 deliveries with the
+    // event destination's secret (https://docs.stripe.com/event-destinations#thin-payload).
+    return signedEvents((i, id) =>
+      JSON.stringify({
+        id,
+        object: 'v2.core.event',
+        type: 'v2.core.account[requirements].updated',
+        created: new Date().toISOString(),
+        livemode: false,
+        context: p.account,
+        related_object: { id: p.account, type: 'v2.core.account', url: `/v2/core/accounts/${p.account}` },
+      }),
+    );
+  }
+  if (job.kind === 'post') {
+    // One JSON body sent as is on every request (e.g. an Account Session's components), with the bearer token.
+    const body = JSON.stringify(p.body);
+    return {
+      stats,
+      requests: [
+        {
+          method: 'POST',
+          path: p.path,
+          setupRequest: (req) => {
+            stats.sent++;
             return {
               ...req,
               method: 'POST',
               path: p.path,
               body,
-              headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(p.secret, body) },
+              headers: {
+                'content-type': 'application/json',
+                ...(p.token ? { authorization: `Bearer ${p.token}` } : {}),
+              },
             };
           },
-          onResponse: (status, body) => count(status, body),
+          onResponse: (status) => count(status),
         },
       ],
     };
@@ -118,7 +178,12 @@ function build(job) {
             const body = JSON.stringify({
               tenant_id: p.tenant,
               ...(p.stripeAccount ? { stripe_account: p.stripeAccount } : {}),
-              payment_data: { amount: 1000 + (stats.sent % 5000), currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
+              payment_data: {
+                amount: 1000 + (stats.sent % 5000),
+                currency: 'usd',
+                payment_method: 'pm_card_visa',
+                confirm: true,
+              },
             });
             return {
               ...req,
@@ -174,7 +239,12 @@ function build(job) {
           setupRequest: (req) => {
             stats.sent++;
             const path = p.paths[i++ % p.paths.length];
-            return { ...req, method: 'GET', path, headers: p.token ? { authorization: `Bearer ${p.token}` } : {} };
+            return {
+              ...req,
+              method: 'GET',
+              path,
+              headers: p.token ? { authorization: `Bearer ${p.token}` } : {},
+            };
           },
           onResponse: (status) => count(status),
         },

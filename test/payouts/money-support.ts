@@ -93,3 +93,20 @@ export async function runPayouts(
   );
   return run.payouts;
 }
+
+/**
+ * Waits until every event Stripe emitted for the payout went through our inbox (settled, whatever the outcome),
+ * so a test that then rewrites the payout's row is not overtaken by a late delivery.
+ */
+export async function payoutEventsSettled(t: TestApp, account: string, payoutId: string): Promise<void> {
+  const { data } = await t.app.get(StripeGateway).listEvents({ stripeAccount: account, limit: 100 });
+  const ids = data.filter((e) => (e.data.object as { id?: string }).id === payoutId).map((e) => e.id);
+  await eventually(`the events of ${payoutId} settled`, async () => {
+    const rows = (await t.app.get(DataSource).query(
+      `SELECT count(*)::int AS n FROM stripe_webhook_events
+          WHERE stripe_event_id = ANY($1) AND status NOT IN ('received', 'failed')`,
+      [ids],
+    )) as Array<{ n: number }>;
+    return rows[0].n === ids.length;
+  });
+}

@@ -3,7 +3,13 @@ import { StripeGateway } from '@app/stripe-gateway';
 import { api } from '../utils/api';
 import { eventually } from '../utils/eventually';
 import { bootTestApp, emulatorControl, TestApp } from '../utils/test-app';
-import { connectVerifiedTenant, paidRoute, platformToken, runPayouts } from './money-support';
+import {
+  connectVerifiedTenant,
+  paidRoute,
+  payoutEventsSettled,
+  platformToken,
+  runPayouts,
+} from './money-support';
 
 jest.setTimeout(180_000);
 
@@ -68,8 +74,9 @@ describe('reconciliation runs compare payouts', () => {
     await paidRoute(t, tenant, 6_000, 'direct');
     const first = { payouts: await runPayouts(t, acct, 'reconciled') };
     const ours = await eventually('the reconciled payout', async () =>
-      (await payoutsOf(tenant)).find((p) => p.reconciliation_status === 'completed'),
+      (await payoutsOf(tenant)).find((p) => p.reconciliation_status === 'completed' && p.status === 'paid'),
     );
+    await payoutEventsSettled(t, acct, first.payouts[0].id);
     // Our row forgets the payout's last stages, as if those webhooks had been lost.
     await t.app
       .get(DataSource)
@@ -98,8 +105,8 @@ describe('reconciliation runs compare payouts', () => {
         .sort();
     expect(payoutItems(dry.items)).toEqual(
       [
-        ['missing_local', missed.payouts[0].id, 'mismatched', 'paid'],
-        ['status_mismatch', first.payouts[0].id, 'mismatched', 'paid'],
+        ['payout_missing', missed.payouts[0].id, 'mismatched', 'paid'],
+        ['payout_status', first.payouts[0].id, 'mismatched', 'paid'],
       ].sort(),
     );
     // A dry run heals nothing.
@@ -109,8 +116,8 @@ describe('reconciliation runs compare payouts', () => {
     expect(live.run).toMatchObject({ status: 'completed' });
     expect(payoutItems(live.items)).toEqual(
       [
-        ['missing_local', missed.payouts[0].id, 'healed', 'paid'],
-        ['status_mismatch', first.payouts[0].id, 'healed', 'paid'],
+        ['payout_missing', missed.payouts[0].id, 'healed', 'paid'],
+        ['payout_status', first.payouts[0].id, 'healed', 'paid'],
       ].sort(),
     );
     expect(live.run.healed).toBeGreaterThanOrEqual(2);
@@ -129,5 +136,36 @@ describe('reconciliation runs compare payouts', () => {
 
     const again = await reconcile(window);
     expect(payoutItems(again.items).filter((i) => i[2] === 'mismatched')).toEqual([]);
+  });
+
+  it('an amount that differs is a payout_amount item left for someone to look at: our row is not touched', async () => {
+    const from = new Date(Date.now() - 60_000).toISOString();
+    const { tenant, acct } = await connectVerifiedTenant(t, 'pra');
+    await paidRoute(t, tenant, 2_000, 'direct');
+    const [paid] = await runPayouts(t, acct, 'reconciled');
+    const ours = await eventually('the reconciled payout', async () =>
+      (await payoutsOf(tenant)).find((p) => p.reconciliation_status === 'completed' && p.status === 'paid'),
+    );
+    await payoutEventsSettled(t, acct, paid.id);
+    await t.app.get(DataSource).query(`UPDATE payouts SET amount = amount + 1 WHERE id = $1`, [ours.id]);
+    const live = await reconcile({
+      from,
+      to: new Date(Date.now() + 1000).toISOString(),
+      grace_seconds: 0,
+      tenant_id: tenant,
+    });
+    expect(live.run).toMatchObject({ status: 'completed' });
+    const items = live.items.filter((i) => i.stripe.object === 'payout');
+    expect(items.map((i) => [i.category, i.stripe_object_id, i.status])).toEqual([
+      ['payout_amount', paid.id, 'mismatched'],
+    ]);
+    expect(items[0].local).toMatchObject({ amount: paid.amount + 1 });
+    expect(items[0].stripe).toMatchObject({ amount: paid.amount });
+    const [row] = (await t.app
+      .get(DataSource)
+      .query(`SELECT amount::int AS amount FROM payouts WHERE id = $1`, [ours.id])) as Array<{
+      amount: number;
+    }>;
+    expect(row.amount).toBe(paid.amount + 1);
   });
 });

@@ -6,6 +6,7 @@ import { EmulatorState, HandlerResult, RequestContext, Route, StateHolder } from
 import { invalidRequest, StripeApiError } from './errors';
 import { newId } from './ids';
 import { Params } from './params';
+import { expandBody, expandPaths } from './expand';
 import { accountLinksRoutes } from './resources/account-links.resource';
 import { applicationFeesRoutes } from './resources/application-fees.resource';
 import { accountsRoutes } from './resources/accounts.resource';
@@ -215,18 +216,21 @@ async function processRequest(
   try {
     const ctx = buildContext(emu, route, req, path, query, requestId);
     if (validator && path.startsWith('/v1/')) validator.validate(req.method, path, ctx.params);
+    let result: HandlerResult;
     if (req.method !== 'POST' || !ctx.idempotencyKey) {
-      const result = await run(route, ctx);
+      result = await run(route, ctx);
       await hold();
-      return result;
+    } else {
+      result = await runIdempotent(
+        route,
+        ctx,
+        apiKeyOrNone(req),
+        typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? ''),
+        hold,
+      );
     }
-    return await runIdempotent(
-      route,
-      ctx,
-      apiKeyOrNone(req),
-      typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? ''),
-      hold,
-    );
+    const paths = path.startsWith('/v1/') && (result.status ?? 200) < 400 ? expandPaths(ctx.params) : [];
+    return paths.length ? { ...result, body: expandBody(emu.store, ctx.owner, result.body, paths) } : result;
   } catch (e) {
     return errorResult(e, emu);
   }

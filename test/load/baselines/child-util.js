@@ -45,4 +45,9 @@ function emulatorStripe() {
   });
 }
 
-module.exports = { serve, bearerVerifier, emulatorStripe, poolSize: () => Number(process.env.DATABASE_POOL_SIZE || 10) };
+module.exports = {
+  serve,
+  bearerVerifier,
+  emulatorStripe,
+  poolSize: () => Number(process.env.DATABASE_POOL_SIZE || 10),
+};

@@ -12,9 +12,9 @@ const { serve, poolSize, bearerVerifier, emulatorStripe } = require('./child-uti
 const FEE = 59;
 
 const CREATE_SQL = `WITH idem AS (
-    INSERT INTO idempotency_records (scope, key, request_hash, state, expires_at)
-    VALUES ($1, $2, $3, 'in_progress', now() + interval '24 hours')
-    ON CONFLICT (scope, key) DO NOTHING
+    INSERT INTO idempotency_records (tenant_id, scope, key, request_hash, state, expires_at)
+    VALUES ($5, $1, $2, $3, 'in_progress', now() + interval '24 hours')
+    ON CONFLICT (scope, key, tenant_id) DO NOTHING
     RETURNING id),
   route AS (
     INSERT INTO payment_routes (id, tenant_id, stripe_account_id, type, status, charge_type, amount, fee, currency,
@@ -33,7 +33,8 @@ const RECORD_SQL = `UPDATE payment_routes SET stripe_payment_intent_id = $2, sta
 
 // The service's routeStatusOf: a confirmed PaymentIntent stays pending until its webhook completes the route.
 const routeStatusOf = (pi) =>
-  ({ requires_action: 'requires_action', processing: 'processing', canceled: 'canceled' })[pi.status] ?? 'pending';
+  ({ requires_action: 'requires_action', processing: 'processing', canceled: 'canceled' })[pi.status] ??
+  'pending';
 
 async function main() {
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: poolSize() });
@@ -46,7 +47,9 @@ async function main() {
     const key = req.headers['idempotency-key'];
     const { tenant_id, stripe_account, payment_data } = req.body;
     const id = randomUUID();
-    const hash = createHash('sha256').update(`POST /payments\n${JSON.stringify(req.body)}`).digest('hex');
+    const hash = createHash('sha256')
+      .update(`POST /payments\n${JSON.stringify(req.body)}`)
+      .digest('hex');
     const data = {
       payment_route_id: id,
       type: 'payment',

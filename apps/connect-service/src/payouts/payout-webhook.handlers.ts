@@ -30,6 +30,8 @@ export class PayoutWebhookHandlers implements OnModuleInit {
 
   onModuleInit(): void {
     this.registry.register(PAYOUT_EVENTS, (ctx) => this.onPayout(ctx));
+    // The platform's own payouts are the platform's bank business, not a tenant's: never recorded (docs/money-out.md).
+    this.registry.ignoreOnPlatform(PAYOUT_EVENTS);
   }
 
   async onPayout({ manager, event, tenantId }: WebhookHandlerContext): Promise<WebhookHandlerOutcome> {

@@ -10,6 +10,7 @@ import { RedisModule } from '../redis/redis.module';
 import { StripeModule } from '../stripe/stripe.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { BalanceCacheService } from './balance-cache.service';
+import { PayoutSourcesService } from './payout-sources.service';
 import { PayoutReconciler } from './payout-reconciler.service';
 import { PayoutWebhookHandlers } from './payout-webhook.handlers';
 import { PayoutsController } from './payouts.controller';
@@ -34,6 +35,7 @@ import { PayoutsService } from './payouts.service';
     IdempotencyRepository,
     PayoutsRepository,
     PayoutsService,
+    PayoutSourcesService,
     BalanceCacheService,
     PayoutWebhookHandlers,
     PayoutReconciler,

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { assertTenantAccess, Caller } from '@app/auth';
 import { ErrorCode, ServiceException } from '@app/common';
 import { moneyConfig } from '@app/config';
-import { ConnectAccountEntity, PaymentRouteEntity } from '@app/database';
+import { ConnectAccountEntity } from '@app/database';
 import {
   StripeBalance,
   StripeBalanceTransaction,
@@ -27,7 +27,7 @@ import { payoutSums } from './payout-reconciliation';
 import { payoutEventData, payoutEventsFor, payoutStateOf } from './payout-state.util';
 import { payoutScheduleOf } from './payout-schedule.util';
 import { PayoutRow, PayoutsRepository } from './payouts.repository';
-import { DisputesRepository } from '../disputes/disputes.repository';
+import { PayoutSourcesService } from './payout-sources.service';
 
 function isStripeDown(err: unknown): boolean {
   return (
@@ -48,7 +48,7 @@ export class PayoutsService {
     private readonly repo: PayoutsRepository,
     private readonly cache: BalanceCacheService,
     private readonly events: EventsService,
-    private readonly disputes: DisputesRepository,
+    private readonly sources: PayoutSourcesService,
   ) {}
 
   async account(caller: Caller, tenantId: string): Promise<ConnectAccountEntity> {
@@ -231,32 +231,21 @@ export class PayoutsService {
         {
           payout: row.stripe_payout_id,
           limit: 100,
+          // The source inline: a destination payment's `source_transfer`, a reversal refund's payment, lead to our route.
+          expand: ['data.source', 'data.source.charge'],
           ...(startingAfter ? { starting_after: startingAfter } : {}),
         },
         { stripeAccount },
       ),
     ))
       txns.push(t);
-    const sources = txns
-      .map((t) => (typeof t.source === 'string' ? t.source : (t.source?.id ?? null)))
-      .filter((s): s is string => s !== null);
-    const routes = sources.length
-      ? await this.dataSource
-          .getRepository(PaymentRouteEntity)
-          .find({ where: { tenant_id: row.tenant_id, stripe_object_id: In(sources) } })
-      : [];
-    const routeBySource = new Map(routes.map((r) => [r.stripe_object_id, r]));
-    const disputeBySource = await this.disputes.idsByStripeIds(this.dataSource, row.tenant_id, sources);
-    const sums = payoutSums(row.amount, txns);
-    return PayoutTransactionsDto.from(row, txns, sums, (source) => {
-      const route = source ? routeBySource.get(source) : undefined;
-      const dispute = source ? disputeBySource.get(source) : undefined;
-      return {
-        payment_id: route && route.type !== 'refund' && route.type !== 'transfer' ? route.id : null,
-        refund_id: route?.type === 'refund' ? route.id : null,
-        transfer_id: route?.type === 'transfer' ? route.id : null,
-        dispute_id: dispute ?? null,
-      };
-    });
+    const links = await this.sources.links(row.tenant_id, stripeAccount, txns);
+    const none = { payment_id: null, refund_id: null, transfer_id: null, dispute_id: null };
+    return PayoutTransactionsDto.from(
+      row,
+      txns,
+      payoutSums(row.amount, txns),
+      (t) => links.get(t.id) ?? none,
+    );
   }
 }

@@ -82,6 +82,20 @@ export class WebhookHandlerRegistry {
     return this.handlers.has(type);
   }
 
+  private readonly platformIgnored = new Set<string>();
+
+  /**
+   * Event types whose platform events (no `account`) concern no tenant by design: the processor settles them
+   * `ignored` with outcome `platform_ignored` instead of leaving them `unmatched` for an operator to look at.
+   */
+  ignoreOnPlatform(types: string[]): void {
+    for (const type of types) this.platformIgnored.add(type);
+  }
+
+  ignoredOnPlatform(type: string): boolean {
+    return this.platformIgnored.has(type);
+  }
+
   registeredTypes(): string[] {
     return [...this.handlers.keys()].sort();
   }

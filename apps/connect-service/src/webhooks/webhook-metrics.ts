@@ -17,7 +17,7 @@ const inboxReading = new ScrapeReading<InboxReading>('webhook_inbox');
 
 /**
  * Webhook metrics on prom-client's default registry (served by GET /metrics). Outcome label values:
- * applied, stale, skipped, no_handler, unmatched, livemode_mismatch, duplicate, failed, dead.
+ * applied, stale, skipped, no_handler, unmatched, livemode_mismatch, platform_ignored, duplicate, failed, dead.
  */
 @Injectable()
 export class WebhookMetrics implements OnModuleInit, OnModuleDestroy {

@@ -212,6 +212,14 @@ export class WebhookProcessor implements OnApplicationBootstrap {
         const [status, outcome] = [StripeWebhookEventStatus.Ignored, 'livemode_mismatch'];
         return { kind: 'settle', row, status, outcome, tenantId: row.tenant_id };
       }
+      if (!row.stripe_account_id && row.tenant_id === null && this.registry.ignoredOnPlatform(row.type)) {
+        this.logger.log(
+          { event: row.stripe_event_id, type: row.type },
+          'Platform event ignored: it concerns no tenant',
+        );
+        const [status, outcome] = [StripeWebhookEventStatus.Ignored, 'platform_ignored'];
+        return { kind: 'settle', row, status, outcome, tenantId: null };
+      }
       const tenantId = row.tenant_id ?? tenants.get(row.id) ?? null;
       // Not retried: only a later connection or a replay can give it a tenant.
       if (!tenantId) {

@@ -1,4 +1,14 @@
-import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { PaymentRouteEntity } from './payment-route.entity';
 
 /** bigint minor units come back from pg as strings: numbers here (amounts stay far below 2^53). */
 const minorUnits = {
@@ -116,6 +126,14 @@ export class DisputeEntity {
   /** Our PaymentRoute, when the disputed charge is one of ours. */
   @Column({ name: 'payment_id', type: 'uuid', nullable: true })
   payment_id!: string | null;
+
+  /** The tenant in the key, so the link holds on one shard (disputes and routes are co-located by tenant). */
+  @ManyToOne(() => PaymentRouteEntity, { onDelete: 'NO ACTION', onUpdate: 'NO ACTION' })
+  @JoinColumn([
+    { name: 'tenant_id', referencedColumnName: 'tenant_id' },
+    { name: 'payment_id', referencedColumnName: 'id' },
+  ])
+  payment?: PaymentRouteEntity;
 
   @Column({ type: 'bigint', transformer: minorUnits })
   amount!: number;

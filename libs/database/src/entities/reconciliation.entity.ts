@@ -26,6 +26,14 @@ export enum DriftCategory {
   TransferMismatch = 'transfer_mismatch',
   Duplicate = 'duplicate',
   PayoutUnlinked = 'payout_unlinked',
+  /** A payout Stripe has that we hold no row for. */
+  PayoutMissing = 'payout_missing',
+  /** Our payout row behind Stripe's status or reconciliation status. */
+  PayoutStatus = 'payout_status',
+  /** Our payout's amount or currency differs from Stripe's. */
+  PayoutAmount = 'payout_amount',
+  /** A reconciled payout whose balance transactions do not add up to it. */
+  PayoutSum = 'payout_sum',
 }
 
 export enum DriftItemStatus {

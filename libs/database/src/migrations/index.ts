@@ -14,6 +14,8 @@ import { AccountMoneySettings1764340000001 } from './1764340000001-account-money
 import { AccountsV21764320000000 } from './1764320000000-accounts-v2';
 import { ShardingKeys1764380000000 } from './1764380000000-sharding-keys';
 import { CitusDistribution1764380000001 } from './1764380000001-citus-distribution';
+import { PayoutDriftCategories1764394000000 } from './1764394000000-payout-drift-categories';
+import { DisputeRouteLink1764394000001 } from './1764394000001-dispute-route-link';
 
 /** In order. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -33,4 +35,6 @@ export const MIGRATIONS = [
   AuthRevocations1764350000000,
   ShardingKeys1764380000000,
   CitusDistribution1764380000001,
+  PayoutDriftCategories1764394000000,
+  DisputeRouteLink1764394000001,
 ];

@@ -277,7 +277,7 @@ export class PayoutTransactionsDto {
     txns: StripeBalanceTransaction[],
     sums: PayoutSums,
     join: (
-      source: string | null,
+      t: StripeBalanceTransaction,
     ) => Pick<PayoutTransactionDto, 'payment_id' | 'refund_id' | 'transfer_id' | 'dispute_id'>,
   ): PayoutTransactionsDto {
     return {
@@ -294,7 +294,7 @@ export class PayoutTransactionsDto {
           currency: t.currency,
           source,
           created: new Date(t.created * 1000),
-          ...join(source),
+          ...join(t),
         };
       }),
       totals: { gross: sums.gross, fees: sums.fees, net: sums.settled },

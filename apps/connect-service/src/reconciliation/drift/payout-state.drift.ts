@@ -3,21 +3,13 @@ import type { StripePayout } from '@app/stripe-gateway';
 import type { PayoutDrift } from '../../payouts/payout-reconciliation';
 import { Finding, fromUnix } from './drift.types';
 
-/** Payout drift kinds as the run's categories (the same kinds the payments' items use). */
-function categoryOf(d: PayoutDrift): DriftCategory {
-  switch (d.kind) {
-    case 'missing_local':
-      return DriftCategory.MissingLocal;
-    case 'status_mismatch':
-      return DriftCategory.StatusMismatch;
-    case 'amount_mismatch':
-      return d.local && d.local.currency !== d.stripe.currency
-        ? DriftCategory.CurrencyMismatch
-        : DriftCategory.AmountMismatch;
-    default:
-      return DriftCategory.AmountMismatch;
-  }
-}
+/** Payout drift kinds as the run's payout categories. */
+const CATEGORY_OF_KIND: Record<PayoutDrift['kind'], DriftCategory> = {
+  missing_local: DriftCategory.PayoutMissing,
+  status_mismatch: DriftCategory.PayoutStatus,
+  amount_mismatch: DriftCategory.PayoutAmount,
+  sum_mismatch: DriftCategory.PayoutSum,
+};
 
 /**
  * A payout's drift as a run item: our row against Stripe's payout, with the payout replayed through the payout
@@ -30,7 +22,7 @@ export function payoutFindings(drift: PayoutDrift[], page: StripePayout[]): Find
     const payout = byId.get(d.stripe_payout_id);
     if (!payout) continue;
     out.push({
-      category: categoryOf(d),
+      category: CATEGORY_OF_KIND[d.kind],
       route: null,
       objectId: payout.id,
       local: d.local ? { object: 'payout', ...d.local } : {},

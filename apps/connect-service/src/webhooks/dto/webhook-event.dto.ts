@@ -50,7 +50,8 @@ export class WebhookEventDto {
     example: 'applied',
     nullable: true,
     type: String,
-    description: 'applied, stale, skipped, no_handler, unmatched or livemode_mismatch; null while pending.',
+    description:
+      'applied, stale, skipped, no_handler, unmatched, livemode_mismatch or platform_ignored; null while pending.',
   })
   outcome!: string | null;
 
