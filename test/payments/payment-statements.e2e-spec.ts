@@ -6,7 +6,7 @@ import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service
 import { emulatorControl } from '../support/emulator';
 import { connectTenant as connectAccount } from '../support/factory';
 import { api } from '../support/http';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 
 jest.setTimeout(120_000);
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { signAccessToken } from '@app/auth';
 import { createPrivateDatabase } from '../utils/private-database';
-import { ALL_SCOPES, TEST_JWT_SECRET, uniqueTenant } from '../utils/test-app';
+import { ALL_SCOPES, TEST_JWT_SECRET, uniqueTenant } from '../support/app';
 import { CONNECT_SECRET, deliver, eventBody, PLATFORM_SECRET } from '../webhooks/webhook-support';
 import { eventually } from '../utils/eventually';
 

@@ -1,9 +1,9 @@
 import Stripe from 'stripe';
 import { DataSource } from 'typeorm';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 import { PLATFORM_SECRET } from './webhook-support';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 
 /**
  * The intake writes the inbox row and its job in one statement, with SQL that knows pg-boss's job table: the job

@@ -12,7 +12,7 @@ import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service
 import { isStaleEvent } from '../../apps/connect-service/src/webhooks/event-ordering';
 import { WebhookHandler } from '../../apps/connect-service/src/webhooks/webhook-handler.registry';
 import { WEBHOOK_PROCESS_QUEUE } from '../../apps/connect-service/src/webhooks/webhook-inbox.service';
-import { uniqueTenant } from '../utils/test-app';
+import { uniqueTenant } from '../support/app';
 import { eventually } from '../utils/eventually';
 
 /** Secrets the suites configure, so they can sign events themselves (as Stripe would). */
