@@ -6,7 +6,7 @@ import { accountsV2Config } from '@app/config';
 import { ConnectAccountEntity, RequirementEntry } from '@app/database';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
-import { ConnectAccountsV2Repository } from './connect-accounts-v2.repository';
+import { ConnectAccountsRepository } from './connect-accounts.repository';
 import { RequirementNoticesRepository } from './requirement-notices.repository';
 import { dueEntries } from './requirements-entries';
 
@@ -52,7 +52,7 @@ export class RequirementNoticesService implements OnApplicationBootstrap {
     private readonly events: EventsService,
     private readonly jobs: JobQueue,
     private readonly notices: RequirementNoticesRepository,
-    private readonly accounts: ConnectAccountsV2Repository,
+    private readonly accounts: ConnectAccountsRepository,
     @Inject(accountsV2Config.KEY) private readonly cfg: ConfigType<typeof accountsV2Config>,
   ) {}
 
