@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { DISPATCH_QUEUE } from '../../apps/connect-service/src/events/event-queues';
+import { DISPATCH_QUEUE } from '../../apps/connect-service/src/events/events.queues';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
 import { createPrivateDatabase } from '../utils/private-database';
 import { Exposition, parseExposition, sampleValue } from '../utils/prometheus-text';
@@ -126,7 +126,10 @@ describe('ops gauges read at scrape time', () => {
     expect(sampleValue(m, 'connect_job_queue_pending', { queue: DISPATCH_QUEUE, state: 'created' })).toBe(2);
     // Every defined queue has its series, a drained one at 0.
     expect(
-      sampleValue(m, 'connect_job_queue_pending', { queue: 'stripe-webhook.process', state: 'created' }),
+      sampleValue(m, 'connect_job_queue_pending', {
+        queue: 'webhooks.process-stripe-event',
+        state: 'created',
+      }),
     ).toBe(0);
     expect(sampleValue(m, 'connect_metrics_scrape_errors_total', { reading: 'connect_accounts' })).toBe(
       undefined,

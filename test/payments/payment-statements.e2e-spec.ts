@@ -122,7 +122,9 @@ describe('payment hot path: three statements, everything recorded by the last on
     const [ours] = await ds.query(`SELECT ${cols} FROM ${schema}.job WHERE data->>'eventId' = $1`, [
       events[0].id,
     ]);
-    const sentId = await t.app.get(JobQueue).send('connect-event.dispatch', { eventId: events[0].id });
+    const sentId = await t.app
+      .get(JobQueue)
+      .send('events.fan-out-to-subscriptions', { eventId: events[0].id });
     const [sent] = await ds.query(`SELECT ${cols} FROM ${schema}.job WHERE id = $1`, [sentId]);
     expect(ours).toEqual(sent);
 

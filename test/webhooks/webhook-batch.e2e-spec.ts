@@ -77,7 +77,7 @@ describe('webhooks: batch processing (one fetch, a transaction per event)', () =
 
   async function jobsOf(inboxId: string): Promise<Array<{ state: string; retry_count: number }>> {
     return ds.query(
-      `SELECT state, retry_count FROM ${schema}.job WHERE name = 'stripe-webhook.process' AND data->>'inboxId' = $1`,
+      `SELECT state, retry_count FROM ${schema}.job WHERE name = 'webhooks.process-stripe-event' AND data->>'inboxId' = $1`,
       [inboxId],
     );
   }

@@ -32,7 +32,7 @@ const ACCEPT_SQL = `WITH inbox AS (INSERT INTO stripe_webhook_events
 
 async function main() {
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: poolSize() });
-  // The same queue settings the service gives stripe-webhook.process (JobQueue.define), on the service's schema.
+  // The same queue settings the service gives webhooks.process-stripe-event (JobQueue.define), on the service's schema.
   const boss = new PgBoss({ db: { executeSql: (text, values) => pool.query(text, values) }, schema: SCHEMA });
   const dead = `${QUEUE}.dead`;
   await boss.createQueue(dead, { name: dead, retentionDays: 14 });
