@@ -4,24 +4,14 @@ import { StripeGateway } from '@app/stripe-gateway';
 import { PaymentsWebhookHandlers } from '../../apps/connect-service/src/payments/payments-webhook.handlers';
 import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
 import { emulatorControl, emulatorRequests } from '../support/emulator';
-import { connectTenant as connectAccount } from '../support/factory';
+import { connectTenant as connectAccount, PaymentRoute } from '../support/factory';
 import { ErrorCode } from '@app/common';
 import { eventually } from '../utils/eventually';
 import { api } from '../support/http';
 
 jest.setTimeout(120_000);
 
-interface Route {
-  id: string;
-  tenant_id: string;
-  status: string;
-  amount: number;
-  fee: number;
-  currency: string;
-  charge_type: string;
-  payment_intent: { id: string | null; status: string | null; client_secret: string | null };
-  failure_code: string | null;
-}
+type Route = PaymentRoute;
 
 describe('payments against the emulator', () => {
   let t: TestApp;

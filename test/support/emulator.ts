@@ -1,3 +1,5 @@
+import type { RequestLogEntry } from '@app/stripe-emulator';
+
 /**
  * The one emulator control of the e2e suites: calls its control API (`/_emulator/...`), e.g.
  * `emulatorControl(t.emulatorUrl!, 'accounts/acct_1/verification', { action: 'complete' })`.
@@ -18,14 +20,7 @@ export async function emulatorControl<T = unknown>(
 }
 
 /** One entry of the emulator's request log. */
-export interface EmulatorRequest {
-  method: string;
-  path: string;
-  status: number;
-  idempotency_key: string | null;
-  stripe_account: string | null;
-  at: number;
-}
+export type EmulatorRequest = RequestLogEntry;
 
 /** The Stripe calls the emulator has logged, those whose path starts with `path` (and of `method`) when given. */
 export async function emulatorRequests(
