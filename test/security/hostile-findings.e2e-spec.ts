@@ -7,7 +7,7 @@ import { api, ApiResponse, JsonBody } from '../support/http';
 import { createPrivateDatabase } from '../utils/private-database';
 import { bootTestApp, TestApp } from '../support/app';
 import { emulatorRequests } from '../support/emulator';
-import { connectTenant } from '../support/factory';
+import { connectTenant, createPayment } from '../support/factory';
 import { PLATFORM_SECRET } from '../webhooks/webhook-support';
 
 jest.setTimeout(90_000);
@@ -203,15 +203,9 @@ describe('hostile input: the fuzzing findings', () => {
     it('two refunds of one payment at once: one Stripe refund; with one Idempotency-Key, the same answer', async () => {
       const { tenant, acct } = await connectTenant(t, { prefix: 'href' });
       const pay = async () => {
-        const res = await call('POST', '/connect/payments', {
-          tenant_id: tenant,
-          payment_data: { amount: 2_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
-        });
-        expect(res.status).toBe(201);
-        await ds
-          .getRepository(PaymentRouteEntity)
-          .update({ id: res.body.id }, { stripe_status: 'succeeded' });
-        return res.body as { id: string; payment_intent: { id: string } };
+        const route = await createPayment(t, { tenant, amount: 2_000, token: platform() });
+        await ds.getRepository(PaymentRouteEntity).update({ id: route.id }, { stripe_status: 'succeeded' });
+        return route as typeof route & { payment_intent: { id: string } };
       };
       const refunds = async (pi: string) =>
         (await gateway.listRefunds({ payment_intent: pi }, { stripeAccount: acct })).data.length;

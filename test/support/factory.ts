@@ -75,8 +75,8 @@ export interface NewPayment {
   payment_method?: string;
   /** Further payment_data fields. */
   extra?: Record<string, unknown>;
-  /** Default: a new one per call. */
-  idempotencyKey?: string;
+  /** Default: a new one per call; null sends none. */
+  idempotencyKey?: string | null;
   /** Default: a platform token (platformToken). */
   token?: string;
   /** Sent instead of a bearer token (e.g. an API key's headers). */
@@ -90,7 +90,10 @@ export function postPayment(
 ): Promise<ApiResponse<PaymentRoute & { code?: string; details?: JsonBody }>> {
   return api(t)('POST', '/connect/payments', {
     token: p.headers ? p.token : (p.token ?? platformToken(t)),
-    headers: { 'idempotency-key': p.idempotencyKey ?? `pay-${randomUUID()}`, ...p.headers },
+    headers: {
+      ...(p.idempotencyKey === null ? {} : { 'idempotency-key': p.idempotencyKey ?? `pay-${randomUUID()}` }),
+      ...p.headers,
+    },
     body: {
       tenant_id: p.tenant,
       payment_data: {
