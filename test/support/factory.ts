@@ -69,7 +69,7 @@ export interface NewPayment {
   amount: number;
   /** Default usd. */
   currency?: string;
-  /** Default: the service's (destination). */
+  /** Default: the service's (direct, or what the active rule set routes to). */
   charge_type?: 'direct' | 'destination';
   /** Default pm_card_visa (pm_card_chargeDeclined for a 402). */
   payment_method?: string;
