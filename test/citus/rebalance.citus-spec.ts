@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { TestApp } from '../utils/test-app';
+import { TestApp } from '../support/app';
 import { CONNECT_SECRET, deliver, eventBody, PLATFORM_SECRET } from '../webhooks/webhook-support';
 import { CitusCluster, findCitus } from './support/citus-cluster';
 import { bootOnCluster, createTestDatabase, TenantFlows } from './support/citus-app';
