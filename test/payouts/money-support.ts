@@ -1,7 +1,9 @@
+import { DataSource } from 'typeorm';
 import { StripeGateway } from '@app/stripe-gateway';
 import { api } from '../support/http';
 import { TestApp } from '../support/app';
 import { emulatorControl } from '../support/emulator';
+import { eventually } from '../utils/eventually';
 import { completedPayment, connectTenant, platformToken } from '../support/factory';
 
 /** A verified express account in the emulator and the tenant's ConnectAccount row, payouts enabled. */
