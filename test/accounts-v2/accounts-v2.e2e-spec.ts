@@ -1,9 +1,11 @@
 import { DataSource } from 'typeorm';
 import { ErrorCode } from '@app/common';
 import { StripeGateway } from '@app/stripe-gateway';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
+import { emulatorControl, emulatorRequests } from '../support/emulator';
+import { postPayment } from '../support/factory';
 
 describe('Accounts v2: create, onboarding through v2 links, charges, embedded sessions', () => {
   let t: TestApp;
@@ -64,15 +66,10 @@ describe('Accounts v2: create, onboarding through v2 links, charges, embedded se
     );
     expect([a.status, b.status].sort()).toEqual([200, 201]);
     expect(a.body.stripe_account_id).toBe(b.body.stripe_account_id);
-    const creates = await emulatorControl<{ data: unknown[] }>(
-      t.emulatorUrl!,
-      'requests?path=/v2/core/accounts&method=POST',
-      undefined,
-      'GET',
-    );
+    const creates = await emulatorRequests(t.emulatorUrl!, { path: '/v2/core/accounts', method: 'POST' });
     const mine = await gateway.v2.retrieveAccount(a.body.stripe_account_id);
     expect(mine.metadata).toMatchObject({ tenant_id: tenant });
-    expect(creates.data.length).toBeGreaterThanOrEqual(1);
+    expect(creates.length).toBeGreaterThanOrEqual(1);
     expect(a.body).toMatchObject({
       api_version: 'v2',
       dashboard: 'express',
@@ -124,36 +121,23 @@ describe('Accounts v2: create, onboarding through v2 links, charges, embedded se
     });
     expect(update.status).toBe(201);
     const posts = async (path: string) =>
-      (
-        await emulatorControl<{ data: unknown[] }>(
-          t.emulatorUrl!,
-          `requests?path=${path}&method=POST`,
-          undefined,
-          'GET',
-        )
-      ).data.length;
+      (await emulatorRequests(t.emulatorUrl!, { path: path, method: 'POST' })).length;
     // Both links went to /v2/core/account_links (the second as `account_update`), none to v1.
     expect(await posts('/v2/core/account_links')).toBeGreaterThanOrEqual(2);
     expect(await posts('/v1/account_links')).toBe(0);
     expect(update.body.stripe_account_id).toBe(acct);
 
     for (const chargeType of ['destination', 'direct'] as const) {
-      const res = await api(t)('POST', '/connect/payments', {
-        headers: { ...as(tenant, 'admin'), 'idempotency-key': `v2-${chargeType}-${tenant}` },
-        body: {
-          tenant_id: tenant,
-          payment_data: {
-            amount: 10_000,
-            currency: 'usd',
-            charge_type: chargeType,
-            payment_method: 'pm_card_visa',
-            confirm: true,
-          },
-        },
+      const res = await postPayment(t, {
+        tenant,
+        amount: 10_000,
+        charge_type: chargeType,
+        headers: as(tenant, 'admin'),
+        idempotencyKey: `v2-${chargeType}-${tenant}`,
       });
       expect(res.status).toBe(201);
       const pi = await gateway.retrievePaymentIntent(
-        res.body.payment_intent.id,
+        res.body.payment_intent.id!,
         chargeType === 'direct' ? { stripeAccount: acct } : {},
       );
       expect(pi.amount).toBe(10_000);
@@ -165,14 +149,7 @@ describe('Accounts v2: create, onboarding through v2 links, charges, embedded se
   it('refuses a charge its configurations do not allow, before Stripe', async () => {
     const { tenant } = await onboarded({ ...body, configurations: ['recipient'] });
     const paymentIntents = async () =>
-      (
-        await emulatorControl<{ data: unknown[] }>(
-          t.emulatorUrl!,
-          'requests?path=/v1/payment_intents&method=POST',
-          undefined,
-          'GET',
-        )
-      ).data.length;
+      (await emulatorRequests(t.emulatorUrl!, { path: '/v1/payment_intents', method: 'POST' })).length;
     const before = await paymentIntents();
     const res = await api(t)('POST', '/connect/payments', {
       headers: { ...as(tenant, 'admin'), 'idempotency-key': `v2-direct-${tenant}` },

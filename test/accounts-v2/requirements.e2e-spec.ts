@@ -1,8 +1,9 @@
 import { DataSource } from 'typeorm';
 import { RequirementNoticesService } from '../../apps/connect-service/src/accounts/requirements-notices.service';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually, sleep } from '../utils/eventually';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
+import { emulatorControl } from '../support/emulator';
 
 const FIELD = 'individual.verification.document';
 

@@ -3,9 +3,10 @@ import { DataSource } from 'typeorm';
 import { ErrorCode } from '@app/common';
 import { StripeGateway } from '@app/stripe-gateway';
 import { EventDestinationsService } from '../../apps/connect-service/src/webhooks/event-destinations.service';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
+import { emulatorControl } from '../support/emulator';
 import { countReceivedEvents, inboxRowWhere, inboxRows } from '../webhooks/webhook-support';
 
 describe('Thin events: event destinations, exactly-once intake on two replicas, forged and expired events', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
-import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
 
 /** A day of its own, far from what other suites write, so every number below is computed by hand. */
 export const D = Date.UTC(2031, 2, 10);

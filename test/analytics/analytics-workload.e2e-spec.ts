@@ -1,15 +1,10 @@
 import { DataSource } from 'typeorm';
-import {
-  ConnectAccountEntity,
-  ConnectAccountStatus,
-  OnboardingMethod,
-  PaymentRouteEntity,
-  StripeAccountType,
-} from '@app/database';
-import { StripeGateway } from '@app/stripe-gateway';
+import { PaymentRouteEntity } from '@app/database';
 import { COUNTERS, Counter } from '../../apps/connect-service/src/analytics/analytics-metrics';
 import { AnalyticsService } from '../../apps/connect-service/src/analytics/analytics.service';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
+import { emulatorControl } from '../support/emulator';
+import { connectTenant } from '../support/factory';
 
 jest.setTimeout(300_000);
 
@@ -149,7 +144,6 @@ describe('analytics: a randomized concurrent workload on two instances leaves ro
   let a: TestApp;
   let b: TestApp;
   let ds: DataSource;
-  let gateway: StripeGateway;
   const tenants: { tenant: string; acct: string }[] = [];
 
   beforeAll(async () => {
@@ -168,20 +162,8 @@ describe('analytics: a randomized concurrent workload on two instances leaves ro
       { listen: true, registerWebhooks: true },
     );
     ds = a.app.get(DataSource);
-    gateway = a.app.get(StripeGateway);
     for (let i = 0; i < 3; i++) {
-      const tenant = uniqueTenant(`wl${i}`);
-      const account = await gateway.createAccount({ type: 'express', country: 'US' });
-      await emulatorControl(a.emulatorUrl!, `/accounts/${account.id}/verification`, { action: 'complete' });
-      await ds.getRepository(ConnectAccountEntity).insert({
-        tenant_id: tenant,
-        stripe_account_id: account.id,
-        status: ConnectAccountStatus.Active,
-        charges_enabled: true,
-        onboarding_method: OnboardingMethod.AccountLink,
-        account_type: StripeAccountType.Express,
-      });
-      tenants.push({ tenant, acct: account.id });
+      tenants.push(await connectTenant(a, { prefix: `wl${i}` }));
     }
   });
   afterAll(async () => {
@@ -245,9 +227,12 @@ describe('analytics: a randomized concurrent workload on two instances leaves ro
   }
   /** Every few events delivered again, several times at once, to both instances. */
   async function duplicateSomeEvents(): Promise<number> {
-    const { data } = (await (await fetch(`${a.emulatorUrl}/_emulator/webhooks/deliveries`)).json()) as {
-      data: { event_id: string }[];
-    };
+    const { data } = await emulatorControl<{ data: { event_id: string }[] }>(
+      a.emulatorUrl!,
+      'webhooks/deliveries',
+      undefined,
+      'GET',
+    );
     const ids = [...new Set(data.map((d) => d.event_id))].filter(() => random() < 0.3);
     await pool(
       ids.map(

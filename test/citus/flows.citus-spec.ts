@@ -1,10 +1,10 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
-import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
-import { connectTenant } from '../support/factory';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
+import { connectTenant, postPayment } from '../support/factory';
 import {
   CONNECT_SECRET,
   countReceivedEvents,
@@ -166,19 +166,11 @@ describeCitus('the core flows on a Citus cluster', () => {
       token: flows.platform,
     });
     expect(active.status).toBe(200);
-    const res = await api(a)<{ id: string; charge_type: string; fee: number }>('POST', '/connect/payments', {
-      token: flows.platform,
-      headers: { 'idempotency-key': `split-${x.tenant}` },
-      body: {
-        tenant_id: x.tenant,
-        payment_data: {
-          amount: 10_000,
-          currency: 'usd',
-          payment_method: 'pm_card_visa',
-          confirm: true,
-          metadata: { cart: x.tenant },
-        },
-      },
+    const res = await postPayment(a, {
+      tenant: x.tenant,
+      amount: 10_000,
+      idempotencyKey: `split-${x.tenant}`,
+      extra: { metadata: { cart: x.tenant } },
     });
     expect({ status: res.status, charge_type: res.body.charge_type, fee: res.body.fee }).toEqual({
       status: 201,

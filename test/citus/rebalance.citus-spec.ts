@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { eventually } from '../utils/eventually';
-import { TestApp } from '../utils/test-app';
+import { TestApp } from '../support/app';
 import { CONNECT_SECRET, deliver, eventBody, PLATFORM_SECRET } from '../webhooks/webhook-support';
 import { CitusCluster, citusSuite } from './support/citus-cluster';
 import { bootOnCluster, createTestDatabase, TenantFlows } from './support/citus-app';

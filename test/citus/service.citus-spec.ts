@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { TestApp } from '../utils/test-app';
+import { TestApp } from '../support/app';
 import { CitusCluster, citusSuite } from './support/citus-cluster';
 import { bootOnCluster, createTestDatabase, TenantFlows } from './support/citus-app';
 

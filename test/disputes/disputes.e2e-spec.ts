@@ -1,16 +1,12 @@
 import { ErrorCode } from '@app/common';
 import { StripeGateway } from '@app/stripe-gateway';
 import { DisputeRemindersService } from '../../apps/connect-service/src/disputes/dispute-reminders.service';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
-import { bootTestApp, emulatorControl, TestApp } from '../utils/test-app';
-import {
-  availableUsd,
-  connectVerifiedTenant,
-  eventTypes,
-  paidRoute,
-  platformToken,
-} from '../payouts/money-support';
+import { bootTestApp, TestApp } from '../support/app';
+import { emulatorControl } from '../support/emulator';
+import { platformToken } from '../support/factory';
+import { availableUsd, connectVerifiedTenant, eventTypes, paidRoute } from '../payouts/money-support';
 
 jest.setTimeout(180_000);
 
@@ -206,7 +202,7 @@ describe('disputes worked to the end, against the emulator', () => {
     expect(await availableUsd(a)).toBe(platformBefore);
     expect((await gateway.listTransfers({ destination: acct, limit: 100 })).data).toHaveLength(0);
     // One payment, one dispute: the tenant's rate is 1 and the alert's threshold is published beside it.
-    const metrics = (await a.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await api(a)('GET', '/metrics')).raw;
     expect(metrics).toContain(`connect_tenant_dispute_rate{tenant_id="${tenant}",currency="usd"} 1`);
     expect(metrics).toMatch(/connect_dispute_rate_alert_threshold 0\.0075/);
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
 
 /**
  * deploy/grafana/dashboards/connect-business.json: the business view over the analytics rollups through Grafana's

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { exportedSeriesNames, parseExposition } from '../utils/prometheus-text';
 import { parsePromql } from '../utils/promql-metrics';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 
 /**
  * deploy/grafana and deploy/prometheus stay true to /metrics: every metric a dashboard panel or an alert rule

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../faults/support/harness';
 import { eventually } from '../utils/eventually';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 
 /**
  * The shipped alert rules in a real Prometheus (Debian's `prometheus` package: the server and promtool), scraping a

@@ -1,7 +1,9 @@
-import { api, ApiResponse, emulatorControl, JsonBody } from '../utils/api';
+import { api, ApiResponse, JsonBody } from '../support/http';
+import { emulatorControl } from '../support/emulator';
+import { completedPayment } from '../support/factory';
 import { eventually } from '../utils/eventually';
 import { createPrivateDatabase } from '../utils/private-database';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 import { OpenApiDoc, Operation, parameterExample, requestBodies, successStatus } from './openapi-sample';
 
 /**
@@ -225,22 +227,8 @@ async function acmeAccount(): Promise<string> {
 
 /** A direct charge of tenant_acme, paid and completed; answers its charge id. */
 async function paid(): Promise<string> {
-  const res = await api(t)('POST', '/connect/payments', {
-    token,
-    body: {
-      tenant_id: 'tenant_acme',
-      payment_data: {
-        amount: 10_000,
-        currency: 'usd',
-        payment_method: 'pm_card_visa',
-        confirm: true,
-        charge_type: 'direct',
-      },
-    },
-  });
-  if (res.status !== 201) throw new Error(`payment refused: ${res.status} ${res.raw}`);
-  await completed(res.body.id);
-  return (await api(t)('GET', `/connect/payments/${res.body.id}`, { token })).body.stripe_object_id;
+  return (await completedPayment(t, { tenant: 'tenant_acme', amount: 10_000, charge_type: 'direct', token }))
+    .charge;
 }
 
 /** A dispute of a new paid charge of tenant_acme, as the service records it; answers its id. */

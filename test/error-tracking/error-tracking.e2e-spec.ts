@@ -7,9 +7,9 @@ import { AppModule } from '../../apps/connect-service/src/app.module';
 import { EventsService } from '../../apps/connect-service/src/events/events.service';
 import { installProcessSafetyNet } from '../../apps/connect-service/src/process-lifecycle';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually, sleep } from '../utils/eventually';
-import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
 import { SentryReceiver } from './sentry-receiver';
 
 /** Secrets a careless error message could carry; none may reach the tracker. */

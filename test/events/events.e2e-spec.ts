@@ -4,9 +4,9 @@ import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { EventsService } from '../../apps/connect-service/src/events/events.service';
 import { ConnectEventType } from '../../apps/connect-service/src/events/connect-event-types';
-import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
 import { eventually, sleep } from '../utils/eventually';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { ErrorCode } from '@app/common';
 
 interface Received {

@@ -92,7 +92,7 @@ describe('fault: SIGTERM under load (rolling deploy)', () => {
       const { rows } = await db.query<{ active: number; doubled: number }>(
         `SELECT (SELECT count(*)::int FROM pgboss.job WHERE state = 'active') AS active,
                 (SELECT count(*)::int FROM (SELECT data->>'inboxId' FROM pgboss.job
-                  WHERE name = 'stripe-webhook.process' AND state = 'completed' GROUP BY 1 HAVING count(*) > 1) d) AS doubled`,
+                  WHERE name = 'webhooks.process-stripe-event' AND state = 'completed' GROUP BY 1 HAVING count(*) > 1) d) AS doubled`,
       );
       return rows[0];
     });

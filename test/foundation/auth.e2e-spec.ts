@@ -6,9 +6,9 @@ import {
   OnboardingMethod,
   StripeAccountType,
 } from '@app/database';
-import { bootTestApp, TestApp, TEST_JWT_SECRET, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, TEST_JWT_SECRET, uniqueTenant } from '../support/app';
 import { ErrorCode } from '@app/common';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 
 describe('caller identity on the first real route: GET /connect/accounts/:tenantId', () => {
   let t: TestApp;

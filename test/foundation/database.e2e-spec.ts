@@ -9,7 +9,7 @@ import {
   schemaDiff,
   StripeAccountType,
 } from '@app/database';
-import { assertTestDatabase, uniqueTenant } from '../utils/test-app';
+import { assertTestDatabase, uniqueTenant } from '../support/app';
 
 describe('database: migrations, constraints, test-database guard', () => {
   let ds: DataSource;

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 import { eventually } from '../utils/eventually';
 
 const QUEUE = 'test.batch';

@@ -8,7 +8,7 @@ import {
   runMigrationsLocked,
   schemaDiff,
 } from '@app/database';
-import { assertTestDatabase } from '../utils/test-app';
+import { assertTestDatabase } from '../support/app';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { TEST_DB_MARKER, TEST_DB_PREFIX } = require('../setup/test-db-marker') as {

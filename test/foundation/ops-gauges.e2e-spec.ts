@@ -1,9 +1,10 @@
 import { Client } from 'pg';
-import { DISPATCH_QUEUE } from '../../apps/connect-service/src/events/event-queues';
+import { DISPATCH_QUEUE } from '../../apps/connect-service/src/events/events.queues';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
 import { createPrivateDatabase } from '../utils/private-database';
 import { Exposition, parseExposition, sampleValue } from '../utils/prometheus-text';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
+import { api } from '../support/http';
 import { startTcpProxy } from '../webhooks/webhook-support';
 
 /**
@@ -37,9 +38,9 @@ describe('ops gauges read at scrape time', () => {
   });
 
   async function scrape(): Promise<Exposition> {
-    const res = await t.app.inject({ method: 'GET', url: '/metrics' });
-    expect(res.statusCode).toBe(200);
-    return parseExposition(res.body);
+    const res = await api(t)('GET', '/metrics');
+    expect(res.status).toBe(200);
+    return parseExposition(res.raw);
   }
 
   it('publishes accounts by status, the inbox by status, pending deliveries and waiting jobs', async () => {
@@ -125,7 +126,10 @@ describe('ops gauges read at scrape time', () => {
     expect(sampleValue(m, 'connect_job_queue_pending', { queue: DISPATCH_QUEUE, state: 'created' })).toBe(2);
     // Every defined queue has its series, a drained one at 0.
     expect(
-      sampleValue(m, 'connect_job_queue_pending', { queue: 'stripe-webhook.process', state: 'created' }),
+      sampleValue(m, 'connect_job_queue_pending', {
+        queue: 'webhooks.process-stripe-event',
+        state: 'created',
+      }),
     ).toBe(0);
     expect(sampleValue(m, 'connect_metrics_scrape_errors_total', { reading: 'connect_accounts' })).toBe(
       undefined,
@@ -133,13 +137,13 @@ describe('ops gauges read at scrape time', () => {
   });
 
   it('answers the last values during a database outage, counts the failed readings and shows readiness drop', async () => {
-    expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    expect((await api(t)('GET', '/health/ready')).status).toBe(200);
     const before = await scrape();
     expect(sampleValue(before, 'connect_ready')).toBe(1);
     const changesBefore = sampleValue(before, 'connect_readiness_changes_total') ?? 0;
     await proxy.stop();
     try {
-      expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
+      expect((await api(t)('GET', '/health/ready')).status).toBe(503);
       const during = await scrape();
       expect(sampleValue(during, 'connect_ready')).toBe(0);
       expect(sampleValue(during, 'connect_readiness_changes_total')).toBe(changesBefore + 1);

@@ -2,9 +2,9 @@ import { Body, Controller, Module, Post } from '@nestjs/common';
 import { IsInt, IsString, Max, Min } from 'class-validator';
 import { Public } from '@app/auth';
 import { AppModule } from '../../apps/connect-service/src/app.module';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 import { ErrorCode } from '@app/common';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 
 class EchoDto {
   @IsString()

@@ -3,8 +3,8 @@ import { AccountCacheService } from '../../apps/connect-service/src/accounts/acc
 import type { ConnectAccountDto } from '../../apps/connect-service/src/accounts/dto/connect-account.dto';
 import { REDIS_CLIENT } from '../../apps/connect-service/src/redis/redis.module';
 import { describeWithRedis } from '../utils/requires-redis';
-import { bootTestApp, TestApp } from '../utils/test-app';
-import { api } from '../utils/api';
+import { bootTestApp, TestApp } from '../support/app';
+import { api } from '../support/http';
 
 describeWithRedis(
   'account cache on Redis (REDIS_URL): one key per tenant, the answer JSON as stored',

@@ -1,5 +1,5 @@
-import { api } from '../utils/api';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { api } from '../support/http';
+import { bootTestApp, TestApp } from '../support/app';
 
 /** One `request completed` line per request, sampled for successes only when LOG_REQUEST_SAMPLE_RATE asks. */
 describe('request log lines', () => {

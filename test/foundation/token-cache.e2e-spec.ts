@@ -1,5 +1,5 @@
-import { api } from '../utils/api';
-import { ALL_SCOPES, bootTestApp, TestApp } from '../utils/test-app';
+import { api } from '../support/http';
+import { ALL_SCOPES, bootTestApp, TestApp } from '../support/app';
 
 /** A verified bearer token is remembered until its `exp`, never past it. */
 describe('verified tokens are remembered until they expire', () => {

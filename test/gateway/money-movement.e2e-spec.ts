@@ -1,6 +1,7 @@
 import { ErrorCode, ServiceException } from '@app/common';
 import { StripeSdkGateway } from '@app/stripe-gateway';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
+import { emulatorControl } from '../support/emulator';
 
 /**
  * The gateway's transfer, reversal, fee refund, payout and reporting methods through the real SDK against
@@ -10,15 +11,8 @@ describe('StripeSdkGateway money movement (against the emulator)', () => {
   let emulator: RunningEmulator;
   let gateway: StripeSdkGateway;
 
-  const control = async (path: string, body: unknown = {}): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${emulator.url}/_emulator${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`control ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as Record<string, unknown>;
-  };
+  const control = (path: string, body: unknown = {}): Promise<Record<string, unknown>> =>
+    emulatorControl(emulator.url, path, body);
   const connected = async (): Promise<string> => {
     const account = await gateway.createAccount({ type: 'express', country: 'US' });
     await control(`/accounts/${account.id}/verification`, { action: 'complete' });

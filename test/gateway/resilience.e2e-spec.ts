@@ -4,7 +4,7 @@ import { ServiceException, ErrorCode } from '@app/common';
 import { StripeSdkGateway, StripeSdkGatewayOptions } from '@app/stripe-gateway';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
 import { sleep } from '../utils/eventually';
-import { emulatorControl } from '../utils/api';
+import { emulatorControl, EmulatorRequest, emulatorRequests } from '../support/emulator';
 
 /**
  * The gateway against the real emulator over HTTP, with faults injected through its control API
@@ -13,23 +13,11 @@ import { emulatorControl } from '../utils/api';
 describe('StripeSdkGateway resilience (against the emulator)', () => {
   let emulator: RunningEmulator;
 
-  interface LoggedRequest {
-    method: string;
-    path: string;
-    status: number;
-    idempotency_key?: string | null;
-    stripe_account?: string | null;
-  }
-
   const control = (method: string, path: string, body?: unknown): Promise<unknown> =>
     emulatorControl(emulator.url, path, body, method);
   const addFault = (fault: Record<string, unknown>): Promise<unknown> => control('POST', '/faults', fault);
-  const requests = async (path: string, method = 'POST'): Promise<LoggedRequest[]> =>
-    (
-      (await control('GET', `/requests?path=${encodeURIComponent(path)}&method=${method}`)) as {
-        data: LoggedRequest[];
-      }
-    ).data;
+  const requests = (path: string, method = 'POST'): Promise<EmulatorRequest[]> =>
+    emulatorRequests(emulator.url, { path, method });
 
   const gatewayWith = (
     options: StripeSdkGatewayOptions = {},

@@ -224,7 +224,7 @@ async function main() {
       // The request path only: webhook processing (and its own trigger calls) would add unrelated noise.
       WORKERS_ENABLED: 'false',
     });
-    const { createApp } = dist('apps/connect-service/src/create-app.js');
+    const { createApp } = dist('apps/connect-service/src/http/create-app.js');
     const app = await createApp({ logger: false });
     await app.init();
     try {

@@ -179,7 +179,9 @@ async function main() {
       return a;
     };
     const acct = await connectedAccount();
-    const tenant = 'tenant_bench';
+    // Its own tenant per run: the service's cache entries in a shared Redis (an earlier or concurrent run's account
+    // and balance, of another emulator account) must not answer for this run's scratch database.
+    const tenant = `tenant_bench_${Date.now().toString(36)}`;
     await db.query(
       `INSERT INTO connect_accounts (tenant_id, stripe_account_id, status, onboarding_method, account_type, charges_enabled, payouts_enabled, details_submitted)
        VALUES ($1, $2, 'active', 'account_link', 'express', true, true, true)`,

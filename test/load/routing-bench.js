@@ -112,7 +112,7 @@ async function paymentBench() {
     PLATFORM_FEE_BASIS_POINTS: '290',
     PLATFORM_FEE_FIXED: 'usd:30',
   });
-  const { createApp } = require(path.join(DIST, 'apps/connect-service/src/create-app.js'));
+  const { createApp } = require(path.join(DIST, 'apps/connect-service/src/http/create-app.js'));
   const { signAccessToken } = require(path.join(DIST, 'libs/auth/src/index.js'));
   const { StripeGateway, STRIPE_CONNECTION } = require(path.join(DIST, 'libs/stripe-gateway/src/index.js'));
   const { DataSource } = require('typeorm');

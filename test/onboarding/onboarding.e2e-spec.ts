@@ -1,9 +1,10 @@
 import { DataSource } from 'typeorm';
 import { hashOAuthState } from '../../apps/connect-service/src/connect-oauth/oauth-state.util';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
+import { emulatorControl, emulatorRequests } from '../support/emulator';
 import { eventually, sleep } from '../utils/eventually';
 import { ErrorCode } from '@app/common';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 
 const SUCCESS_URL = 'https://platform.example/connected';
 const FAILURE_URL = 'https://platform.example/failed';
@@ -59,14 +60,7 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
   }
 
   const tokenExchanges = async () =>
-    (
-      await emulatorControl<{ data: unknown[] }>(
-        emu,
-        'requests?path=/oauth/token&method=POST',
-        undefined,
-        'GET',
-      )
-    ).data.length;
+    (await emulatorRequests(emu, { path: '/oauth/token', method: 'POST' })).length;
   const accountRow = async (tenant: string) =>
     (await db.query(`SELECT * FROM connect_accounts WHERE tenant_id = $1`, [tenant]))[0] as
       Record<string, unknown> | undefined;
@@ -339,13 +333,8 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       });
       const row = (await accountRow(tenant))!;
       expect(row).toMatchObject({ status: 'disabled', access_token_enc: null, refresh_token_enc: null });
-      const deauths = await emulatorControl<{ data: unknown[] }>(
-        emu,
-        'requests?path=/oauth/deauthorize&method=POST',
-        undefined,
-        'GET',
-      );
-      expect(deauths.data.length).toBeGreaterThanOrEqual(1);
+      const deauths = await emulatorRequests(emu, { path: '/oauth/deauthorize', method: 'POST' });
+      expect(deauths.length).toBeGreaterThanOrEqual(1);
       // The deauthorized webhook that follows must not emit a second event.
       await sleep(1500);
       expect(await eventsOf(tenant, 'connect.account.disconnected')).toHaveLength(1);
@@ -412,13 +401,8 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       });
       expect(res.status).toBe(200);
       const acct = res.body.stripe_account_id as string;
-      const updates = await emulatorControl<{ data: unknown[] }>(
-        emu,
-        `requests?path=/v1/accounts/${acct}&method=POST`,
-        undefined,
-        'GET',
-      );
-      expect(updates.data.length).toBeGreaterThanOrEqual(1);
+      const updates = await emulatorRequests(emu, { path: `/v1/accounts/${acct}`, method: 'POST' });
+      expect(updates.length).toBeGreaterThanOrEqual(1);
     });
 
     it('Stripe unavailable: GET answers the last known state with stale: true', async () => {
@@ -463,13 +447,8 @@ describe('Connect onboarding (OAuth + Account Links) and account management', ()
       expect(res.status).toBe(200);
       expect(res.body.status).toBe('disabled');
       const acct = res.body.stripe_account_id as string;
-      const rejects = await emulatorControl<{ data: unknown[] }>(
-        emu,
-        `requests?path=/v1/accounts/${acct}/reject&method=POST`,
-        undefined,
-        'GET',
-      );
-      expect(rejects.data).toHaveLength(1);
+      const rejects = await emulatorRequests(emu, { path: `/v1/accounts/${acct}/reject`, method: 'POST' });
+      expect(rejects).toHaveLength(1);
     });
   });
 });

@@ -4,17 +4,10 @@ import { ErrorCode, SecretBox } from '@app/common';
 import { ConnectAccountEntity } from '@app/database';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
 import { emulatorControl } from '../support/emulator';
-import { connectTenant as connectAccount } from '../support/factory';
-import { api } from '../support/http';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { connectTenant as connectAccount, platformToken, postPayment } from '../support/factory';
+import { bootTestApp, TestApp } from '../support/app';
 
 jest.setTimeout(120_000);
-
-interface Route {
-  id: string;
-  status: string;
-  payment_intent: { id: string | null; status: string | null; client_secret: string | null };
-}
 
 /** The statements the app sends on its own pool (TypeORM's, application_name connect-service) for `fn`. */
 async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
@@ -45,7 +38,7 @@ async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; state
 describe('payment hot path: three statements, everything recorded by the last one', () => {
   let t: TestApp;
   let ds: DataSource;
-  const platform = (): string => t.token({ sub: 'statements-platform', roles: ['platform'] });
+  const platform = (): string => platformToken(t, 'statements-platform');
 
   beforeAll(async () => {
     // No workers: nothing else uses the app's pool while a payment is counted.
@@ -57,17 +50,8 @@ describe('payment hot path: three statements, everything recorded by the last on
   const connectTenant = async (overrides: Partial<ConnectAccountEntity> = {}): Promise<string> =>
     (await connectAccount(t, { prefix: 'stmt', columns: overrides })).tenant;
 
-  const pay = (tenant: string, amount = 5_000) => ({
-    tenant_id: tenant,
-    payment_data: { amount, currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
-  });
-
-  const post = (body: unknown, key?: string) =>
-    api(t)<Route & { code?: string }>('POST', '/connect/payments', {
-      token: platform(),
-      headers: key ? { 'idempotency-key': key } : {},
-      body,
-    });
+  const post = (tenant: string, key?: string, amount = 5_000) =>
+    postPayment(t, { tenant, amount, idempotencyKey: key ?? null, token: platform() });
 
   const auditRows = async (routeId: string) =>
     ds.query(
@@ -79,8 +63,8 @@ describe('payment hot path: three statements, everything recorded by the last on
   it('with a key: 3 statements, no transaction; the answer, event, job and audit row are stored with the route', async () => {
     const tenant = await connectTenant();
     const key = `stmt-${tenant}`;
-    await post(pay(tenant, 1_000)); // the connections have prepared the statements
-    const { result: res, statements } = await statementsOf(() => post(pay(tenant), key));
+    await post(tenant, undefined, 1_000); // the connections have prepared the statements
+    const { result: res, statements } = await statementsOf(() => post(tenant, key));
     expect(res.status).toBe(201);
     expect(statements).toHaveLength(3);
     expect(statements.filter((s) => /^\s*(BEGIN|START TRANSACTION|COMMIT)/i.test(s))).toEqual([]);
@@ -102,7 +86,7 @@ describe('payment hot path: three statements, everything recorded by the last on
       .get(SecretBox)
       .open(record.response_body_enc, `idempotency_records.response_body:${record.id}`);
     expect(JSON.parse(opened)).toEqual(res.body);
-    const again = await post(pay(tenant), key);
+    const again = await post(tenant, key);
     expect(again.status).toBe(201);
     expect(again.body).toEqual(res.body);
 
@@ -122,7 +106,9 @@ describe('payment hot path: three statements, everything recorded by the last on
     const [ours] = await ds.query(`SELECT ${cols} FROM ${schema}.job WHERE data->>'eventId' = $1`, [
       events[0].id,
     ]);
-    const sentId = await t.app.get(JobQueue).send('connect-event.dispatch', { eventId: events[0].id });
+    const sentId = await t.app
+      .get(JobQueue)
+      .send('events.fan-out-to-subscriptions', { eventId: events[0].id });
     const [sent] = await ds.query(`SELECT ${cols} FROM ${schema}.job WHERE id = $1`, [sentId]);
     expect(ours).toEqual(sent);
 
@@ -144,7 +130,7 @@ describe('payment hot path: three statements, everything recorded by the last on
 
   it('without a key: the same three statements, and no idempotency record', async () => {
     const tenant = await connectTenant();
-    const { result: res, statements } = await statementsOf(() => post(pay(tenant)));
+    const { result: res, statements } = await statementsOf(() => post(tenant));
     expect(res.status).toBe(201);
     expect(statements).toHaveLength(3);
     const records = await ds.query(`SELECT id FROM idempotency_records WHERE scope = $1`, [
@@ -158,16 +144,16 @@ describe('payment hot path: three statements, everything recorded by the last on
   it('a refusal before the claim is still the key’s answer: replayed after the account is fixed, another body is refused', async () => {
     const tenant = await connectTenant({ charges_enabled: false });
     const key = `refused-${tenant}`;
-    const first = await post(pay(tenant), key);
+    const first = await post(tenant, key);
     expect(first.body.code).toBe(ErrorCode.AccountInvalid);
     await ds.query(`UPDATE connect_accounts SET charges_enabled = true WHERE tenant_id = $1`, [tenant]);
-    const again = await post(pay(tenant), key);
+    const again = await post(tenant, key);
     expect(again.status).toBe(first.status);
     expect(again.body).toEqual(first.body);
-    const other = await post(pay(tenant, 6_000), key);
+    const other = await post(tenant, key, 6_000);
     expect(other.body.code).toBe(ErrorCode.IdempotencyKeyReused);
     expect(await ds.query(`SELECT id FROM payment_routes WHERE tenant_id = $1`, [tenant])).toEqual([]);
-    expect((await post(pay(tenant), `${key}-new`)).status).toBe(201);
+    expect((await post(tenant, `${key}-new`)).status).toBe(201);
   });
 });
 
@@ -199,14 +185,11 @@ describe('payment hot path: a webhook first', () => {
       mode: 'after',
     });
     const key = `first-${tenant}`;
-    const body = {
-      tenant_id: tenant,
-      payment_data: { amount: 4_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
-    };
-    const res = await api(t)<Route>('POST', '/connect/payments', {
-      token: t.token({ sub: 'first-platform', roles: ['platform'] }),
-      headers: { 'idempotency-key': key },
-      body,
+    const res = await postPayment(t, {
+      tenant,
+      amount: 4_000,
+      idempotencyKey: key,
+      token: platformToken(t, 'first-platform'),
     });
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('completed');

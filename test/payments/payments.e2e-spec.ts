@@ -1,31 +1,17 @@
 import { DataSource } from 'typeorm';
-import {
-  ConnectAccountEntity,
-  ConnectAccountStatus,
-  OnboardingMethod,
-  PaymentRouteEntity,
-  StripeAccountType,
-} from '@app/database';
+import { ConnectAccountEntity, ConnectAccountStatus, PaymentRouteEntity } from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
 import { PaymentsWebhookHandlers } from '../../apps/connect-service/src/payments/payments-webhook.handlers';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
+import { emulatorControl, emulatorRequests } from '../support/emulator';
+import { connectTenant as connectAccount, PaymentRoute } from '../support/factory';
 import { ErrorCode } from '@app/common';
 import { eventually } from '../utils/eventually';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 
 jest.setTimeout(120_000);
 
-interface Route {
-  id: string;
-  tenant_id: string;
-  status: string;
-  amount: number;
-  fee: number;
-  currency: string;
-  charge_type: string;
-  payment_intent: { id: string | null; status: string | null; client_secret: string | null };
-  failure_code: string | null;
-}
+type Route = PaymentRoute;
 
 describe('payments against the emulator', () => {
   let t: TestApp;
@@ -49,23 +35,8 @@ describe('payments against the emulator', () => {
   });
   afterAll(async () => t?.close());
 
-  async function connectTenant(
-    overrides: Partial<ConnectAccountEntity> = {},
-  ): Promise<{ tenant: string; acct: string }> {
-    const tenant = uniqueTenant('pay');
-    const account = await gateway.createAccount({ type: 'express', country: 'US' });
-    await emulatorControl(t.emulatorUrl!, `/accounts/${account.id}/verification`, { action: 'complete' });
-    await ds.getRepository(ConnectAccountEntity).insert({
-      tenant_id: tenant,
-      stripe_account_id: account.id,
-      status: ConnectAccountStatus.Active,
-      charges_enabled: true,
-      onboarding_method: OnboardingMethod.AccountLink,
-      account_type: StripeAccountType.Express,
-      ...overrides,
-    });
-    return { tenant, acct: account.id };
-  }
+  const connectTenant = (columns: Partial<ConnectAccountEntity> = {}) =>
+    connectAccount(t, { prefix: 'pay', columns });
 
   async function post(
     path: string,
@@ -177,13 +148,8 @@ describe('payments against the emulator', () => {
       const res = await post('/connect/payments', pay(tenant, 2_000, 'usd'));
       expect(res.status).toBe(422);
       expect(res.body.code).toBe(ErrorCode.AccountInvalid);
-      const requests = await emulatorControl<{ data: { stripe_account: string | null; path: string }[] }>(
-        t.emulatorUrl!,
-        '/requests?path=/v1/payment_intents',
-        undefined,
-        'GET',
-      );
-      expect(requests.data.filter((r) => r.stripe_account === acct)).toHaveLength(0);
+      const requests = await emulatorRequests(t.emulatorUrl!, { path: '/v1/payment_intents' });
+      expect(requests.filter((r) => r.stripe_account === acct)).toHaveLength(0);
     }
   });
 

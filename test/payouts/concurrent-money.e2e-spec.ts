@@ -1,9 +1,11 @@
 import { ErrorCode } from '@app/common';
 import { StripeGateway } from '@app/stripe-gateway';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
-import { bootTestApp, emulatorControl, TestApp } from '../utils/test-app';
-import { availableUsd, connectVerifiedTenant, eventTypes, paidRoute, platformToken } from './money-support';
+import { bootTestApp, TestApp } from '../support/app';
+import { emulatorControl, emulatorRequests } from '../support/emulator';
+import { platformToken } from '../support/factory';
+import { availableUsd, connectVerifiedTenant, eventTypes, paidRoute } from './money-support';
 
 jest.setTimeout(180_000);
 
@@ -34,12 +36,7 @@ describe('concurrent operations on one payout or dispute', () => {
 
   /** The emulator's log of POSTs to exactly `path`. */
   async function postsTo(path: string): Promise<number> {
-    const { data } = await emulatorControl<{ data: Array<{ path: string }> }>(
-      t.emulatorUrl!,
-      `/requests?path=${encodeURIComponent(path)}&method=POST`,
-      undefined,
-      'GET',
-    );
+    const data = await emulatorRequests(t.emulatorUrl!, { path, method: 'POST' });
     return data.filter((r) => r.path === path).length;
   }
 

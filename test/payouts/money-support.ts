@@ -1,68 +1,26 @@
 import { DataSource } from 'typeorm';
-import {
-  ConnectAccountEntity,
-  ConnectAccountStatus,
-  OnboardingMethod,
-  StripeAccountType,
-} from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
-import { api } from '../utils/api';
+import { api } from '../support/http';
+import { TestApp } from '../support/app';
+import { emulatorControl } from '../support/emulator';
 import { eventually } from '../utils/eventually';
-import { emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { completedPayment, connectTenant, platformToken } from '../support/factory';
 
-/** A verified express account in the emulator and the tenant's ConnectAccount row. */
-export async function connectVerifiedTenant(
+/** A verified express account in the emulator and the tenant's ConnectAccount row, payouts enabled. */
+export const connectVerifiedTenant = (
   t: TestApp,
   prefix: string,
-): Promise<{ tenant: string; acct: string }> {
-  const tenant = uniqueTenant(prefix);
-  const gateway = t.app.get(StripeGateway);
-  const account = await gateway.createAccount({ type: 'express', country: 'US' });
-  await emulatorControl(t.emulatorUrl!, `/accounts/${account.id}/verification`, { action: 'complete' });
-  await t.app.get(DataSource).getRepository(ConnectAccountEntity).insert({
-    tenant_id: tenant,
-    stripe_account_id: account.id,
-    status: ConnectAccountStatus.Active,
-    charges_enabled: true,
-    payouts_enabled: true,
-    onboarding_method: OnboardingMethod.AccountLink,
-    account_type: StripeAccountType.Express,
-  });
-  return { tenant, acct: account.id };
-}
-
-export const platformToken = (t: TestApp): string =>
-  t.token({ sub: 'platform-backend', roles: ['platform'] });
+): Promise<{ tenant: string; acct: string }> =>
+  connectTenant(t, { prefix, columns: { payouts_enabled: true } });
 
 /** A payment through the service, completed by its webhooks; answers our route and its charge. */
-export async function paidRoute(
+export const paidRoute = (
   t: TestApp,
   tenant: string,
   amount: number,
   chargeType: 'direct' | 'destination',
-): Promise<{ id: string; charge: string }> {
-  const res = await api(t)('POST', '/connect/payments', {
-    token: platformToken(t),
-    body: {
-      tenant_id: tenant,
-      payment_data: {
-        amount,
-        currency: 'usd',
-        payment_method: 'pm_card_visa',
-        confirm: true,
-        charge_type: chargeType,
-      },
-    },
-  });
-  if (res.status !== 201) throw new Error(`payment refused: ${res.status} ${res.raw}`);
-  const id = res.body.id as string;
-  return eventually(`payment ${id} completed`, async () => {
-    const r = await api(t)('GET', `/connect/payments/${id}`, { token: platformToken(t) });
-    return r.body.status === 'completed' && r.body.stripe_object_id
-      ? { id, charge: r.body.stripe_object_id as string }
-      : null;
-  });
-}
+): Promise<{ id: string; charge: string }> =>
+  completedPayment(t, { tenant, amount, charge_type: chargeType });
 
 /** The emulator's available balance of an account (the platform when `account` is undefined), in usd. */
 export async function availableUsd(t: TestApp, account?: string): Promise<number> {

@@ -1,7 +1,9 @@
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
-import { bootTestApp, emulatorControl, TestApp } from '../utils/test-app';
-import { connectVerifiedTenant, paidRoute, platformToken, runPayouts } from './money-support';
+import { bootTestApp, TestApp } from '../support/app';
+import { emulatorControl } from '../support/emulator';
+import { platformToken } from '../support/factory';
+import { connectVerifiedTenant, paidRoute, runPayouts } from './money-support';
 
 jest.setTimeout(180_000);
 

@@ -1,8 +1,9 @@
 import { StripeGateway } from '@app/stripe-gateway';
 import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
-import { bootTestApp, TestApp } from '../utils/test-app';
-import { availableUsd, connectVerifiedTenant, paidRoute, platformToken, runPayouts } from './money-support';
+import { bootTestApp, TestApp } from '../support/app';
+import { platformToken } from '../support/factory';
+import { availableUsd, connectVerifiedTenant, paidRoute, runPayouts } from './money-support';
 
 jest.setTimeout(180_000);
 

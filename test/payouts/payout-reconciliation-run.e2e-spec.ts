@@ -1,15 +1,11 @@
 import { DataSource } from 'typeorm';
 import { StripeGateway } from '@app/stripe-gateway';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
-import { bootTestApp, emulatorControl, TestApp } from '../utils/test-app';
-import {
-  connectVerifiedTenant,
-  paidRoute,
-  payoutEventsSettled,
-  platformToken,
-  runPayouts,
-} from './money-support';
+import { bootTestApp, TestApp } from '../support/app';
+import { emulatorControl } from '../support/emulator';
+import { platformToken } from '../support/factory';
+import { connectVerifiedTenant, paidRoute, payoutEventsSettled, runPayouts } from './money-support';
 
 jest.setTimeout(180_000);
 

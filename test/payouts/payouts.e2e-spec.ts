@@ -2,10 +2,12 @@ import { ErrorCode } from '@app/common';
 import { DataSource } from 'typeorm';
 import { StripeGateway } from '@app/stripe-gateway';
 import { PayoutReconciler } from '../../apps/connect-service/src/payouts/payout-reconciler.service';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
-import { bootTestApp, emulatorControl, TestApp } from '../utils/test-app';
-import { availableUsd, connectVerifiedTenant, eventTypes, paidRoute, platformToken } from './money-support';
+import { bootTestApp, TestApp } from '../support/app';
+import { emulatorControl, emulatorRequests } from '../support/emulator';
+import { platformToken } from '../support/factory';
+import { availableUsd, connectVerifiedTenant, eventTypes, paidRoute } from './money-support';
 
 jest.setTimeout(180_000);
 
@@ -50,12 +52,7 @@ describe('balances and payouts, against the emulator', () => {
     );
 
   async function stripePayoutCalls(): Promise<number> {
-    const { data } = await emulatorControl<{ data: Array<{ path: string; method: string }> }>(
-      t.emulatorUrl!,
-      '/requests?path=/v1/payouts&method=POST',
-      undefined,
-      'GET',
-    );
+    const data = await emulatorRequests(t.emulatorUrl!, { path: '/v1/payouts', method: 'POST' });
     return data.filter((r) => r.path === '/v1/payouts').length;
   }
 
@@ -321,12 +318,14 @@ describe('balances and payouts, against the emulator', () => {
   });
 
   it('documents every new endpoint in Swagger with its errors', async () => {
-    const doc = (await t.app.inject({ method: 'GET', url: '/docs-json' })).json<{
-      paths: Record<
-        string,
-        Record<string, { responses: Record<string, unknown>; parameters?: Array<{ name: string }> }>
-      >;
-    }>();
+    const doc = (
+      await api(t)<{
+        paths: Record<
+          string,
+          Record<string, { responses: Record<string, unknown>; parameters?: Array<{ name: string }> }>
+        >;
+      }>('GET', '/docs-json')
+    ).body;
     const expected: Array<[string, string, string[]]> = [
       ['/connect/accounts/{tenantId}/balance', 'get', ['200', '404']],
       ['/connect/accounts/{tenantId}/payouts', 'get', ['200', '400']],

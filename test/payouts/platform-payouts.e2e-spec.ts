@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { eventually } from '../utils/eventually';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 import { runPayouts } from './money-support';
 
 jest.setTimeout(180_000);

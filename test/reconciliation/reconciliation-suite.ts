@@ -3,11 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { ChargeType, PaymentRouteEntity, PaymentRouteStatus, PaymentRouteType } from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
 import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
-import { emulatorControl } from '../support/emulator';
-import { connectTenant as connectAccount } from '../support/factory';
+import { emulatorControl, emulatorRequests } from '../support/emulator';
+import { connectTenant as connectAccount, createPayment } from '../support/factory';
+import { eventually } from '../utils/eventually';
 import { api as httpApi } from '../support/http';
 import { createPrivateDatabase } from '../utils/private-database';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 
 export interface Run {
   id: string;
@@ -90,19 +91,15 @@ export function reconciliationSuite() {
     return { id: tenant, acct };
   }
 
-  async function pay(
-    tenant: string,
-    amount: number,
-    chargeType: string,
-    pm = 'pm_card_visa',
-  ): Promise<Route> {
-    const res = await api<Route>('POST', '/connect/payments', {
-      tenant_id: tenant,
-      payment_data: { amount, currency: 'usd', payment_method: pm, confirm: true, charge_type: chargeType },
+  const pay = (tenant: string, amount: number, chargeType: string, pm = 'pm_card_visa'): Promise<Route> =>
+    createPayment(t, {
+      tenant,
+      amount,
+      charge_type: chargeType as 'direct' | 'destination',
+      payment_method: pm,
+      token: platform(),
+      accept: [402],
     });
-    if (res.status !== 201 && res.status !== 402) throw new Error(`payment: ${res.status}`);
-    return res.body;
-  }
 
   /** Runs `n` tasks `width` at a time. */
   async function pool<T>(n: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
@@ -119,19 +116,11 @@ export function reconciliationSuite() {
     return out;
   }
 
-  async function until<T>(
+  const until = <T>(
     what: string,
     probe: () => Promise<T | null | undefined | false>,
     ms = 60_000,
-  ): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await probe();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
+  ): Promise<T> => eventually(what, probe, { timeoutMs: ms, intervalMs: 150 }) as Promise<T>;
 
   async function reconcile(body: Record<string, unknown>): Promise<Run> {
     const start = await api<Run>('POST', '/connect/reconciliation/runs', body);
@@ -343,6 +332,7 @@ export function reconciliationSuite() {
     splitShares,
     boot,
     control,
+    requests: (filter: { path?: string; method?: string }) => emulatorRequests(emulator.url, filter),
     api,
     pay,
     until,

@@ -380,11 +380,9 @@ describe('reconciliation against the emulator', () => {
       return r.body.status === 'completed' ? r.body : null;
     });
     // After the restart no PaymentIntent list was walked again: the job went on from its stored phase and cursor.
-    const requests = (await control('requests?path=/v1/payment_intents', undefined, 'GET')) as {
-      data: { path: string; method: string; at: number }[];
-    };
+    const requests = await s.requests({ path: '/v1/payment_intents' });
     expect(
-      requests.data.filter((r) => r.path === '/v1/payment_intents' && r.method === 'GET' && r.at > stoppedAt),
+      requests.filter((r) => r.path === '/v1/payment_intents' && r.method === 'GET' && r.at > stoppedAt),
     ).toEqual([]);
     const uninterrupted = await reconcile(window);
     const key = (i: Item): string => `${i.category}|${i.status}|${i.payment_route_id}|${i.stripe_object_id}`;

@@ -3,8 +3,8 @@ import { DataSource } from 'typeorm';
 import { StripeGateway } from '@app/stripe-gateway';
 import { ConnectedTenant, connectTenant as connectAccount } from '../support/factory';
 import { api } from '../support/http';
-import { emulatorControl } from '../support/emulator';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { EmulatorRequest, emulatorRequests } from '../support/emulator';
+import { bootTestApp, TestApp } from '../support/app';
 
 export interface Attempt {
   route: Record<string, unknown>;
@@ -31,9 +31,6 @@ export interface RuleSet {
   version: number;
   status: string;
   code?: string;
-}
-export interface RequestLog {
-  data: { method: string; path: string; status: number; idempotency_key: string | null }[];
 }
 
 /**
@@ -119,9 +116,7 @@ export function routingSuite() {
     payment_data: { amount, currency, payment_method: 'pm_card_visa', confirm: true, ...extra },
   });
 
-  async function requests(): Promise<RequestLog['data']> {
-    return (await emulatorControl<RequestLog>(t.emulatorUrl!, '/requests', undefined, 'GET')).data;
-  }
+  const requests = (): Promise<EmulatorRequest[]> => emulatorRequests(t.emulatorUrl!);
 
   async function activate(rules: unknown[], def: unknown = {}): Promise<RuleSet> {
     const created = await post<RuleSet>('/connect/routing/rule-sets', {

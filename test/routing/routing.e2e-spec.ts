@@ -1,6 +1,6 @@
 import { ConnectAccountEntity, PaymentRouteEntity, PaymentRouteType } from '@app/database';
 import { ErrorCode } from '@app/common';
-import { emulatorControl } from '../utils/test-app';
+import { emulatorControl } from '../support/emulator';
 import { RuleSet, routingSuite } from './routing-suite';
 
 jest.setTimeout(180_000);

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
-import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
 import { ErrorCode } from '@app/common';
 import { sleep } from '../utils/eventually';
-import { api, ApiResponse } from '../utils/api';
+import { api, ApiResponse } from '../support/http';
 
 type Res = ApiResponse;
 

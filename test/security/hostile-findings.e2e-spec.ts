@@ -1,18 +1,16 @@
 import Stripe from 'stripe';
 import { DataSource } from 'typeorm';
 import { ErrorCode } from '@app/common';
-import { ConnectAccountEntity, PaymentRouteEntity } from '@app/database';
+import { PaymentRouteEntity } from '@app/database';
 import { StripeGateway } from '@app/stripe-gateway';
-import { api, ApiResponse, JsonBody } from '../utils/api';
+import { api, ApiResponse, JsonBody } from '../support/http';
 import { createPrivateDatabase } from '../utils/private-database';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
-import { connectTenant, PLATFORM_SECRET } from '../webhooks/webhook-support';
+import { bootTestApp, TestApp } from '../support/app';
+import { emulatorRequests } from '../support/emulator';
+import { connectTenant, createPayment } from '../support/factory';
+import { PLATFORM_SECRET } from '../webhooks/webhook-support';
 
 jest.setTimeout(90_000);
-
-interface RequestLog {
-  data: { method: string; path: string }[];
-}
 
 /**
  * Each finding of a fuzzing run over the public API, reproduced: 5xx answers, answers outside the document, and
@@ -36,14 +34,7 @@ describe('hostile input: the fuzzing findings', () => {
     });
   };
   const stripeCalls = async (method: string, path: string): Promise<number> =>
-    (
-      await emulatorControl<RequestLog>(
-        t.emulatorUrl!,
-        `/requests?method=${method}&path=${encodeURIComponent(path)}`,
-        undefined,
-        'GET',
-      )
-    ).data.length;
+    (await emulatorRequests(t.emulatorUrl!, { method, path })).length;
 
   beforeAll(async () => {
     db = await createPrivateDatabase();
@@ -178,10 +169,7 @@ describe('hostile input: the fuzzing findings', () => {
 
   describe('concurrent operations on one object', () => {
     async function subscription(): Promise<{ id: string; sub: string; acct: string }> {
-      const tenant = uniqueTenant('hsub');
-      const { accountId: acct } = await connectTenant(ds, gateway, tenant);
-      await emulatorControl(t.emulatorUrl!, `/accounts/${acct}/verification`, { action: 'complete' });
-      await ds.getRepository(ConnectAccountEntity).update({ tenant_id: tenant }, { charges_enabled: true });
+      const { tenant, acct } = await connectTenant(t, { prefix: 'hsub' });
       const price = await gateway.createPrice(
         { unit_amount: 900, currency: 'usd', recurring: { interval: 'month' }, product_data: { name: 'P' } },
         { stripeAccount: acct },
@@ -213,20 +201,11 @@ describe('hostile input: the fuzzing findings', () => {
     });
 
     it('two refunds of one payment at once: one Stripe refund; with one Idempotency-Key, the same answer', async () => {
-      const tenant = uniqueTenant('href');
-      const { accountId: acct } = await connectTenant(ds, gateway, tenant);
-      await emulatorControl(t.emulatorUrl!, `/accounts/${acct}/verification`, { action: 'complete' });
-      await ds.getRepository(ConnectAccountEntity).update({ tenant_id: tenant }, { charges_enabled: true });
+      const { tenant, acct } = await connectTenant(t, { prefix: 'href' });
       const pay = async () => {
-        const res = await call('POST', '/connect/payments', {
-          tenant_id: tenant,
-          payment_data: { amount: 2_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
-        });
-        expect(res.status).toBe(201);
-        await ds
-          .getRepository(PaymentRouteEntity)
-          .update({ id: res.body.id }, { stripe_status: 'succeeded' });
-        return res.body as { id: string; payment_intent: { id: string } };
+        const route = await createPayment(t, { tenant, amount: 2_000, token: platform() });
+        await ds.getRepository(PaymentRouteEntity).update({ id: route.id }, { stripe_status: 'succeeded' });
+        return route as typeof route & { payment_intent: { id: string } };
       };
       const refunds = async (pi: string) =>
         (await gateway.listRefunds({ payment_intent: pi }, { stripeAccount: acct })).data.length;
@@ -272,10 +251,7 @@ describe('hostile input: the fuzzing findings', () => {
   });
 
   it('a PaymentIntent Stripe made and then refused to confirm stays on the route with its state', async () => {
-    const tenant = uniqueTenant('hpi');
-    const { accountId: acct } = await connectTenant(ds, gateway, tenant);
-    await emulatorControl(t.emulatorUrl!, `/accounts/${acct}/verification`, { action: 'complete' });
-    await ds.getRepository(ConnectAccountEntity).update({ tenant_id: tenant }, { charges_enabled: true });
+    const { tenant, acct } = await connectTenant(t, { prefix: 'hpi' });
     const res = await call('POST', '/connect/payments', {
       tenant_id: tenant,
       payment_data: { amount: 1_234, currency: 'usd', confirm: true },

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { ERROR_CODES } from '@app/common';
 import { genericErrors } from '../../apps/connect-service/src/http/openapi';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { createPrivateDatabase } from '../utils/private-database';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 import { Op, OpenApiDocument, operationsOf, SchemaArbitraries } from './openapi-fuzz';
 import { discoverRoutes } from './route-table';
 

@@ -2,11 +2,11 @@ import { describeWithRedis } from '../utils/requires-redis';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { REDIS_CLIENT } from '../../apps/connect-service/src/redis/redis.module';
-import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
 import { ErrorCode } from '@app/common';
 import Stripe from 'stripe';
 import { eventBody, PLATFORM_SECRET } from '../webhooks/webhook-support';
-import { api, ApiResponse } from '../utils/api';
+import { api, ApiResponse } from '../support/http';
 
 type Headers = Record<string, string>;
 

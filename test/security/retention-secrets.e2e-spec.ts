@@ -10,8 +10,8 @@ import { accessTokenContext } from '../../apps/connect-service/src/connect-oauth
 import { subscriptionSecretContext } from '../../apps/connect-service/src/events/event-subscriptions.service';
 import { RetentionService } from '../../apps/connect-service/src/security/retention.service';
 import { SecretsReencryptService } from '../../apps/connect-service/src/security/secrets-reencrypt.service';
-import { bootTestApp, TestApp, uniqueTenant } from '../utils/test-app';
-import { api } from '../utils/api';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
+import { api } from '../support/http';
 
 const OLD_KEY = `sec_old_${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`;
 const NEW_KEY = `sec_new_${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`;

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { ErrorCode } from '@app/common';
-import { ALL_SCOPES, TEST_JWT_SECRET } from '../utils/test-app';
+import { ALL_SCOPES, TEST_JWT_SECRET } from '../support/app';
 import { sleep } from '../utils/eventually';
 import { EXPECTED_RULES } from './route-table';
 import { Res, SecuritySuite, WEBHOOK_SECRET, count } from './security-suite-support';

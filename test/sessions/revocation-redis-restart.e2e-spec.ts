@@ -1,7 +1,7 @@
 import { sign } from 'jsonwebtoken';
 import { PrivateRedis } from '../faults/support/harness';
-import { api } from '../utils/api';
-import { ALL_SCOPES, bootTestApp, TEST_JWT_SECRET, TestApp, uniqueTenant } from '../utils/test-app';
+import { api } from '../support/http';
+import { ALL_SCOPES, bootTestApp, TEST_JWT_SECRET, TestApp, uniqueTenant } from '../support/app';
 
 /**
  * Redis is an accelerator: revocations live in PostgreSQL, so killing Redis (a private redis-server of this suite,

@@ -1,8 +1,8 @@
 import { sign } from 'jsonwebtoken';
 import { Client } from 'pg';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
-import { ALL_SCOPES, bootTestApp, TEST_JWT_SECRET, TestApp, uniqueTenant } from '../utils/test-app';
+import { ALL_SCOPES, bootTestApp, TEST_JWT_SECRET, TestApp, uniqueTenant } from '../support/app';
 
 /** A token as an identity provider would mint it, with the claims the helper does not set (jti, sid, iat, nbf). */
 function idpToken(claims: Record<string, unknown>, opts: { ttl?: number; iat?: number } = {}): string {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { signAccessToken } from '@app/auth';
 import { createPrivateDatabase } from '../utils/private-database';
-import { ALL_SCOPES, TEST_JWT_SECRET, uniqueTenant } from '../utils/test-app';
+import { ALL_SCOPES, TEST_JWT_SECRET, uniqueTenant } from '../support/app';
 import { CONNECT_SECRET, deliver, eventBody, PLATFORM_SECRET } from '../webhooks/webhook-support';
 import { eventually } from '../utils/eventually';
 
@@ -259,16 +259,16 @@ describe('OpenTelemetry: one trace from a Stripe webhook to the outbound deliver
     expect(spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId)).map((s) => s.name)).toEqual([]);
     expect(names).toEqual(
       expect.arrayContaining([
-        'job stripe-webhook.process',
+        'job webhooks.process-stripe-event',
         'webhook handler account.updated',
-        'job connect-event.dispatch',
-        'job connect-event.deliver',
+        'job events.fan-out-to-subscriptions',
+        'job events.deliver-to-endpoint',
       ]),
     );
     for (const name of [
-      'job stripe-webhook.process',
-      'job connect-event.dispatch',
-      'job connect-event.deliver',
+      'job webhooks.process-stripe-event',
+      'job events.fan-out-to-subscriptions',
+      'job events.deliver-to-endpoint',
     ])
       expect(spans.find((s) => s.name === name)?.kind).toBe(SPAN_KIND.CONSUMER);
     // The handler re-reads the account from Stripe (the emulator here) through the stripe SDK's node:http client.

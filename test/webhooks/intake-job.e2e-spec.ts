@@ -1,9 +1,9 @@
 import Stripe from 'stripe';
 import { DataSource } from 'typeorm';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 import { PLATFORM_SECRET } from './webhook-support';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 
 /**
  * The intake writes the inbox row and its job in one statement, with SQL that knows pg-boss's job table: the job
@@ -55,12 +55,12 @@ describe('webhook intake enqueues its job with the queue settings, in the same s
     expect(jobs).toHaveLength(1);
     const [job] = jobs;
     expect(job).toMatchObject({
-      name: 'stripe-webhook.process',
+      name: 'webhooks.process-stripe-event',
       state: 'created',
       retry_limit: 8,
       retry_delay: 2,
       retry_backoff: true,
-      dead_letter: 'stripe-webhook.process.dead',
+      dead_letter: 'webhooks.process-stripe-event.dead',
       priority: 0,
     });
     expect(Number(job.expire_seconds)).toBe(300);
@@ -68,7 +68,7 @@ describe('webhook intake enqueues its job with the queue settings, in the same s
     // And exactly what pg-boss's own send gives a job of that queue.
     const sentId = await t.app
       .get(JobQueue)
-      .send('stripe-webhook.process', { inboxId: '00000000-0000-4000-8000-000000000000' });
+      .send('webhooks.process-stripe-event', { inboxId: '00000000-0000-4000-8000-000000000000' });
     const cols = `retry_limit, retry_delay, retry_backoff, dead_letter, expire_in, policy, priority, singleton_key,
       round(EXTRACT(epoch FROM (keep_until - start_after)) / 60) AS keep_minutes`;
     const [sent] = await ds.query(`SELECT ${cols} FROM ${schema}.job WHERE id = $1`, [sentId]);

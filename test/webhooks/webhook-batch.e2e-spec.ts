@@ -5,7 +5,8 @@ import {
   WebhookHandler,
   WebhookHandlerRegistry,
 } from '../../apps/connect-service/src/webhooks/webhook-handler.registry';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
+import { emulatorControl, emulatorRequests } from '../support/emulator';
 import { eventually } from '../utils/eventually';
 import {
   connectTenant,
@@ -76,7 +77,7 @@ describe('webhooks: batch processing (one fetch, a transaction per event)', () =
 
   async function jobsOf(inboxId: string): Promise<Array<{ state: string; retry_count: number }>> {
     return ds.query(
-      `SELECT state, retry_count FROM ${schema}.job WHERE name = 'stripe-webhook.process' AND data->>'inboxId' = $1`,
+      `SELECT state, retry_count FROM ${schema}.job WHERE name = 'webhooks.process-stripe-event' AND data->>'inboxId' = $1`,
       [inboxId],
     );
   }
@@ -208,14 +209,7 @@ describe('webhooks: batch processing (one fetch, a transaction per event)', () =
   it('account.updated: one Stripe read for the events of an account received before it; a later event reads again', async () => {
     const { tenantId, accountId } = await connectTenant(ds, gateway);
     const reads = async () =>
-      (
-        await emulatorControl<{ data: unknown[] }>(
-          t.emulatorUrl!,
-          `requests?path=/v1/accounts/${accountId}&method=GET`,
-          undefined,
-          'GET',
-        )
-      ).data.length;
+      (await emulatorRequests(t.emulatorUrl!, { path: `/v1/accounts/${accountId}`, method: 'GET' })).length;
     const accountUpdated = (created: number) =>
       eventBody({
         type: 'account.updated',

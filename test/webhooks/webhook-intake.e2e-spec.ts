@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { StripeGateway } from '@app/stripe-gateway';
 import { WebhookHandlerRegistry } from '../../apps/connect-service/src/webhooks/webhook-handler.registry';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../utils/test-app';
+import { bootTestApp, TestApp, uniqueTenant } from '../support/app';
+import { emulatorControl } from '../support/emulator';
 import {
   CONNECT_SECRET,
   connectTenant,
@@ -17,7 +18,7 @@ import {
   PLATFORM_SECRET,
 } from './webhook-support';
 import { ErrorCode } from '@app/common';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 
 const SCHEMA = 'wh_intake_e2e';
 

@@ -7,7 +7,7 @@ import { RunningEmulator, startStripeEmulator } from '@app/stripe-emulator';
 import { AppModule } from '../../apps/connect-service/src/app.module';
 import { WebhookHandlerRegistry } from '../../apps/connect-service/src/webhooks/webhook-handler.registry';
 import { WebhooksModule } from '../../apps/connect-service/src/webhooks/webhooks.module';
-import { bootTestApp, TestApp } from '../utils/test-app';
+import { bootTestApp, TestApp } from '../support/app';
 import {
   CONNECT_SECRET,
   connectTenant,
@@ -24,7 +24,7 @@ import {
 } from './webhook-support';
 import { ErrorCode } from '@app/common';
 import { eventually } from '../utils/eventually';
-import { api } from '../utils/api';
+import { api } from '../support/http';
 
 const SCHEMA = 'wh_resilience_e2e';
 const BASE_DATABASE_URL = process.env.DATABASE_URL;

@@ -11,8 +11,8 @@ import { StripeGateway } from '@app/stripe-gateway';
 import { JobQueue } from '../../apps/connect-service/src/queue/job-queue.service';
 import { isStaleEvent } from '../../apps/connect-service/src/webhooks/event-ordering';
 import { WebhookHandler } from '../../apps/connect-service/src/webhooks/webhook-handler.registry';
-import { WEBHOOK_PROCESS_QUEUE } from '../../apps/connect-service/src/webhooks/webhook-inbox.service';
-import { uniqueTenant } from '../utils/test-app';
+import { WEBHOOK_PROCESS_QUEUE } from '../../apps/connect-service/src/webhooks/webhooks.queues';
+import { uniqueTenant } from '../support/app';
 import { eventually } from '../utils/eventually';
 
 /** Secrets the suites configure, so they can sign events themselves (as Stripe would). */

@@ -19,6 +19,8 @@ export interface RunningEmulator {
 }
 
 export { SPEC_EXCEPTIONS } from './spec-validator';
+/** An entry of the control API's request log (`GET /_emulator/requests`). */
+export type { RequestLogEntry } from './context';
 
 /** Every route the emulator's server registers (method + Fastify URL), without starting it. */
 export async function registeredRoutes(): Promise<Array<{ method: string; url: string }>> {

@@ -87,7 +87,8 @@ export class StripeResilience {
     const bulkheadOptions = { ...DEFAULTS.bulkhead, ...options.bulkhead };
 
     this.#bulkhead = bulkhead(bulkheadOptions.limit, bulkheadOptions.queue);
-    this.#timeout = timeout(this.timeoutMs, TimeoutStrategy.Aggressive);
+    // No abort on return: attempts ignore the signal, and each abort builds a DOMException with its stack trace.
+    this.#timeout = timeout(this.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
     const makeRetry = (mode: RetryMode): RetryPolicy =>
       retry(
         handleWhen((err) => isRetryableFailure(err, mode)),

@@ -1,14 +1,7 @@
-import { DataSource } from 'typeorm';
-import {
-  ConnectAccountEntity,
-  ConnectAccountStatus,
-  OnboardingMethod,
-  StripeAccountType,
-} from '@app/database';
-import { StripeGateway } from '@app/stripe-gateway';
-import { api } from '../../utils/api';
+import { api } from '../../support/http';
 import { eventually } from '../../utils/eventually';
-import { bootTestApp, emulatorControl, TestApp, uniqueTenant } from '../../utils/test-app';
+import { bootTestApp, TestApp } from '../../support/app';
+import { connectTenant, platformToken, postPayment } from '../../support/factory';
 import { CitusCluster } from './citus-cluster';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { TEST_DB_MARKER } = require('../../setup/test-db-marker') as { TEST_DB_MARKER: string };
@@ -47,40 +40,20 @@ export class TenantFlows {
   readonly platform: string;
 
   constructor(readonly t: TestApp) {
-    this.platform = t.token({ sub: 'platform-backend', roles: ['platform'] });
+    this.platform = platformToken(t);
   }
 
-  async connect(prefix = 'citus'): Promise<{ tenant: string; acct: string }> {
-    const tenant = uniqueTenant(prefix);
-    const account = await this.t.app.get(StripeGateway).createAccount({ type: 'express', country: 'US' });
-    await emulatorControl(this.t.emulatorUrl!, `/accounts/${account.id}/verification`, {
-      action: 'complete',
-    });
-    await this.t.app.get(DataSource).getRepository(ConnectAccountEntity).insert({
-      tenant_id: tenant,
-      stripe_account_id: account.id,
-      status: ConnectAccountStatus.Active,
-      charges_enabled: true,
-      onboarding_method: OnboardingMethod.AccountLink,
-      account_type: StripeAccountType.Express,
-    });
-    return { tenant, acct: account.id };
+  connect(prefix = 'citus'): Promise<{ tenant: string; acct: string }> {
+    return connectTenant(this.t, { prefix });
   }
 
   pay(tenant: string, amount: number, chargeType: 'direct' | 'destination', key: string) {
-    return api(this.t)<Route>('POST', '/connect/payments', {
+    return postPayment(this.t, {
+      tenant,
+      amount,
+      charge_type: chargeType,
+      idempotencyKey: key,
       token: this.platform,
-      headers: { 'idempotency-key': key },
-      body: {
-        tenant_id: tenant,
-        payment_data: {
-          amount,
-          currency: 'usd',
-          payment_method: 'pm_card_visa',
-          confirm: true,
-          charge_type: chargeType,
-        },
-      },
     });
   }
 

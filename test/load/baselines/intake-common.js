@@ -28,9 +28,9 @@ const ACCEPT_SQL = `WITH inbox AS (INSERT INTO stripe_webhook_events
     RETURNING id)
   SELECT id FROM inbox`;
 
-/** Creates the baselines' queue (and its dead letter) with the options the service gives stripe-webhook.process. */
+/** Creates the baselines' queue (and its dead letter) with the options the service gives webhooks.process-stripe-event. */
 async function createBaselineQueue(pool) {
-  // The same queue settings the service gives stripe-webhook.process (JobQueue.define), on the service's schema.
+  // The same queue settings the service gives webhooks.process-stripe-event (JobQueue.define), on the service's schema.
   const boss = new PgBoss({ db: { executeSql: (text, values) => pool.query(text, values) }, schema: SCHEMA });
   const dead = `${QUEUE}.dead`;
   await boss.createQueue(dead, { name: dead, retentionDays: 14 });

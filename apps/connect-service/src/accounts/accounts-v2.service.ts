@@ -17,7 +17,7 @@ import { AccountCacheService } from './account-cache.service';
 import { configurationOf, configurationParams, v2AccountViolations } from './account-v2-rules';
 import { AccountsService, AppliedEvent } from './accounts.service';
 import type { AccountsV2Hooks } from './accounts-v2.hooks';
-import { ConnectAccountsV2Repository } from './connect-accounts-v2.repository';
+import { ConnectAccountsRepository } from './connect-accounts.repository';
 import { AccountListDto, CreateV2AccountDto, ListAccountsQueryDto } from './dto/account-v2.dto';
 import { ConnectAccountDto } from './dto/connect-account.dto';
 import { CreateOnboardingLinkDto, OnboardingLinkDto } from './dto/onboarding-link.dto';
@@ -45,7 +45,7 @@ export class AccountsV2Service implements OnModuleInit, AccountsV2Hooks {
     private readonly events: EventsService,
     private readonly cache: AccountCacheService,
     private readonly accounts: AccountsService,
-    private readonly repo: ConnectAccountsV2Repository,
+    private readonly repo: ConnectAccountsRepository,
     private readonly notices: RequirementNoticesService,
     @Inject(accountsV2Config.KEY) private readonly cfg: ConfigType<typeof accountsV2Config>,
   ) {}

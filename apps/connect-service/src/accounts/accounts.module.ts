@@ -16,7 +16,6 @@ import { AccountSessionsService } from './account-sessions.service';
 import { AccountsV2Controller } from './accounts-v2.controller';
 import { AccountThinEventHandlers } from './account-thin-events.handlers';
 import { AccountsV2Service } from './accounts-v2.service';
-import { ConnectAccountsV2Repository } from './connect-accounts-v2.repository';
 import { RequirementNoticesRepository } from './requirement-notices.repository';
 import { RequirementNoticesService } from './requirements-notices.service';
 import { JobQueueModule } from '../queue/job-queue.module';
@@ -42,7 +41,6 @@ import { JobQueueModule } from '../queue/job-queue.module';
     ConnectAccountsRepository,
     AccountsV2Service,
     AccountSessionsService,
-    ConnectAccountsV2Repository,
     RequirementNoticesRepository,
     RequirementNoticesService,
     AccountThinEventHandlers,

@@ -6,16 +6,10 @@ import { accountsV2Config } from '@app/config';
 import { ConnectAccountEntity, RequirementEntry } from '@app/database';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
-import { ConnectAccountsV2Repository } from './connect-accounts-v2.repository';
+import { ACCOUNTS_QUEUES, REQUIREMENTS_REMINDER_QUEUE, ReminderJob } from './accounts.queues';
+import { ConnectAccountsRepository } from './connect-accounts.repository';
 import { RequirementNoticesRepository } from './requirement-notices.repository';
 import { dueEntries } from './requirements-entries';
-
-export const REQUIREMENTS_REMINDER_QUEUE = 'accounts.requirements-reminder';
-
-interface ReminderJob {
-  /** One tenant's reminders; without it, every account with a deadline within the largest offset (the sweep). */
-  tenantId?: string;
-}
 
 /** What the account looked like before a change, for the notices a change causes. */
 export interface RequirementsSnapshot {
@@ -52,17 +46,12 @@ export class RequirementNoticesService implements OnApplicationBootstrap {
     private readonly events: EventsService,
     private readonly jobs: JobQueue,
     private readonly notices: RequirementNoticesRepository,
-    private readonly accounts: ConnectAccountsV2Repository,
+    private readonly accounts: ConnectAccountsRepository,
     @Inject(accountsV2Config.KEY) private readonly cfg: ConfigType<typeof accountsV2Config>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.jobs.define({
-      name: REQUIREMENTS_REMINDER_QUEUE,
-      retryLimit: 5,
-      retryDelaySeconds: 5,
-      retryBackoff: true,
-    });
+    await this.jobs.define(ACCOUNTS_QUEUES.requirementsReminder);
     await this.jobs.work<ReminderJob>(REQUIREMENTS_REMINDER_QUEUE, { concurrency: 1 }, async (job) => {
       await this.runReminders(job.data.tenantId);
     });

@@ -6,8 +6,7 @@ import { JobQueue } from '../queue/job-queue.service';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRollupsRepository } from './analytics-rollups.repository';
 import { AnalyticsService } from './analytics.service';
-
-export const ANALYTICS_FOLD_QUEUE = 'analytics.fold';
+import { ANALYTICS_FOLD_QUEUE, ANALYTICS_QUEUES } from './analytics.queues';
 
 /**
  * Analytics: rollups fed by a database trigger on payment_routes, folded every minute by a pg-boss job (one run per
@@ -26,13 +25,7 @@ export class AnalyticsModule implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.define({
-      name: ANALYTICS_FOLD_QUEUE,
-      retryLimit: 2,
-      retryDelaySeconds: 10,
-      retryBackoff: false,
-      expireInSeconds: 600,
-    });
+    await this.queue.define(ANALYTICS_QUEUES.fold);
     await this.queue.schedule(ANALYTICS_FOLD_QUEUE, '* * * * *');
     await this.queue.work(ANALYTICS_FOLD_QUEUE, { batchSize: 1 }, async () => {
       await this.analytics.fold();

@@ -24,7 +24,13 @@ const valuesOf = (r: AuditRow): Sql =>
 @Injectable()
 export class AuditLogRepository {
   async insert(db: Db, r: AuditRow): Promise<void> {
-    await affected(db, sql`INSERT INTO audit_log (${COLUMNS}) VALUES (${valuesOf(r)})`);
+    await this.insertMany(db, [r]);
+  }
+
+  /** The rows in one statement. */
+  async insertMany(db: Db, rows: AuditRow[]): Promise<void> {
+    const values = join(rows.map((r) => sql`(${valuesOf(r)})`));
+    await affected(db, sql`INSERT INTO audit_log (${COLUMNS}) VALUES ${values}`);
   }
 
   /** The row as a CTE body that inserts it once per row of `source` (a CTE of the caller's statement). */

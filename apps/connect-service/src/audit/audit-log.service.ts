@@ -8,6 +8,9 @@ import { AuditAction, AuditActorType, AuditOutcome } from './audit-actions';
 import { AuditLogRepository, AuditRow } from './audit-log.repository';
 import { ContextRequest, currentRequest } from './request-context';
 
+/** Rows per detached INSERT at most (10 parameters each). */
+const MAX_ROWS_PER_INSERT = 500;
+
 export interface AuditInput {
   action: AuditAction;
   outcome?: AuditOutcome;
@@ -40,17 +43,18 @@ export interface SuccessRowSql {
 
 /**
  * Writes the append-only audit log. `record(input, manager)` joins the caller's transaction, so the row commits
- * with the change it describes; `recordDetached(input)` is one INSERT issued without awaiting (failures and
- * actions without a transaction) whose own failure is logged, never swallowed silently; `successRowSql` lets a
- * service write its request's success row in its own statement.
+ * with the change it describes; `recordDetached(input)` is written without awaiting (failures and actions without a
+ * transaction), grouped with the rows recorded meanwhile, its own failure logged, never swallowed silently;
+ * `successRowSql` lets a service write its request's success row in its own statement.
  */
 @Injectable()
 export class AuditLogService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Audit');
 
   private readonly expected = new WeakMap<ContextRequest, ExpectedSuccess>();
-  /** Detached INSERTs still running: shutdown waits for them before the pool closes. */
-  private readonly pending = new Set<Promise<void>>();
+  /** Detached rows not written yet, and the loop writing them (shutdown waits for it before the pool closes). */
+  private readonly waiting: AuditRow[] = [];
+  private draining: Promise<void> | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -62,22 +66,47 @@ export class AuditLogService implements BeforeApplicationShutdown {
   }
 
   recordDetached(input: AuditInput, req?: ContextRequest): void {
-    const row = this.rowOf(input, req ?? currentRequest());
-    const write = this.rows
-      .insert(this.dataSource.manager, row)
-      .catch((err: unknown) => {
-        this.logger.error(
-          { err, action: row.action, outcome: row.outcome, actor: row.actor, tenant_id: row.tenant_id },
-          'Audit row could not be written',
-        );
-      })
-      .finally(() => this.pending.delete(write));
-    this.pending.add(write);
+    this.waiting.push(this.rowOf(input, req ?? currentRequest()));
+    this.draining ??= this.drain();
   }
 
   /** Before the database pool closes (TypeORM's own shutdown hook), the detached rows in flight are written. */
   async beforeApplicationShutdown(): Promise<void> {
-    while (this.pending.size) await Promise.all([...this.pending]);
+    while (this.draining) await this.draining;
+  }
+
+  /**
+   * Group commit of the detached rows: one INSERT for all the rows recorded while the previous one ran, so a busy
+   * service pays one round trip for many rows and an idle one writes a row at once.
+   */
+  private async drain(): Promise<void> {
+    await Promise.resolve();
+    while (this.waiting.length) {
+      const rows = this.waiting.splice(0, MAX_ROWS_PER_INSERT);
+      try {
+        await this.rows.insertMany(this.dataSource.manager, rows);
+      } catch (err) {
+        // One row refused must not lose the others: each is retried alone, and a failure is logged per row.
+        if (rows.length > 1) for (const row of rows) await this.writeAlone(row);
+        else this.logFailure(err, rows[0]);
+      }
+    }
+    this.draining = null;
+  }
+
+  private async writeAlone(row: AuditRow): Promise<void> {
+    try {
+      await this.rows.insert(this.dataSource.manager, row);
+    } catch (err) {
+      this.logFailure(err, row);
+    }
+  }
+
+  private logFailure(err: unknown, row: AuditRow): void {
+    this.logger.error(
+      { err, action: row.action, outcome: row.outcome, actor: row.actor, tenant_id: row.tenant_id },
+      'Audit row could not be written',
+    );
   }
 
   /** AuditInterceptor: how this request's success is recorded, so its service may write that row itself. */

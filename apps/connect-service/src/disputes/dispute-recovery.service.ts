@@ -11,7 +11,8 @@ import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
 import { recoveryIdempotencyKey, reversalAmount } from './dispute-state.util';
 import { DisputeRow, DisputesRepository } from './disputes.repository';
-import { DISPUTE_RECOVERY_QUEUE, DisputeRecoveryJob, disputeEventData } from './disputes.service';
+import { DISPUTE_RECOVERY_QUEUE, DisputeRecoveryJob } from './disputes.queues';
+import { disputeEventData } from './disputes.service';
 
 /** A refusal by Stripe (4xx), as opposed to Stripe being unreachable: retrying would only be refused again. */
 function refusalOf(err: unknown): { code: string; message: string } | null {

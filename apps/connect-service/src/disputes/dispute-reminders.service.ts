@@ -6,9 +6,8 @@ import { moneyConfig } from '@app/config';
 import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
 import { DisputesRepository } from './disputes.repository';
+import { DISPUTE_REMINDER_QUEUE, DISPUTES_QUEUES } from './disputes.queues';
 import { disputeEventData } from './disputes.service';
-
-export const DISPUTE_REMINDER_QUEUE = 'disputes.evidence-reminders';
 
 /**
  * connect.dispute.evidence_due at DISPUTE_EVIDENCE_REMINDER_HOURS before each open dispute's deadline: a scheduled
@@ -27,12 +26,7 @@ export class DisputeRemindersService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.define({
-      name: DISPUTE_REMINDER_QUEUE,
-      retryLimit: 3,
-      retryDelaySeconds: 60,
-      retryBackoff: true,
-    });
+    await this.queue.define(DISPUTES_QUEUES.reminders);
     await this.queue.schedule(DISPUTE_REMINDER_QUEUE, this.cfg.evidenceReminderCron);
     await this.queue.work(DISPUTE_REMINDER_QUEUE, { batchSize: 1 }, async () => {
       await this.run();

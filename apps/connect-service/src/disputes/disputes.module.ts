@@ -12,7 +12,8 @@ import { DisputeRemindersService } from './dispute-reminders.service';
 import { DisputeWebhookHandlers } from './dispute-webhook.handlers';
 import { DisputesController } from './disputes.controller';
 import { DisputesRepository } from './disputes.repository';
-import { DISPUTE_RECOVERY_QUEUE, DisputeRecoveryJob, DisputesService } from './disputes.service';
+import { DISPUTE_RECOVERY_QUEUE, DisputeRecoveryJob, DISPUTES_QUEUES } from './disputes.queues';
+import { DisputesService } from './disputes.service';
 
 /** Disputes of tenants' payments: our record, evidence, acceptance and recovery of platform-liable losses. */
 @Module({
@@ -35,13 +36,7 @@ export class DisputesModule implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // Only Stripe being unreachable is retried (a refusal is recorded on the dispute, never retried).
-    await this.queue.define({
-      name: DISPUTE_RECOVERY_QUEUE,
-      retryLimit: 8,
-      retryDelaySeconds: 5,
-      retryBackoff: true,
-    });
+    await this.queue.define(DISPUTES_QUEUES.recovery);
     await this.queue.work<DisputeRecoveryJob>(
       DISPUTE_RECOVERY_QUEUE,
       { batchSize: 1, concurrency: 1 },

@@ -16,15 +16,8 @@ import { EventsService } from '../events/events.service';
 import { JobQueue } from '../queue/job-queue.service';
 import { fundsOf, initialRecovery, isClosed, isForward, liableOf } from './dispute-state.util';
 import { DisputeRow, DisputesRepository, DisputeState } from './disputes.repository';
+import { DISPUTE_RECOVERY_QUEUE, DisputeRecoveryJob } from './disputes.queues';
 import { DisputeDto, DisputeListDto, ListDisputesQueryDto } from './dto/dispute.dto';
-
-export const DISPUTE_RECOVERY_QUEUE = 'disputes.recovery';
-
-export interface DisputeRecoveryJob {
-  tenantId: string;
-  disputeId: string;
-  step: 'reverse' | 'return';
-}
 
 function idOf(v: unknown): string | null {
   if (typeof v === 'string') return v;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db, Sql, empty, one, sql, trusted } from '@app/database';
 import { JobQueue } from '../queue/job-queue.service';
-import { DISPATCH_QUEUE } from './event-queues';
+import { DISPATCH_QUEUE } from './events.queues';
 
 /** One ConnectEvent to write: its row and the trace context its dispatch job carries. */
 export interface ConnectEventRow {

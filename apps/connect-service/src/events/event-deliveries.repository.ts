@@ -12,7 +12,7 @@ import {
   trusted,
 } from '@app/database';
 import { JobQueue } from '../queue/job-queue.service';
-import { DELIVER_QUEUE } from './event-queues';
+import { DELIVER_QUEUE } from './events.queues';
 import type { DeliveriesReading } from './events-metrics';
 
 /** A delivery with its subscription and event, as the delivery worker reads it. */

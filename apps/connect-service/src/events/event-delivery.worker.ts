@@ -9,7 +9,7 @@ import { EventDeliveryStatus, EventSubscriptionStatus } from '@app/database';
 import { reportError } from '../error-tracking/error-tracking';
 import { JobQueue } from '../queue/job-queue.service';
 import { AttemptRecord, DeliveryRow, EventDeliveriesRepository } from './event-deliveries.repository';
-import { DELIVER_QUEUE, DeliverJob, EventQueues } from './event-queues';
+import { DELIVER_QUEUE, DeliverJob, EventQueues } from './events.queues';
 import { EventSubscriptionsRepository } from './event-subscriptions.repository';
 import { nextRetryDelaySeconds, responseExcerpt } from './delivery-policy';
 import { connectEventDeliveryAttempts, DeliveryOutcome } from './events-metrics';

@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { JobBatch, JobQueue, JobQueueDrainingError } from '../queue/job-queue.service';
-import { DISPATCH_QUEUE, DispatchJob, EventQueues } from './event-queues';
+import { DISPATCH_QUEUE, DispatchJob, EventQueues } from './events.queues';
 import { EventDeliveriesRepository } from './event-deliveries.repository';
 import { connectEventsEmitted, deliveriesReading } from './events-metrics';
 

@@ -6,7 +6,7 @@ import { ConnectEventsRepository } from './connect-events.repository';
 import { EventDeliveriesRepository } from './event-deliveries.repository';
 import { EventDeliveryWorker } from './event-delivery.worker';
 import { EventDispatchWorker } from './event-dispatch.worker';
-import { EventQueues } from './event-queues';
+import { EventQueues } from './events.queues';
 import { EventSubscriptionsController } from './event-subscriptions.controller';
 import { EventSubscriptionsRepository } from './event-subscriptions.repository';
 import { EventSubscriptionsService } from './event-subscriptions.service';

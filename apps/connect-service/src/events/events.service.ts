@@ -20,7 +20,7 @@ import { subscriptionMatches } from './delivery-policy';
 import { ConnectEventDto, ConnectEventListDto, ListConnectEventsQueryDto } from './dto/connect-event.dto';
 import { EventDeliveryDto } from './dto/event-delivery.dto';
 import { EventDeliveriesRepository } from './event-deliveries.repository';
-import { DELIVER_QUEUE, DeliverJob, EventQueues } from './event-queues';
+import { DELIVER_QUEUE, DeliverJob, EventQueues } from './events.queues';
 
 export interface EmitConnectEvent {
   type: ConnectEventType;

@@ -43,8 +43,14 @@ export class PayoutsController {
   @TENANT_PARAM
   @ApiOkResponse({ type: BalanceDto })
   @ApiErrors(ErrorCode.NotFound, ErrorCode.StripeUnavailable)
-  async balance(@CurrentCaller() caller: Caller, @Param('tenantId') tenantId: string): Promise<BalanceDto> {
-    return this.payouts.balance(caller, tenantId);
+  async balance(
+    @CurrentCaller() caller: Caller,
+    @Param('tenantId') tenantId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    // The cached answer is already the JSON of a BalanceDto: sent as it is, not parsed and serialised again.
+    void reply.type('application/json; charset=utf-8');
+    return this.payouts.balanceJson(caller, tenantId);
   }
 
   @Get('accounts/:tenantId/payouts')

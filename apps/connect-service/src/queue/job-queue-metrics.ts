@@ -12,7 +12,7 @@ export const jobQueueReading = new ScrapeReading<QueueCount[]>('job_queue');
 scrapeGauge({
   name: 'connect_job_queue_pending',
   help:
-    'pg-boss jobs waiting to run, by queue and state (created, retry); connect-event.dispatch is the ' +
+    'pg-boss jobs waiting to run, by queue and state (created, retry); events.fan-out-to-subscriptions is the ' +
     'outbox (ConnectEvents committed, not fanned out yet), a *.dead queue holds dead letters',
   labelNames: ['queue', 'state'] as const,
   reading: jobQueueReading,

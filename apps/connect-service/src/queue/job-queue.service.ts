@@ -177,6 +177,11 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     const former: string[] = [];
     for (const old of def.formerNames ?? []) if (await this.boss.getQueue(old)) former.push(old);
     this.former.set(def.name, former);
+    // Dead letters left under a former name go to the handler of this queue's dead letters, if it has one.
+    this.former.set(
+      dead,
+      former.map((old) => `${old}.dead`),
+    );
   }
 
   /**

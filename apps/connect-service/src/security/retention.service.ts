@@ -5,8 +5,7 @@ import { securityConfig } from '@app/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { JobQueue } from '../queue/job-queue.service';
 import { RetentionRepository } from './retention.repository';
-
-export const RETENTION_QUEUE = 'security.retention';
+import { RETENTION_QUEUE, SECURITY_QUEUES } from './security.queues';
 
 const BATCH = 1000;
 const DAY_MS = 86_400_000;
@@ -38,13 +37,7 @@ export class RetentionService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.define({
-      name: RETENTION_QUEUE,
-      retryLimit: 3,
-      retryDelaySeconds: 300,
-      retryBackoff: true,
-      expireInSeconds: 3600,
-    });
+    await this.queue.define(SECURITY_QUEUES.retention);
     await this.queue.schedule(RETENTION_QUEUE, this.cfg.retentionCron);
     await this.queue.work(RETENTION_QUEUE, { batchSize: 1 }, async () => {
       const result = await this.purge();

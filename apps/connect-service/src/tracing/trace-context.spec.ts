@@ -43,20 +43,22 @@ describe('trace context through job data', () => {
     );
     expect(intakeJob.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     const dispatchJob = await context.with(ROOT_CONTEXT, () =>
-      tc.inSpan('job stripe-webhook.process', { kind: SpanKind.CONSUMER, carrier: intakeJob }, () =>
+      tc.inSpan('job webhooks.process-stripe-event', { kind: SpanKind.CONSUMER, carrier: intakeJob }, () =>
         tc.inSpan('webhook handler account.updated', {}, async () =>
           stored(tc.withTraceContext({ eventId: 'e1' })),
         ),
       ),
     );
     const deliverJob = await context.with(ROOT_CONTEXT, () =>
-      tc.inSpan('job connect-event.dispatch', { kind: SpanKind.CONSUMER, carrier: dispatchJob }, async () =>
-        stored(tc.withTraceContext({ deliveryId: 'd1' })),
+      tc.inSpan(
+        'job events.fan-out-to-subscriptions',
+        { kind: SpanKind.CONSUMER, carrier: dispatchJob },
+        async () => stored(tc.withTraceContext({ deliveryId: 'd1' })),
       ),
     );
     await context.with(ROOT_CONTEXT, () =>
       tc.inSpan(
-        'job connect-event.deliver',
+        'job events.deliver-to-endpoint',
         { kind: SpanKind.CONSUMER, carrier: deliverJob },
         async () => undefined,
       ),
@@ -68,10 +70,10 @@ describe('trace context through job data', () => {
     const parentOf = (name: string) => byName.get(name)?.parentSpanContext?.spanId;
     const idOf = (name: string) => byName.get(name)?.spanContext().spanId;
     expect(parentOf('POST /connect/webhooks')).toBeUndefined();
-    expect(parentOf('job stripe-webhook.process')).toBe(idOf('POST /connect/webhooks'));
-    expect(parentOf('webhook handler account.updated')).toBe(idOf('job stripe-webhook.process'));
-    expect(parentOf('job connect-event.dispatch')).toBe(idOf('webhook handler account.updated'));
-    expect(parentOf('job connect-event.deliver')).toBe(idOf('job connect-event.dispatch'));
+    expect(parentOf('job webhooks.process-stripe-event')).toBe(idOf('POST /connect/webhooks'));
+    expect(parentOf('webhook handler account.updated')).toBe(idOf('job webhooks.process-stripe-event'));
+    expect(parentOf('job events.fan-out-to-subscriptions')).toBe(idOf('webhook handler account.updated'));
+    expect(parentOf('job events.deliver-to-endpoint')).toBe(idOf('job events.fan-out-to-subscriptions'));
   });
 
   it('records a thrown error on the span and rethrows it', async () => {

@@ -20,7 +20,7 @@ import {
 import type { StripeEvent } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
 
-export const WEBHOOK_PROCESS_QUEUE = 'stripe-webhook.process';
+import { WEBHOOK_PROCESS_QUEUE } from './webhooks.queues';
 
 /** An event as the intake stores it: the payload as the text Stripe signed (PostgreSQL parses it). */
 export interface InboxInsert {

@@ -6,11 +6,10 @@ import { StripeWebhookEventEntity, StripeWebhookEventSource, StripeWebhookEventS
 import type { StripeEvent } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
 import { annotateActiveSpan, traceCarrierJson } from '../tracing/trace-context';
-import { InboxInsert, WEBHOOK_PROCESS_QUEUE, WebhookInboxRepository } from './webhook-inbox.repository';
+import { InboxInsert, WebhookInboxRepository } from './webhook-inbox.repository';
+import { WEBHOOK_PROCESS_QUEUE } from './webhooks.queues';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSecrets } from './webhook-secrets.service';
-
-export { WEBHOOK_PROCESS_QUEUE };
 
 export interface WebhookProcessJob {
   inboxId: string;

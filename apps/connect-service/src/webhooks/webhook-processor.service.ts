@@ -7,12 +7,8 @@ import type { StripeEvent } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { JobBatch, JobQueue, JobQueueDrainingError, QueuedJob } from '../queue/job-queue.service';
 import { PreparedWebhook, WebhookHandlerRegistry } from './webhook-handler.registry';
-import {
-  InboxKey,
-  InboxSnapshot,
-  WEBHOOK_PROCESS_QUEUE,
-  WebhookInboxRepository,
-} from './webhook-inbox.repository';
+import { InboxKey, InboxSnapshot, WebhookInboxRepository } from './webhook-inbox.repository';
+import { WEBHOOK_PROCESS_QUEUE, WEBHOOKS_QUEUES } from './webhooks.queues';
 import { WebhookProcessJob } from './webhook-inbox.service';
 import { inSpan } from '../tracing/trace-context';
 import { WebhookMetrics } from './webhook-metrics';
@@ -79,13 +75,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // Backoff from 2 s doubling over 8 retries spans ~8 minutes; after that the dead letter marks the row.
-    await this.jobs.define({
-      name: WEBHOOK_PROCESS_QUEUE,
-      retryLimit: 8,
-      retryDelaySeconds: 2,
-      retryBackoff: true,
-    });
+    await this.jobs.define(WEBHOOKS_QUEUES.process);
     // Two loops, so one batch's tail overlaps the next batch's head; the events of a batch run up to the
     // replica-wide job limit at once, each holding a pool connection only for its own transaction.
     await this.jobs.workBatch<WebhookProcessJob>(

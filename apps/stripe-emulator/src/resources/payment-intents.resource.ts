@@ -128,6 +128,16 @@ function checkCapabilities(ctx: RequestContext, pi: StripeObject): void {
   if (transferData) requireTransfers(ctx.emu, transferData.destination, 'transfer_data[destination]');
 }
 
+/** An automatic capture: the charge settles in full and the PaymentIntent succeeds, with both events. */
+function succeed(ctx: RequestContext, pi: StripeObject, charge: StripeObject): StripeObject {
+  settle(ctx, pi, charge, pi.amount as number);
+  Object.assign(pi, { status: 'succeeded', amount_received: pi.amount });
+  ctx.emu.store.put('charge', ctx.owner, charge);
+  emitEvent(ctx, 'charge.succeeded', charge);
+  emitEvent(ctx, 'payment_intent.succeeded', pi);
+  return pi;
+}
+
 function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeObject {
   if (!CONFIRMABLE.includes(pi.status as string)) {
     throw unexpectedState(
@@ -179,12 +189,7 @@ function confirm(ctx: RequestContext, pi: StripeObject, params: Params): StripeO
     emitEvent(ctx, 'payment_intent.amount_capturable_updated', pi);
     return pi;
   }
-  settle(ctx, pi, charge, pi.amount as number);
-  Object.assign(pi, { status: 'succeeded', amount_received: pi.amount });
-  ctx.emu.store.put('charge', ctx.owner, charge);
-  emitEvent(ctx, 'charge.succeeded', charge);
-  emitEvent(ctx, 'payment_intent.succeeded', pi);
-  return pi;
+  return succeed(ctx, pi, charge);
 }
 
 /** A PaymentIntent with every field Stripe renders, awaiting a payment method unless `fields` say otherwise. */
@@ -262,12 +267,7 @@ export function payInvoice(
   const charge = newCharge(ctx, pi, 'pm_card_visa', true);
   charge.invoice = invoice.id;
   pi.latest_charge = charge.id;
-  settle(ctx, pi, charge, pi.amount as number);
-  Object.assign(pi, { status: 'succeeded', amount_received: pi.amount });
-  ctx.emu.store.put('charge', ctx.owner, charge);
-  emitEvent(ctx, 'charge.succeeded', charge);
-  emitEvent(ctx, 'payment_intent.succeeded', pi);
-  return pi;
+  return succeed(ctx, pi, charge);
 }
 
 function findIntent(ctx: RequestContext): StripeObject {

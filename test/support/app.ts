@@ -115,5 +115,3 @@ export async function bootTestApp(
 export function uniqueTenant(prefix = 'tenant'): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 }
-
-export { emulatorControl } from './api';
