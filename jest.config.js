@@ -5,16 +5,10 @@
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
-const SWC = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-    keepClassNames: true,
-  },
-  module: { type: 'commonjs' },
-  sourceMaps: 'inline',
-};
+const { SWC: BUILD } = require('./scripts/swc-options');
+
+// The build's configuration (scripts/swc-options.js), with inline source maps for jest's stack traces.
+const SWC = { ...BUILD, sourceMaps: 'inline' };
 
 const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],

@@ -8,7 +8,15 @@ const { spawnSync } = require('node:child_process');
 
 const root = join(__dirname, '..');
 const stamp = join(root, 'dist', '.build-stamp');
-const inputs = ['apps', 'libs', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const inputs = [
+  'apps',
+  'libs',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package.json',
+  'scripts/build.js',
+  'scripts/swc-options.js',
+];
 const skip = new Set(['node_modules', 'dist', '.data', 'coverage']);
 
 function newest(path) {

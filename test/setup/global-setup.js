@@ -43,7 +43,7 @@ module.exports = async function globalSetup() {
       await probe.end().catch(() => {});
     }
   } else {
-    const embedded = await startEmbeddedPostgres('connect-test-pg');
+    const embedded = await startEmbeddedPostgres('connect-test-pg', { throwaway: true });
     state.embedded = embedded;
     serverUrl = embedded.url;
     process.stdout.write(`\n[test setup] TEST_DATABASE_URL not set: using an embedded PostgreSQL at ${embedded.url}\n`);
