@@ -3,7 +3,7 @@
 // `npm run build`: transpiles apps/ and libs/ into dist/ with SWC in a few seconds (tsc took a minute), with the
 // configuration jest uses, and tsconfig's path aliases (@app/...) rewritten to relative requires. Types are
 // checked apart, by `npm run typecheck` (CI runs it before the tests).
-const { mkdirSync, readdirSync, rmSync, writeFileSync, copyFileSync } = require('node:fs');
+const { mkdirSync, readdirSync, rmSync, writeFileSync, copyFileSync, utimesSync } = require('node:fs');
 const { dirname, join, relative, sep } = require('node:path');
 const swc = require('@swc/core');
 const { SWC } = require('./swc-options');
@@ -55,6 +55,10 @@ async function main() {
     copyFileSync(f, target);
   }
   await Promise.all(sources.map(compile));
+  // For scripts/ensure-built.js: a source saved during the build is newer than the stamp, so the next run builds.
+  const stamp = join(out, '.build-stamp');
+  writeFileSync(stamp, `${new Date(began).toISOString()}\n`);
+  utimesSync(stamp, new Date(began), new Date(began));
   process.stdout.write(
     `built ${sources.length} files into dist/ in ${((Date.now() - began) / 1000).toFixed(1)} s\n`,
   );
