@@ -30,7 +30,9 @@ const common = {
 module.exports = {
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
-  maxWorkers: 2,
+  // Three on two cores: an e2e suite spends a good part of its time waiting (sleeps where nothing may happen,
+  // PostgreSQL, child processes), which a third worker fills.
+  maxWorkers: 3,
   // Longest suites first, from measured durations even in a fresh clone (test/setup/sequencer.js).
   testSequencer: '<rootDir>/test/setup/sequencer.js',
   projects: [
