@@ -67,8 +67,9 @@ describe('reconciliation runs compare payouts', () => {
     const { tenant, acct } = await connectVerifiedTenant(t, 'prr');
     await paidRoute(t, tenant, 6_000, 'direct');
     const first = { payouts: await runPayouts(t, acct, 'reconciled') };
-    const ours = await eventually('the reconciled payout', async () =>
-      (await payoutsOf(tenant)).find((p) => p.reconciliation_status === 'completed'),
+    // Both last stages applied (their webhooks may be handled in either order), so none lands after the edit below.
+    const ours = await eventually('the paid and reconciled payout', async () =>
+      (await payoutsOf(tenant)).find((p) => p.reconciliation_status === 'completed' && p.status === 'paid'),
     );
     // Our row forgets the payout's last stages, as if those webhooks had been lost.
     await t.app
