@@ -21,9 +21,10 @@ FROM base AS deps
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts
 
-# --- build: tsc + tsc-alias into dist/ --------------------------------------------------------------------
+# --- build: SWC into dist/ (scripts/build.js; types are checked by `npm run typecheck`, not here) -----------
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY scripts/build.js scripts/swc-options.js ./scripts/
 COPY apps ./apps
 COPY libs ./libs
 RUN npm run build

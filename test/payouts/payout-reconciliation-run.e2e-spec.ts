@@ -69,7 +69,7 @@ describe('reconciliation runs compare payouts', () => {
     const { tenant, acct } = await connectVerifiedTenant(t, 'prr');
     await paidRoute(t, tenant, 6_000, 'direct');
     const first = { payouts: await runPayouts(t, acct, 'reconciled') };
-    const ours = await eventually('the reconciled payout', async () =>
+    const ours = await eventually('the paid and reconciled payout', async () =>
       (await payoutsOf(tenant)).find((p) => p.reconciliation_status === 'completed' && p.status === 'paid'),
     );
     await payoutEventsSettled(t, acct, first.payouts[0].id);

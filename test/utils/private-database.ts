@@ -8,7 +8,8 @@ const { TEST_DB_MARKER, TEST_DB_PREFIX } = require('../setup/test-db-marker') as
 
 /**
  * A database of one suite's own, on the run's server and marked like the run's database, for a suite that must
- * count rows exactly (the run's database is shared by suites running at the same time). The app's boot migrates it.
+ * count rows exactly (the run's database is shared by suites running at the same time). A copy of the run's migrated
+ * template (test/setup/global-setup.js) when there is one; otherwise the app's boot migrates it.
  */
 export async function createPrivateDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const base = process.env.DATABASE_URL;
@@ -17,7 +18,8 @@ export async function createPrivateDatabase(): Promise<{ url: string; drop(): Pr
   const admin = new Client({ connectionString: base });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}"`);
+    const template = process.env.TEST_TEMPLATE_DATABASE;
+    await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
     await admin.query(`COMMENT ON DATABASE "${name}" IS '${TEST_DB_MARKER}'`);
   } finally {
     await admin.end();

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as Sentry from '@sentry/nestjs';
+import type * as SentrySdk from '@sentry/nestjs';
 import type { ConfigType } from '@nestjs/config';
 import type { errorTrackingConfig } from '@app/config';
 import { DROP_REASONS, droppedErrorReports, errorReports, ReportKind } from './error-tracking.metrics';
@@ -35,8 +35,8 @@ function packageVersion(): string | undefined {
  * dropped and counted. Sending never sits on a request's path, so a tracker that is down or slow costs the
  * requests nothing.
  */
-function boundedTransport(max: number) {
-  return (options: Parameters<typeof Sentry.makeNodeTransport>[0]) =>
+function boundedTransport(Sentry: typeof SentrySdk, max: number) {
+  return (options: Parameters<typeof SentrySdk.makeNodeTransport>[0]) =>
     Sentry.makeNodeTransport({
       ...options,
       bufferSize: max,
@@ -49,9 +49,17 @@ function boundedTransport(max: number) {
     });
 }
 
+let sdk: typeof SentrySdk | undefined;
+/** The SDK, loaded on first use: without SENTRY_DSN its ~600 modules are never read (boot time, memory). */
+function sentry(): typeof SentrySdk {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (sdk ??= require('@sentry/nestjs') as typeof SentrySdk);
+}
+
 /** Starts error tracking when SENTRY_DSN is set; answers whether it is on. */
 export function startErrorTracking(cfg: ConfigType<typeof errorTrackingConfig>): boolean {
   if (!cfg.dsn) return false;
+  const Sentry = sentry();
   Sentry.init({
     dsn: cfg.dsn,
     environment: cfg.environment,
@@ -64,7 +72,7 @@ export function startErrorTracking(cfg: ConfigType<typeof errorTrackingConfig>):
     defaultIntegrations: false,
     integrations: [Sentry.linkedErrorsIntegration(), Sentry.dedupeIntegration()],
     maxBreadcrumbs: 0,
-    transport: boundedTransport(cfg.maxQueuedReports),
+    transport: boundedTransport(Sentry, cfg.maxQueuedReports),
     beforeSend: (event) => scrub(event),
   });
   enabled = true;
@@ -75,7 +83,7 @@ export async function stopErrorTracking(): Promise<void> {
   if (!enabled) return;
   enabled = false;
   // Sends what is queued, for at most 2 s: a tracker that is down must not hold up the shutdown.
-  await Sentry.close(2_000);
+  await sentry().close(2_000);
 }
 
 export function errorTrackingEnabled(): boolean {
@@ -92,6 +100,7 @@ export function reportError(err: unknown, tags: ReportTags): void {
   const error = err instanceof Error ? err : new Error(typeof err === 'string' ? err : 'Non-error thrown');
   setImmediate(() => {
     if (!enabled) return;
+    const Sentry = sentry();
     Sentry.withScope((scope) => {
       for (const [k, v] of Object.entries(tags)) if (typeof v === 'string' && v !== '') scope.setTag(k, v);
       Sentry.captureException(error);
