@@ -7,10 +7,10 @@ import {
   StripeWebhookEventSource,
   StripeWebhookEventStatus,
   WAITING_WEBHOOK_STATUSES,
-  affected,
   join,
   one,
   preparedRows,
+  preparedRowsOn,
   rows,
   sql,
   trusted,
@@ -108,8 +108,9 @@ export class WebhookInboxRepository {
 
   /** The batch's rows; the payload only for `payloadTypes` or rows without an account (to find their tenant). */
   async readBatch(ids: string[], payloadTypes: string[]): Promise<InboxSnapshot[]> {
-    return rows<InboxSnapshot>(
+    return preparedRows<InboxSnapshot>(
       this.dataSource,
+      'webhook-batch',
       sql`SELECT id, stripe_event_id, type, stripe_account_id, tenant_id, livemode, status, event_created,
                  received_at, statement_timestamp() AS read_at,
                  CASE WHEN type = ANY(${payloadTypes}) OR stripe_account_id IS NULL THEN payload END AS payload
@@ -122,8 +123,9 @@ export class WebhookInboxRepository {
    * the rows it settled.
    */
   async settleMany(settled: InboxSettlement[]): Promise<Array<{ type: string; outcome: string }>> {
-    return rows(
+    return preparedRows(
       this.dataSource,
+      'webhook-settle',
       sql`WITH input AS (
           SELECT * FROM unnest(${settled.map((s) => s.id)}::uuid[], ${settled.map((s) => s.status)}::text[],
                                ${settled.map((s) => s.outcome)}::text[], ${settled.map((s) => s.tenantId)}::text[],
@@ -155,10 +157,17 @@ export class WebhookInboxRepository {
       }
     | undefined
   > {
-    return one(
+    const [row] = await preparedRowsOn<{
+      status: StripeWebhookEventStatus;
+      processed_at: Date | null;
+      received_at: Date;
+      tenant_id: string | null;
+    }>(
       manager,
+      'webhook-lock',
       sql`SELECT status, processed_at, received_at, tenant_id FROM stripe_webhook_events WHERE id = ${id} FOR UPDATE`,
     );
+    return row;
   }
 
   /** The row's final state, written in the processing transaction (which holds its lock). */
@@ -170,7 +179,7 @@ export class WebhookInboxRepository {
   }
 
   async finish(manager: EntityManager, s: InboxSettlement): Promise<void> {
-    await affected(manager, this.finishSql(s));
+    await preparedRowsOn(manager, 'webhook-finish', this.finishSql(s));
   }
 
   /** A failed attempt of a waiting row; its type, or undefined when the row is not waiting. */
