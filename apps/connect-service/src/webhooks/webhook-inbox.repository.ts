@@ -30,6 +30,14 @@ export interface InboxInsert {
 }
 
 /** An inbox row as the batch read it, without a lock: only what processing never changes is trusted from it. */
+/** What processing reads of an inbox row under its lock. */
+export interface LockedInboxRow {
+  status: StripeWebhookEventStatus;
+  processed_at: Date | null;
+  received_at: Date;
+  tenant_id: string | null;
+}
+
 export interface InboxSnapshot {
   id: string;
   stripe_event_id: string;
@@ -144,28 +152,19 @@ export class WebhookInboxRepository {
     );
   }
 
-  /** The row locked for processing, as it is now. */
-  async lock(
-    manager: EntityManager,
-    id: string,
-  ): Promise<
-    | {
-        status: StripeWebhookEventStatus;
-        processed_at: Date | null;
-        received_at: Date;
-        tenant_id: string | null;
-      }
-    | undefined
-  > {
-    const [row] = await preparedRowsOn<{
-      status: StripeWebhookEventStatus;
-      processed_at: Date | null;
-      received_at: Date;
-      tenant_id: string | null;
-    }>(
+  /**
+   * The row locked for processing, as it is now. `asyncCommit`: the transaction's commit will not wait for its WAL
+   * flush (set_config(..., true) is SET LOCAL), for a job's transaction whose completion commits after it.
+   */
+  async lock(manager: EntityManager, id: string, asyncCommit = false): Promise<LockedInboxRow | undefined> {
+    const [row] = await preparedRowsOn<LockedInboxRow>(
       manager,
       'webhook-lock',
-      sql`SELECT status, processed_at, received_at, tenant_id FROM stripe_webhook_events WHERE id = ${id} FOR UPDATE`,
+      asyncCommit
+        ? sql`SELECT e.status, e.processed_at, e.received_at, e.tenant_id
+                FROM stripe_webhook_events e, set_config('synchronous_commit', 'off', true)
+               WHERE e.id = ${id} FOR UPDATE OF e`
+        : sql`SELECT status, processed_at, received_at, tenant_id FROM stripe_webhook_events WHERE id = ${id} FOR UPDATE`,
     );
     return row;
   }

@@ -163,7 +163,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
         (async () => {
           for (const { job, plan } of chain) {
             await batch.run(job, async () => {
-              await this.settle(job.data.inboxId, plan);
+              await this.settle(job.data.inboxId, plan, true);
             });
           }
         })(),
@@ -247,10 +247,13 @@ export class WebhookProcessor implements OnApplicationBootstrap {
     return plans;
   }
 
-  /** Runs one planned event's transaction; throws (after recording the error) so the queue retries it. */
-  private async settle(inboxId: string, plan: Plan): Promise<ProcessResult | null> {
+  /**
+   * Runs one planned event's transaction; throws (after recording the error) so the queue retries it. `ofJob`: run
+   * for a queued job, whose completion is what makes the work count (see handle).
+   */
+  private async settle(inboxId: string, plan: Plan, ofJob = false): Promise<ProcessResult | null> {
     if (plan.kind !== 'handle') return null;
-    const settled = await this.recordingFailure(inboxId, this.handle(plan));
+    const settled = await this.recordingFailure(inboxId, this.handle(plan, ofJob));
     if (!settled) return null;
     this.metrics.events.inc({ type: settled.type, outcome: settled.outcome });
     if (settled.lagSeconds !== null) this.metrics.lag.observe({ type: settled.type }, settled.lagSeconds);
@@ -285,12 +288,19 @@ export class WebhookProcessor implements OnApplicationBootstrap {
     return rows.length;
   }
 
+  /**
+   * A job's transaction commits without waiting for its WAL flush (a flush costs more than the transaction's
+   * statements): any later synchronous commit (the job's completion, a worker taking the dispatch job of the event it
+   * emitted) flushes the WAL past it first, and a crash before the completion loses both, so the job runs again on
+   * the row as it was. Nothing outside the database acts on it in between but the account cache's invalidation.
+   */
   private async handle(
     plan: Extract<Plan, { kind: 'handle' }>,
+    ofJob: boolean,
   ): Promise<(ProcessResult & { type: string; lagSeconds: number | null }) | null> {
     const { row } = plan;
     return this.dataSource.transaction(async (manager) => {
-      const current = await this.inbox.lock(manager, row.id);
+      const current = await this.inbox.lock(manager, row.id, ofJob);
       if (!current || SETTLED.has(current.status)) return null;
       const firstTime = current.processed_at === null;
       const tenantId = current.tenant_id ?? plan.tenantId;
