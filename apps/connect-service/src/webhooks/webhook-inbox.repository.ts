@@ -7,6 +7,7 @@ import {
   StripeWebhookEventSource,
   StripeWebhookEventStatus,
   WAITING_WEBHOOK_STATUSES,
+  empty,
   join,
   one,
   preparedRows,
@@ -128,9 +129,13 @@ export class WebhookInboxRepository {
 
   /**
    * Settles rows no handler touches, in one statement; a row another job settled first is left as it is. Answers
-   * the rows it settled.
+   * the rows it settled. `asyncCommit` as for lock().
    */
-  async settleMany(settled: InboxSettlement[]): Promise<Array<{ type: string; outcome: string }>> {
+  async settleMany(
+    settled: InboxSettlement[],
+    asyncCommit = false,
+  ): Promise<Array<{ type: string; outcome: string }>> {
+    const noFlushWait = asyncCommit ? sql`CROSS JOIN set_config('synchronous_commit', 'off', true)` : empty;
     return preparedRows(
       this.dataSource,
       'webhook-settle',
@@ -140,7 +145,7 @@ export class WebhookInboxRepository {
                                ${settled.map((s) => s.stamp)}::boolean[])
             AS i(id, status, outcome, tenant_id, stamp)),
         locked AS (
-          SELECT e.id FROM stripe_webhook_events e JOIN input i ON i.id = e.id
+          SELECT e.id FROM stripe_webhook_events e JOIN input i ON i.id = e.id ${noFlushWait}
            WHERE e.status NOT IN ${list(SETTLED_WEBHOOK_STATUSES)} ORDER BY e.id FOR UPDATE OF e)
         UPDATE stripe_webhook_events e
            SET status = i.status::stripe_webhook_event_status, outcome = i.outcome, tenant_id = i.tenant_id,

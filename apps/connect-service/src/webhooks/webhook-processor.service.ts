@@ -139,7 +139,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
         // The statement first, then each job's outcome from it (a job's slot never waits on the statement's).
         const failure = settles.length
           ? await batch
-              .step(() => this.settleWithoutHandlers(settles))
+              .step(() => this.settleWithoutHandlers(settles, true))
               .then(
                 () => null,
                 (err: unknown) => err ?? new Error('settling failed'),
@@ -272,9 +272,9 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   /**
    * Settles events no handler touches in one statement: nothing but their rows changes, so one event cannot fail
    * on its own. Rows locked in id order (concurrent replicas cannot deadlock on them); a row a concurrent job
-   * settled first is left as it is.
+   * settled first is left as it is. `ofJobs`: without waiting for the WAL flush, as handle() explains.
    */
-  private async settleWithoutHandlers(plans: SettlePlan[]): Promise<number> {
+  private async settleWithoutHandlers(plans: SettlePlan[], ofJobs = false): Promise<number> {
     const rows = await this.inbox.settleMany(
       plans.map((p) => ({
         id: p.row.id,
@@ -283,6 +283,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
         tenantId: p.tenantId,
         stamp: p.status !== StripeWebhookEventStatus.Unmatched,
       })),
+      ofJobs,
     );
     for (const r of rows) this.metrics.events.inc({ type: r.type, outcome: r.outcome });
     return rows.length;
