@@ -63,4 +63,21 @@ export class EntitySql<T extends ObjectLiteral> {
     }
     return { columns: trusted(columns.join(', ')), values: join(params) };
   }
+
+  /**
+   * The SET list update() writes for `changes`: each property set, in the entity's column order (one text per set
+   * of properties), the version column bumped and the update-date column set to now.
+   */
+  updateSet(changes: Partial<T>): Sql {
+    const sets: Sql[] = [];
+    for (const column of this.metadata.columns) {
+      const name = `"${column.databaseName}"`;
+      const value: unknown = column.getEntityValue(changes);
+      if (column.isVersion) sets.push(trusted(`${name} = ${name} + 1`));
+      else if (value !== undefined)
+        sets.push(sql`${trusted(name)} = ${this.dataSource.driver.preparePersistentValue(value, column)}`);
+      else if (column.isUpdateDate) sets.push(trusted(`${name} = CURRENT_TIMESTAMP`));
+    }
+    return join(sets);
+  }
 }

@@ -19,6 +19,7 @@ import {
 } from '@app/stripe-gateway';
 import { EventsService } from '../events/events.service';
 import { AccountCacheService } from './account-cache.service';
+import { ConnectAccountsRepository } from './connect-accounts.repository';
 import {
   accountStateChanged,
   AccountState,
@@ -53,6 +54,7 @@ export class AccountsService {
     private readonly gateway: StripeGateway,
     private readonly events: EventsService,
     private readonly cache: AccountCacheService,
+    private readonly rows: ConnectAccountsRepository,
     @Inject(accountsConfig.KEY) private readonly cfg: ConfigType<typeof accountsConfig>,
   ) {}
 
@@ -134,11 +136,7 @@ export class AccountsService {
     event?: AppliedEvent,
     isStale?: (last: { created: number | null; id: string | null }, e: AppliedEvent) => boolean,
   ): Promise<ConnectAccountEntity | null> {
-    const repo = manager.getRepository(ConnectAccountEntity);
-    const row = await repo.findOne({
-      where: { tenant_id: tenantId, stripe_account_id: account.id },
-      lock: { mode: 'pessimistic_write' },
-    });
+    const row = await this.rows.lockForUpdate(manager, tenantId, account.id);
     if (!row || row.disconnected_at) return null;
     if (row.api_version === 'v2' && this.v2)
       return this.v2.refresh(manager, tenantId, account.id, event, isStale);
@@ -151,15 +149,8 @@ export class AccountsService {
       changes.last_event_created = event.created;
       changes.last_event_id = event.id;
     }
-    // One UPDATE of the locked row (save() would SELECT it again to diff); TypeORM still bumps version and updated_at.
-    const result = await repo
-      .createQueryBuilder()
-      .update()
-      .set(changes)
-      .where({ id: row.id, tenant_id: row.tenant_id })
-      .returning(['version', 'updated_at'])
-      .execute();
-    const written = (result.raw as Array<{ version: number; updated_at: Date }>)[0];
+    // One UPDATE of the locked row (save() would SELECT it again to diff), bumping version and updated_at.
+    const written = await this.rows.update(manager, row, changes);
     const saved = Object.assign(row, changes, written);
 
     if (accountStateChanged(before, state)) {

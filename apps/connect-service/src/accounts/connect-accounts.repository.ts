@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { ConnectAccountStatus, Db, empty, join, rows, sql } from '@app/database';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  ConnectAccountEntity,
+  ConnectAccountStatus,
+  Db,
+  EntitySql,
+  empty,
+  join,
+  preparedRowsOn,
+  rows,
+  sql,
+} from '@app/database';
 
 /** Accounts with no deadline sort last; the cursor carries this instead of null. */
 const NO_DEADLINE = '9999-12-31T00:00:00.000000Z';
@@ -33,14 +43,48 @@ export interface AccountEventState {
 }
 
 /**
- * connect_accounts queries other than TypeORM's: by Stripe account id in bulk, the gauges', and those of Accounts v2
- * (tenant create lock, the deadline list, reminder candidates).
+ * connect_accounts queries other than TypeORM's: by Stripe account id in bulk, the gauges', those of Accounts v2
+ * (tenant create lock, the deadline list, reminder candidates), and the locked read and update that apply a Stripe
+ * account (every account webhook runs them: plain SQL, prepared, mapped by the entity).
  */
 @Injectable()
 export class ConnectAccountsRepository {
   readonly noDeadline = NO_DEADLINE;
+  private readonly entity: EntitySql<ConnectAccountEntity>;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.entity = new EntitySql(dataSource, ConnectAccountEntity);
+  }
+
+  /** The tenant's row of this Stripe account, locked for update in the caller's transaction (as find() maps it). */
+  async lockForUpdate(
+    manager: EntityManager,
+    tenantId: string,
+    stripeAccountId: string,
+  ): Promise<ConnectAccountEntity | null> {
+    const [raw] = await preparedRowsOn<Record<string, unknown>>(
+      manager,
+      'account-lock',
+      sql`SELECT ${this.entity.selectList('a', '')} FROM ${this.entity.table} a
+           WHERE a.tenant_id = ${tenantId} AND a.stripe_account_id = ${stripeAccountId} LIMIT 1 FOR UPDATE`,
+    );
+    return raw ? this.entity.readRow(raw, '') : null;
+  }
+
+  /** One UPDATE of a row the caller locked, as update() writes it; answers the new version and updated_at. */
+  async update(
+    manager: EntityManager,
+    row: Pick<ConnectAccountEntity, 'id' | 'tenant_id'>,
+    changes: Partial<ConnectAccountEntity>,
+  ): Promise<{ version: number; updated_at: Date }> {
+    const [written] = await preparedRowsOn<{ version: number; updated_at: Date }>(
+      manager,
+      'account-update',
+      sql`UPDATE ${this.entity.table} SET ${this.entity.updateSet(changes)}
+           WHERE id = ${row.id} AND tenant_id = ${row.tenant_id} RETURNING version, updated_at`,
+    );
+    return written;
+  }
 
   async tenantsOf(
     db: Db,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Db, Sql, empty, one, sql, trusted } from '@app/database';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Sql, empty, preparedRowsOn, sql, trusted } from '@app/database';
 import { JobQueue } from '../queue/job-queue.service';
 import { DISPATCH_QUEUE } from './events.queues';
 
@@ -42,10 +43,14 @@ export class ConnectEventsRepository {
       ${cteName(`${name}_job`)} AS (${trusted(job)})`;
   }
 
-  /** The event and its job in one statement; `alongside`, a data-modifying statement of the caller's, joins it. */
-  async insert(db: Db, e: ConnectEventRow, alongside?: Sql): Promise<void> {
-    await one(
+  /**
+   * The event and its job in one statement; `alongside`, a data-modifying statement of the caller's, joins it.
+   * Prepared: its text is fixed per `alongside` text, and every emit in a transaction runs it.
+   */
+  async insert(db: DataSource | EntityManager, e: ConnectEventRow, alongside?: Sql): Promise<void> {
+    await preparedRowsOn(
       db,
+      'connect-event',
       sql`WITH ${this.insertCtes('event', e)}${alongside ? sql`, alongside AS (${alongside})` : empty}
         SELECT id FROM event`,
     );

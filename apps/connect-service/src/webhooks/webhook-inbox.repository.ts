@@ -8,11 +8,11 @@ import {
   citusDistributed,
   StripeWebhookEventStatus,
   WAITING_WEBHOOK_STATUSES,
-  affected,
   empty,
   join,
   one,
   preparedRows,
+  preparedRowsOn,
   rows,
   sql,
   trusted,
@@ -21,6 +21,14 @@ import type { StripeEvent } from '@app/stripe-gateway';
 import { JobQueue } from '../queue/job-queue.service';
 
 import { WEBHOOK_PROCESS_QUEUE } from './webhooks.queues';
+
+/** What processing reads of an inbox row under its lock. */
+export interface LockedInboxRow {
+  status: StripeWebhookEventStatus;
+  processed_at: Date | null;
+  received_at: Date;
+  tenant_id: string | null;
+}
 
 /** An event as the intake stores it: the payload as the text Stripe signed (PostgreSQL parses it). */
 export interface InboxInsert {
@@ -129,8 +137,9 @@ export class WebhookInboxRepository {
     const shards = eventIds.every((e): e is string => e !== undefined)
       ? sql`AND stripe_event_id = ANY(${eventIds})`
       : empty;
-    return rows<InboxSnapshot>(
+    return preparedRows<InboxSnapshot>(
       this.dataSource,
+      'webhook-batch',
       sql`SELECT id, stripe_event_id, type, stripe_account_id, tenant_id, livemode, status, event_created,
                  received_at, statement_timestamp() AS read_at,
                  CASE WHEN type = ANY(${payloadTypes}) OR stripe_account_id IS NULL THEN payload END AS payload
@@ -145,7 +154,10 @@ export class WebhookInboxRepository {
    * distributed deadlock detection covers the rest), with the timestamp read once since Citus sends only immutable
    * expressions to the shards inside a CASE.
    */
-  async settleMany(settled: InboxSettlement[]): Promise<Array<{ type: string; outcome: string }>> {
+  async settleMany(
+    settled: InboxSettlement[],
+    asyncCommit = false,
+  ): Promise<Array<{ type: string; outcome: string }>> {
     const input = sql`input AS (
           SELECT i.*, now() AS at
             FROM unnest(${settled.map((s) => s.id)}::uuid[], ${settled.map((s) => s.stripeEventId)}::text[],
@@ -158,8 +170,11 @@ export class WebhookInboxRepository {
                processed_at = CASE WHEN i.stamp THEN COALESCE(e.processed_at, i.at) ELSE e.processed_at END`;
     const open = sql`e.status NOT IN ${list(SETTLED_WEBHOOK_STATUSES)}`;
     const sharded = (await citusDistributed(this.dataSource)).has('stripe_webhook_events');
-    return rows(
+    // One statement is its own transaction: SET LOCAL in it spares its commit the WAL flush wait (see lock()).
+    const noFlushWait = asyncCommit ? sql`CROSS JOIN set_config('synchronous_commit', 'off', true)` : empty;
+    return preparedRows(
       this.dataSource,
+      'webhook-settle',
       sharded
         ? sql`WITH ${input}
           UPDATE stripe_webhook_events e ${set} FROM input i
@@ -167,7 +182,7 @@ export class WebhookInboxRepository {
           RETURNING e.type, e.outcome`
         : sql`WITH ${input},
           locked AS (
-            SELECT e.id FROM stripe_webhook_events e JOIN input i ON i.id = e.id
+            SELECT e.id FROM stripe_webhook_events e JOIN input i ON i.id = e.id ${noFlushWait}
              WHERE ${open} ORDER BY e.id FOR UPDATE OF e)
           UPDATE stripe_webhook_events e ${set}
             FROM input i JOIN locked l ON l.id = i.id
@@ -176,25 +191,29 @@ export class WebhookInboxRepository {
     );
   }
 
-  /** The row locked for processing, as it is now. */
+  /**
+   * The row locked for processing, as it is now. `asyncCommit`: the transaction's commit will not wait for its WAL
+   * flush (set_config(..., true) is SET LOCAL), for a job's transaction whose completion commits after it (a crash
+   * before that loses both, and the job runs again). On Citus the statement runs on a worker, so it commits as usual.
+   */
   async lock(
     manager: EntityManager,
     id: string,
     stripeEventId: string,
-  ): Promise<
-    | {
-        status: StripeWebhookEventStatus;
-        processed_at: Date | null;
-        received_at: Date;
-        tenant_id: string | null;
-      }
-    | undefined
-  > {
-    return one(
+    asyncCommit = false,
+  ): Promise<LockedInboxRow | undefined> {
+    const local = asyncCommit && !(await citusDistributed(this.dataSource)).has('stripe_webhook_events');
+    const [row] = await preparedRowsOn<LockedInboxRow>(
       manager,
-      sql`SELECT status, processed_at, received_at, tenant_id FROM stripe_webhook_events
-           WHERE id = ${id} AND stripe_event_id = ${stripeEventId} FOR UPDATE`,
+      'webhook-lock',
+      local
+        ? sql`SELECT e.status, e.processed_at, e.received_at, e.tenant_id
+                FROM stripe_webhook_events e, set_config('synchronous_commit', 'off', true)
+               WHERE e.id = ${id} AND e.stripe_event_id = ${stripeEventId} FOR UPDATE OF e`
+        : sql`SELECT status, processed_at, received_at, tenant_id FROM stripe_webhook_events
+               WHERE id = ${id} AND stripe_event_id = ${stripeEventId} FOR UPDATE`,
     );
+    return row;
   }
 
   /** The row's final state, written in the processing transaction (which holds its lock). */
@@ -206,7 +225,7 @@ export class WebhookInboxRepository {
   }
 
   async finish(manager: EntityManager, s: InboxSettlement): Promise<void> {
-    await affected(manager, this.finishSql(s));
+    await preparedRowsOn(manager, 'webhook-finish', this.finishSql(s));
   }
 
   /** A failed attempt of a waiting row; its type, or undefined when the row is not waiting. */

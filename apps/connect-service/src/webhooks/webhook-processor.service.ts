@@ -138,7 +138,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
         // The statement first, then each job's outcome from it (a job's slot never waits on the statement's).
         const failure = settles.length
           ? await batch
-              .step(() => this.settleWithoutHandlers(settles))
+              .step(() => this.settleWithoutHandlers(settles, true))
               .then(
                 () => null,
                 (err: unknown) => err ?? new Error('settling failed'),
@@ -162,7 +162,7 @@ export class WebhookProcessor implements OnApplicationBootstrap {
         (async () => {
           for (const { job, plan } of chain) {
             await batch.run(job, async () => {
-              await this.settle(plan);
+              await this.settle(plan, true);
             });
           }
         })(),
@@ -254,10 +254,13 @@ export class WebhookProcessor implements OnApplicationBootstrap {
     return plans;
   }
 
-  /** Runs one planned event's transaction; throws (after recording the error) so the queue retries it. */
-  private async settle(plan: Plan): Promise<ProcessResult | null> {
+  /**
+   * Runs one planned event's transaction; throws (after recording the error) so the queue retries it. `ofJob`: run
+   * for a queued job, whose completion is what makes the work count (see handle).
+   */
+  private async settle(plan: Plan, ofJob = false): Promise<ProcessResult | null> {
     if (plan.kind !== 'handle') return null;
-    const settled = await this.recordingFailure(keyOf(plan), this.handle(plan));
+    const settled = await this.recordingFailure(keyOf(plan), this.handle(plan, ofJob));
     if (!settled) return null;
     this.metrics.events.inc({ type: settled.type, outcome: settled.outcome });
     if (settled.lagSeconds !== null) this.metrics.lag.observe({ type: settled.type }, settled.lagSeconds);
@@ -276,9 +279,9 @@ export class WebhookProcessor implements OnApplicationBootstrap {
   /**
    * Settles events no handler touches in one statement: nothing but their rows changes, so one event cannot fail
    * on its own. Rows locked in id order (concurrent replicas cannot deadlock on them); a row a concurrent job
-   * settled first is left as it is.
+   * settled first is left as it is. `ofJobs`: without waiting for the WAL flush, as handle() explains.
    */
-  private async settleWithoutHandlers(plans: SettlePlan[]): Promise<number> {
+  private async settleWithoutHandlers(plans: SettlePlan[], ofJobs = false): Promise<number> {
     const rows = await this.inbox.settleMany(
       plans.map((p) => ({
         id: p.row.id,
@@ -288,17 +291,25 @@ export class WebhookProcessor implements OnApplicationBootstrap {
         tenantId: p.tenantId,
         stamp: p.status !== StripeWebhookEventStatus.Unmatched,
       })),
+      ofJobs,
     );
     for (const r of rows) this.metrics.events.inc({ type: r.type, outcome: r.outcome });
     return rows.length;
   }
 
+  /**
+   * A job's transaction commits without waiting for its WAL flush (a flush costs more than the transaction's
+   * statements): any later synchronous commit (the job's completion, a worker taking the dispatch job of the event it
+   * emitted) flushes the WAL past it first, and a crash before the completion loses both, so the job runs again on
+   * the row as it was. Nothing outside the database acts on it in between but the account cache's invalidation.
+   */
   private async handle(
     plan: Extract<Plan, { kind: 'handle' }>,
+    ofJob: boolean,
   ): Promise<(ProcessResult & { type: string; lagSeconds: number | null }) | null> {
     const { row } = plan;
     return this.dataSource.transaction(async (manager) => {
-      const current = await this.inbox.lock(manager, row.id, row.stripe_event_id);
+      const current = await this.inbox.lock(manager, row.id, row.stripe_event_id, ofJob);
       if (!current || SETTLED.has(current.status)) return null;
       const firstTime = current.processed_at === null;
       const tenantId = current.tenant_id ?? plan.tenantId;
