@@ -97,6 +97,11 @@ describeCitus('growing the cluster while payments and webhooks flow', () => {
       [worker.port],
     )) as Array<{ shards: number }>;
     const after = { payments: await count('payment_routes'), webhooks: await count('stripe_webhook_events') };
+    // Intake rows: the drill's events plus those the emulator delivered for the drill's payments meanwhile.
+    const [{ drill }] = (await ds.query(
+      `SELECT count(*)::int AS drill FROM stripe_webhook_events WHERE stripe_event_id = ANY($1)`,
+      [[...webhookIds]],
+    )) as Array<{ drill: number }>;
     const figures = {
       rebalance: state,
       seconds: Math.round(movedMs / 100) / 10,
@@ -105,18 +110,13 @@ describeCitus('growing the cluster while payments and webhooks flow', () => {
       webhooks_sent: sent.webhooks,
       failed_requests: failures.length,
       payment_rows: `${before.payments} + ${sent.payments} = ${after.payments}`,
-      webhook_rows: `${before.webhooks} + ${webhookIds.size} = ${after.webhooks}`,
+      webhook_rows: `${drill} stored of ${webhookIds.size} drill events (${sent.webhooks} deliveries); inbox ${before.webhooks} -> ${after.webhooks} with the emulator's own deliveries`,
     };
     process.stdout.write(`[citus] rebalance drill: ${JSON.stringify(figures)}\n`);
     expect(failures.slice(0, 3)).toEqual([]);
     expect(state).toBe('finished');
     expect(shards).toBeGreaterThan(0);
     expect(after.payments).toBe(before.payments + sent.payments);
-    // Intake rows: the drill's events plus those the emulator delivered for the drill's payments meanwhile.
-    const [{ drill }] = (await ds.query(
-      `SELECT count(*)::int AS drill FROM stripe_webhook_events WHERE stripe_event_id = ANY($1)`,
-      [[...webhookIds]],
-    )) as Array<{ drill: number }>;
     expect(drill).toBe(webhookIds.size);
     // And each was processed (settled in one statement per batch, across shards, while they moved).
     const waiting = await eventually(
