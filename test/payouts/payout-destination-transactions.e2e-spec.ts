@@ -35,6 +35,45 @@ describe("a payout's transactions lead back to our routes, destination charges i
   const call = <T>(method: string, path: string, body?: unknown) =>
     api(t)<T>(method, path, { token: platformToken(t), body });
 
+  /**
+   * Pays the account's balance out and reconciles it: our payout's transactions answer, checked line for line and
+   * in its totals against what the emulator lists for the payout on the account.
+   */
+  async function paidOutLines(tenant: string, acct: string): Promise<Line[]> {
+    const available = await availableUsd(t, acct);
+    const [payout] = await runPayouts(t, acct, 'reconciled');
+    expect(payout.amount).toBe(available);
+    const ours = await eventually('the reconciled payout', async () => {
+      const list = await call<{
+        data: Array<{ id: string; stripe_payout_id: string; reconciliation_status: string }>;
+      }>('GET', `/connect/accounts/${tenant}/payouts`);
+      return list.body.data.find(
+        (p) => p.stripe_payout_id === payout.id && p.reconciliation_status === 'completed',
+      );
+    });
+    const res = await call<{
+      data: Line[];
+      totals: { gross: number; fees: number; net: number };
+      sums_match: boolean;
+    }>('GET', `/connect/payouts/${ours.id}/transactions`);
+    expect(res.status).toBe(200);
+    expect(res.body.sums_match).toBe(true);
+    // Line for line what Stripe lists for the payout on the account.
+    const stripe = await t.app
+      .get(StripeGateway)
+      .listBalanceTransactions({ payout: payout.id, limit: 100 }, { stripeAccount: acct });
+    expect(res.body.data.map((l) => [l.id, l.type, l.amount, l.fee, l.net, l.source])).toEqual(
+      stripe.data.map((s) => [s.id, s.type, s.amount, s.fee, s.net, s.source]),
+    );
+    const settled = stripe.data.filter((s) => s.type !== 'payout');
+    expect(res.body.totals).toEqual({
+      gross: settled.reduce((n, s) => n + s.amount, 0),
+      fees: settled.reduce((n, s) => n + s.fee, 0),
+      net: available,
+    });
+    return res.body.data;
+  }
+
   it("joins the account's destination payment (py_) and its reversal's refund (pyr_) to our routes; sums match Stripe's", async () => {
     const { tenant, acct } = await connectVerifiedTenant(t, 'pod');
     const destination = await paidRoute(t, tenant, 8_000, 'destination');
@@ -49,41 +88,9 @@ describe("a payout's transactions lead back to our routes, destination charges i
       'the reversal on the balance',
       async () => (await availableUsd(t, acct)) < 11_000 - 2_000,
     );
-    const available = await availableUsd(t, acct);
-    const [payout] = await runPayouts(t, acct, 'reconciled');
-    expect(payout.amount).toBe(available);
+    const lines = await paidOutLines(tenant, acct);
 
-    const ours = await eventually('the reconciled payout', async () => {
-      const list = await call<{
-        data: Array<{ id: string; stripe_payout_id: string; reconciliation_status: string }>;
-      }>('GET', `/connect/accounts/${tenant}/payouts`);
-      return list.body.data.find(
-        (p) => p.stripe_payout_id === payout.id && p.reconciliation_status === 'completed',
-      );
-    });
-    const res = await call<{
-      data: Line[];
-      totals: { gross: number; fees: number; net: number };
-      sums_match: boolean;
-    }>('GET', `/connect/payouts/${ours!.id}/transactions`);
-    expect(res.status).toBe(200);
-    expect(res.body.sums_match).toBe(true);
-
-    // Line for line what Stripe lists for the payout on the account.
-    const stripe = await t.app
-      .get(StripeGateway)
-      .listBalanceTransactions({ payout: payout.id, limit: 100 }, { stripeAccount: acct });
-    expect(res.body.data.map((l) => [l.id, l.type, l.amount, l.fee, l.net, l.source])).toEqual(
-      stripe.data.map((s) => [s.id, s.type, s.amount, s.fee, s.net, s.source]),
-    );
-    const settled = stripe.data.filter((s) => s.type !== 'payout');
-    expect(res.body.totals).toEqual({
-      gross: settled.reduce((n, s) => n + s.amount, 0),
-      fees: settled.reduce((n, s) => n + s.fee, 0),
-      net: available,
-    });
-
-    const py = res.body.data.find((l) => l.source?.startsWith('py_'));
+    const py = lines.find((l) => l.source?.startsWith('py_'));
     expect(py).toMatchObject({
       type: 'payment',
       amount: 8_000,
@@ -94,14 +101,14 @@ describe("a payout's transactions lead back to our routes, destination charges i
     expect(py!.source).toBe(
       (await t.app.get(StripeGateway).retrieveTransfer(charge.transfer as string)).destination_payment,
     );
-    const pyr = res.body.data.find((l) => l.source?.startsWith('pyr_'));
+    const pyr = lines.find((l) => l.source?.startsWith('pyr_'));
     expect(pyr).toMatchObject({
       type: 'payment_refund',
       amount: -2_000,
       refund_id: refund.body.id,
       payment_id: null,
     });
-    const ch = res.body.data.find((l) => l.source === direct.charge);
+    const ch = lines.find((l) => l.source === direct.charge);
     expect(ch).toMatchObject({ type: 'charge', amount: 3_000, payment_id: direct.id });
   });
 
@@ -161,37 +168,7 @@ describe("a payout's transactions lead back to our routes, destination charges i
     const recovered = reversed.recovery.reversed_amount;
     expect(recovered).toBeGreaterThan(0);
 
-    const available = await availableUsd(t, acct);
-    const [payout] = await runPayouts(t, acct, 'reconciled');
-    expect(payout.amount).toBe(available);
-    const ours = await eventually('the reconciled payout', async () => {
-      const list = await call<{
-        data: Array<{ id: string; stripe_payout_id: string; reconciliation_status: string }>;
-      }>('GET', `/connect/accounts/${tenant}/payouts`);
-      return list.body.data.find(
-        (p) => p.stripe_payout_id === payout.id && p.reconciliation_status === 'completed',
-      );
-    });
-    const res = await call<{
-      data: Line[];
-      totals: { gross: number; fees: number; net: number };
-      sums_match: boolean;
-    }>('GET', `/connect/payouts/${ours!.id}/transactions`);
-    expect(res.status).toBe(200);
-    expect(res.body.sums_match).toBe(true);
-    const stripe = await gateway.listBalanceTransactions(
-      { payout: payout.id, limit: 100 },
-      { stripeAccount: acct },
-    );
-    expect(res.body.data.map((l) => [l.id, l.type, l.amount, l.fee, l.net, l.source])).toEqual(
-      stripe.data.map((s) => [s.id, s.type, s.amount, s.fee, s.net, s.source]),
-    );
-    const settled = stripe.data.filter((s) => s.type !== 'payout');
-    expect(res.body.totals).toEqual({
-      gross: settled.reduce((n, s) => n + s.amount, 0),
-      fees: settled.reduce((n, s) => n + s.fee, 0),
-      net: available,
-    });
+    const lines = await paidOutLines(tenant, acct);
 
     // The recovery's reversal: the `pyr_` of the destination payment whose transfer reversal it recorded.
     const [reverse, giveBack] = returned.recovery.movements;
@@ -201,7 +178,7 @@ describe("a payout's transactions lead back to our routes, destination charges i
     const reversal = (await gateway.listTransferReversals(transfer.id, { limit: 100 })).data.find(
       (r) => r.id === reverse.stripe_id,
     );
-    const pyr = res.body.data.find((l) => l.source === reversal?.destination_payment_refund);
+    const pyr = lines.find((l) => l.source === reversal?.destination_payment_refund);
     expect(pyr).toMatchObject({
       type: 'payment_refund',
       amount: -recovered,
@@ -211,23 +188,23 @@ describe("a payout's transactions lead back to our routes, destination charges i
     });
     // The return transfer once won: the account's `py_` of that transfer.
     const back = await gateway.retrieveTransfer(giveBack.stripe_id);
-    expect(res.body.data.find((l) => l.source === back.destination_payment)).toMatchObject({
+    expect(lines.find((l) => l.source === back.destination_payment)).toMatchObject({
       type: 'payment',
       amount: recovered,
       dispute_id: reversed.id,
       payment_id: null,
     });
     // The original destination payment still leads to our payment; the direct charge's dispute to our dispute.
-    expect(res.body.data.find((l) => l.source === transfer.destination_payment)).toMatchObject({
+    expect(lines.find((l) => l.source === transfer.destination_payment)).toMatchObject({
       type: 'payment',
       amount: 10_000,
       payment_id: destination.id,
       dispute_id: null,
     });
-    const directLines = res.body.data.filter((l) => l.source === directDispute.stripe_dispute_id);
+    const directLines = lines.filter((l) => l.source === directDispute.stripe_dispute_id);
     expect(directLines.length).toBeGreaterThan(0);
     for (const l of directLines) expect(l).toMatchObject({ dispute_id: directDispute.id });
-    const unlinked = res.body.data.filter(
+    const unlinked = lines.filter(
       (l) => l.type !== 'payout' && !l.payment_id && !l.refund_id && !l.transfer_id && !l.dispute_id,
     );
     expect(unlinked).toEqual([]);
