@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { StripeGateway } from '@app/stripe-gateway';
 import { api } from '../support/http';
 import { eventually } from '../utils/eventually';
@@ -208,6 +209,17 @@ describe("a payout's transactions lead back to our routes, destination charges i
       (l) => l.type !== 'payout' && !l.payment_id && !l.refund_id && !l.transfer_id && !l.dispute_id,
     );
     expect(unlinked).toEqual([]);
+
+    // Without the movements on our row (a recovery that reached Stripe but not our row), the metadata leads there.
+    await t.app
+      .get(DataSource)
+      .query(`UPDATE disputes SET recovery = jsonb_set(recovery, '{movements}', '[]') WHERE id = $1`, [
+        reversed.id,
+      ]);
+    const [ours] = (await call<{ data: Array<{ id: string }> }>('GET', `/connect/accounts/${tenant}/payouts`))
+      .body.data;
+    const again = await call<{ data: Line[] }>('GET', `/connect/payouts/${ours.id}/transactions`);
+    expect(again.body.data.map((l) => [l.id, l.dispute_id])).toEqual(lines.map((l) => [l.id, l.dispute_id]));
 
     // The reconciliation sweep reads the same join: no payout line is left unlinked.
     const start = await call<{ id: string }>('POST', '/connect/reconciliation/runs', {
