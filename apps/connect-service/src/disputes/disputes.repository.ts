@@ -86,7 +86,7 @@ export class DisputesRepository {
 
   /** Our ids of the named Stripe disputes of a tenant, by Stripe id. */
   async idsByStripeIds(db: Db, tenantId: string, stripeIds: string[]): Promise<Map<string, string>> {
-    const wanted = stripeIds.filter((s) => s.startsWith('du_'));
+    const wanted = [...new Set(stripeIds)].filter((s) => s.startsWith('du_') || s.startsWith('dp_'));
     if (!wanted.length) return new Map();
     const found = await rows<{ id: string; stripe_dispute_id: string }>(
       db,
@@ -94,6 +94,19 @@ export class DisputesRepository {
           WHERE tenant_id = ${tenantId} AND stripe_dispute_id IN (${join(wanted)})`,
     );
     return new Map(found.map((r) => [r.stripe_dispute_id, r.id]));
+  }
+
+  /** Our dispute per Stripe object its recovery moved money with: the transfer reversal, the return transfer. */
+  async idsByRecoveryMovements(db: Db, tenantId: string, stripeIds: string[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(stripeIds)].filter((s) => s.startsWith('trr_') || s.startsWith('tr_'));
+    if (!wanted.length) return new Map();
+    const found = await rows<{ id: string; stripe_id: string }>(
+      db,
+      sql`SELECT d.id, m->>'stripe_id' AS stripe_id
+            FROM disputes d CROSS JOIN LATERAL jsonb_array_elements(d.recovery->'movements') m
+           WHERE d.tenant_id = ${tenantId} AND m->>'stripe_id' IN (${join(wanted)})`,
+    );
+    return new Map(found.map((r) => [r.stripe_id, r.id]));
   }
 
   async get(db: Db, id: string): Promise<DisputeRow | undefined> {

@@ -43,6 +43,17 @@ export function sourceOf(t: StripeBalanceTransaction): PayoutSource {
   return { id: idOf(source), transfer, reversal };
 }
 
+/** Runs one Stripe read: through the caller's pacing (a reconciliation job's budget) or straight to the gateway. */
+export type StripeRead = <T>(fn: (gateway: StripeGateway) => Promise<T>) => Promise<T>;
+
+const present = (v: string | null | undefined): v is string => typeof v === 'string' && v.length > 0;
+
+/** Stripe objects found along the way: what each leads to, and the dispute its metadata names (dispute recovery). */
+interface Found {
+  platform: Map<string, string>;
+  dispute: Map<string, string>;
+}
+
 /** Joins a payout's balance transactions to our rows. */
 @Injectable()
 export class PayoutSourcesService {
@@ -56,36 +67,57 @@ export class PayoutSourcesService {
    * A direct charge, refund or dispute is its own source; a destination payment leads through its transfer: to
    * our transfer route (a split's share), or through the transfer's `source_transaction` to the platform charge
    * of our payment route (https://docs.stripe.com/connect/destination-charges#flow-of-funds); the refund of a
-   * reversal leads through the reversal's `source_refund` to our refund route.
+   * reversal leads through the reversal's `source_refund` to our refund route. Dispute recovery's reversal and the
+   * transfer giving it back lead to our dispute: by the movements it recorded, else by their `dispute` metadata.
    */
   async links(
     tenantId: string,
     stripeAccount: string,
     txns: StripeBalanceTransaction[],
+    read: StripeRead = (fn) => fn(this.gateway),
   ): Promise<Map<string, PayoutTransactionLinks>> {
     const sources = txns.map((t) => ({ ...sourceOf(t), created: t.created }));
-    const ids = sources.flatMap((s) => [s.id, s.transfer]).filter((s): s is string => s !== null);
-    const routeByObject = await this.routes(tenantId, ids);
-    const unresolved = sources.filter((s) => s.transfer && !routeByObject.has(s.transfer));
-    const chargeOfTransfer = await this.transferCharges(
-      stripeAccount,
-      unresolved.filter((s) => !s.reversal),
+    const routeByObject = await this.routes(
+      tenantId,
+      sources.flatMap((s) => [s.id, s.transfer]).filter(present),
     );
-    const refundOfReversal = await this.reversalRefunds(sources);
-    const platformObjects = [...chargeOfTransfer.values(), ...refundOfReversal.values()];
-    for (const [object, route] of await this.routes(tenantId, platformObjects))
-      routeByObject.set(object, route);
-    const disputeBySource = await this.disputes.idsByStripeIds(
+    // The recovery's reversal stands behind a `pyr_`; its return transfer behind a `py_` (never a reversal's own).
+    const movedBy = (s: PayoutSource): string | null => s.reversal ?? s.transfer;
+    const recovery = await this.disputes.idsByRecoveryMovements(
       this.dataSource,
       tenantId,
-      sources.map((s) => s.id).filter((s): s is string => s !== null),
+      sources.map(movedBy).filter(present),
     );
+    const open = sources.filter((s) => !recovery.has(movedBy(s) ?? ''));
+    const transfers = await this.transferCharges(
+      stripeAccount,
+      open.filter((s) => s.transfer && !s.reversal && !routeByObject.has(s.transfer)),
+      read,
+    );
+    const reversals = await this.reversalRefunds(open, read);
+    const platformObjects = [...transfers.platform.values(), ...reversals.platform.values()];
+    for (const [object, route] of await this.routes(tenantId, platformObjects))
+      routeByObject.set(object, route);
+    const named = new Map([...transfers.dispute, ...reversals.dispute]);
+    const disputeByStripeId = await this.disputes.idsByStripeIds(this.dataSource, tenantId, [
+      ...sources.map((s) => s.id).filter(present),
+      ...named.values(),
+    ]);
     const routeOf = (s: PayoutSource): PaymentRouteEntity | undefined => {
       // The account's refund of a reversal stands for the platform refund that reversed the transfer.
-      if (s.reversal) return routeByObject.get(refundOfReversal.get(s.reversal) ?? '');
+      if (s.reversal) return routeByObject.get(reversals.platform.get(s.reversal) ?? '');
       const own = s.id ? routeByObject.get(s.id) : undefined;
       if (own || !s.transfer) return own;
-      return routeByObject.get(s.transfer) ?? routeByObject.get(chargeOfTransfer.get(s.transfer) ?? '');
+      return routeByObject.get(s.transfer) ?? routeByObject.get(transfers.platform.get(s.transfer) ?? '');
+    };
+    const disputeOf = (s: PayoutSource): string | null => {
+      const moved = movedBy(s);
+      return (
+        (moved ? recovery.get(moved) : undefined) ??
+        (s.id ? disputeByStripeId.get(s.id) : undefined) ??
+        disputeByStripeId.get(named.get(moved ?? '') ?? '') ??
+        null
+      );
     };
     const out = new Map<string, PayoutTransactionLinks>();
     txns.forEach((t, i) => {
@@ -98,30 +130,34 @@ export class PayoutSourcesService {
             : null,
         refund_id: route?.type === PaymentRouteType.Refund ? route.id : null,
         transfer_id: route?.type === PaymentRouteType.Transfer ? route.id : null,
-        dispute_id: (s.id ? disputeBySource.get(s.id) : undefined) ?? null,
+        dispute_id: disputeOf(s),
       });
     });
     return out;
   }
 
   /**
-   * The platform refund behind each reversal's `pyr_` (a destination charge refunded with `reverse_transfer`):
-   * the reversals of its transfer, one list per transfer. https://docs.stripe.com/api/transfer_reversals/object
+   * The platform refund behind each reversal's `pyr_` (a destination charge refunded with `reverse_transfer`), or
+   * the dispute its metadata names: the reversals of its transfer, one list per transfer.
+   * https://docs.stripe.com/api/transfer_reversals/object
    */
-  private async reversalRefunds(sources: PayoutSource[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
+  private async reversalRefunds(sources: PayoutSource[], read: StripeRead): Promise<Found> {
+    const out: Found = { platform: new Map(), dispute: new Map() };
     const transfers = new Set(
       sources.filter((s) => s.reversal && s.transfer).map((s) => s.transfer as string),
     );
     for (const transfer of transfers) {
       for await (const r of this.gateway.iterateList((startingAfter) =>
-        this.gateway.listTransferReversals(transfer, {
-          limit: 100,
-          ...(startingAfter ? { starting_after: startingAfter } : {}),
-        }),
+        read((g) =>
+          g.listTransferReversals(transfer, {
+            limit: 100,
+            ...(startingAfter ? { starting_after: startingAfter } : {}),
+          }),
+        ),
       )) {
         const refund = idOf(r.source_refund);
-        if (refund) out.set(r.id, refund);
+        if (refund) out.platform.set(r.id, refund);
+        if (present(r.metadata?.dispute)) out.dispute.set(r.id, r.metadata.dispute);
       }
     }
     return out;
@@ -136,32 +172,38 @@ export class PayoutSourcesService {
   }
 
   /**
-   * The platform charge of each transfer, from the platform's transfers to the account around the payments' time:
-   * one list call per hundred transfers rather than one read each.
+   * The platform charge of each transfer (or the dispute its metadata names), from the platform's transfers to the
+   * account around the payments' time: one list call per hundred transfers rather than one read each.
    */
   private async transferCharges(
     stripeAccount: string,
     payments: Array<{ transfer: string | null; created: number }>,
-  ): Promise<Map<string, string>> {
+    read: StripeRead,
+  ): Promise<Found> {
     const wanted = new Set(payments.map((p) => p.transfer as string));
-    const out = new Map<string, string>();
+    const out: Found = { platform: new Map(), dispute: new Map() };
     if (!wanted.size) return out;
     const times = payments.map((p) => p.created);
     const created = {
       gte: Math.min(...times) - TRANSFER_WINDOW_SECONDS,
       lte: Math.max(...times) + TRANSFER_WINDOW_SECONDS,
     };
+    let found = 0;
     for await (const tr of this.gateway.iterateList((startingAfter) =>
-      this.gateway.listTransfers({
-        destination: stripeAccount,
-        created,
-        limit: 100,
-        ...(startingAfter ? { starting_after: startingAfter } : {}),
-      }),
+      read((g) =>
+        g.listTransfers({
+          destination: stripeAccount,
+          created,
+          limit: 100,
+          ...(startingAfter ? { starting_after: startingAfter } : {}),
+        }),
+      ),
     )) {
+      if (!wanted.has(tr.id)) continue;
       const charge = idOf(tr.source_transaction);
-      if (wanted.has(tr.id) && charge) out.set(tr.id, charge);
-      if (out.size === wanted.size) break;
+      if (charge) out.platform.set(tr.id, charge);
+      if (present(tr.metadata?.dispute)) out.dispute.set(tr.id, tr.metadata.dispute);
+      if (++found === wanted.size) break;
     }
     return out;
   }

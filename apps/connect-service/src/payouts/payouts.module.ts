@@ -40,6 +40,6 @@ import { PayoutsService } from './payouts.service';
     PayoutWebhookHandlers,
     PayoutReconciler,
   ],
-  exports: [PayoutsRepository, PayoutsService, PayoutReconciler],
+  exports: [PayoutsRepository, PayoutsService, PayoutReconciler, PayoutSourcesService],
 })
 export class PayoutsModule {}

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { reconciliationConfig } from '@app/config';
-import type { StripePayout } from '@app/stripe-gateway';
+import type { StripeBalanceTransaction, StripePayout } from '@app/stripe-gateway';
+import { PayoutSourcesService } from '../payouts/payout-sources.service';
 import { DriftInputs } from './drift/drift-inputs';
 import { idOf, noDrift } from './drift/drift.types';
 import { carriedBy, unlinkedPayoutItems } from './drift/payout.drift';
@@ -19,6 +20,7 @@ const settled = (p: StripePayout): boolean => p.automatic && p.reconciliation_st
 export class PayoutSweep {
   constructor(
     private readonly inputs: DriftInputs,
+    private readonly sources: PayoutSourcesService,
     @Inject(reconciliationConfig.KEY) private readonly cfg: ConfigType<typeof reconciliationConfig>,
   ) {}
 
@@ -40,6 +42,8 @@ export class PayoutSweep {
         {
           payout: payout.id,
           limit: this.cfg.pageSize,
+          // The source inline, as the payout's transactions answer reads it: the join needs no read per payment.
+          expand: ['data.source', 'data.source.charge'],
           ...(ctx.job.sub_cursor ? { starting_after: ctx.job.sub_cursor } : {}),
         },
         stripe.account,
@@ -57,42 +61,31 @@ export class PayoutSweep {
     return { findings, matches: [], phase: 'po:account', cursor: payout.id, subCursor: null };
   }
 
-  /** The sources of carried balance transactions that lead back to one of our routes. */
+  /**
+   * The sources of carried balance transactions that lead back to our rows: this job's links and our routes, else
+   * the payout transactions join (destination payments through their transfer, reversals, dispute recovery), whose
+   * few list reads go through the job's pacing. https://docs.stripe.com/connect/payouts-connected-accounts#reconcile
+   */
   private async linkedSources(
     ctx: JobContext,
     stripe: JobStripe,
-    carried: { source: unknown }[],
+    carried: StripeBalanceTransaction[],
   ): Promise<Set<string>> {
-    const sources = carried.map((bt) => idOf(bt.source));
-    const known = await this.inputs.linkedRoutes(ownerOf(ctx), sources);
-    const out = new Set<string>();
-    for (const source of sources) {
-      if (!source) continue;
-      if (known.has(source) || (await this.linkedThroughTransfer(ctx, stripe, source))) out.add(source);
+    const known = await this.inputs.linkedRoutes(
+      ownerOf(ctx),
+      carried.map((bt) => idOf(bt.source)),
+    );
+    const out = new Set([...known.keys()]);
+    const rest = carried.filter((bt) => !known.has(idOf(bt.source) ?? ''));
+    if (!rest.length) return out;
+    const links = await this.sources.links(ctx.job.tenant_id, ctx.job.stripe_account_id, rest, (fn) =>
+      stripe.call(fn),
+    );
+    for (const bt of rest) {
+      const l = links.get(bt.id);
+      const source = idOf(bt.source);
+      if (source && l && (l.payment_id || l.refund_id || l.transfer_id || l.dispute_id)) out.add(source);
     }
     return out;
-  }
-
-  /**
-   * A destination payment (`py_`) from before the window: payment → its transfer → the platform charge → our
-   * route. https://docs.stripe.com/connect/payouts-connected-accounts#reconcile
-   */
-  private async linkedThroughTransfer(ctx: JobContext, stripe: JobStripe, source: string): Promise<boolean> {
-    const isLinked = async (id: string | null): Promise<boolean> =>
-      Boolean(id) && (await this.inputs.linkedRoutes(ownerOf(ctx), [id])).size > 0;
-    let paymentId = source;
-    if (source.startsWith('pyr_')) {
-      // A reversal's refund of the payment: back to the payment it refunded.
-      const refund = await stripe.retrieve((g) => g.retrieveRefund(source, stripe.account));
-      paymentId = idOf(refund?.charge) ?? '';
-      if (await isLinked(paymentId)) return true;
-    }
-    if (!paymentId.startsWith('py_')) return false;
-    const payment = await stripe.retrieve((g) => g.retrieveCharge(paymentId, stripe.account));
-    const transferId = idOf(payment?.source_transfer);
-    if (!transferId) return false;
-    if (await isLinked(transferId)) return true;
-    const transfer = await stripe.retrieve((g) => g.retrieveTransfer(transferId));
-    return isLinked(idOf(transfer?.source_transaction));
   }
 }
