@@ -5,7 +5,7 @@ import { Caller } from '../caller';
 import { AuthenticatedRequest, IS_PUBLIC_KEY } from '../decorators';
 
 /** A route handler and its controller: where the auth decorators leave their metadata. */
-export type RouteTarget = [handler: Function, controller: Type<unknown>];
+export type RouteTarget = [handler: ReturnType<ExecutionContext['getHandler']>, controller: Type<unknown>];
 
 export function targetOf(ctx: ExecutionContext): RouteTarget {
   return [ctx.getHandler(), ctx.getClass()];
