@@ -110,3 +110,39 @@ describe('cached reads served outside Nest', () => {
     });
   });
 });
+
+describe('cached reads served outside Nest, with rate limits on', () => {
+  let t: TestApp;
+  let viewNest: jest.SpyInstance;
+  beforeAll(async () => {
+    t = await bootTestApp({
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMIT_WINDOW_SECONDS: '30',
+      RATE_LIMIT_PER_CALLER: '3',
+      RATE_LIMIT_PER_TENANT: '100',
+    });
+    viewNest = jest.spyOn(t.app.get(AccountsService), 'getViewJson');
+  });
+  afterAll(async () => t?.close());
+
+  it('spends each budget once per request, and refuses over budget as Nest does', async () => {
+    const { tenant } = await connectTenant(t, { prefix: 'cread-rl' });
+    const path = `/connect/accounts/${tenant}`;
+    const token = viewerToken(tenant);
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await api(t)('GET', path, { token }));
+    expect(answers.map((a) => [a.status, a.headers['ratelimit-remaining']])).toEqual([
+      [200, '2'],
+      [200, '1'],
+      [200, '0'],
+    ]);
+    // The first read filled the cache through Nest; the others were served directly.
+    expect(viewNest).toHaveBeenCalledTimes(1);
+    const limited = await api(t)('GET', path, { token });
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ code: ErrorCode.RateLimited, message: 'Too many requests' });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers['ratelimit-remaining']).toBe('0');
+    expect(viewNest).toHaveBeenCalledTimes(1);
+  });
+});

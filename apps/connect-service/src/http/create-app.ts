@@ -64,7 +64,7 @@ export async function createApp(
   // Stripe's deliveries are the one high-volume public route: served without Nest's per-request pipeline.
   const direct = registerDirectRoutes(app, fastify);
   // The warm-cache hits of the hottest authenticated reads too; everything else about them stays Nest's.
-  registerCachedReads(app, fastify);
+  await registerCachedReads(app, fastify);
 
   const document = buildOpenApiDocument(app, direct);
   SwaggerModule.setup('docs', app, document, {
