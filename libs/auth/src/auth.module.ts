@@ -6,6 +6,7 @@ import { RolesGuard } from './guards/roles.guard';
 import { ScopesGuard } from './guards/scopes.guard';
 import { TenantGuard } from './guards/tenant.guard';
 import { JwtStrategy } from './jwt.strategy';
+import { KnownBearerTokens } from './known-bearer-tokens';
 
 /**
  * Guards every route of the app: authentication, then role, then scope, then tenant (APP_GUARDs run in the
@@ -15,11 +16,12 @@ import { JwtStrategy } from './jwt.strategy';
   imports: [PassportModule],
   providers: [
     JwtStrategy,
+    KnownBearerTokens,
     { provide: APP_GUARD, useClass: AuthenticationGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
     { provide: APP_GUARD, useClass: ScopesGuard },
     { provide: APP_GUARD, useClass: TenantGuard },
   ],
-  exports: [JwtStrategy],
+  exports: [JwtStrategy, KnownBearerTokens],
 })
 export class AuthModule {}

@@ -11,3 +11,6 @@ export * from './guards/roles.guard';
 export * from './guards/scopes.guard';
 export * from './guards/tenant.guard';
 export * from './auth.module';
+export { KnownBearerTokens } from './known-bearer-tokens';
+export * from './guards/authorize-from-memory';
+export type { RouteTarget } from './guards/guard-context';

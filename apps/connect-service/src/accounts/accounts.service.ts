@@ -94,7 +94,7 @@ export class AccountsService {
    * served with `stale: true`.
    */
   async getViewJson(tenantId: string): Promise<string> {
-    const cached = await this.cache.getJson(tenantId);
+    const cached = await this.cachedViewJson(tenantId);
     if (cached !== undefined) return cached;
 
     const row = await this.getByTenant(tenantId);
@@ -129,6 +129,11 @@ export class AccountsService {
    * finished. With `event`, an event older than the last applied one is refused (returns null: stale).
    * The caller owns the transaction; the cache entry is dropped once it commits.
    */
+  /** The warm-cache answer alone (undefined on a miss): what the direct cached read serves outside Nest. */
+  cachedViewJson(tenantId: string): Promise<string | undefined> {
+    return this.cache.getJson(tenantId);
+  }
+
   async applyStripeAccount(
     manager: EntityManager,
     tenantId: string,

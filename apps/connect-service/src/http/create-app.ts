@@ -12,6 +12,7 @@ import { registerHttpMetrics } from '../metrics/http-metrics';
 import { registerErrorTracking } from '../error-tracking/error-tracking.module';
 import { registerSecurityHeaders } from '../security/security-headers';
 import { registerSecurityHooks } from '../security/security-hooks';
+import { registerCachedReads } from './cached-reads';
 import { registerDirectRoutes } from './direct-routes';
 import { registerRequestDeadline, registerRequestId } from './hooks';
 import { registerInputBoundary } from './input-boundary';
@@ -62,6 +63,8 @@ export async function createApp(
   app.useGlobalPipes(createValidationPipe());
   // Stripe's deliveries are the one high-volume public route: served without Nest's per-request pipeline.
   const direct = registerDirectRoutes(app, fastify);
+  // The warm-cache hits of the hottest authenticated reads too; everything else about them stays Nest's.
+  await registerCachedReads(app, fastify);
 
   const document = buildOpenApiDocument(app, direct);
   SwaggerModule.setup('docs', app, document, {

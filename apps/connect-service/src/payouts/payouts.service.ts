@@ -57,8 +57,7 @@ export class PayoutsService {
    * stored, no SQL); the last read with `stale: true` when Stripe is down.
    */
   async balanceJson(caller: Caller, tenantId: string): Promise<string> {
-    assertTenantAccess(caller, tenantId);
-    const fresh = await this.cache.getFreshJson(tenantId);
+    const fresh = await this.cachedBalanceJson(caller, tenantId);
     if (fresh !== undefined) return fresh;
     const account = await this.account(caller, tenantId);
     const stripeAccount = account.stripe_account_id;
@@ -73,6 +72,12 @@ export class PayoutsService {
       this.logger.warn(`serving ${tenantId}'s last known balance: ${(err as Error).message}`);
       return JSON.stringify({ ...last, stale: true } satisfies BalanceDto);
     }
+  }
+
+  /** The fresh cached answer alone (undefined on a miss): what the direct cached read serves outside Nest. */
+  cachedBalanceJson(caller: Caller, tenantId: string): Promise<string | undefined> {
+    assertTenantAccess(caller, tenantId);
+    return this.cache.getFreshJson(tenantId);
   }
 
   async list(caller: Caller, tenantId: string, q: ListPayoutsQueryDto): Promise<PayoutListDto> {

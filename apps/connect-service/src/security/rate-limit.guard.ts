@@ -22,6 +22,7 @@ export const RATE_LIMITERS = { caller: 'caller', tenant: 'tenant', publicIp: 'pu
 const UNLIMITED_PREFIXES = ['/health', '/metrics', '/docs'];
 
 const BEST = Symbol('rateLimitHeaders');
+const SPENT = Symbol('rateLimitSpent');
 
 /** The per-IP budget's storage key, shared by the guard and UnverifiedRequestBudget (one budget per IP). */
 export function publicIpKey(ip: string): string {
@@ -46,7 +47,12 @@ export function refuseOverBudget(
   });
 }
 
-type LimitedRequest = AuthenticatedRequest & { [BEST]?: number };
+type LimitedRequest = AuthenticatedRequest & { [BEST]?: number; [SPENT]?: boolean };
+
+/** The request's budgets were spent already (by the direct cached reads, which then let Nest serve it): not twice. */
+export function markBudgetsSpent(req: object): void {
+  (req as LimitedRequest)[SPENT] = true;
+}
 
 function ownString(container: unknown, key: string): string | undefined {
   if (!container || typeof container !== 'object' || !Object.prototype.hasOwnProperty.call(container, key))
@@ -75,7 +81,9 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   protected override shouldSkip(ctx: ExecutionContext): Promise<boolean> {
     if (!this.cfg.enabled || ctx.getType() !== 'http') return Promise.resolve(true);
-    const url = ctx.switchToHttp().getRequest<AuthenticatedRequest>().url;
+    const req = ctx.switchToHttp().getRequest<LimitedRequest>();
+    if (req[SPENT]) return Promise.resolve(true);
+    const url = req.url;
     return Promise.resolve(
       UNLIMITED_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}?`)),
     );

@@ -1,20 +1,15 @@
 import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ServiceException, ErrorCode } from '@app/common';
+import { ServiceException } from '@app/common';
 import { TokenExpiredError } from 'jsonwebtoken';
 import { ApiKeyVerifier } from '../api-key-verifier';
 import { Caller } from '../caller';
 import { JWT_STRATEGY_NAME } from '../jwt.strategy';
-import { TokenRevocations } from '../token-revocations';
-import { TokenFacts, VerifiedTokenCache, tokenFactsOf } from '../verified-token-cache';
+import { KnownBearerTokens, unauthenticated } from '../known-bearer-tokens';
 import { isPublicRoute, requestOf } from './guard-context';
 
-const API_KEY_HEADER = 'x-api-key';
-
-function unauthenticated(message = 'Authentication required'): ServiceException {
-  return new ServiceException(ErrorCode.Unauthenticated, message);
-}
+export const API_KEY_HEADER = 'x-api-key';
 
 /**
  * First global guard: establishes `request.user` from a bearer JWT (passport-jwt) or an `X-API-Key`
@@ -25,12 +20,11 @@ function unauthenticated(message = 'Authentication required'): ServiceException 
 export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY_NAME) {
   private readonly logger = new Logger(AuthenticationGuard.name);
   private verifier: ApiKeyVerifier | null | undefined;
-  private revocations: TokenRevocations | null | undefined;
-  private readonly verified = new VerifiedTokenCache();
 
   constructor(
     private readonly reflector: Reflector,
     private readonly moduleRef: ModuleRef,
+    private readonly known: KnownBearerTokens,
   ) {
     super();
   }
@@ -49,25 +43,14 @@ export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY_NAME) {
       return true;
     }
     if (authorization === undefined) throw unauthenticated();
-    const known = this.verified.get(authorization);
+    const known = this.known.callerOf(authorization);
     if (known) {
-      this.assertNotRevoked(known.caller, known.facts);
-      req.user = known.caller;
+      req.user = known;
       return true;
     }
     const ok = (await super.canActivate(ctx)) as boolean;
-    const facts = req.user ? tokenFactsOf(req.user) : undefined;
-    if (ok && req.user && facts !== undefined) {
-      this.assertNotRevoked(req.user, facts);
-      this.verified.set(authorization, req.user, facts);
-    }
+    if (ok && req.user) this.known.remember(authorization, req.user);
     return ok;
-  }
-
-  /** From memory: the TokenRevocations binding keeps its copy in sync, so this costs no round trip. */
-  private assertNotRevoked(caller: Caller, facts: TokenFacts): void {
-    this.revocations ??= this.lookUp(TokenRevocations);
-    if (this.revocations?.revokedBy(caller, facts)) throw unauthenticated('Token revoked');
   }
 
   override handleRequest<TUser = Caller>(err: unknown, user: unknown, info: unknown): TUser {

@@ -1,14 +1,22 @@
-import { ExecutionContext } from '@nestjs/common';
+import { ExecutionContext, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ServiceException, ErrorCode } from '@app/common';
 import { Caller } from '../caller';
 import { AuthenticatedRequest, IS_PUBLIC_KEY } from '../decorators';
 
+/** A route handler and its controller: where the auth decorators leave their metadata. */
+export type RouteTarget = [handler: ReturnType<ExecutionContext['getHandler']>, controller: Type<unknown>];
+
+export function targetOf(ctx: ExecutionContext): RouteTarget {
+  return [ctx.getHandler(), ctx.getClass()];
+}
+
+export function isPublicTarget(reflector: Reflector, [handler, controller]: RouteTarget): boolean {
+  return reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [handler, controller]) === true;
+}
+
 export function isPublicRoute(reflector: Reflector, ctx: ExecutionContext): boolean {
-  return (
-    reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [ctx.getHandler(), ctx.getClass()]) ===
-    true
-  );
+  return isPublicTarget(reflector, targetOf(ctx));
 }
 
 export function requestOf(ctx: ExecutionContext): AuthenticatedRequest {

@@ -1,9 +1,9 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ServiceException, ErrorCode } from '@app/common';
-import { missingScopes } from '../caller';
+import { Caller, missingScopes } from '../caller';
 import { SCOPES_KEY } from '../decorators';
-import { callerOf, isPublicRoute, requestOf } from './guard-context';
+import { callerOf, isPublicRoute, requestOf, RouteTarget, targetOf } from './guard-context';
 
 /** Third global guard: every scope named by `@Scopes` on the class and the method must be in the caller's scope. */
 @Injectable()
@@ -12,16 +12,21 @@ export class ScopesGuard implements CanActivate {
 
   canActivate(ctx: ExecutionContext): boolean {
     if (isPublicRoute(this.reflector, ctx)) return true;
-    const caller = callerOf(requestOf(ctx));
-    const required = this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, [ctx.getClass(), ctx.getHandler()]);
-    const missing = missingScopes(caller, required);
-    if (missing.length === 0) return true;
-    throw new ServiceException(
-      ErrorCode.Forbidden,
-      `Missing scope${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
-      {
-        missing_scopes: missing,
-      },
-    );
+    assertScopes(this.reflector, targetOf(ctx), callerOf(requestOf(ctx)));
+    return true;
   }
+}
+
+/** Every scope named by `@Scopes` on the class and the method; shared with the direct cached reads. */
+export function assertScopes(reflector: Reflector, [handler, controller]: RouteTarget, caller: Caller): void {
+  const required = reflector.getAllAndMerge<string[]>(SCOPES_KEY, [controller, handler]);
+  const missing = missingScopes(caller, required);
+  if (missing.length === 0) return;
+  throw new ServiceException(
+    ErrorCode.Forbidden,
+    `Missing scope${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
+    {
+      missing_scopes: missing,
+    },
+  );
 }

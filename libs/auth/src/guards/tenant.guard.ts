@@ -61,28 +61,34 @@ export class TenantGuard implements CanActivate {
   canActivate(ctx: ExecutionContext): boolean {
     if (isPublicRoute(this.reflector, ctx)) return true;
     const req = requestOf(ctx);
-    const caller = callerOf(req);
-    const named = namedTenants(req);
-    if (named.length === 0) return true;
-
-    if (new Set(named.map((n) => n.tenantId)).size > 1) {
-      throw new ServiceException(ErrorCode.ValidationFailed, 'The request names more than one tenant', {
-        fields: named.map((n) => ({
-          field: n.source === 'path' ? 'tenantId' : 'tenant_id',
-          errors: ['must name the same tenant'],
-        })),
-      });
-    }
-    if (!isPlatform(caller) && caller.tenantId === null) {
-      throw new ServiceException(ErrorCode.Forbidden, 'The caller is not bound to a tenant');
-    }
-    for (const n of named) this.check(caller, n.source, n.tenantId);
+    assertNamedTenants(callerOf(req), req);
     return true;
   }
+}
 
-  private check(caller: Caller, source: Source, tenantId: string): void {
-    if (canActForTenant(caller, tenantId)) return;
-    if (source === 'path') throw new ServiceException(ErrorCode.NotFound, 'Not found');
-    throw new ServiceException(ErrorCode.Forbidden, 'The caller may not act for this tenant');
+/** The tenants a request names must all be one the caller may act for; shared with the direct cached reads. */
+export function assertNamedTenants(
+  caller: Caller,
+  req: { params?: unknown; body?: unknown; query?: unknown },
+): void {
+  const named = namedTenants(req);
+  if (named.length === 0) return;
+  if (new Set(named.map((n) => n.tenantId)).size > 1) {
+    throw new ServiceException(ErrorCode.ValidationFailed, 'The request names more than one tenant', {
+      fields: named.map((n) => ({
+        field: n.source === 'path' ? 'tenantId' : 'tenant_id',
+        errors: ['must name the same tenant'],
+      })),
+    });
   }
+  if (!isPlatform(caller) && caller.tenantId === null) {
+    throw new ServiceException(ErrorCode.Forbidden, 'The caller is not bound to a tenant');
+  }
+  for (const n of named) check(caller, n.source, n.tenantId);
+}
+
+function check(caller: Caller, source: Source, tenantId: string): void {
+  if (canActForTenant(caller, tenantId)) return;
+  if (source === 'path') throw new ServiceException(ErrorCode.NotFound, 'Not found');
+  throw new ServiceException(ErrorCode.Forbidden, 'The caller may not act for this tenant');
 }
