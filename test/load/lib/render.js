@@ -116,7 +116,7 @@ function render(res) {
       x.service,
       vs(x.service, x.fair),
       vs(x.service, x.bare),
-      '>=0.5 of fair; service and PG CPU per payment each <=1.5x the fair baseline\'s',
+      ">=0.5 of fair; service and PG CPU per payment each <=1.5x the fair baseline's",
       pf(ok),
     );
     baseRows(x);
