@@ -5,6 +5,7 @@ import { isRecord, mergeMetadata, optBool, optObject } from '../params';
 import { StripeObject } from '../store';
 import { recordBalanceTransaction } from './balance.resource';
 import { findOwned, listRoute, retrieveRoute } from './crud-helpers';
+import { EVIDENCE_TEXT_FIELDS } from '@app/common/dispute-evidence';
 
 /**
  * Disputes and inquiries, on the account that owns the charge: that balance (the platform's for destination
@@ -17,28 +18,6 @@ export const DISPUTE_FEE = 1500;
 
 /** Days the merchant has to respond (Stripe's deadline varies by network; 7 to 21 days). */
 const RESPONSE_DAYS = 7;
-
-/** The text fields of https://docs.stripe.com/api/disputes/update#update_dispute-evidence (files aside). */
-export const EVIDENCE_TEXT_FIELDS = [
-  'access_activity_log',
-  'billing_address',
-  'cancellation_policy_disclosure',
-  'cancellation_rebuttal',
-  'customer_email_address',
-  'customer_name',
-  'customer_purchase_ip',
-  'duplicate_charge_explanation',
-  'duplicate_charge_id',
-  'product_description',
-  'refund_policy_disclosure',
-  'refund_refusal_explanation',
-  'service_date',
-  'shipping_address',
-  'shipping_carrier',
-  'shipping_date',
-  'shipping_tracking_number',
-  'uncategorized_text',
-] as const;
 
 const FILE_FIELDS = [
   'cancellation_policy',

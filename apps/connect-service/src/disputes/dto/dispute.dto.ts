@@ -4,6 +4,7 @@ import { IsBoolean, IsDate, IsIn, IsOptional, IsString, MaxLength, ValidateNeste
 import { PageDto, PageQueryDto } from '@app/common';
 import type { DisputeRecovery } from '@app/database';
 import type { DisputeRow } from '../disputes.repository';
+import { EVIDENCE_TEXT_FIELDS, EvidenceTextField } from '@app/common/dispute-evidence';
 
 export const DISPUTE_STATUSES = [
   'warning_needs_response',
@@ -14,29 +15,6 @@ export const DISPUTE_STATUSES = [
   'won',
   'lost',
 ] as const;
-
-/** The text evidence fields Stripe accepts (https://docs.stripe.com/api/disputes/update#update_dispute-evidence). */
-export const EVIDENCE_TEXT_FIELDS = [
-  'access_activity_log',
-  'billing_address',
-  'cancellation_policy_disclosure',
-  'cancellation_rebuttal',
-  'customer_email_address',
-  'customer_name',
-  'customer_purchase_ip',
-  'duplicate_charge_explanation',
-  'duplicate_charge_id',
-  'product_description',
-  'refund_policy_disclosure',
-  'refund_refusal_explanation',
-  'service_date',
-  'shipping_address',
-  'shipping_carrier',
-  'shipping_date',
-  'shipping_tracking_number',
-  'uncategorized_text',
-] as const;
-export type EvidenceTextField = (typeof EVIDENCE_TEXT_FIELDS)[number];
 
 /** Declares each evidence field as an optional string on `target` (validation and Swagger alike). */
 function evidenceFields(target: object): void {
